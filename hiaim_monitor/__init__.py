@@ -1,0 +1,1 @@
+"""hiaim_monitor."""

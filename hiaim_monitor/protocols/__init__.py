@@ -1,0 +1,243 @@
+"""Training protocols: ordered phases with target bands in % HRmax, loaded from TOML.
+
+Presets ship as ``hiaim_monitor/protocols/*.toml``; ``load_protocol`` takes a preset name or
+a path. A file is a list of ``[[steps]]``: each step is either one phase (``name``, ``kind``,
+``duration_s`` or ``duration_min``, ``target_min_pct``, optional ``target_max_pct``) or a
+repeated group (``repeat`` and an array ``phases`` of such tables; ``trailing_rest = false``
+drops the group's last phase from its last round).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final
+
+DEFAULT_PROTOCOL: Final = "hi-aim"
+
+
+class ProtocolError(ValueError):
+    """A protocol file that cannot be used; the message names file, phase and key."""
+
+
+class PhaseKind(StrEnum):
+    WARM_UP = "warm-up"
+    INTERMEDIATE = "intermediate"
+    HIGH = "high"
+    RECOVERY = "recovery"
+    COOL_DOWN = "cool-down"
+
+    @property
+    def is_work(self) -> bool:
+        return self in (PhaseKind.INTERMEDIATE, PhaseKind.HIGH)
+
+
+@dataclass(frozen=True, slots=True)
+class Phase:
+    name: str
+    kind: PhaseKind
+    duration_s: float
+    target_min_pct: float  # % HRmax
+    target_max_pct: float | None  # % HRmax; None = up to the safety ceiling
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Class boundaries in % HRmax."""
+
+    intermediate_pct: float = 70.0
+    high_pct: float = 85.0
+    ceiling_pct: float = 100.0
+
+
+@dataclass(frozen=True, slots=True)
+class PhasePosition:
+    index: int
+    phase: Phase
+    elapsed_s: float  # into this phase
+    remaining_s: float
+    next_phase: Phase | None
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingProtocol:
+    key: str  # preset name or file stem
+    name: str
+    description: str
+    phases: tuple[Phase, ...]
+    thresholds: Thresholds
+    ramp_allowance_s: float = 60.0  # heart rate lags the workload
+    achieved_fraction: float = 0.5  # of post-ramp time in target for an interval to count
+
+    @property
+    def total_s(self) -> float:
+        return sum(p.duration_s for p in self.phases)
+
+    @property
+    def work_phases(self) -> tuple[Phase, ...]:
+        return tuple(p for p in self.phases if p.kind.is_work)
+
+    def phase_at(self, elapsed_s: float) -> PhasePosition | None:
+        """Where ``elapsed_s`` seconds into the session falls; None once it is over."""
+        if elapsed_s < 0:
+            elapsed_s = 0.0
+        start = 0.0
+        for i, phase in enumerate(self.phases):
+            end = start + phase.duration_s
+            if elapsed_s < end:
+                nxt = self.phases[i + 1] if i + 1 < len(self.phases) else None
+                return PhasePosition(i, phase, elapsed_s - start, end - elapsed_s, nxt)
+            start = end
+        return None
+
+
+def list_presets() -> list[str]:
+    """Names of the protocols shipped with the app."""
+    files = resources.files(__name__).iterdir()
+    return sorted(f.name.removesuffix(".toml") for f in files if f.name.endswith(".toml"))
+
+
+def load_protocol(name_or_path: str | Path) -> TrainingProtocol:
+    """Load a preset by name, or a TOML file by path."""
+    text_path = str(name_or_path)
+    if text_path in list_presets():
+        res = resources.files(__name__).joinpath(f"{text_path}.toml")
+        return parse_protocol(res.read_text(encoding="utf-8"), source=f"{text_path}.toml",
+                              key=text_path)
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ProtocolError(f"{path}: cannot read protocol file ({exc.strerror})") from None
+        return parse_protocol(text, source=str(path), key=path.stem)
+    raise ProtocolError(
+        f"unknown protocol {text_path!r}: presets are {', '.join(list_presets())}, "
+        "or give the path of a .toml file"
+    )
+
+
+def parse_protocol(text: str, *, source: str, key: str) -> TrainingProtocol:
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProtocolError(f"{source}: not valid TOML ({exc})") from None
+    return _Parser(source).protocol(doc, key)
+
+
+class _Parser:
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, where: str, key: str, problem: str) -> ProtocolError:
+        return ProtocolError(f"{self.source}: {where}, key '{key}': {problem}")
+
+    def number(self, table: dict[str, Any], key: str, where: str, *, default: Any = None,
+               lo: float | None = None, hi: float | None = None) -> float:
+        if key not in table:
+            if default is None:
+                raise self.fail(where, key, "missing")
+            return default
+        value = table[key]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(where, key, f"expected a number, got {value!r}")
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            raise self.fail(where, key, f"{value} is outside {lo:g}–{hi:g}")
+        return float(value)
+
+    def protocol(self, doc: dict[str, Any], key: str) -> TrainingProtocol:
+        name = doc.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise self.fail("top level", "name", "missing or not a text")
+        th = doc.get("thresholds", {})
+        if not isinstance(th, dict):
+            raise self.fail("top level", "thresholds", "expected a table")
+        thresholds = Thresholds(
+            intermediate_pct=self.number(th, "intermediate_pct", "[thresholds]",
+                                         default=70.0, lo=30, hi=120),
+            high_pct=self.number(th, "high_pct", "[thresholds]", default=85.0, lo=30, hi=120),
+            ceiling_pct=self.number(th, "ceiling_pct", "[thresholds]",
+                                    default=100.0, lo=30, hi=130),
+        )
+        if not (thresholds.intermediate_pct < thresholds.high_pct <= thresholds.ceiling_pct):
+            raise self.fail("[thresholds]", "high_pct",
+                            "need intermediate_pct < high_pct ≤ ceiling_pct")
+        steps = doc.get("steps")
+        if not isinstance(steps, list) or not steps:
+            raise self.fail("top level", "steps", "missing: a protocol needs [[steps]]")
+        phases: list[Phase] = []
+        for i, step in enumerate(steps, start=1):
+            where = f"step {i}"
+            if not isinstance(step, dict):
+                raise self.fail(where, "steps", "expected a table")
+            if "repeat" in step:
+                phases += self.group(step, where)
+            else:
+                phases.append(self.phase(step, where))
+        return TrainingProtocol(
+            key=key,
+            name=name.strip(),
+            description=str(doc.get("description", "")).strip(),
+            phases=tuple(phases),
+            thresholds=thresholds,
+            ramp_allowance_s=self.number(doc, "ramp_allowance_s", "top level",
+                                         default=60.0, lo=0, hi=600),
+            achieved_fraction=self.number(doc, "achieved_fraction", "top level",
+                                          default=0.5, lo=0, hi=1),
+        )
+
+    def group(self, step: dict[str, Any], where: str) -> list[Phase]:
+        repeat = step["repeat"]
+        if isinstance(repeat, bool) or not isinstance(repeat, int) or not 1 <= repeat <= 100:
+            raise self.fail(where, "repeat", f"expected a whole number 1–100, got {repeat!r}")
+        inner = step.get("phases")
+        if not isinstance(inner, list) or not inner:
+            raise self.fail(where, "phases", "a repeated step needs a list of phases")
+        trailing_rest = step.get("trailing_rest", True)
+        if not isinstance(trailing_rest, bool):
+            raise self.fail(where, "trailing_rest", "expected true or false")
+        one_round = [self.phase(p, f"{where}, phase {j}") for j, p in enumerate(inner, start=1)]
+        out: list[Phase] = []
+        for r in range(repeat):
+            last = r == repeat - 1
+            round_phases = one_round[:-1] if last and not trailing_rest else one_round
+            out += [_numbered(p, r + 1, repeat) for p in round_phases]
+        return out
+
+    def phase(self, table: Any, where: str) -> Phase:
+        if not isinstance(table, dict):
+            raise self.fail(where, "phases", "expected a table")
+        name = table.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise self.fail(where, "name", "missing or not a text")
+        where = f"{where} ({name})"
+        kind_text = table.get("kind")
+        try:
+            kind = PhaseKind(kind_text)
+        except ValueError:
+            kinds = ", ".join(k.value for k in PhaseKind)
+            raise self.fail(where, "kind", f"{kind_text!r} is not one of {kinds}") from None
+        if "duration_s" in table:
+            duration_s = self.number(table, "duration_s", where, lo=1, hi=4 * 3600)
+        elif "duration_min" in table:
+            duration_s = 60 * self.number(table, "duration_min", where, lo=1 / 60, hi=240)
+        else:
+            raise self.fail(where, "duration_s", "missing (or give duration_min)")
+        lo = self.number(table, "target_min_pct", where, lo=0, hi=130)
+        hi = None
+        if "target_max_pct" in table:
+            hi = self.number(table, "target_max_pct", where, lo=0, hi=130)
+            if hi <= lo:
+                raise self.fail(where, "target_max_pct",
+                                f"{hi:g} is not above target_min_pct {lo:g}")
+        return Phase(name.strip(), kind, duration_s, lo, hi)
+
+
+def _numbered(phase: Phase, round_no: int, rounds: int) -> Phase:
+    if rounds == 1:
+        return phase
+    return Phase(f"{phase.name} {round_no}/{rounds}", phase.kind, phase.duration_s,
+                 phase.target_min_pct, phase.target_max_pct)
