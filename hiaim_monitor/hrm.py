@@ -134,9 +134,12 @@ def rr_ms_to_raw(rr_ms: float) -> int:
     return max(0, min(0xFFFF, round(rr_ms * RR_UNITS_PER_S / 1000)))
 
 
-def max_rr_values(bpm: int, *, energy: bool) -> int:
-    """How many RR values fit one notification next to the other fields."""
-    used = 1 + (2 if bpm > 0xFF else 1) + (2 if energy else 0)
+def max_rr_values(bpm: int, *, energy: bool, force_uint16: bool = False) -> int:
+    """How many RR values fit one notification next to the other fields.
+
+    Pass the same ``force_uint16`` as to the encoder: a uint16 heart rate takes one RR slot.
+    """
+    used = 1 + (2 if force_uint16 or bpm > 0xFF else 1) + (2 if energy else 0)
     return (MAX_NOTIFICATION_BYTES - used) // 2
 
 

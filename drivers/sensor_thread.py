@@ -1,0 +1,57 @@
+"""The sensor thread: one asyncio event loop, in one dedicated thread, that owns every
+source (and, for BLE, every BleakClient: bleak objects must stay on the loop that made
+them). Other threads talk to it only through ``call``; data comes back through the sink.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from drivers.base import EventSink, HeartRateSource
+
+T = TypeVar("T")
+
+
+class SensorThread:
+    def __init__(self, name: str = "hiaim-sensors") -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._sources: list[HeartRateSource] = []
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+        # Let cancelled tasks finish their clean-up before the loop closes.
+        pending = asyncio.all_tasks(self.loop)
+        for task in pending:
+            task.cancel()
+        if pending:
+            self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self.loop.close()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def call(self, coro: Coroutine[Any, Any, T], timeout_s: float = 30.0) -> T:
+        """Run ``coro`` on the sensor loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout_s)
+
+    def start_source(self, source: HeartRateSource, sink: EventSink) -> None:
+        self.call(source.start(sink))
+        self._sources.append(source)
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Stop every source, then the loop and the thread."""
+        if not self._thread.is_alive():
+            return
+        for source in reversed(self._sources):
+            # On a timeout, the loop shutdown below cancels whatever is left.
+            with contextlib.suppress(TimeoutError):
+                self.call(source.stop(), timeout_s)
+        self._sources.clear()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout_s)

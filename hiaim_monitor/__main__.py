@@ -1,0 +1,5 @@
+import sys
+
+from hiaim_monitor.cli import main
+
+sys.exit(main())

@@ -1,0 +1,199 @@
+"""Command line and composition root: the one module that wires sources, the session and a
+view together (and so the only core module allowed to import drivers, simulators and ui).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hiaim_monitor import config
+from hiaim_monitor.clock import SimulatedClock
+from hiaim_monitor.hrmax import measured_hrmax
+from hiaim_monitor.i18n import available_languages, set_language
+from hiaim_monitor.participants import Participant
+from hiaim_monitor.protocols import (
+    DEFAULT_PROTOCOL,
+    ProtocolError,
+    TrainingProtocol,
+    list_presets,
+    load_protocol,
+)
+from hiaim_monitor.samples import SourceEvent
+from hiaim_monitor.session import LiveSession
+
+
+class UsageError(Exception):
+    """A bad argument: reported in one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not usage + traceback
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="hiaim-monitor",
+        description="Group heart-rate monitor for supervised interval training.",
+    )
+    p.add_argument("--simulate", type=int, metavar="N",
+                   help=f"run with N simulated participants (1–{config.SIM_MAX_PARTICIPANTS})")
+    p.add_argument("--headless", action="store_true",
+                   help="show the live table in the terminal instead of a window")
+    p.add_argument("--speed", type=float, default=1.0, metavar="X",
+                   help="run simulated time X times faster than real time (default 1)")
+    p.add_argument("--duration", type=float, metavar="S",
+                   help="stop after S seconds of session time (default: the whole protocol)")
+    p.add_argument("--protocol", default=DEFAULT_PROTOCOL, metavar="P",
+                   help=f"preset ({', '.join(list_presets())}) or path of a .toml file")
+    p.add_argument("--seed", type=int, default=config.SIM_DEFAULT_SEED, metavar="K",
+                   help="seed of the simulated class: the same seed gives the same session")
+    p.add_argument("--faults", choices=("none", "demo"), default="demo",
+                   help="fault injection in simulated straps (default: demo, mild faults)")
+    p.add_argument("--summary-json", type=Path, metavar="PATH",
+                   help="write per-participant figures to PATH when the session ends")
+    p.add_argument("--lang", choices=available_languages(),
+                   help="language of the views (default: from the system locale)")
+    return p
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    n_participants: int
+    headless: bool
+    speed: float
+    duration_s: float
+    protocol: TrainingProtocol
+    seed: int
+    faults: str
+    summary_json: Path | None
+
+
+def parse_options(argv: list[str] | None) -> RunOptions:
+    args = build_parser().parse_args(argv)
+    set_language(args.lang)
+    if args.simulate is None:
+        raise UsageError("choose a heart-rate source: --simulate N runs N simulated "
+                         "participants (real straps arrive with the BLE driver)")
+    if not 1 <= args.simulate <= config.SIM_MAX_PARTICIPANTS:
+        raise UsageError(f"--simulate takes 1–{config.SIM_MAX_PARTICIPANTS} participants, "
+                         f"got {args.simulate}")
+    if not args.speed > 0 or args.speed != args.speed:
+        raise UsageError(f"--speed must be a number above 0, got {args.speed:g}")
+    try:
+        protocol = load_protocol(args.protocol)
+    except ProtocolError as exc:
+        raise UsageError(str(exc)) from None
+    duration_s = protocol.total_s if args.duration is None else args.duration
+    if not duration_s > 0:
+        raise UsageError(f"--duration must be above 0 seconds, got {duration_s:g}")
+    if args.summary_json is not None:
+        _check_writable(args.summary_json)
+    return RunOptions(args.simulate, args.headless, args.speed, duration_s, protocol,
+                      args.seed, args.faults, args.summary_json)
+
+
+def _check_writable(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--summary-json: cannot create folder {path.parent} "
+                         f"({exc.strerror})") from None
+    if path.is_dir():
+        raise UsageError(f"--summary-json: {path} is a folder; give a file name")
+    if not os.access(path.parent, os.W_OK):
+        raise UsageError(f"--summary-json: folder {path.parent} is not writable")
+
+
+def has_display() -> bool:
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def run(opts: RunOptions) -> int:
+    # Imported here: only the composition root knows the concrete sources.
+    from drivers.sensor_thread import SensorThread
+    from simulators.faults import FaultConfig
+    from simulators.roster import make_virtual_class
+    from simulators.source import SimulatedSource
+
+    clock = SimulatedClock(start_utc=datetime.now(UTC), speed=opts.speed)
+    virtual = make_virtual_class(opts.n_participants, opts.seed)
+    faults = FaultConfig.demo() if opts.faults == "demo" else FaultConfig()
+    start_s = clock.monotonic()
+    source = SimulatedSource(virtual, clock, opts.protocol, session_start_s=start_s,
+                             faults=faults, seed=opts.seed)
+    participants = [
+        Participant(v.participant_id, v.display_name, strap.strap_id, measured_hrmax(v.hrmax_bpm))
+        for v, strap in zip(virtual, source.straps, strict=True)
+    ]
+    events: queue.SimpleQueue[SourceEvent] = queue.SimpleQueue()
+    session = LiveSession(opts.protocol, participants, clock, events, start_mono_s=start_s,
+                          duration_s=opts.duration_s)
+    sensors = SensorThread()
+    sensors.start()
+    try:
+        sensors.start_source(source, events.put)
+        if opts.headless or not has_display():
+            if not opts.headless:
+                print("No display found (DISPLAY and WAYLAND_DISPLAY are unset): "
+                      "showing the live table in the terminal.", file=sys.stderr)
+            _run_headless(session, opts)
+        else:
+            from ui.app import run_window
+
+            run_window(session)
+    except KeyboardInterrupt:
+        print("Stopped by the user.", file=sys.stderr)
+    finally:
+        sensors.stop()
+        session.tick()
+    if opts.summary_json is not None:
+        opts.summary_json.write_text(json.dumps(session.summary(), indent=2) + "\n",
+                                     encoding="utf-8")
+    return 0
+
+
+def _run_headless(session: LiveSession, opts: RunOptions) -> None:
+    from rich.console import Console
+    from rich.live import Live
+
+    from hiaim_monitor.terminal_view import render
+
+    console = Console()
+    if console.is_terminal:
+        with Live(render(session.tick()), console=console, auto_refresh=False) as live:
+            last_draw = 0.0
+            while (snap := session.tick()).elapsed_s < opts.duration_s:
+                if time.monotonic() - last_draw >= 1 / config.HEADLESS_REDRAW_HZ:
+                    live.update(render(snap), refresh=True)
+                    last_draw = time.monotonic()
+                time.sleep(config.TICK_INTERVAL_S)
+            live.update(render(snap), refresh=True)
+        return
+    # Output to a file or pipe: a table every NON_TTY_PRINT_EVERY_S of session time.
+    next_print_s = 0.0
+    while (snap := session.tick()).elapsed_s < opts.duration_s:
+        if snap.elapsed_s >= next_print_s:
+            console.print(render(snap))
+            next_print_s += config.NON_TTY_PRINT_EVERY_S
+        time.sleep(config.TICK_INTERVAL_S)
+    console.print(render(snap))
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        opts = parse_options(argv)
+    except UsageError as exc:
+        print(f"hiaim-monitor: error: {exc}", file=sys.stderr)
+        return 2
+    return run(opts)

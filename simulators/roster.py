@@ -1,0 +1,67 @@
+"""A class of virtual participants with plausible patient figures.
+
+Ages, resting heart rates and the spread of HRmax around the Tanaka estimate (208 − 0.7 ×
+age; Tanaka, Monahan & Seals 2001, J Am Coll Cardiol 37:153) are chosen to look like an
+outpatient oncology exercise class, not like athletes.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Final
+
+from simulators.physiology import Response, VirtualParticipant
+
+MAX_CLASS_SIZE: Final = 40
+
+# Common Danish first names of people born 1945–1980: more than a full class, all distinct.
+# fmt: off
+_NAMES: Final = (
+    "Anne", "Kirsten", "Hanne", "Mette", "Susanne", "Lene", "Marianne", "Inge", "Karen",
+    "Birgitte", "Helle", "Jette", "Bente", "Lone", "Pia", "Tove", "Grethe", "Ulla", "Dorte",
+    "Annette", "Charlotte", "Gitte", "Vibeke", "Merete", "Peter", "Jens", "Michael", "Lars",
+    "Henrik", "Søren", "Thomas", "Jan", "Niels", "Ole", "Hans", "Per", "Jørgen", "Erik",
+    "Bent", "Poul", "Finn", "Torben", "Flemming", "Steen", "Carsten", "Preben", "Knud", "Kim",
+)
+# fmt: on
+
+
+def make_virtual_class(n: int, seed: int) -> list[VirtualParticipant]:
+    """``n`` (1–40) virtual participants, the same for the same ``seed``.
+
+    From three participants on, at least one STRUGGLES and one OVERSHOOTS.
+    """
+    if not 1 <= n <= MAX_CLASS_SIZE:
+        raise ValueError(f"a virtual class has 1–{MAX_CLASS_SIZE} participants, not {n}")
+    rng = random.Random(seed)
+    names = rng.sample(_NAMES, n)
+    responses = [Response.NORMAL] * n
+    if n >= 3:
+        strugglers = max(1, round(0.2 * n))
+        overshooters = max(1, round(0.15 * n))
+        responses = (
+            [Response.STRUGGLES] * strugglers
+            + [Response.OVERSHOOTS] * overshooters
+            + [Response.NORMAL] * (n - strugglers - overshooters)
+        )
+        rng.shuffle(responses)
+    people = []
+    for i, (name, response) in enumerate(zip(names, responses, strict=True), start=1):
+        age_years = round(rng.triangular(45, 80, 66))
+        resting_bpm = round(rng.triangular(55, 85, 70))
+        hrmax_bpm = round(208 - 0.7 * age_years + rng.uniform(-8.0, 8.0))
+        # A low resting heart rate goes with fitness, loosely.
+        fitness = min(1.0, max(0.0, 1.0 - (resting_bpm - 55) / 30 + rng.gauss(0.0, 0.2)))
+        people.append(
+            VirtualParticipant(
+                participant_id=f"SIM-{i:03d}",
+                display_name=name,
+                age_years=age_years,
+                resting_bpm=float(resting_bpm),
+                hrmax_bpm=float(hrmax_bpm),
+                fitness=round(fitness, 2),
+                response=response,
+                seed=rng.randrange(2**31),
+            )
+        )
+    return people

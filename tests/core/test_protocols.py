@@ -1,0 +1,125 @@
+import pytest
+
+from hiaim_monitor.protocols import (
+    PhaseKind,
+    ProtocolError,
+    list_presets,
+    load_protocol,
+    parse_protocol,
+)
+
+
+def test_presets_ship_with_the_package():
+    assert list_presets() == ["hi-aim", "low-volume-7x30s", "norwegian-4x4", "novakovic-8x1"]
+
+
+def test_hi_aim_is_about_an_hour_with_alternating_work_intervals():
+    p = load_protocol("hi-aim")
+    assert p.total_s == 60 * 60
+    assert p.phases[0].kind is PhaseKind.WARM_UP and p.phases[0].duration_s == 600
+    assert p.phases[-1].kind is PhaseKind.COOL_DOWN
+    work = [ph.kind for ph in p.work_phases]
+    assert work == [PhaseKind.INTERMEDIATE, PhaseKind.HIGH] * 4
+    assert p.thresholds.intermediate_pct == 70 and p.thresholds.high_pct == 85
+    inter = p.work_phases[0]
+    assert (inter.target_min_pct, inter.target_max_pct) == (70, 85)
+
+
+def test_norwegian_4x4_has_four_intervals_three_recoveries_and_lasts_38_minutes():
+    p = load_protocol("norwegian-4x4")
+    assert p.total_s == 38 * 60
+    kinds = [ph.kind for ph in p.phases]
+    assert kinds.count(PhaseKind.HIGH) == 4
+    assert kinds.count(PhaseKind.RECOVERY) == 3
+    assert all((ph.target_min_pct, ph.target_max_pct) == (85, 95) for ph in p.work_phases)
+    assert [ph.name for ph in p.work_phases] == [f"Interval {i}/4" for i in range(1, 5)]
+
+
+def test_low_volume_has_seven_30_second_bouts_at_85_percent():
+    p = load_protocol("low-volume-7x30s")
+    assert [ph.duration_s for ph in p.work_phases] == [30] * 7
+    assert all(ph.target_min_pct == 85 and ph.target_max_pct is None for ph in p.work_phases)
+
+
+def test_novakovic_alternates_one_minute_at_80_with_three_minutes_at_60():
+    p = load_protocol("novakovic-8x1")
+    assert [ph.duration_s for ph in p.work_phases] == [60] * 8
+    easy = [ph for ph in p.phases if ph.kind is PhaseKind.RECOVERY]
+    assert len(easy) == 8 and all(ph.duration_s == 180 for ph in easy)
+    assert p.phases[0].duration_s == 300 and p.phases[-1].duration_s == 300
+
+
+def test_phase_at_gives_phase_countdown_and_next_phase():
+    p = load_protocol("norwegian-4x4")
+    pos = p.phase_at(600 + 30)
+    assert pos.phase.name == "Interval 1/4"
+    assert pos.elapsed_s == 30 and pos.remaining_s == 210
+    assert pos.next_phase.name == "Active recovery 1/4"
+    assert p.phase_at(0).phase.kind is PhaseKind.WARM_UP
+    assert p.phase_at(p.total_s - 0.1).next_phase is None
+    assert p.phase_at(p.total_s) is None
+
+
+def test_protocol_file_by_path(tmp_path):
+    f = tmp_path / "mine.toml"
+    f.write_text(
+        'name = "Mine"\n[[steps]]\nname = "Go"\nkind = "high"\nduration_s = 90\n'
+        "target_min_pct = 88\n"
+    )
+    p = load_protocol(str(f))
+    assert p.key == "mine" and p.total_s == 90 and p.phases[0].target_min_pct == 88
+
+
+def test_unknown_protocol_name_lists_the_presets():
+    with pytest.raises(ProtocolError) as err:
+        load_protocol("tabata")
+    assert "unknown protocol 'tabata'" in str(err.value)
+    for name in list_presets():
+        assert name in str(err.value)
+
+
+def test_bad_phase_kind_names_file_phase_and_key():
+    text = 'name = "X"\n[[steps]]\nname = "Sprint"\nkind = "fast"\nduration_s = 30\n'
+    text += "target_min_pct = 85\n"
+    with pytest.raises(ProtocolError) as err:
+        parse_protocol(text, source="x.toml", key="x")
+    msg = str(err.value)
+    assert msg.startswith("x.toml: step 1 (Sprint), key 'kind':")
+    assert "'fast' is not one of warm-up, intermediate, high, recovery, cool-down" in msg
+
+
+def test_missing_duration_in_repeated_group_names_the_inner_phase():
+    text = (
+        'name = "X"\n[[steps]]\nrepeat = 3\n'
+        'phases = [{ name = "A", kind = "high", target_min_pct = 85 }]\n'
+    )
+    with pytest.raises(ProtocolError, match=r"step 1, phase 1 \(A\), key 'duration_s'"):
+        parse_protocol(text, source="x.toml", key="x")
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ("name = 'X'\n", "key 'steps': missing"),
+        ("[[steps]]\n", "key 'name': missing"),
+        ("name = 'X'\n[[steps]]\nname='A'\nkind='high'\nduration_s='long'\ntarget_min_pct=1",
+         "key 'duration_s': expected a number, got 'long'"),
+        ("name = 'X'\n[[steps]]\nname='A'\nkind='high'\nduration_s=60\ntarget_min_pct=90\n"
+         "target_max_pct=80", "key 'target_max_pct': 80 is not above target_min_pct 90"),
+        ("name = 'X'\n[thresholds]\nhigh_pct=60\n[[steps]]\nname='A'\nkind='high'\n"
+         "duration_s=60\ntarget_min_pct=90", "need intermediate_pct < high_pct"),
+        ("name = 'X'\n[[steps]]\nrepeat=0\nphases=[]", "key 'repeat': expected a whole number"),
+        ("name = [", "not valid TOML"),
+    ],
+)
+def test_bad_protocol_files_get_one_clear_message(body, needle):
+    with pytest.raises(ProtocolError) as err:
+        parse_protocol(body, source="bad.toml", key="bad")
+    assert str(err.value).startswith("bad.toml: ")
+    assert needle in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_unreadable_protocol_path_names_the_file(tmp_path):
+    with pytest.raises(ProtocolError, match=r"missing\.toml: cannot read protocol file"):
+        load_protocol(tmp_path / "missing.toml")

@@ -1,0 +1,88 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from hiaim_monitor.cli import main
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--simulate", "0"], "--simulate takes 1–40 participants, got 0"),
+        (["--simulate", "41"], "--simulate takes 1–40 participants, got 41"),
+        (["--simulate", "8", "--speed", "-3"], "--speed must be a number above 0, got -3"),
+        (["--simulate", "8", "--speed", "nan"], "--speed must be a number above 0"),
+        (["--simulate", "8", "--protocol", "tabata"], "unknown protocol 'tabata': presets are "
+                                                      "hi-aim, low-volume-7x30s"),
+        (["--simulate", "8", "--duration", "0"], "--duration must be above 0 seconds"),
+        (["--simulate", "eight"], "argument --simulate: invalid int value: 'eight'"),
+        (["--bogus"], "unrecognized arguments: --bogus"),
+        ([], "choose a heart-rate source: --simulate N"),
+    ],
+)
+def test_bad_arguments_get_one_clear_line_and_exit_code_2(args, needle, capsys):
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith("hiaim-monitor: error: ")
+    assert needle in err
+
+
+def test_summary_json_into_a_folder_is_refused(tmp_path, capsys):
+    assert main(["--simulate", "2", "--summary-json", str(tmp_path)]) == 2
+    assert "is a folder; give a file name" in capsys.readouterr().err
+
+
+def run_cli(*args, env_extra=None, timeout=120):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.update(env_extra or {})
+    return subprocess.run(
+        [sys.executable, "-m", "hiaim_monitor", *args],
+        capture_output=True, text=True, timeout=timeout, env=env,
+    )
+
+
+def test_headless_simulated_session_writes_a_summary_of_eight_different_participants(tmp_path):
+    out = tmp_path / "out" / "s.json"
+    result = run_cli("--simulate", "8", "--headless", "--protocol", "norwegian-4x4",
+                     "--speed", "300", "--duration", "1200", "--seed", "3",
+                     "--summary-json", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "Session finished" in result.stdout
+    summary = json.loads(out.read_text())
+    assert summary["protocol"] == "norwegian-4x4" and summary["duration_s"] == 1200
+    people = summary["participants"]
+    assert len(people) == 8
+    assert len({p["display_name"] for p in people}) == 8
+    for p in people:
+        assert 1000 < p["samples_received"] < 1300  # about one notification a second
+        assert 60 < p["mean_bpm"] < 170 and p["peak_bpm"] > p["mean_bpm"]
+        # Time in classes covers the session, less signal loss and lost contact.
+        assert 900 < sum(p["seconds_in_class"].values()) <= 1200
+    # By 20 min three 4-min intervals are done: most people reach the high class, and
+    # the class shows real differences.
+    assert sum(p["seconds_in_class"]["high"] > 120 for p in people) >= 4
+    assert len({round(p["mean_bpm"]) for p in people}) >= 6
+
+
+def test_same_seed_gives_the_same_class(tmp_path):
+    runs = []
+    for i in range(2):
+        out = tmp_path / f"s{i}.json"
+        result = run_cli("--simulate", "3", "--headless", "--speed", "400", "--duration",
+                         "120", "--faults", "none", "--seed", "9", "--summary-json", str(out))
+        assert result.returncode == 0, result.stderr
+        runs.append([(p["display_name"], p["hrmax_bpm"]) for p in
+                     json.loads(out.read_text())["participants"]])
+    assert runs[0] == runs[1]
+
+
+def test_without_a_display_the_app_says_so_and_shows_the_terminal_view(tmp_path):
+    result = run_cli("--simulate", "2", "--speed", "200", "--duration", "60", "--lang", "da")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("No display found") == 1
+    assert "Navn" in result.stdout and "Træningen er slut" in result.stdout
