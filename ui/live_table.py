@@ -3,6 +3,7 @@ session snapshots on a fixed-rate timer. The control window and wall screen repl
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QLabel,
@@ -39,6 +40,8 @@ class LiveTableWindow(QMainWindow):
         self.table.setHorizontalHeaderLabels([tr(c) for c in COLUMNS])
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.addWidget(self.header)
