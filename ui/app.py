@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
@@ -11,15 +13,12 @@ from ui.live_table import LiveTableWindow
 
 
 def run_window(session: LiveSession) -> int:
-    """Show the live window until the user closes it or the session ends."""
+    """Show the live window until the user closes it (it says when the session is over)."""
     app = QApplication.instance() or QApplication([])
     window = LiveTableWindow()
 
     def tick() -> None:
-        snap = session.tick()
-        window.show_snapshot(snap)
-        if snap.elapsed_s >= session.duration_s:
-            timer.stop()
+        window.show_snapshot(session.tick())
 
     timer = QTimer()
     timer.setInterval(int(config.TICK_INTERVAL_S * 1000))
@@ -27,4 +26,9 @@ def run_window(session: LiveSession) -> int:
     timer.start()
     tick()
     window.show()
-    return app.exec()
+    # Ctrl+C in the terminal closes the window; the timer above lets Python see the signal.
+    previous = signal.signal(signal.SIGINT, lambda *_: app.quit())
+    try:
+        return app.exec()
+    finally:
+        signal.signal(signal.SIGINT, previous)
