@@ -170,6 +170,8 @@ def _run_headless(session: LiveSession, opts: RunOptions) -> None:
     from hiaim_monitor.terminal_view import render
 
     console = Console()
+    if not console.is_terminal:
+        console = Console(width=max(console.width, 120))  # a file has no width of its own
     if console.is_terminal:
         with Live(render(session.tick()), console=console, auto_refresh=False) as live:
             last_draw = 0.0

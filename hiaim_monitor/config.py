@@ -15,3 +15,15 @@ NON_TTY_PRINT_EVERY_S: Final = 60.0  # session seconds between tables when outpu
 
 SIM_DEFAULT_SEED: Final = 1
 SIM_MAX_PARTICIPANTS: Final = 40
+
+# Zone engine
+SMOOTHING_TAU_S: Final = 3.0  # exponential smoothing of heart rate before classification
+HYSTERESIS_PCT: Final = 1.0  # % HRmax a value must clear a class edge by to change class
+MIN_DWELL_S: Final = 5.0  # a new class must hold this long before it is taken
+CEILING_HOLD_S: Final = 10.0  # above the safety ceiling this long raises the alarm
+NO_CONTACT_ALARM_AFTER_S: Final = 5.0  # skin contact missing this long raises the alarm
+BATTERY_LOW_PCT: Final = 15  # below this the battery-low alarm is raised
+BATTERY_CLEAR_PCT: Final = 20  # at or above this it clears (a fresh strap or battery)
+RING_CAPACITY_SAMPLES: Final = 3 * 3600 * 4  # 3 h at 4 samples/s, per participant
+BEAT_REANCHOR_S: Final = 2.0  # rebuilt beat times this far from arrival are re-anchored
+PHASE_JUDGE_GRACE_S: Final = 2.0  # wait for in-flight samples before judging a phase

@@ -14,3 +14,11 @@ class Participant:
     strap_id: str
     hrmax: HRMax
     beta_blocker: bool = False  # heart-rate targets may not apply
+    resting_bpm: float | None = None  # needed for % heart-rate reserve
+    ceiling_pct: float | None = None  # own safety ceiling, % HRmax; None: the protocol's
+
+    def intensity_pct(self, bpm: float, *, reserve: bool = False) -> float:
+        """``bpm`` as % HRmax, or as % heart-rate reserve (Karvonen) when ``reserve``."""
+        if reserve and self.resting_bpm is not None:
+            return 100.0 * (bpm - self.resting_bpm) / (self.hrmax.bpm - self.resting_bpm)
+        return self.hrmax.pct(bpm)

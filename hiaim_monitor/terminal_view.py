@@ -6,18 +6,28 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from hiaim_monitor.engine.alarms import AlarmKind
+from hiaim_monitor.engine.codes import Level
+from hiaim_monitor.engine.snapshot import SessionSnapshot, SignalState
 from hiaim_monitor.i18n import tr
-from hiaim_monitor.session import IntensityClass, SessionSnapshot, SignalState
 
 CLASS_STYLE = {
-    IntensityClass.BELOW: "bold cyan",
-    IntensityClass.INTERMEDIATE: "bold yellow",
-    IntensityClass.HIGH: "bold red",
+    Level.BELOW: "bold cyan",
+    Level.INTERMEDIATE: "bold yellow",
+    Level.HIGH: "bold red",
+    Level.ABOVE_CEILING: "bold white on red",
 }
 CLASS_WORD = {
-    IntensityClass.BELOW: "below",
-    IntensityClass.INTERMEDIATE: "intermediate",
-    IntensityClass.HIGH: "high",
+    Level.BELOW: "below",
+    Level.INTERMEDIATE: "intermediate",
+    Level.HIGH: "high",
+    Level.ABOVE_CEILING: "above ceiling",
+}
+ALARM_WORD = {
+    AlarmKind.ABOVE_CEILING: "above ceiling",
+    AlarmKind.SIGNAL_LOST: "signal lost",
+    AlarmKind.NO_CONTACT: "no contact",
+    AlarmKind.BATTERY_LOW: "battery low",
 }
 SIGNAL_WORD = {
     SignalState.WAITING: "waiting",
@@ -65,16 +75,22 @@ def render(snap: SessionSnapshot) -> Group:
     table.add_column(tr("% HRmax"), justify="right")
     table.add_column(tr("Class"))
     table.add_column(tr("Signal"))
+    table.add_column(tr("In target"), justify="right")
+    table.add_column(tr("Intervals"), justify="right")
     table.add_column(tr("Battery"), justify="right")
+    table.add_column(tr("Alarms"))
     for p in snap.participants:
         dim = p.signal is not SignalState.LIVE
         bpm = "—" if p.bpm is None else str(p.bpm)
         pct = "—" if p.pct_hrmax is None else f"{p.pct_hrmax:.0f} %"
         cls = (
-            Text(tr(CLASS_WORD[p.intensity]), style=CLASS_STYLE[p.intensity])
-            if p.intensity is not None
+            Text(tr(CLASS_WORD[p.level]), style=CLASS_STYLE[p.level])
+            if p.level is not None and p.level is not Level.UNKNOWN
             else Text("—", style="dim")
         )
+        in_target = "" if p.target is None else mmss(p.in_target_s)
+        intervals = f"{p.intervals_achieved}/{p.intervals_judged}" if p.intervals_judged else ""
+        alarms = ", ".join(tr(ALARM_WORD[a]) for a in p.alarms)
         signal = tr(SIGNAL_WORD[p.signal])
         if p.signal is SignalState.STALE and p.age_s is not None:
             signal = f"{signal} ({p.age_s:.0f} s)"
@@ -85,7 +101,10 @@ def render(snap: SessionSnapshot) -> Group:
             Text(pct, style="dim" if dim else ""),
             cls,
             Text(signal, style=SIGNAL_STYLE[p.signal]),
+            in_target,
+            intervals,
             Text(battery, style="bold red" if p.battery_pct is not None and p.battery_pct < 15
                  else ""),
+            Text(alarms, style="bold red"),
         )
     return Group(header_text(snap), table)

@@ -14,15 +14,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hiaim_monitor.engine.codes import Level
+from hiaim_monitor.engine.snapshot import SessionSnapshot, SignalState
 from hiaim_monitor.i18n import tr
-from hiaim_monitor.session import IntensityClass, SessionSnapshot, SignalState
 from hiaim_monitor.terminal_view import CLASS_WORD, SIGNAL_WORD, mmss
 
 # Okabe & Ito's colour-blind-safe palette (2008), one colour per class.
 CLASS_COLOUR = {
-    IntensityClass.BELOW: "#56B4E9",
-    IntensityClass.INTERMEDIATE: "#E69F00",
-    IntensityClass.HIGH: "#D55E00",
+    Level.BELOW: "#56B4E9",
+    Level.INTERMEDIATE: "#E69F00",
+    Level.HIGH: "#D55E00",
+    Level.ABOVE_CEILING: "#CC79A7",
 }
 COLUMNS = ("Name", "bpm", "% HRmax", "Class", "Signal", "Battery")
 
@@ -69,7 +71,7 @@ class LiveTableWindow(QMainWindow):
                 p.display_name,
                 "—" if p.bpm is None else str(p.bpm),
                 "—" if p.pct_hrmax is None else f"{p.pct_hrmax:.0f} %",
-                "—" if p.intensity is None else tr(CLASS_WORD[p.intensity]),
+                "—" if p.level not in CLASS_WORD else tr(CLASS_WORD[p.level]),
                 signal,
                 "" if p.battery_pct is None else f"{p.battery_pct} %",
             )
@@ -82,5 +84,5 @@ class LiveTableWindow(QMainWindow):
                 live = p.signal is SignalState.LIVE
                 item.setForeground(QBrush(QColor("black" if live else "gray")))
             class_item = self.table.item(row, 3)
-            colour = CLASS_COLOUR.get(p.intensity) if p.intensity is not None else None
+            colour = CLASS_COLOUR.get(p.level) if p.level is not None else None
             class_item.setBackground(QBrush(QColor(colour or "white")))

@@ -3,12 +3,13 @@ import queue
 from PySide6.QtGui import QColor
 
 from hiaim_monitor.clock import SimulatedClock
+from hiaim_monitor.engine.codes import Level
 from hiaim_monitor.hrm import encode_heart_rate_measurement
 from hiaim_monitor.hrmax import measured_hrmax
 from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.samples import sample_from_notification
-from hiaim_monitor.session import IntensityClass, LiveSession
+from hiaim_monitor.session import LiveSession
 from ui.live_table import CLASS_COLOUR, LiveTableWindow
 
 
@@ -40,4 +41,4 @@ def test_window_shows_live_rows_coloured_by_class_and_lost_rows_without_number(q
     rect = table.visualItemRect(table.item(0, 3))
     origin = table.viewport().mapTo(window, rect.center())
     painted = QColor(image.pixel(origin.x(), origin.y()))
-    assert painted == QColor(CLASS_COLOUR[IntensityClass.HIGH])
+    assert painted == QColor(CLASS_COLOUR[Level.HIGH])

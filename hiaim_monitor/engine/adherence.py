@@ -1,0 +1,201 @@
+"""How closely one participant followed the protocol: per work phase, time in, above and
+below the target class, and a session summary of time per class and per zone.
+
+This is the trial's evidence of the intensity each participant reached, so time is counted
+conservatively: untrusted samples and lost signal are "no data", never in target.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from hiaim_monitor.engine.codes import ZONE_EDGES_PCT, Level
+from hiaim_monitor.engine.intervals import MAX_GAP_S, contiguous_runs, sample_durations_s
+from hiaim_monitor.protocols import Phase, PhaseKind, Thresholds, TrainingProtocol
+
+TARGET_HOLD_S: Final = 5.0  # s continuously in target before the target counts as reached
+_LEVEL_KEYS: Final = tuple(lv for lv in Level if lv is not Level.UNKNOWN)
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseAdherence:
+    phase_index: int  # index into protocol.phases
+    phase_name: str
+    kind: PhaseKind
+    start_s: float  # session clock
+    end_s: float
+    target: Level
+    seconds_in_target: float
+    seconds_above_target: float
+    seconds_below_target: float
+    seconds_no_data: float  # untrusted samples and lost signal
+    fraction_in_target_after_ramp: float  # 0–1 of the phase after the ramp allowance
+    time_to_target_s: float | None  # from phase start; None if never reached
+    peak_pct: float | None  # % HRmax; None without trusted data
+    achieved: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "phase_index": self.phase_index,
+            "phase_name": self.phase_name,
+            "kind": self.kind.value,
+            "start_s": self.start_s,
+            "end_s": self.end_s,
+            "target": self.target.name.lower(),
+            "seconds_in_target": self.seconds_in_target,
+            "seconds_above_target": self.seconds_above_target,
+            "seconds_below_target": self.seconds_below_target,
+            "seconds_no_data": self.seconds_no_data,
+            "fraction_in_target_after_ramp": self.fraction_in_target_after_ramp,
+            "time_to_target_s": self.time_to_target_s,
+            "peak_pct": self.peak_pct,
+            "achieved": self.achieved,
+        }
+
+
+def phase_target(phase: Phase, thresholds: Thresholds) -> Level:
+    """The class a work phase aims for. ``thresholds`` are already folded into the levels."""
+    if phase.kind is PhaseKind.INTERMEDIATE:
+        return Level.INTERMEDIATE
+    if phase.kind is PhaseKind.HIGH:
+        return Level.HIGH
+    raise ValueError(f"phase {phase.name!r} ({phase.kind.value}) is not a work phase")
+
+
+def _in_and_above(level: np.ndarray, target: Level) -> tuple[np.ndarray, np.ndarray]:
+    # Above the ceiling still reached high intensity: the ceiling is a safety alarm, not a
+    # miss. For a high target nothing is above.
+    if target is Level.HIGH:
+        return level >= Level.HIGH, np.zeros(level.shape, dtype=bool)
+    return level == target, level > target
+
+
+def phase_adherence(t_s: npt.ArrayLike, pct: npt.ArrayLike, level: npt.ArrayLike, *,
+                    phase_index: int, phase: Phase, start_s: float, end_s: float,
+                    thresholds: Thresholds, ramp_allowance_s: float, achieved_fraction: float,
+                    max_gap_s: float = MAX_GAP_S) -> PhaseAdherence:
+    """Judge one finished work phase from the samples with ``start_s <= t < end_s``."""
+    t_all = np.asarray(t_s, dtype=np.float64)
+    i0, i1 = np.searchsorted(t_all, (start_s, end_s), side="left")
+    # Keep the first sample after the phase: it says how long the last one inside holds.
+    held = sample_durations_s(t_all[i0:i1 + 1], end_s, max_gap_s)[: i1 - i0]
+    t = t_all[i0:i1]
+    dur = np.minimum(held, end_s - t)
+    p = np.asarray(pct, dtype=np.float64)[i0:i1]
+    lv = np.asarray(level)[i0:i1]
+
+    target = phase_target(phase, thresholds)
+    trusted = lv >= Level.BELOW
+    in_target, above = _in_and_above(lv, target)
+    below = trusted & ~in_target & ~above
+    s_in, s_above, s_below = (float(dur[m].sum()) for m in (in_target, above, below))
+    phase_s = end_s - start_s
+    no_data = max(0.0, phase_s - s_in - s_above - s_below)
+
+    # Heart rate lags the workload: judge only the part after the ramp allowance.
+    judged_from_s = start_s + ramp_allowance_s if phase_s > ramp_allowance_s else start_s
+    overlap_s = np.clip(np.minimum(t + dur, end_s) - np.maximum(t, judged_from_s), 0.0, None)
+    judged_s = end_s - judged_from_s
+    fraction = float(overlap_s[in_target].sum() / judged_s) if judged_s > 0 else 0.0
+
+    starts, stops = contiguous_runs(in_target, t, max_gap_s)
+    run_s = t[stops - 1] + dur[stops - 1] - t[starts]
+    reached = np.flatnonzero(run_s >= TARGET_HOLD_S)
+    time_to_target = float(t[starts[reached[0]]] - start_s) if reached.size else None
+
+    good = trusted & np.isfinite(p)
+    peak = float(p[good].max()) if good.any() else None
+    return PhaseAdherence(
+        phase_index=phase_index, phase_name=phase.name, kind=phase.kind,
+        start_s=float(start_s), end_s=float(end_s), target=target,
+        seconds_in_target=s_in, seconds_above_target=s_above, seconds_below_target=s_below,
+        seconds_no_data=no_data, fraction_in_target_after_ramp=fraction,
+        time_to_target_s=time_to_target, peak_pct=peak, achieved=fraction >= achieved_fraction,
+    )
+
+
+def protocol_adherence(t_s: npt.ArrayLike, pct: npt.ArrayLike, level: npt.ArrayLike,
+                       protocol: TrainingProtocol, *,
+                       end_s: float | None = None) -> list[PhaseAdherence]:
+    """Judge every work phase of ``protocol`` that has ended by ``end_s`` (all when None);
+    a phase still running is not judged. Phases start at session time 0."""
+    out: list[PhaseAdherence] = []
+    phase_start_s = 0.0
+    for i, phase in enumerate(protocol.phases):
+        phase_end_s = phase_start_s + phase.duration_s
+        if end_s is not None and phase_end_s > end_s:
+            break
+        if phase.kind.is_work:
+            out.append(phase_adherence(
+                t_s, pct, level, phase_index=i, phase=phase, start_s=phase_start_s,
+                end_s=phase_end_s, thresholds=protocol.thresholds,
+                ramp_allowance_s=protocol.ramp_allowance_s,
+                achieved_fraction=protocol.achieved_fraction,
+            ))
+        phase_start_s = phase_end_s
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantSessionSummary:
+    duration_s: float  # session clock from 0 to the end
+    seconds_in_level: dict[str, float]  # "below", "intermediate", "high", "above_ceiling"
+    seconds_in_zone: dict[str, float]  # "0".."5", ZONE_EDGES_PCT bands
+    seconds_no_data: float
+    mean_bpm: float | None  # time-weighted over trusted samples
+    peak_bpm: float | None
+    intervals_achieved: int
+    intervals_prescribed: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "duration_s": self.duration_s,
+            "seconds_in_level": dict(self.seconds_in_level),
+            "seconds_in_zone": dict(self.seconds_in_zone),
+            "seconds_no_data": self.seconds_no_data,
+            "mean_bpm": self.mean_bpm,
+            "peak_bpm": self.peak_bpm,
+            "intervals_achieved": self.intervals_achieved,
+            "intervals_prescribed": self.intervals_prescribed,
+        }
+
+
+def summarise_session(t_s: npt.ArrayLike, bpm: npt.ArrayLike, pct: npt.ArrayLike,
+                      level: npt.ArrayLike, *, end_s: float, adherence: list[PhaseAdherence],
+                      max_gap_s: float = MAX_GAP_S) -> ParticipantSessionSummary:
+    """Time per class and per zone, heart rate and intervals achieved, for one participant
+    over the session [0, ``end_s``)."""
+    t = np.asarray(t_s, dtype=np.float64)
+    b = np.asarray(bpm, dtype=np.float64)
+    p = np.asarray(pct, dtype=np.float64)
+    lv = np.asarray(level)
+    dur = np.minimum(sample_durations_s(t, end_s, max_gap_s), np.clip(end_s - t, 0.0, None))
+    trusted = (lv >= Level.BELOW) & np.isfinite(p) & np.isfinite(b)
+    dur_ok, lv_ok, p_ok, b_ok = dur[trusted], lv[trusted], p[trusted], b[trusted]
+
+    by_level = np.bincount(lv_ok.astype(np.intp), weights=dur_ok, minlength=len(_LEVEL_KEYS))
+    # side="right": a value on an edge belongs to the zone above it.
+    zones = np.searchsorted(np.asarray(ZONE_EDGES_PCT), p_ok, side="right")
+    by_zone = np.bincount(zones, weights=dur_ok, minlength=len(ZONE_EDGES_PCT) + 1)
+
+    trusted_s = float(dur_ok.sum())
+    if b_ok.size == 0:
+        mean_bpm = peak_bpm = None
+    else:
+        weighted = trusted_s > 0
+        mean_bpm = float(np.average(b_ok, weights=dur_ok) if weighted else b_ok.mean())
+        peak_bpm = float(b_ok.max())
+    return ParticipantSessionSummary(
+        duration_s=float(end_s),
+        seconds_in_level={key.name.lower(): float(by_level[key]) for key in _LEVEL_KEYS},
+        seconds_in_zone={str(k): float(s) for k, s in enumerate(by_zone)},
+        seconds_no_data=max(0.0, float(end_s) - trusted_s),
+        mean_bpm=mean_bpm,
+        peak_bpm=peak_bpm,
+        intervals_achieved=sum(a.achieved for a in adherence),
+        intervals_prescribed=len(adherence),
+    )

@@ -1,0 +1,48 @@
+"""Small integer codes the engine stores in its numpy ring buffers, shared by every part of
+the engine (classification, artifacts, intervals, adherence)."""
+
+from __future__ import annotations
+
+from enum import IntEnum, IntFlag
+from typing import Final
+
+
+class Level(IntEnum):
+    """Intensity class of one sample, ordered so that ``>=`` compares intensity."""
+
+    UNKNOWN = -1  # not trusted (artifact, no contact) or not yet classified
+    BELOW = 0
+    INTERMEDIATE = 1
+    HIGH = 2
+    ABOVE_CEILING = 3  # over the safety ceiling; counts as high intensity too
+
+
+class SampleFlag(IntFlag):
+    """What is wrong with a heart-rate sample. Kept with the data, never dropped. Any flag in
+    UNTRUSTED keeps the sample out of classification; MALFORMED only records that the
+    notification carried a byte that did not decode (its heart rate decoded fine)."""
+
+    NONE = 0
+    IMPLAUSIBLE = 1  # bpm outside PLAUSIBLE_BPM
+    UNCONFIRMED_JUMP = 2  # a jump the following samples did not (yet) confirm
+    NO_CONTACT = 4  # the strap reported no skin contact
+    MALFORMED = 8  # the notification had bytes that did not decode
+
+
+UNTRUSTED: Final = SampleFlag.IMPLAUSIBLE | SampleFlag.UNCONFIRMED_JUMP | SampleFlag.NO_CONTACT
+
+
+class BeatFlag(IntFlag):
+    """Why an RR interval is suspect."""
+
+    NONE = 0
+    OUT_OF_RANGE = 1  # RR outside PLAUSIBLE_RR_MS
+    SUCCESSIVE_DIFF = 2  # differs from the reference RR by more than the allowed fraction
+
+
+PLAUSIBLE_BPM: Final = (30.0, 240.0)
+PLAUSIBLE_RR_MS: Final = (250.0, 2000.0)  # 240 and 30 bpm
+
+# The familiar 5-zone band in % HRmax: zone k covers [ZONE_EDGES_PCT[k-1], ZONE_EDGES_PCT[k]).
+# Below 50 % is zone 0; 100 % and above stays zone 5.
+ZONE_EDGES_PCT: Final = (50.0, 60.0, 70.0, 80.0, 90.0)

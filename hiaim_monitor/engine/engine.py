@@ -1,0 +1,492 @@
+"""The zone engine: per participant, in real time, the intensity class, the signal state,
+the intervals done and the alarms, over fixed-size numpy ring buffers.
+
+Owned by one thread (the consumer's); no locks. ``ingest`` takes everything drained from
+the sensor queue since the last tick; ``snapshot`` hands out an immutable view.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+
+from hiaim_monitor import config
+from hiaim_monitor.clock import Clock
+from hiaim_monitor.engine.adherence import PhaseAdherence, phase_adherence, summarise_session
+from hiaim_monitor.engine.alarms import AlarmBoard, AlarmKind
+from hiaim_monitor.engine.artifacts import BpmJumpFilter, RRArtifactFilter
+from hiaim_monitor.engine.classify import HysteresisClassifier, Smoother, zone_of
+from hiaim_monitor.engine.codes import PLAUSIBLE_BPM, UNTRUSTED, Level, SampleFlag
+from hiaim_monitor.engine.intervals import detect_intervals
+from hiaim_monitor.engine.ringbuffer import RingTable
+from hiaim_monitor.engine.snapshot import ParticipantView, SessionSnapshot, SignalState
+from hiaim_monitor.participants import Participant
+from hiaim_monitor.protocols import Phase, PhaseKind, TrainingProtocol
+from hiaim_monitor.samples import (
+    BatteryReading,
+    HeartRateSample,
+    PacketDropped,
+    SourceEvent,
+    StrapState,
+    StrapStatus,
+)
+
+SAMPLE_COLUMNS = {"t_s": np.float32, "bpm": np.float32, "pct": np.float32,
+                  "level": np.int8, "flags": np.uint8}
+BEAT_COLUMNS = {"t_s": np.float32, "rr_ms": np.float32, "flags": np.uint8}
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    stale_after_s: float = config.STALE_AFTER_S
+    lost_after_s: float = config.LOST_AFTER_S
+    smoothing_tau_s: float = config.SMOOTHING_TAU_S
+    hysteresis_pct: float = config.HYSTERESIS_PCT
+    min_dwell_s: float = config.MIN_DWELL_S
+    ceiling_hold_s: float = config.CEILING_HOLD_S
+    no_contact_alarm_after_s: float = config.NO_CONTACT_ALARM_AFTER_S
+    battery_low_pct: int = config.BATTERY_LOW_PCT
+    battery_clear_pct: int = config.BATTERY_CLEAR_PCT
+    max_gap_s: float = config.MAX_CREDIT_GAP_S
+    trace_window_s: float = config.TRACE_WINDOW_S
+    capacity_samples: int = config.RING_CAPACITY_SAMPLES
+    heart_rate_reserve: bool = False  # classify on % HR reserve instead of % HRmax
+
+
+def in_target(level: int, target: Level | None) -> bool:
+    if target is None or level < 0:
+        return False
+    if target is Level.INTERMEDIATE:
+        return level == Level.INTERMEDIATE
+    return level >= Level.HIGH
+
+
+def target_of(phase: Phase | None) -> Level | None:
+    if phase is None or not phase.kind.is_work:
+        return None
+    return Level.INTERMEDIATE if phase.kind is PhaseKind.INTERMEDIATE else Level.HIGH
+
+
+_MALFORMED = int(SampleFlag.MALFORMED)
+_NO_CONTACT = int(SampleFlag.NO_CONTACT)
+_JUMP = int(SampleFlag.UNCONFIRMED_JUMP)
+_UNTRUSTED = int(UNTRUSTED)
+_UNKNOWN = int(Level.UNKNOWN)
+
+
+class _Columns:
+    """What one ingest appends to the ring buffers, gathered as plain lists."""
+
+    __slots__ = ("beat_flags", "beat_rows", "beat_t_s", "bpm", "flags", "level", "pct",
+                 "rows", "rr_ms", "t_s")
+
+    def __init__(self) -> None:
+        self.rows: list[int] = []
+        self.t_s: list[float] = []
+        self.bpm: list[float] = []
+        self.pct: list[float] = []
+        self.level: list[int] = []
+        self.flags: list[int] = []
+        self.beat_rows: list[int] = []
+        self.beat_t_s: list[float] = []
+        self.rr_ms: list[float] = []
+        self.beat_flags: list[int] = []
+
+
+class _Person:
+    """Mutable per-participant state; plain attributes for a cheap per-sample path."""
+
+    def __init__(self, row: int, p: Participant, protocol: TrainingProtocol,
+                 cfg: EngineConfig) -> None:
+        self.row = row
+        self.p = p
+        self.ceiling_pct = p.ceiling_pct or protocol.thresholds.ceiling_pct
+        self.jump = BpmJumpFilter()
+        self.rr = RRArtifactFilter()
+        self.smoother = Smoother(cfg.smoothing_tau_s)
+        self.classifier = HysteresisClassifier(protocol.thresholds, cfg.hysteresis_pct,
+                                               cfg.min_dwell_s, self.ceiling_pct)
+        self.samples = 0
+        self.dropped = 0
+        self.beats = 0
+        self.last_t: float | None = None  # last sample of any kind, session seconds
+        self.contact_ok = True
+        self.shown_bpm: float | None = None  # last trusted
+        self.shown_pct: float | None = None
+        self.shown_t: float | None = None
+        self.last_beat_t: float | None = None
+        self.no_contact_since: float | None = None
+        self.ceiling_since: float | None = None
+        self.battery: int | None = None
+        self.strap_state: StrapState | None = None
+        self.prev_t: float | None = None  # previous sample, for in-phase crediting
+        self.prev_level = int(Level.UNKNOWN)
+        self.acc_phase = -1
+        self.acc_in_target_s = 0.0
+        self.adherence: list[PhaseAdherence] = []
+        self.trace: tuple[int, np.ndarray, np.ndarray] | None = None  # (written, t, pct)
+        self.batch_idx: list[int] = []  # this ingest's rows of this person in _Columns
+        self.active_alarms: set[AlarmKind] = set()  # the alarm board's own set
+
+
+class ZoneEngine:
+    def __init__(self, protocol: TrainingProtocol, participants: Sequence[Participant],
+                 clock: Clock, *, start_mono_s: float, duration_s: float | None = None,
+                 cfg: EngineConfig | None = None) -> None:
+        self.protocol = protocol
+        self.duration_s = protocol.total_s if duration_s is None else duration_s
+        self.clock = clock
+        self.start_mono_s = start_mono_s
+        self.cfg = cfg or EngineConfig()
+        self.people = [_Person(i, p, protocol, self.cfg) for i, p in enumerate(participants)]
+        self.alarms = AlarmBoard()
+        for person in self.people:
+            person.active_alarms = self.alarms.active.setdefault(person.p.participant_id, set())
+        self._by_strap = {person.p.strap_id: person for person in self.people}
+        if len(self._by_strap) != len(self.people):
+            raise ValueError("two participants share one strap")
+        n = max(1, len(self.people))
+        self.samples = RingTable(n, self.cfg.capacity_samples, SAMPLE_COLUMNS)
+        self.beats = RingTable(n, self.cfg.capacity_samples, BEAT_COLUMNS)
+        self.unknown_events = 0
+        self._phase_ends = np.cumsum([ph.duration_s for ph in protocol.phases]).tolist()
+        self._next_judged = 0  # index of the next phase whose end has not been judged
+        self._phase_cache: tuple[float, float, int, Level | None] = (0.0, 0.0, -1, None)
+
+    # -- time ---------------------------------------------------------------------------
+    def session_time(self, mono_s: float | None = None) -> float:
+        return (self.clock.monotonic() if mono_s is None else mono_s) - self.start_mono_s
+
+    def _phase_index(self, t_s: float) -> int:
+        """Index of the phase at session time ``t_s``; -1 before, len(phases) after."""
+        if t_s < 0:
+            return -1
+        return bisect.bisect_right(self._phase_ends, t_s)
+
+    def _wall(self, t_s: float) -> Any:
+        return self.clock.now_utc() - timedelta(seconds=self.session_time() - t_s)
+
+    # -- ingest -------------------------------------------------------------------------
+    def ingest(self, batch: Iterable[SourceEvent]) -> None:
+        """Take every event drained since the last tick, in any order."""
+        samples: list[tuple[int, float, HeartRateSample]] = []
+        by_strap = self._by_strap
+        for ev in batch:
+            person = by_strap.get(ev.strap_id)
+            if person is None:
+                self.unknown_events += 1
+            elif type(ev) is HeartRateSample:
+                samples.append((person.row, ev.t_mono_s, ev))
+            elif isinstance(ev, PacketDropped):
+                person.dropped += 1
+            elif isinstance(ev, BatteryReading):
+                self._battery(person, ev)
+            elif isinstance(ev, StrapStatus):
+                person.strap_state = ev.state
+        # Per participant in time order, so the order within a tick does not matter.
+        samples.sort(key=lambda item: (item[0], item[1]))
+        out = _Columns()
+        people = self.people
+        for person in people:
+            person.batch_idx.clear()
+        for row, _, s in samples:
+            self._sample(people[row], s, out)
+        self.samples.append(np.asarray(out.rows, dtype=np.intp), {
+            "t_s": out.t_s, "bpm": out.bpm, "pct": out.pct, "level": out.level,
+            "flags": out.flags})
+        self.beats.append(np.asarray(out.beat_rows, dtype=np.intp), {
+            "t_s": out.beat_t_s, "rr_ms": out.rr_ms, "flags": out.beat_flags})
+        self._update_time_alarms()
+        self._judge_finished_phases()
+
+    def _battery(self, person: _Person, ev: BatteryReading) -> None:
+        person.battery = ev.level_pct
+        t = ev.t_mono_s - self.start_mono_s
+        if ev.level_pct < self.cfg.battery_low_pct:
+            self.alarms.set(person.p.participant_id, AlarmKind.BATTERY_LOW, True, t,
+                            self._wall(t), f"{ev.level_pct} %")
+        elif ev.level_pct >= self.cfg.battery_clear_pct:
+            self.alarms.set(person.p.participant_id, AlarmKind.BATTERY_LOW, False, t,
+                            self._wall(t))
+
+    def _sample(self, person: _Person, s: HeartRateSample, out: _Columns) -> None:
+        """The per-sample path: plain floats and ints, no numpy, no enum arithmetic."""
+        cfg = self.cfg
+        t = s.t_mono_s - self.start_mono_s
+        if person.last_t is not None and t - person.last_t > cfg.lost_after_s:
+            # After a signal loss, old history says nothing about now.
+            person.jump.reset()
+            person.rr.reset()
+            person.smoother.reset()
+            person.classifier.reset()
+            person.last_beat_t = None
+        person.samples += 1
+        person.last_t = t
+        bpm = float(s.bpm)
+        flags = _MALFORMED if s.malformed_tail else 0
+        active = person.active_alarms
+        person.contact_ok = s.contact.counts
+        if not person.contact_ok:
+            flags |= _NO_CONTACT
+            if person.no_contact_since is None:
+                person.no_contact_since = t
+            if t - person.no_contact_since >= cfg.no_contact_alarm_after_s:
+                self.alarms.set(person.p.participant_id, AlarmKind.NO_CONTACT, True, t,
+                                s.wall_utc)
+        else:
+            person.no_contact_since = None
+            if AlarmKind.NO_CONTACT in active:
+                self.alarms.set(person.p.participant_id, AlarmKind.NO_CONTACT, False, t,
+                                s.wall_utc)
+            verdict = person.jump.check(bpm, t)
+            if verdict.flag:
+                flags |= int(verdict.flag)
+            if verdict.cleared_previous:
+                self._clear_jump_flags(person, verdict.cleared_previous, out)
+        if AlarmKind.SIGNAL_LOST in active:
+            self.alarms.set(person.p.participant_id, AlarmKind.SIGNAL_LOST, False, t,
+                            s.wall_utc)
+
+        level = _UNKNOWN
+        if flags & _UNTRUSTED:
+            ok = PLAUSIBLE_BPM[0] <= bpm <= PLAUSIBLE_BPM[1]
+            pct = person.p.intensity_pct(bpm, reserve=cfg.heart_rate_reserve) if ok else math.nan
+        else:
+            smooth = person.smoother.update(bpm, t)
+            pct = person.p.intensity_pct(smooth, reserve=cfg.heart_rate_reserve)
+            level = int(person.classifier.update(pct, t))
+            person.shown_bpm, person.shown_pct, person.shown_t = bpm, pct, t
+            if pct >= person.ceiling_pct or person.ceiling_since is not None or (
+                    AlarmKind.ABOVE_CEILING in active):
+                self._ceiling(person, pct, t, s)
+        self._credit_phase(person, t, level)
+        person.batch_idx.append(len(out.rows))
+        out.rows.append(person.row)
+        out.t_s.append(t)
+        out.bpm.append(bpm)
+        out.pct.append(pct)
+        out.level.append(level)
+        out.flags.append(flags)
+        if s.rr_ms:
+            self._beats(person, s.rr_ms, t, out)
+
+    def _clear_jump_flags(self, person: _Person, count: int, out: _Columns) -> None:
+        """A jump the later samples confirmed: its samples become trusted after all."""
+        level = int(person.classifier.level)
+        in_batch = person.batch_idx
+        for back in range(count):
+            if back < len(in_batch):
+                i = in_batch[-1 - back]
+                out.flags[i] &= ~_JUMP
+                out.level[i] = level
+                continue
+            ring_back = back - len(in_batch)
+            if ring_back >= min(self.samples.written[person.row], self.samples.capacity):
+                return
+            recent = self.samples.latest(person.row, ring_back + 1)
+            self.samples.set_recent(person.row, "flags", ring_back,
+                                    int(recent["flags"][0]) & ~_JUMP)
+            self.samples.set_recent(person.row, "level", ring_back, level)
+
+    def _ceiling(self, person: _Person, pct: float, t: float, s: HeartRateSample) -> None:
+        pid = person.p.participant_id
+        if pct >= person.ceiling_pct:
+            if person.ceiling_since is None:
+                person.ceiling_since = t
+            if t - person.ceiling_since >= self.cfg.ceiling_hold_s:
+                self.alarms.set(pid, AlarmKind.ABOVE_CEILING, True, t, s.wall_utc,
+                                f"{pct:.0f} % HRmax")
+        else:
+            person.ceiling_since = None
+            if pct < person.ceiling_pct - self.cfg.hysteresis_pct:
+                self.alarms.set(pid, AlarmKind.ABOVE_CEILING, False, t, s.wall_utc)
+
+    def _phase_of(self, t_s: float) -> tuple[int, Level | None]:
+        """Phase index and target at session time ``t_s``; the last answer is cached, as
+        nearly every sample falls in the same phase as the one before."""
+        lo, hi, idx, target = self._phase_cache
+        if lo <= t_s < hi:
+            return idx, target
+        idx = self._phase_index(t_s)
+        ends = self._phase_ends
+        lo = -math.inf if idx <= 0 else ends[idx - 1]
+        hi = ends[idx] if idx < len(ends) else math.inf
+        target = target_of(self.protocol.phases[idx]) if 0 <= idx < len(ends) else None
+        self._phase_cache = (lo, hi, idx, target)
+        return idx, target
+
+    def _credit_phase(self, person: _Person, t: float, level: int) -> None:
+        """Running time in target for the current phase: each sample holds until the next."""
+        if person.prev_t is not None:
+            idx, target = self._phase_of(person.prev_t)
+            if idx != person.acc_phase:
+                person.acc_phase = idx
+                person.acc_in_target_s = 0.0
+            if in_target(person.prev_level, target):
+                person.acc_in_target_s += min(t - person.prev_t, self.cfg.max_gap_s)
+        person.prev_t = t
+        person.prev_level = level
+
+    def _beats(self, person: _Person, rr_ms: tuple[float, ...], t: float,
+               out: _Columns) -> None:
+        """Beat times are rebuilt from RR, not arrival; anchored to arrival when they drift."""
+        total_s = sum(rr_ms) / 1000.0
+        start = person.last_beat_t
+        if start is None or abs(start + total_s - t) > config.BEAT_REANCHOR_S:
+            start = t - total_s  # the newest beat happened at (or just before) arrival
+        flags = person.rr.check_list(rr_ms)
+        beat_t = start
+        row = person.row
+        for rr in rr_ms:
+            beat_t += rr / 1000.0
+            out.beat_rows.append(row)
+            out.beat_t_s.append(beat_t)
+        out.rr_ms.extend(rr_ms)
+        out.beat_flags.extend(flags)
+        person.last_beat_t = beat_t
+        person.beats += len(rr_ms)
+
+    def _update_time_alarms(self) -> None:
+        now = self.session_time()
+        for person in self.people:
+            if person.last_t is not None and now - person.last_t > self.cfg.lost_after_s:
+                self.alarms.set(person.p.participant_id, AlarmKind.SIGNAL_LOST, True, now,
+                                self.clock.now_utc())
+
+    def _judge_finished_phases(self) -> None:
+        now = self.session_time()
+        phases = self.protocol.phases
+        while (self._next_judged < len(phases)
+               and now >= self._phase_ends[self._next_judged] + config.PHASE_JUDGE_GRACE_S):
+            i = self._next_judged
+            self._next_judged += 1
+            if not phases[i].kind.is_work:
+                continue
+            start = float(self._phase_ends[i] - phases[i].duration_s)
+            for person in self.people:
+                t, pct, level = self._series(person)
+                person.adherence.append(phase_adherence(
+                    t, pct, level, phase_index=i, phase=phases[i], start_s=start,
+                    end_s=float(self._phase_ends[i]), thresholds=self.protocol.thresholds,
+                    ramp_allowance_s=self.protocol.ramp_allowance_s,
+                    achieved_fraction=self.protocol.achieved_fraction,
+                    max_gap_s=self.cfg.max_gap_s))
+
+    def _series(self, person: _Person) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        data = self.samples.latest(person.row)
+        return (data["t_s"].astype(np.float64), data["pct"].astype(np.float64),
+                data["level"])
+
+    # -- views --------------------------------------------------------------------------
+    def snapshot(self) -> SessionSnapshot:
+        now_mono = self.clock.monotonic()
+        now = now_mono - self.start_mono_s
+        position = self.protocol.phase_at(now)
+        phase_idx = self._phase_index(now)
+        target = target_of(position.phase) if position else None
+        views = tuple(self._view(person, now, phase_idx, target) for person in self.people)
+        return SessionSnapshot(now_mono, now, self.protocol, position,
+                               now >= self.duration_s, views)
+
+    def _view(self, person: _Person, now: float, phase_idx: int,
+              target: Level | None) -> ParticipantView:
+        cfg = self.cfg
+        if person.last_t is None:
+            signal, age = SignalState.WAITING, None
+        elif now - person.last_t > cfg.lost_after_s:
+            signal, age = SignalState.LOST, now - person.last_t
+        elif not person.contact_ok:
+            signal, age = SignalState.NO_CONTACT, now - person.last_t
+        elif person.shown_t is None or now - person.shown_t > cfg.stale_after_s:
+            signal = SignalState.STALE
+            age = now - (person.shown_t if person.shown_t is not None else person.last_t)
+        else:
+            signal, age = SignalState.LIVE, now - person.shown_t
+        shows = signal in (SignalState.LIVE, SignalState.STALE) and person.shown_bpm is not None
+        pct = person.shown_pct if shows else None
+        in_target_s = person.acc_in_target_s if person.acc_phase == phase_idx else 0.0
+        if (person.prev_t is not None and self._phase_index(person.prev_t) == phase_idx
+                and in_target(person.prev_level, target)):
+            in_target_s += min(max(0.0, now - person.prev_t), cfg.max_gap_s)
+        trace_t, trace_pct = self._trace(person)
+        return ParticipantView(
+            participant_id=person.p.participant_id,
+            display_name=person.p.display_name,
+            strap_id=person.p.strap_id,
+            signal=signal,
+            bpm=round(person.shown_bpm) if shows and person.shown_bpm is not None else None,
+            pct_hrmax=pct,
+            level=person.classifier.level if signal is SignalState.LIVE else None,
+            zone=zone_of(pct) if pct is not None else None,
+            age_s=max(0.0, age) if age is not None else None,
+            battery_pct=person.battery,
+            strap_state=person.strap_state,
+            beta_blocker=person.p.beta_blocker,
+            target=target,
+            in_target_s=in_target_s,
+            intervals_achieved=sum(a.achieved for a in person.adherence),
+            intervals_judged=len(person.adherence),
+            alarms=self.alarms.of(person.p.participant_id),
+            trace_t_s=trace_t,
+            trace_pct=trace_pct,
+        )
+
+    def _trace(self, person: _Person) -> tuple[np.ndarray, np.ndarray]:
+        """The last trace_window_s seconds up to the newest sample; rebuilt only when a
+        sample arrived (most ticks bring none for most people)."""
+        ring = self.samples
+        written = int(ring.written[person.row])
+        if person.trace is not None and person.trace[0] == written:
+            return person.trace[1], person.trace[2]
+        # Straps send about once a second; 4/s is the most the window needs to hold.
+        n = min(written, ring.capacity, int(self.cfg.trace_window_s * 4))
+        end = written % ring.capacity + ring.capacity
+        t = ring.columns["t_s"][person.row, end - n:end]
+        first = end - n + (int(np.searchsorted(t, t[-1] - self.cfg.trace_window_s)) if n else 0)
+        out_t = ring.columns["t_s"][person.row, first:end].copy()
+        pct = ring.columns["pct"][person.row, first:end].copy()
+        pct[(ring.columns["flags"][person.row, first:end] & _UNTRUSTED) != 0] = np.nan
+        out_t.flags.writeable = False
+        pct.flags.writeable = False
+        person.trace = (written, out_t, pct)
+        return out_t, pct
+
+    # -- results ------------------------------------------------------------------------
+    def summary(self) -> list[dict[str, Any]]:
+        """Per participant: counts, time in classes and zones, adherence, detected bouts."""
+        end_s = min(self.session_time(), self.duration_s)
+        out = []
+        for person in self.people:
+            data = self.samples.latest(person.row)
+            t = data["t_s"].astype(np.float64)
+            in_session = (t >= 0) & (t < end_s)
+            t = t[in_session]
+            pct = data["pct"][in_session].astype(np.float64)
+            level = data["level"][in_session]
+            bpm = data["bpm"][in_session].astype(np.float64)
+            flags = data["flags"][in_session]
+            beats = self.beats.latest(person.row)
+            session = summarise_session(t, bpm, pct, level, end_s=end_s,
+                                        adherence=person.adherence)
+            out.append({
+                "samples_received": person.samples,
+                "packets_dropped": person.dropped,
+                "samples_untrusted": int(np.count_nonzero(flags & int(UNTRUSTED))),
+                "beats": person.beats,
+                "beats_flagged": int(np.count_nonzero(beats["flags"])),
+                **session.to_dict(),
+                "adherence": [a.to_dict() for a in person.adherence],
+                "detected_intervals": [d.to_dict() for d in detect_intervals(t, pct, level)],
+                "alarms": [
+                    {"kind": str(e.kind), "raised": e.raised, "t_s": round(e.t_s, 1)}
+                    for e in self.alarms.history if e.participant_id == person.p.participant_id
+                ],
+            })
+        return out
+

@@ -1,0 +1,54 @@
+"""Immutable views of the engine's state that windows and the terminal render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+
+from hiaim_monitor.engine.alarms import AlarmKind
+from hiaim_monitor.engine.codes import Level
+from hiaim_monitor.protocols import PhasePosition, TrainingProtocol
+from hiaim_monitor.samples import StrapState
+
+
+class SignalState(StrEnum):
+    WAITING = "waiting"  # nothing received yet
+    LIVE = "live"
+    STALE = "stale"  # the value is older than stale_after_s: show it dimmed, with its age
+    LOST = "lost"  # nothing for lost_after_s: no number at all
+    NO_CONTACT = "no-contact"  # the strap says it does not touch skin
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantView:
+    participant_id: str
+    display_name: str
+    strap_id: str
+    signal: SignalState
+    bpm: int | None  # None when lost, without contact, or never seen
+    pct_hrmax: float | None  # smoothed, of the shown bpm
+    level: Level | None  # the stable class; None unless live
+    zone: int | None  # 5-zone band 0–5 of pct_hrmax
+    age_s: float | None  # of the shown value (or of the last sample when none is shown)
+    battery_pct: int | None
+    strap_state: StrapState | None
+    beta_blocker: bool
+    target: Level | None  # the current phase's target class (None outside work phases)
+    in_target_s: float  # in the current phase
+    intervals_achieved: int
+    intervals_judged: int
+    alarms: tuple[AlarmKind, ...]
+    trace_t_s: np.ndarray  # session seconds of the recent trace (read-only copy)
+    trace_pct: np.ndarray  # % HRmax of the recent trace; nan where not trusted
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSnapshot:
+    t_mono_s: float
+    elapsed_s: float
+    protocol: TrainingProtocol
+    position: PhasePosition | None
+    finished: bool
+    participants: tuple[ParticipantView, ...]
