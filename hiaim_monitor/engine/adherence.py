@@ -59,11 +59,26 @@ class PhaseAdherence:
 
 def phase_target(phase: Phase, thresholds: Thresholds) -> Level:
     """The class a work phase aims for. ``thresholds`` are already folded into the levels."""
-    if phase.kind is PhaseKind.INTERMEDIATE:
-        return Level.INTERMEDIATE
-    if phase.kind is PhaseKind.HIGH:
-        return Level.HIGH
-    raise ValueError(f"phase {phase.name!r} ({phase.kind.value}) is not a work phase")
+    target = target_of(phase)
+    if target is None:
+        raise ValueError(f"phase {phase.name!r} ({phase.kind.value}) is not a work phase")
+    return target
+
+
+def target_of(phase: Phase | None) -> Level | None:
+    """``phase_target`` for any phase: None outside work phases."""
+    if phase is None or not phase.kind.is_work:
+        return None
+    return Level.INTERMEDIATE if phase.kind is PhaseKind.INTERMEDIATE else Level.HIGH
+
+
+def in_target(level: int, target: Level | None) -> bool:
+    """One sample's ``level`` against ``target``: the scalar twin of ``_in_and_above``."""
+    if target is None or level < 0:
+        return False
+    if target is Level.INTERMEDIATE:
+        return level == Level.INTERMEDIATE
+    return level >= Level.HIGH
 
 
 def _in_and_above(level: np.ndarray, target: Level) -> tuple[np.ndarray, np.ndarray]:

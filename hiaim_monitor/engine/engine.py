@@ -18,7 +18,13 @@ import numpy as np
 
 from hiaim_monitor import config
 from hiaim_monitor.clock import Clock
-from hiaim_monitor.engine.adherence import PhaseAdherence, phase_adherence, summarise_session
+from hiaim_monitor.engine.adherence import (
+    PhaseAdherence,
+    in_target,
+    phase_adherence,
+    summarise_session,
+    target_of,
+)
 from hiaim_monitor.engine.alarms import AlarmBoard, AlarmKind
 from hiaim_monitor.engine.artifacts import BpmJumpFilter, RRArtifactFilter
 from hiaim_monitor.engine.classify import HysteresisClassifier, Smoother, zone_of
@@ -27,7 +33,7 @@ from hiaim_monitor.engine.intervals import detect_intervals
 from hiaim_monitor.engine.ringbuffer import RingTable
 from hiaim_monitor.engine.snapshot import ParticipantView, SessionSnapshot, SignalState
 from hiaim_monitor.participants import Participant
-from hiaim_monitor.protocols import Phase, PhaseKind, TrainingProtocol
+from hiaim_monitor.protocols import TrainingProtocol
 from hiaim_monitor.samples import (
     BatteryReading,
     HeartRateSample,
@@ -57,20 +63,6 @@ class EngineConfig:
     trace_window_s: float = config.TRACE_WINDOW_S
     capacity_samples: int = config.RING_CAPACITY_SAMPLES
     heart_rate_reserve: bool = False  # classify on % HR reserve instead of % HRmax
-
-
-def in_target(level: int, target: Level | None) -> bool:
-    if target is None or level < 0:
-        return False
-    if target is Level.INTERMEDIATE:
-        return level == Level.INTERMEDIATE
-    return level >= Level.HIGH
-
-
-def target_of(phase: Phase | None) -> Level | None:
-    if phase is None or not phase.kind.is_work:
-        return None
-    return Level.INTERMEDIATE if phase.kind is PhaseKind.INTERMEDIATE else Level.HIGH
 
 
 _MALFORMED = int(SampleFlag.MALFORMED)
