@@ -1,0 +1,248 @@
+"""The session store's tables, as typed SQLAlchemy ORM classes.
+
+The same schema serves SQLite (the embedded default) and PostgreSQL (a central database for a
+multi-site trial); Alembic migrations in ``migrations/versions`` create and change it, and a
+test checks that the two agree. Every time stamp is an aware UTC datetime on both backends.
+
+Enumerations are stored as short strings without a CHECK constraint, so a new kind of event
+or HRmax method needs no migration.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import Enum, StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from hiaim_monitor.hrm import SensorContact
+from hiaim_monitor.hrmax import HRMaxMethod
+from hiaim_monitor.protocols import PhaseKind
+
+# Named constraints, so later migrations (and SQLite's batch mode) can find them by name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class SessionStatus(StrEnum):
+    RUNNING = "running"
+    FINISHED = "finished"
+    INTERRUPTED = "interrupted"  # left running by a crash; to be resumed or closed
+
+
+class EventKind(StrEnum):
+    PHASE_CHANGE = "phase-change"
+    ALARM_RAISED = "alarm-raised"
+    ALARM_CLEARED = "alarm-cleared"
+    CONNECTION_CHANGE = "connection-change"
+    GAP = "gap"  # no data were recorded for a while (the app was not running)
+    STORAGE = "storage"  # the database failed for a while; detail says how many rows were lost
+
+
+class Sex(StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on every backend.
+
+    SQLite has no time-zone type and SQLAlchemy would silently drop the offset of an aware
+    value, so values are converted to UTC before they are stored and tagged UTC when read.
+    PostgreSQL stores ``timestamptz`` and returns it in the session's zone: converted too.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"a naive datetime ({value.isoformat()}) cannot be stored: "
+                             "give an aware UTC time")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _values(enum_cls: type[Enum]) -> list[str]:
+    return [str(member.value) for member in enum_cls]
+
+
+def _enum(enum_cls: type[Enum], length: int) -> sa.Enum:
+    return sa.Enum(enum_cls, native_enum=False, create_constraint=False, length=length,
+                   values_callable=_values, validate_strings=True)
+
+
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+Json = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ParticipantRow(Base):
+    """A person in the study. Known by a pseudonymous code; the wall screen shows only
+    ``display_name``."""
+
+    __tablename__ = "participants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_code: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(100))
+    birth_year: Mapped[int | None]
+    sex: Mapped[Sex | None] = mapped_column(_enum(Sex, 16))
+    hrmax_bpm: Mapped[float | None]
+    hrmax_method: Mapped[HRMaxMethod | None] = mapped_column(_enum(HRMaxMethod, 16))
+    hrmax_date: Mapped[date | None]  # when the test was done or the estimate made
+    resting_bpm: Mapped[float | None]
+    beta_blocker: Mapped[bool] = mapped_column(default=False)  # HR targets may not apply
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    created_utc: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StrapRow(Base):
+    __tablename__ = "straps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    strap_key: Mapped[str] = mapped_column(sa.String(64), unique=True)  # address or serial
+    name: Mapped[str] = mapped_column(sa.String(100), default="")
+    kind: Mapped[str] = mapped_column(sa.String(32), default="")  # "ble", "ant", "simulated"
+    battery_pct: Mapped[int | None]  # last reading
+    battery_utc: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StrapAssignmentRow(Base):
+    """The strap a participant wears by default; one strap belongs to at most one person."""
+
+    __tablename__ = "strap_assignments"
+
+    participant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True)
+    strap_id: Mapped[int] = mapped_column(sa.ForeignKey("straps.id", ondelete="CASCADE"),
+                                          unique=True)
+    assigned_utc: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SessionRow(Base):
+    __tablename__ = "sessions"
+    __table_args__ = (sa.Index(None, "status", "host"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    protocol_key: Mapped[str] = mapped_column(sa.String(64))
+    protocol: Mapped[dict[str, Any]] = mapped_column(Json)  # the protocol as it ran
+    operator: Mapped[str] = mapped_column(sa.String(100), default="")
+    site: Mapped[str] = mapped_column(sa.String(100), default="")
+    # The machine that ran it: with a central database, a session running at another site
+    # is not one this machine left behind in a crash.
+    host: Mapped[str] = mapped_column(sa.String(255), default="")
+    started_utc: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ended_utc: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[SessionStatus] = mapped_column(_enum(SessionStatus, 16))
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+
+
+class SessionParticipantRow(Base):
+    """One participant in one session, with the strap worn and the HRmax used that day."""
+
+    __tablename__ = "session_participants"
+    __table_args__ = (sa.UniqueConstraint("session_id", "participant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("sessions.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(sa.ForeignKey("participants.id"), index=True)
+    strap_id: Mapped[int | None] = mapped_column(sa.ForeignKey("straps.id"))
+    hrmax_bpm: Mapped[float]
+    hrmax_method: Mapped[HRMaxMethod] = mapped_column(_enum(HRMaxMethod, 16))
+    resting_bpm: Mapped[float | None]
+    ceiling_pct: Mapped[float | None]  # own safety ceiling, % HRmax; None: the protocol's
+
+
+class SampleRow(Base):
+    """One heart-rate sample as the engine judged it."""
+
+    __tablename__ = "samples"
+    __table_args__ = (sa.Index(None, "session_participant_id", "t_s"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    session_participant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("session_participants.id", ondelete="CASCADE"))
+    t_s: Mapped[float]  # session clock: seconds since the session started
+    wall_utc: Mapped[datetime] = mapped_column(UTCDateTime)
+    bpm: Mapped[int]
+    pct_hrmax: Mapped[float | None]  # None when the heart rate is implausible
+    level: Mapped[int] = mapped_column(sa.SmallInteger)  # engine.codes.Level
+    flags: Mapped[int] = mapped_column(sa.SmallInteger)  # engine.codes.SampleFlag bits
+    contact: Mapped[SensorContact] = mapped_column(_enum(SensorContact, 16))
+
+
+class RRIntervalRow(Base):
+    """One beat: its RR interval and the beat time rebuilt from the RR values."""
+
+    __tablename__ = "rr_intervals"
+    __table_args__ = (sa.Index(None, "session_participant_id", "t_s"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    session_participant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("session_participants.id", ondelete="CASCADE"))
+    t_s: Mapped[float]  # beat time, session clock
+    rr_ms: Mapped[float]
+    flags: Mapped[int] = mapped_column(sa.SmallInteger)  # engine.codes.BeatFlag bits
+
+
+class EventRow(Base):
+    __tablename__ = "events"
+    __table_args__ = (sa.Index(None, "session_id", "t_s"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("sessions.id", ondelete="CASCADE"))
+    session_participant_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("session_participants.id", ondelete="CASCADE"))
+    t_s: Mapped[float]  # session clock
+    wall_utc: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[EventKind] = mapped_column(_enum(EventKind, 32))
+    detail: Mapped[dict[str, Any]] = mapped_column(Json)
+
+
+class PhaseAdherenceRow(Base):
+    """How one participant did in one work phase (engine.adherence.PhaseAdherence)."""
+
+    __tablename__ = "phase_adherence"
+    __table_args__ = (sa.UniqueConstraint("session_participant_id", "phase_index"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_participant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("session_participants.id", ondelete="CASCADE"))
+    phase_index: Mapped[int]  # into the session's protocol phases
+    phase_name: Mapped[str] = mapped_column(sa.String(100))
+    kind: Mapped[PhaseKind] = mapped_column(_enum(PhaseKind, 16))
+    start_s: Mapped[float]
+    end_s: Mapped[float]
+    target_level: Mapped[int] = mapped_column(sa.SmallInteger)  # engine.codes.Level
+    seconds_in_target: Mapped[float]
+    seconds_above_target: Mapped[float]
+    seconds_below_target: Mapped[float]
+    seconds_no_data: Mapped[float]
+    fraction_in_target_after_ramp: Mapped[float]
+    time_to_target_s: Mapped[float | None]
+    peak_pct: Mapped[float | None]  # % HRmax
+    achieved: Mapped[bool]

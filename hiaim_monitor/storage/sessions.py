@@ -1,0 +1,143 @@
+"""Starting and finishing a stored session: the session row, who took part with which strap
+and HRmax, and the protocol exactly as it ran."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from hiaim_monitor.participants import Participant
+from hiaim_monitor.protocols import Phase, PhaseKind, Thresholds, TrainingProtocol
+from hiaim_monitor.storage.database import Database, StorageError, storage_errors
+from hiaim_monitor.storage.schema import (
+    ParticipantRow,
+    SessionParticipantRow,
+    SessionRow,
+    SessionStatus,
+    StrapRow,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSession:
+    """A session row and the keys the writer needs to file rows under it."""
+
+    session_id: int
+    started_utc: datetime
+    # study code (Participant.participant_id) → session_participants.id
+    session_participant_ids: dict[str, int]
+
+    def t_s(self, wall_utc: datetime) -> float:
+        """Session seconds at ``wall_utc``."""
+        return (wall_utc - self.started_utc).total_seconds()
+
+
+def start_session(db: Database, protocol: TrainingProtocol,
+                  participants: Sequence[Participant], *, started_utc: datetime,
+                  operator: str = "", site: str = "", notes: str = "",
+                  host: str | None = None) -> StoredSession:
+    """Record a new running session. Participants and straps not yet in the store are added
+    (by study code and strap id); ones already there are left as they are."""
+    with storage_errors(db), db.session() as s, s.begin():
+        row = SessionRow(
+            protocol_key=protocol.key, protocol=protocol_to_json(protocol),
+            operator=operator, site=site,
+            host=socket.gethostname() if host is None else host,
+            started_utc=started_utc, status=SessionStatus.RUNNING, notes=notes)
+        s.add(row)
+        s.flush()
+        ids = {}
+        for p in participants:
+            sp = SessionParticipantRow(
+                session_id=row.id, participant_id=_participant(s, p, started_utc).id,
+                strap_id=_strap(s, p.strap_id).id, hrmax_bpm=p.hrmax.bpm,
+                hrmax_method=p.hrmax.method, resting_bpm=p.resting_bpm,
+                ceiling_pct=p.ceiling_pct)
+            s.add(sp)
+            s.flush()
+            ids[p.participant_id] = sp.id
+        return StoredSession(row.id, started_utc, ids)
+
+
+def finish_session(db: Database, session_id: int, *, ended_utc: datetime | None = None) -> None:
+    """Mark a session finished at ``ended_utc`` (now when None)."""
+    with storage_errors(db), db.session() as s, s.begin():
+        row = s.get(SessionRow, session_id)
+        if row is None:
+            raise StorageError(f"There is no session {session_id} in {db.name}.")
+        row.status = SessionStatus.FINISHED
+        row.ended_utc = ended_utc or datetime.now(UTC)
+
+
+def stored_protocol(db: Database, session_id: int) -> TrainingProtocol:
+    """The protocol a stored session ran (to resume it exactly)."""
+    with storage_errors(db), db.session() as s:
+        row = s.get(SessionRow, session_id)
+        if row is None:
+            raise StorageError(f"There is no session {session_id} in {db.name}.")
+        return protocol_from_json(row.protocol)
+
+
+def session_participant_ids(s: Session, session_id: int) -> dict[str, int]:
+    """study code → session_participants.id for one stored session."""
+    rows = s.execute(
+        sa.select(ParticipantRow.study_code, SessionParticipantRow.id)
+        .join(SessionParticipantRow, SessionParticipantRow.participant_id == ParticipantRow.id)
+        .where(SessionParticipantRow.session_id == session_id))
+    return {code: sp_id for code, sp_id in rows}
+
+
+def _participant(s: Session, p: Participant, now_utc: datetime) -> ParticipantRow:
+    row = s.scalars(sa.select(ParticipantRow)
+                    .where(ParticipantRow.study_code == p.participant_id)).one_or_none()
+    if row is None:
+        row = ParticipantRow(
+            study_code=p.participant_id, display_name=p.display_name,
+            hrmax_bpm=p.hrmax.bpm, hrmax_method=p.hrmax.method, hrmax_date=now_utc.date(),
+            resting_bpm=p.resting_bpm, beta_blocker=p.beta_blocker, notes="",
+            created_utc=now_utc)
+        s.add(row)
+        s.flush()
+    return row
+
+
+def _strap(s: Session, strap_key: str) -> StrapRow:
+    row = s.scalars(sa.select(StrapRow).where(StrapRow.strap_key == strap_key)).one_or_none()
+    if row is None:
+        row = StrapRow(strap_key=strap_key, name="", kind="")
+        s.add(row)
+        s.flush()
+    return row
+
+
+def protocol_to_json(protocol: TrainingProtocol) -> dict[str, Any]:
+    """The protocol as plain JSON, so a stored session says exactly what ran."""
+    th = protocol.thresholds
+    return {
+        "key": protocol.key, "name": protocol.name, "description": protocol.description,
+        "thresholds": {"intermediate_pct": th.intermediate_pct, "high_pct": th.high_pct,
+                       "ceiling_pct": th.ceiling_pct},
+        "ramp_allowance_s": protocol.ramp_allowance_s,
+        "achieved_fraction": protocol.achieved_fraction,
+        "phases": [{"name": p.name, "kind": p.kind.value, "duration_s": p.duration_s,
+                    "target_min_pct": p.target_min_pct, "target_max_pct": p.target_max_pct}
+                   for p in protocol.phases],
+    }
+
+
+def protocol_from_json(doc: dict[str, Any]) -> TrainingProtocol:
+    """The protocol ``protocol_to_json`` stored (to resume a session as it ran)."""
+    return TrainingProtocol(
+        key=doc["key"], name=doc["name"], description=doc["description"],
+        phases=tuple(Phase(p["name"], PhaseKind(p["kind"]), p["duration_s"],
+                           p["target_min_pct"], p["target_max_pct"]) for p in doc["phases"]),
+        thresholds=Thresholds(**doc["thresholds"]),
+        ramp_allowance_s=doc["ramp_allowance_s"],
+        achieved_fraction=doc["achieved_fraction"],
+    )

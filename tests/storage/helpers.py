@@ -1,0 +1,65 @@
+"""Shared pieces of the storage tests: the two backends, a roster, a quick writer."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hiaim_monitor.hrmax import estimate_hrmax, measured_hrmax
+from hiaim_monitor.participants import Participant
+from hiaim_monitor.storage import Database, SessionWriter, StoredSession
+from tests.pg import PostgresServer
+
+BUSY_TIMEOUT_S = 0.2  # a locked SQLite file fails fast in tests
+START_UTC = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+
+@dataclass
+class Backend:
+    name: str
+    url: str
+    server: PostgresServer | None = None
+    sqlite_path: Path | None = None
+
+    @contextlib.contextmanager
+    def unwritable(self) -> Iterator[None]:
+        """The database cannot be written inside the block: SQLite is locked by another
+        connection; the PostgreSQL server is stopped (and started again after)."""
+        if self.server is not None:
+            self.server.stop()
+            try:
+                yield
+            finally:
+                self.server.start()
+            return
+        assert self.sqlite_path is not None
+        other = sqlite3.connect(self.sqlite_path, isolation_level=None)
+        try:
+            other.execute("BEGIN EXCLUSIVE")
+            yield
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+
+
+def roster(n: int) -> list[Participant]:
+    """``n`` participants, half with a measured HRmax."""
+    return [
+        Participant(
+            participant_id=f"HIAIM-{i:03d}", display_name=f"P{i}", strap_id=f"STRAP-{i:03d}",
+            hrmax=measured_hrmax(170 + i % 20) if i % 2 else estimate_hrmax(55 + i % 15),
+            beta_blocker=i % 7 == 0, resting_bpm=60.0 + i % 10)
+        for i in range(1, n + 1)
+    ]
+
+
+def fast_writer(db: Database, session: StoredSession, **kwargs: object) -> SessionWriter:
+    """A writer that flushes and retries quickly, so tests do not wait on real seconds."""
+    options: dict[str, object] = {"flush_interval_s": 0.05, "retry_first_s": 0.05,
+                                  "retry_max_s": 0.2}
+    options.update(kwargs)
+    return SessionWriter(db, session, **options)  # type: ignore[arg-type]
