@@ -28,6 +28,15 @@ from hiaim_monitor.protocols import (
 )
 from hiaim_monitor.samples import SourceEvent
 from hiaim_monitor.session import LiveSession
+from hiaim_monitor.storage import (
+    SessionWriter,
+    StorageError,
+    finish_session,
+    open_database,
+    start_session,
+)
+from hiaim_monitor.storage.recorder import SessionRecorder
+from hiaim_monitor.storage.recovery import recover_at_start
 
 
 class UsageError(Exception):
@@ -62,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write per-participant figures to PATH when the session ends")
     p.add_argument("--lang", choices=available_languages(),
                    help="language of the views (default: from the system locale)")
+    p.add_argument("--db", metavar="URL",
+                   help="database URL, e.g. postgresql://user@host/trial (default: "
+                        "$HIAIM_DB_URL, else SQLite in the user data folder)")
     return p
 
 
@@ -75,6 +87,7 @@ class RunOptions:
     seed: int
     faults: str
     summary_json: Path | None
+    db_url: str | None
 
 
 def parse_options(argv: list[str] | None) -> RunOptions:
@@ -98,7 +111,7 @@ def parse_options(argv: list[str] | None) -> RunOptions:
     if args.summary_json is not None:
         _check_writable(args.summary_json)
     return RunOptions(args.simulate, args.headless, args.speed, duration_s, protocol,
-                      args.seed, args.faults, args.summary_json)
+                      args.seed, args.faults, args.summary_json, args.db)
 
 
 def _check_writable(path: Path) -> None:
@@ -129,16 +142,24 @@ def run(opts: RunOptions) -> int:
     clock = SimulatedClock(start_utc=datetime.now(UTC), speed=opts.speed)
     virtual = make_virtual_class(opts.n_participants, opts.seed)
     faults = FaultConfig.demo() if opts.faults == "demo" else FaultConfig()
-    start_s = clock.monotonic()
+    start_s, start_utc = clock.monotonic(), clock.now_utc()
     source = SimulatedSource(virtual, clock, opts.protocol, session_start_s=start_s,
                              faults=faults, seed=opts.seed)
     participants = [
         Participant(v.participant_id, v.display_name, strap.strap_id, measured_hrmax(v.hrmax_bpm))
         for v, strap in zip(virtual, source.straps, strict=True)
     ]
+    db = open_database(opts.db_url)
+    for unfinished in recover_at_start(db):
+        print(f"Session {unfinished.session_id} (started {unfinished.started_utc:%Y-%m-%d %H:%M}"
+              " UTC) was interrupted; resume or close it with 'hiaim-monitor sessions recover "
+              f"{unfinished.session_id} --resume' or '--close'.", file=sys.stderr)
+    stored = start_session(db, opts.protocol, participants, started_utc=start_utc)
+    writer = SessionWriter(db, stored)
     events: queue.SimpleQueue[SourceEvent] = queue.SimpleQueue()
     session = LiveSession(opts.protocol, participants, clock, events, start_mono_s=start_s,
-                          duration_s=opts.duration_s)
+                          duration_s=opts.duration_s,
+                          recorder=SessionRecorder(writer, stored, start_mono_s=start_s))
     sensors = SensorThread()
     sensors.start()
     try:
@@ -157,10 +178,16 @@ def run(opts: RunOptions) -> int:
     finally:
         sensors.stop()
         session.tick()
+        session.flush_final()
+        unwritten = writer.close()
+        finish_session(db, stored.session_id, ended_utc=clock.now_utc())
+        db.close()
+    if unwritten:
+        print(f"{unwritten} rows could not be written to {db.name}.", file=sys.stderr)
     if opts.summary_json is not None:
-        opts.summary_json.write_text(json.dumps(session.summary(), indent=2) + "\n",
-                                     encoding="utf-8")
-    return 0
+        summary = {"session_id": stored.session_id, **session.summary()}
+        opts.summary_json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return 0 if not unwritten else 1
 
 
 def _run_headless(session: LiveSession, opts: RunOptions) -> None:
@@ -198,4 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"hiaim-monitor: error: {exc}", file=sys.stderr)
         return 2
-    return run(opts)
+    try:
+        return run(opts)
+    except StorageError as exc:
+        print(f"hiaim-monitor: error: {exc}", file=sys.stderr)
+        return 1

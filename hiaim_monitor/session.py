@@ -3,16 +3,20 @@ hands out its snapshots; at the end, the per-participant summary."""
 
 from __future__ import annotations
 
+import dataclasses
 import queue
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from hiaim_monitor.clock import Clock
 from hiaim_monitor.engine.engine import EngineConfig, ZoneEngine
-from hiaim_monitor.engine.snapshot import SessionSnapshot
+from hiaim_monitor.engine.snapshot import SessionSnapshot, StorageView
 from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import TrainingProtocol
 from hiaim_monitor.samples import SourceEvent
+
+if TYPE_CHECKING:
+    from hiaim_monitor.storage.recorder import SessionRecorder
 
 
 class LiveSession:
@@ -28,17 +32,21 @@ class LiveSession:
         start_mono_s: float | None = None,
         duration_s: float | None = None,
         engine_config: EngineConfig | None = None,
+        recorder: SessionRecorder | None = None,
     ) -> None:
         self.protocol = protocol
         self.participants = list(participants)
         self.clock = clock
         self.events = events
         self.start_mono_s = clock.monotonic() if start_mono_s is None else start_mono_s
-        self.started_utc: datetime = clock.now_utc()
+        # Wall time of the session's start, wherever the clock is now.
+        self.started_utc: datetime = clock.now_utc() - timedelta(
+            seconds=clock.monotonic() - self.start_mono_s)
         self.duration_s = protocol.total_s if duration_s is None else duration_s
         self.engine = ZoneEngine(protocol, self.participants, clock,
                                  start_mono_s=self.start_mono_s, duration_s=self.duration_s,
                                  cfg=engine_config)
+        self.recorder = recorder
 
     def tick(self) -> SessionSnapshot:
         """Drain everything queued since the last tick into the engine, then snapshot."""
@@ -49,10 +57,31 @@ class LiveSession:
             except queue.Empty:
                 break
         self.engine.ingest(batch)
-        return self.engine.snapshot()
+        snap = self.engine.snapshot()
+        if self.recorder is None:
+            return snap
+        pos = snap.position
+        self.recorder.record(self.engine, batch, pos.index if pos else None,
+                             pos.phase.name if pos else None)
+        return self._with_storage(snap)
 
     def snapshot(self) -> SessionSnapshot:
-        return self.engine.snapshot()
+        return self._with_storage(self.engine.snapshot())
+
+    def flush_final(self) -> None:
+        """At the end: hand storage what the engine still held back (a jump never
+        confirmed keeps its flag)."""
+        if self.recorder is not None:
+            self.engine.release_held()
+            self.recorder.record(self.engine, [], None, None)
+
+    def _with_storage(self, snap: SessionSnapshot) -> SessionSnapshot:
+        if self.recorder is None:
+            return snap
+        writer = self.recorder.writer
+        status = writer.status
+        return dataclasses.replace(snap, storage=StorageView(
+            str(status.state), status.reason, writer.backlog_fraction, writer.dropped_rows))
 
     def summary(self) -> dict[str, Any]:
         """Per-participant figures for --summary-json."""

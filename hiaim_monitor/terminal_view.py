@@ -107,4 +107,12 @@ def render(snap: SessionSnapshot) -> Group:
                  else ""),
             Text(alarms, style="bold red"),
         )
-    return Group(header_text(snap), table)
+    parts = [header_text(snap), table]
+    store = snap.storage
+    if store is not None and (store.state == "failing" or store.dropped_rows):
+        line = f"{tr('Storage trouble')}: {store.reason} "
+        line += f"({tr('waiting in memory')}: {store.backlog_fraction:.0%}"
+        if store.dropped_rows:
+            line += f", {tr('lost')}: {store.dropped_rows}"
+        parts.insert(1, Text(line + ")", style="bold white on red"))
+    return Group(*parts)

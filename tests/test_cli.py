@@ -36,6 +36,13 @@ def test_summary_json_into_a_folder_is_refused(tmp_path, capsys):
     assert "is a folder; give a file name" in capsys.readouterr().err
 
 
+@pytest.fixture(autouse=True)
+def data_home(tmp_path, monkeypatch):
+    """Sessions are stored in a throwaway SQLite file, never in the user's own."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.delenv("HIAIM_DB_URL", raising=False)
+
+
 def run_cli(*args, env_extra=None, timeout=120):
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env.update(env_extra or {})

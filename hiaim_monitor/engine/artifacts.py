@@ -197,6 +197,11 @@ class BpmJumpFilter:
     def trusted_bpm(self) -> float | None:
         return self._trusted_bpm
 
+    @property
+    def pending(self) -> bool:
+        """A jump is held: samples since it may still be cleared by a confirmation."""
+        return self._agreeing >= 0
+
     def reset(self) -> None:
         """Forget the trusted value, after a signal loss."""
         self._trusted_bpm = None

@@ -65,6 +65,25 @@ class EngineConfig:
     heart_rate_reserve: bool = False  # classify on % HR reserve instead of % HRmax
 
 
+@dataclass(frozen=True, slots=True)
+class FinalRows:
+    """Rows of one participant handed to storage: column name → array (copies)."""
+
+    participant: Participant
+    samples: dict[str, np.ndarray]
+    beats: dict[str, np.ndarray]
+
+
+def _rows_between(ring: RingTable, row: int, start: int, end: int) -> dict[str, np.ndarray]:
+    """Copies of ring rows ``start``–``end`` (counted in values ever written) of ``row``;
+    what has already been overwritten is gone (more than the capacity behind)."""
+    written = int(ring.written[row])
+    start = max(start, written - ring.capacity)
+    n = max(0, end - start)
+    recent = ring.latest(row, written - start)
+    return {name: column[:n].copy() for name, column in recent.items()}
+
+
 _MALFORMED = int(SampleFlag.MALFORMED)
 _NO_CONTACT = int(SampleFlag.NO_CONTACT)
 _JUMP = int(SampleFlag.UNCONFIRMED_JUMP)
@@ -122,8 +141,11 @@ class _Person:
         self.acc_phase = -1
         self.acc_in_target_s = 0.0
         self.adherence: list[PhaseAdherence] = []
+        self.handed_adherence = 0
         self.trace: tuple[int, np.ndarray, np.ndarray] | None = None  # (written, t, pct)
         self.batch_idx: list[int] = []  # this ingest's rows of this person in _Columns
+        self.handed_samples = 0  # ring rows already given out by take_final
+        self.handed_beats = 0
         self.active_alarms: set[AlarmKind] = set()  # the alarm board's own set
 
 
@@ -450,6 +472,47 @@ class ZoneEngine:
         return out_t, pct
 
     # -- results ------------------------------------------------------------------------
+    def take_final(self) -> list[FinalRows]:
+        """Samples and beats that can no longer change, since the last call, per participant
+        (for storage). A sample of a jump still waiting for confirmation is held back until
+        the jump is confirmed (its flag cleared) or refuted; beats are final at once."""
+        out = []
+        for person in self.people:
+            row = person.row
+            written = int(self.samples.written[row])
+            end = written
+            if person.jump.pending and end > person.handed_samples:
+                flags = self.samples.latest(row, end - person.handed_samples)["flags"]
+                held = np.flatnonzero(flags & _JUMP)
+                if held.size:
+                    end = person.handed_samples + int(held[0])
+            beats_written = int(self.beats.written[row])
+            n_samples = end - person.handed_samples
+            n_beats = beats_written - person.handed_beats
+            if n_samples <= 0 and n_beats <= 0:
+                continue
+            samples = _rows_between(self.samples, row, person.handed_samples, end)
+            beats = _rows_between(self.beats, row, person.handed_beats, beats_written)
+            person.handed_samples = max(person.handed_samples, end)
+            person.handed_beats = beats_written
+            out.append(FinalRows(person.p, samples, beats))
+        return out
+
+    def release_held(self) -> None:
+        """End of session: jumps still waiting for confirmation stay unconfirmed, so the
+        samples held back for them are final now."""
+        for person in self.people:
+            person.jump.reset()
+
+    def take_adherence(self) -> list[tuple[Participant, PhaseAdherence]]:
+        """Interval results judged since the last call."""
+        out = []
+        for person in self.people:
+            for result in person.adherence[person.handed_adherence:]:
+                out.append((person.p, result))
+            person.handed_adherence = len(person.adherence)
+        return out
+
     def summary(self) -> list[dict[str, Any]]:
         """Per participant: counts, time in classes and zones, adherence, detected bouts."""
         end_s = min(self.session_time(), self.duration_s)

@@ -52,3 +52,14 @@ class SessionSnapshot:
     position: PhasePosition | None
     finished: bool
     participants: tuple[ParticipantView, ...]
+    storage: StorageView | None = None  # None: nothing is being stored
+
+
+@dataclass(frozen=True, slots=True)
+class StorageView:
+    """The session store as the operator needs to see it."""
+
+    state: str  # "ok", "failing" (rows wait in memory) or "recovered"
+    reason: str  # one sentence while failing
+    backlog_fraction: float  # of the in-memory buffer, 0–1
+    dropped_rows: int  # lost to a full buffer

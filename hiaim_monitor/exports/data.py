@@ -1,0 +1,109 @@
+"""Reading one stored session back for export: who took part with which HRmax, and their
+samples, beats and interval results in time order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from hiaim_monitor.hrmax import HRMaxMethod
+from hiaim_monitor.protocols import TrainingProtocol
+from hiaim_monitor.storage.database import Database, storage_errors
+from hiaim_monitor.storage.schema import (
+    ParticipantRow,
+    PhaseAdherenceRow,
+    RRIntervalRow,
+    SampleRow,
+    SessionParticipantRow,
+    SessionRow,
+    SessionStatus,
+    StrapRow,
+)
+from hiaim_monitor.storage.sessions import protocol_from_json
+from hiaim_monitor.exports.common import ExportError
+
+
+@dataclass(frozen=True, slots=True)
+class ExportParticipant:
+    session_participant_id: int
+    study_code: str
+    display_name: str
+    strap_key: str | None
+    hrmax_bpm: float
+    hrmax_method: HRMaxMethod
+    beta_blocker: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSession:
+    session_id: int
+    protocol: TrainingProtocol
+    site: str
+    operator: str
+    status: SessionStatus
+    started_utc: datetime
+    ended_utc: datetime | None
+    end_s: float  # session clock at the end (the last sample while it was never finished)
+    participants: tuple[ExportParticipant, ...]  # in study-code order
+
+
+def load_session(db: Database, session_id: int) -> ExportSession:
+    """The session and its participants; ``ExportError`` when there is no such session."""
+    with storage_errors(db), db.session() as s:
+        row = s.get(SessionRow, session_id)
+        if row is None:
+            raise ExportError(f"There is no session {session_id} in {db.name}; "
+                              "`sessions list` shows the sessions there are.")
+        people = s.execute(
+            sa.select(SessionParticipantRow, ParticipantRow, StrapRow.strap_key)
+            .join(ParticipantRow, ParticipantRow.id == SessionParticipantRow.participant_id)
+            .outerjoin(StrapRow, StrapRow.id == SessionParticipantRow.strap_id)
+            .where(SessionParticipantRow.session_id == session_id)
+            .order_by(ParticipantRow.study_code)).all()
+        participants = tuple(
+            ExportParticipant(sp.id, p.study_code, p.display_name, strap, sp.hrmax_bpm,
+                              sp.hrmax_method, p.beta_blocker)
+            for sp, p, strap in people)
+        if row.ended_utc is not None:
+            end_s = (row.ended_utc - row.started_utc).total_seconds()
+        else:
+            last = s.scalar(
+                sa.select(sa.func.max(SampleRow.t_s))
+                .join(SessionParticipantRow,
+                      SessionParticipantRow.id == SampleRow.session_participant_id)
+                .where(SessionParticipantRow.session_id == session_id))
+            end_s = float(last or 0.0)
+        return ExportSession(session_id, protocol_from_json(row.protocol), row.site,
+                             row.operator, row.status, row.started_utc, row.ended_utc,
+                             max(0.0, end_s), participants)
+
+
+def samples(db: Database, session_participant_id: int) -> Sequence[sa.Row]:
+    """(t_s, wall_utc, bpm, pct_hrmax, level, flags, contact) rows in time order."""
+    with storage_errors(db), db.engine.connect() as conn:
+        return conn.execute(
+            sa.select(SampleRow.t_s, SampleRow.wall_utc, SampleRow.bpm, SampleRow.pct_hrmax,
+                      SampleRow.level, SampleRow.flags, SampleRow.contact)
+            .where(SampleRow.session_participant_id == session_participant_id)
+            .order_by(SampleRow.t_s, SampleRow.id)).all()
+
+
+def beats(db: Database, session_participant_id: int) -> Sequence[sa.Row]:
+    """(t_s, rr_ms, flags) rows in beat order."""
+    with storage_errors(db), db.engine.connect() as conn:
+        return conn.execute(
+            sa.select(RRIntervalRow.t_s, RRIntervalRow.rr_ms, RRIntervalRow.flags)
+            .where(RRIntervalRow.session_participant_id == session_participant_id)
+            .order_by(RRIntervalRow.t_s, RRIntervalRow.id)).all()
+
+
+def adherence(db: Database, session_participant_id: int) -> list[PhaseAdherenceRow]:
+    """The judged work phases, in protocol order."""
+    with storage_errors(db), db.session() as s:
+        return list(s.scalars(
+            sa.select(PhaseAdherenceRow)
+            .where(PhaseAdherenceRow.session_participant_id == session_participant_id)
+            .order_by(PhaseAdherenceRow.phase_index)))

@@ -1,0 +1,149 @@
+"""The live session stores what the engine saw, on SQLite and PostgreSQL; a killed app loses
+about a second and its session is found interrupted at the next start."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import queue
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+
+import numpy as np
+import sqlalchemy as sa
+
+from hiaim_monitor.clock import SimulatedClock
+from hiaim_monitor.engine.codes import SampleFlag
+from hiaim_monitor.hrm import encode_heart_rate_measurement
+from hiaim_monitor.hrmax import measured_hrmax
+from hiaim_monitor.participants import Participant
+from hiaim_monitor.protocols import load_protocol
+from hiaim_monitor.samples import sample_from_notification
+from hiaim_monitor.session import LiveSession
+from hiaim_monitor.storage import SessionWriter, open_database, start_session
+from hiaim_monitor.storage.recorder import SessionRecorder
+from simulators.faults import FaultConfig
+from simulators.roster import make_virtual_class
+from simulators.source import SimulatedSource
+
+
+def count(db, sql, **params):
+    with db.engine.connect() as conn:
+        return conn.execute(sa.text(sql), params).scalar_one()
+
+
+def test_live_session_stores_every_sample_beat_alarm_and_interval(db):
+    protocol = load_protocol("low-volume-7x30s")
+    clock = SimulatedClock()
+    virtual = make_virtual_class(4, seed=2)
+    source = SimulatedSource(virtual, clock, protocol, session_start_s=0.0,
+                             faults=FaultConfig.demo(), seed=2)
+    people = [Participant(v.participant_id, v.display_name, s.strap_id,
+                          measured_hrmax(v.hrmax_bpm))
+              for v, s in zip(virtual, source.straps, strict=True)]
+    stored = start_session(db, protocol, people, started_utc=clock.now_utc())
+    writer = SessionWriter(db, stored, flush_interval_s=0.05)
+    events = queue.SimpleQueue()
+    session = LiveSession(protocol, people, clock, events, start_mono_s=0.0,
+                          recorder=SessionRecorder(writer, stored, start_mono_s=0.0))
+
+    async def run():
+        await source.start(events.put)
+        while clock.monotonic() < protocol.total_s + 5:
+            await asyncio.sleep(0)
+            session.tick()
+        await source.stop()
+
+    asyncio.run(run())
+    session.tick()
+    session.flush_final()
+    assert writer.close() == 0
+
+    engine = session.engine
+    for person in engine.people:
+        sp = stored.session_participant_ids[person.p.participant_id]
+        held = engine.samples.latest(person.row)
+        assert count(db, "select count(*) from samples where session_participant_id = :sp",
+                     sp=sp) == len(held["t_s"])
+        assert count(db, "select count(*) from rr_intervals where session_participant_id = :sp",
+                     sp=sp) == person.beats
+        stored_flags = count(db, "select coalesce(sum(flags), 0) from samples "
+                                 "where session_participant_id = :sp", sp=sp)
+        assert stored_flags == int(held["flags"].astype(np.int64).sum())
+        assert count(db, "select count(*) from phase_adherence "
+                         "where session_participant_id = :sp", sp=sp) == 7
+    phase_changes = count(db, "select count(*) from events where kind = 'phase-change'")
+    assert phase_changes >= len(protocol.phases)
+    alarms = len(engine.alarms.history)
+    assert count(db, "select count(*) from events where kind like 'alarm-%'") == alarms
+
+
+def test_a_confirmed_jump_is_stored_trusted_not_flagged(db):
+    protocol = load_protocol("norwegian-4x4")
+    clock = SimulatedClock()
+    people = [Participant("P1", "Anna", "A", measured_hrmax(180))]
+    stored = start_session(db, protocol, people, started_utc=clock.now_utc())
+    writer = SessionWriter(db, stored, flush_interval_s=0.05)
+    events = queue.SimpleQueue()
+    session = LiveSession(protocol, people, clock, events, start_mono_s=0.0,
+                          recorder=SessionRecorder(writer, stored, start_mono_s=0.0))
+    for bpm in [120] * 10 + [160, 161, 162, 161, 160]:
+        events.put(sample_from_notification("A", encode_heart_rate_measurement(bpm), clock))
+        session.tick()  # one tick per sample: the jump spans ticks
+        clock.advance(1)
+    session.flush_final()
+    assert writer.close() == 0
+    jump = int(SampleFlag.UNCONFIRMED_JUMP)
+    assert count(db, "select count(*) from samples") == 15
+    assert count(db, f"select count(*) from samples where (flags & {jump}) != 0") == 0
+
+
+def test_killed_app_loses_about_a_second_and_is_found_interrupted(tmp_path):
+    url = f"sqlite:///{tmp_path / 'crash.sqlite3'}"
+    env = {**{k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")},
+           "HIAIM_DB_URL": url}
+    app = subprocess.Popen(
+        [sys.executable, "-m", "hiaim_monitor", "--simulate", "4", "--headless",
+         "--faults", "none"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        db = open_database(url)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # wait until data flows, then some more
+            time.sleep(0.5)
+            try:
+                if count(db, "select count(*) from samples") > 20:
+                    break
+            except Exception:
+                continue
+        time.sleep(4)
+        app.send_signal(signal.SIGKILL)
+        killed_utc = datetime.now(UTC)
+        app.wait(10)
+    finally:
+        if app.poll() is None:
+            app.kill()
+    with db.engine.connect() as conn:
+        last = conn.execute(sa.text(
+            "select max(wall_utc) from samples group by session_participant_id")).scalars().all()
+        status = conn.execute(sa.text("select status from sessions")).scalar_one()
+    assert status == "running"  # nobody closed it: it crashed
+    assert len(last) == 4
+    for wall in last:
+        wall = datetime.fromisoformat(str(wall)).replace(tzinfo=UTC)
+        lost_s = (killed_utc - wall).total_seconds()
+        # A strap notifies once a second, the writer commits about once a second.
+        assert lost_s < 2.5, f"{lost_s:.1f} s of data lost"
+
+    after = subprocess.run(
+        [sys.executable, "-m", "hiaim_monitor", "--simulate", "1", "--headless",
+         "--speed", "200", "--duration", "20"], env=env, capture_output=True, text=True,
+        timeout=120)
+    assert after.returncode == 0, after.stderr
+    assert "Session 1 (started" in after.stderr and "was interrupted" in after.stderr
+    with db.engine.connect() as conn:
+        statuses = conn.execute(sa.text("select id, status from sessions order by id")).all()
+    assert [tuple(r) for r in statuses] == [(1, "interrupted"), (2, "finished")]
+    db.close()
