@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from drivers.base import EventSink, HeartRateSource
@@ -21,6 +21,7 @@ class SensorThread:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._sources: list[HeartRateSource] = []
+        self._cleanups: list[Callable[[], Coroutine[Any, Any, object]]] = []
 
     def _run(self) -> None:
         asyncio.set_event_loop(self.loop)
@@ -44,8 +45,12 @@ class SensorThread:
         self.call(source.start(sink))
         self._sources.append(source)
 
+    def add_cleanup(self, cleanup: Callable[[], Coroutine[Any, Any, object]]) -> None:
+        """Await ``cleanup()`` on the loop at stop, after the sources (last added, first)."""
+        self._cleanups.append(cleanup)
+
     def stop(self, timeout_s: float = 10.0) -> None:
-        """Stop every source, then the loop and the thread."""
+        """Stop every source, then the clean-ups, then the loop and the thread."""
         if not self._thread.is_alive():
             return
         for source in reversed(self._sources):
@@ -53,5 +58,9 @@ class SensorThread:
             with contextlib.suppress(TimeoutError):
                 self.call(source.stop(), timeout_s)
         self._sources.clear()
+        for cleanup in reversed(self._cleanups):
+            with contextlib.suppress(TimeoutError):
+                self.call(cleanup(), timeout_s)
+        self._cleanups.clear()
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout_s)

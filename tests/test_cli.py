@@ -21,6 +21,11 @@ from hiaim_monitor.cli import main
         (["--simulate", "eight"], "argument --simulate: invalid int value: 'eight'"),
         (["--bogus"], "unrecognized arguments: --bogus"),
         ([], "choose a heart-rate source: --simulate N"),
+        (["--simulate", "2", "--ble"], "choose one heart-rate source, not --simulate and --ble"),
+        (["--simulate", "2", "--strap", "AA:BB"], "--strap goes with --ble"),
+        (["--ble", "--speed", "5"], "--speed is for simulations"),
+        (["--simulate-ble", "0"], "--simulate-ble takes 1–40 participants, got 0"),
+        (["scan", "--seconds", "0"], "--seconds must be above 0"),
     ],
 )
 def test_bad_arguments_get_one_clear_line_and_exit_code_2(args, needle, capsys):
@@ -98,3 +103,27 @@ def test_without_a_display_the_app_says_so_and_shows_the_terminal_view(tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stderr.count("No display found") == 1
     assert "Navn" in result.stdout and "Træningen er slut" in result.stdout
+
+
+def test_scan_on_a_missing_adapter_says_so_in_one_line(capsys):
+    assert main(["scan", "--seconds", "1", "--adapter", "hci99"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("hiaim-monitor: error: ")
+    assert "Bluetooth" in err and "Traceback" not in err
+
+
+def test_ble_without_assigned_straps_names_the_fix(capsys):
+    assert main(["--ble", "--headless"]) == 2
+    assert "hiaim-monitor straps assign ADDRESS CODE" in capsys.readouterr().err
+
+
+def test_simulate_ble_streams_through_the_production_driver(tmp_path):
+    out = tmp_path / "s.json"
+    result = run_cli("--simulate-ble", "3", "--headless", "--speed", "10", "--duration", "40",
+                     "--faults", "none", "--summary-json", str(out))
+    assert result.returncode == 0, result.stderr
+    people = json.loads(out.read_text())["participants"]
+    assert len(people) == 3
+    for p in people:
+        assert p["strap_id"].startswith("F0:00:00:00:00:")  # emulated BLE addresses
+        assert p["samples_received"] > 20 and p["packets_dropped"] == 0
