@@ -9,6 +9,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from hiaim_monitor.exports.common import ExportError
 from hiaim_monitor.hrmax import HRMaxMethod
 from hiaim_monitor.protocols import TrainingProtocol
 from hiaim_monitor.storage.database import Database, storage_errors
@@ -23,7 +24,6 @@ from hiaim_monitor.storage.schema import (
     StrapRow,
 )
 from hiaim_monitor.storage.sessions import protocol_from_json
-from hiaim_monitor.exports.common import ExportError
 
 
 @dataclass(frozen=True, slots=True)
