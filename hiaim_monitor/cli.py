@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hiaim_monitor import config
+from hiaim_monitor.admin import add_admin_commands, is_admin_command, run_admin_command
 from hiaim_monitor.clock import Clock, RealClock, SimulatedClock
 from hiaim_monitor.hrmax import measured_hrmax
 from hiaim_monitor.i18n import available_languages, set_language
@@ -97,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--seconds", type=float, default=5.0, metavar="S",
                       help="how long to listen (default 5)")
     scan.add_argument("--adapter", metavar="hciN", help="Bluetooth adapter (default: hci0)")
+    add_admin_commands(sub)
     return p
 
 
@@ -332,6 +334,8 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command == "scan":
             return run_scan(args)
+        if is_admin_command(args):
+            return run_admin_command(args)
         return run(parse_options(args))
     except UsageError as exc:
         print(f"hiaim-monitor: error: {exc}", file=sys.stderr)

@@ -127,3 +127,16 @@ def test_simulate_ble_streams_through_the_production_driver(tmp_path):
     for p in people:
         assert p["strap_id"].startswith("F0:00:00:00:00:")  # emulated BLE addresses
         assert p["samples_received"] > 20 and p["packets_dropped"] == 0
+
+
+def test_registry_and_export_commands_run_from_the_main_program(tmp_path, capsys):
+    db = f"sqlite:///{tmp_path / 'r.sqlite3'}"
+    assert main(["participants", "add", "--code", "HIAIM-007", "--name", "Ib", "--hrmax", "166",
+                 "--db", db]) == 0
+    assert main(["participants", "add", "--code", "HIAIM-007", "--name", "Ib", "--db", db]) == 2
+    assert "already registered" in capsys.readouterr().err
+    assert main(["participants", "list", "--db", db]) == 0
+    assert "HIAIM-007" in capsys.readouterr().out
+    assert main(["export", "99", "--format", "csv", "--out", str(tmp_path), "--db", db]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "99" in err

@@ -1,0 +1,383 @@
+"""The researcher's commands (participants, straps, sessions, db, export) as argparse
+subcommands. cli.py, the composition root, adds them to its parser and runs them:
+
+    sub = parser.add_subparsers(dest="command")
+    add_admin_commands(sub)
+    args = parser.parse_args(argv)
+    if is_admin_command(args):
+        return run_admin_command(args)
+
+Each command takes ``--db URL`` (default: HIAIM_DB_URL, else the SQLite file in the user
+data directory). Exit codes: 0 done; 2 refused (bad value, unknown code, strap or session;
+nothing was written); 1 the database could not be used. Errors are one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Final
+
+from hiaim_monitor.admin import registry, session_info
+from hiaim_monitor.admin.registry import RegistryError
+from hiaim_monitor.admin.session_info import SessionNotFound
+from hiaim_monitor.admin.text_table import cell, render_fields, render_table
+from hiaim_monitor.exports import ExportError, ExportFormat, export_session
+from hiaim_monitor.hrmax import HRMaxMethod
+from hiaim_monitor.storage import recovery
+from hiaim_monitor.storage.database import (
+    Database,
+    StorageError,
+    default_sqlite_path,
+    display_url,
+    open_database,
+    resolve_url,
+    upgrade,
+)
+from hiaim_monitor.storage.schema import SessionStatus
+
+PROG: Final = "hiaim-monitor"
+EXIT_OK: Final = 0
+EXIT_DATABASE: Final = 1
+EXIT_REFUSED: Final = 2
+_HANDLER: Final = "admin_handler"
+_SEX_LETTER: Final = {sex: letter for letter, sex in registry.SEX_CODES.items()}
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class AdminUsageError(Exception):
+    """A command given in a way that cannot work; one sentence, exit code 2."""
+
+
+def add_admin_commands(subparsers: Any) -> None:
+    """Add participants, straps, sessions, db and export to ``subparsers`` (the object
+    ``ArgumentParser.add_subparsers()`` returns)."""
+    db_option = argparse.ArgumentParser(add_help=False)
+    db_option.add_argument(
+        "--db", metavar="URL", default=None,
+        help="database URL (sqlite:///path or postgresql+psycopg://user@host/name); "
+             "default: HIAIM_DB_URL, else the embedded SQLite file")
+
+    def leaf(group: Any, name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+        parser = group.add_parser(name, parents=[db_option], help=help_text,
+                                  description=help_text)
+        parser.set_defaults(**{_HANDLER: handler})
+        return parser
+
+    def group(name: str, help_text: str) -> Any:
+        parser = subparsers.add_parser(name, help=help_text, description=help_text)
+        return parser.add_subparsers(dest="admin_action", metavar="ACTION", required=True)
+
+    people = group("participants", "register, list, edit and remove participants")
+    add = leaf(people, "add", _participants_add, "register a participant by study code")
+    add.add_argument("--code", required=True, metavar="C", help="pseudonymous study code")
+    add.add_argument("--name", required=True, metavar="N",
+                     help="display name shown on the wall screen")
+    _participant_options(add)
+    leaf(people, "list", _participants_list, "list the registered participants")
+    edit = leaf(people, "edit", _participants_edit, "change a participant's details")
+    edit.add_argument("study_code", metavar="CODE")
+    edit.add_argument("--code", dest="new_code", metavar="C", help="a new study code")
+    edit.add_argument("--name", metavar="N", help="a new display name")
+    _participant_options(edit)
+    remove = leaf(people, "remove", _participants_remove,
+                  "remove a participant who has no recorded sessions")
+    remove.add_argument("study_code", metavar="CODE")
+
+    straps = group("straps", "list, add and assign heart-rate straps")
+    leaf(straps, "list", _straps_list, "list the known straps and who wears them")
+    strap_add = leaf(straps, "add", _straps_add, "register a strap before its first session")
+    strap_add.add_argument("strap", metavar="STRAP_ADDRESS")
+    strap_add.add_argument("--name", default="", metavar="N", help="a label, e.g. 'H10 #3'")
+    strap_add.add_argument("--kind", default="ble", metavar="K", help="ble (default) or ant")
+    assign = leaf(straps, "assign", _straps_assign,
+                  "make a strap the one a participant wears by default")
+    assign.add_argument("strap", metavar="STRAP_ADDRESS")
+    assign.add_argument("study_code", metavar="CODE")
+
+    sessions = group("sessions", "list, show and recover recorded sessions")
+    leaf(sessions, "list", _sessions_list, "list the recorded sessions, newest first")
+    show = leaf(sessions, "show", _sessions_show, "show a session and what it recorded")
+    show.add_argument("session_id", metavar="ID", type=int)
+    recover = leaf(sessions, "recover", _sessions_recover,
+                   "find sessions a crash left open (run it while the monitor is not "
+                   "running); with an ID, resume or close one")
+    recover.add_argument("session_id", metavar="ID", type=int, nargs="?")
+    what = recover.add_mutually_exclusive_group()
+    what.add_argument("--resume", action="store_true",
+                      help="carry on with the session; the time since its last sample is "
+                           "recorded as a gap")
+    what.add_argument("--close", action="store_true",
+                      help="finish the session at its last stored sample")
+
+    database = group("db", "look after the database")
+    leaf(database, "upgrade", _db_upgrade, "migrate the database to the newest schema")
+
+    export = leaf(subparsers, "export", _export, "export a session for analysis")
+    export.add_argument("session_id", metavar="SESSION", type=int)
+    export.add_argument("--format", dest="fmt", required=True,
+                        choices=[f.value for f in ExportFormat],
+                        help="csv: every sample; rr: RR intervals for HRV tools; tcx: for "
+                             "training tools; summary: adherence tables")
+    export.add_argument("--out", required=True, type=Path, metavar="DIR",
+                        help="folder for the files (created if needed)")
+    export.add_argument("--with-names", action="store_true",
+                        help="add display names to file names and content (identifiable!)")
+    export.add_argument("--omit-artifacts", action="store_true",
+                        help="leave out flagged beats (rr) and untrusted samples (csv, tcx)")
+
+
+def _participant_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--birth-year", type=int, metavar="Y")
+    parser.add_argument("--sex", choices=sorted(registry.SEX_CODES),
+                        help="f, m or x")
+    hrmax = parser.add_mutually_exclusive_group()
+    hrmax.add_argument("--hrmax", type=float, metavar="BPM", help="measured HRmax")
+    hrmax.add_argument("--hrmax-method", choices=[m.value for m in registry.AGE_METHODS],
+                       help="estimate HRmax from age (needs --birth-year)")
+    parser.add_argument("--resting", type=float, metavar="BPM", help="resting heart rate")
+    parser.add_argument("--beta-blocker", action=argparse.BooleanOptionalAction,
+                        default=None, help="takes beta blockers: HR targets may not apply")
+    parser.add_argument("--notes", metavar="T")
+
+
+def is_admin_command(args: argparse.Namespace) -> bool:
+    """True when ``args`` came from one of the commands ``add_admin_commands`` added."""
+    return callable(getattr(args, _HANDLER, None))
+
+
+def run_admin_command(args: argparse.Namespace) -> int:
+    """Run the command ``args`` names; returns the exit code."""
+    handler = getattr(args, _HANDLER, None)
+    if not callable(handler):
+        return _fail("no command given; see --help", EXIT_REFUSED)
+    try:
+        return handler(args)
+    except (RegistryError, ExportError, SessionNotFound, AdminUsageError) as error:
+        return _fail(str(error), EXIT_REFUSED)
+    except StorageError as error:
+        return _fail(str(error), EXIT_DATABASE)
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"{PROG}: error: {' '.join(message.split())}", file=sys.stderr)
+    return code
+
+
+def _open(args: argparse.Namespace) -> Database:
+    return open_database(args.db)
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stdout)
+
+
+# -- participants --------------------------------------------------------------------------
+
+def _participant_changes(args: argparse.Namespace) -> dict[str, Any]:
+    return {"birth_year": args.birth_year, "sex": args.sex, "hrmax_bpm": args.hrmax,
+            "hrmax_method": args.hrmax_method, "resting_bpm": args.resting}
+
+
+def _hrmax_text(info: registry.ParticipantInfo) -> str:
+    if info.hrmax_bpm is None:
+        return "no HRmax yet (set --hrmax or --hrmax-method)"
+    if info.hrmax_method is HRMaxMethod.MEASURED:
+        return f"HRmax {cell(info.hrmax_bpm)} bpm (measured)"
+    return (f"HRmax {cell(info.hrmax_bpm)} bpm ({info.hrmax_method}, "
+            f"born {cell(info.birth_year)})")
+
+
+def _report(verb: str, info: registry.ParticipantInfo) -> int:
+    _say(f"{verb} {info.study_code} ({info.display_name}): {_hrmax_text(info)}.")
+    if info.beta_blocker:
+        _say("Takes beta blockers: heart-rate targets may not apply.")
+    return EXIT_OK
+
+
+def _participants_add(args: argparse.Namespace) -> int:
+    with _open(args) as db:
+        info = registry.add_participant(db, args.code, args.name,
+                                        beta_blocker=bool(args.beta_blocker),
+                                        notes=args.notes or "", **_participant_changes(args))
+    return _report("Registered", info)
+
+
+def _participants_edit(args: argparse.Namespace) -> int:
+    with _open(args) as db:
+        info = registry.edit_participant(db, args.study_code, new_code=args.new_code,
+                                         name=args.name, beta_blocker=args.beta_blocker,
+                                         notes=args.notes, **_participant_changes(args))
+    return _report("Updated", info)
+
+
+def _participants_remove(args: argparse.Namespace) -> int:
+    with _open(args) as db:
+        registry.remove_participant(db, args.study_code)
+    _say(f"Removed {args.study_code.strip()}.")
+    return EXIT_OK
+
+
+def _participants_list(args: argparse.Namespace) -> int:
+    with _open(args) as db:
+        people = registry.list_participants(db)
+    if not people:
+        _say("No participants are registered yet; add one with `participants add`.")
+        return EXIT_OK
+    _say(render_table(
+        ("code", "name", "born", "sex", "HRmax", "method", "HRmax set", "resting",
+         "beta-blocker", "strap", "sessions", "notes"),
+        [(p.study_code, p.display_name, p.birth_year, _SEX_LETTER.get(p.sex) if p.sex else None,
+          p.hrmax_bpm, p.hrmax_method, p.hrmax_date, p.resting_bpm,
+          "yes" if p.beta_blocker else "", p.strap_key, p.sessions, p.notes) for p in people]))
+    return EXIT_OK
+
+
+# -- straps --------------------------------------------------------------------------------
+
+def _straps_list(args: argparse.Namespace) -> int:
+    with _open(args) as db:
+        straps = registry.list_straps(db)
+    if not straps:
+        _say("No straps are known yet; add one with `straps add ADDRESS`.")
+        return EXIT_OK
+    _say(render_table(
+        ("strap", "label", "kind", "battery %", "battery read (UTC)", "worn by", "name"),
+        [(s.strap_key, s.name, s.kind, s.battery_pct, s.battery_utc, s.study_code,
+          s.display_name) for s in straps]))
+    return EXIT_OK
+
+
+def _straps_add(args: argparse.Namespace) -> int:
+    with _open(args) as db:
+        strap = registry.add_strap(db, args.strap, name=args.name, kind=args.kind)
+    _say(f"Registered strap {strap.strap_key}.")
+    return EXIT_OK
+
+
+def _straps_assign(args: argparse.Namespace) -> int:
+    with _open(args) as db:
+        previous = registry.assign_strap(db, args.strap, args.study_code)
+    key = registry.normalise_strap_key(args.strap)
+    _say(f"{args.study_code.strip()} now wears strap {key} by default.")
+    if previous:
+        _say(f"The strap was {previous}'s; {previous} has no default strap now.")
+    return EXIT_OK
+
+
+# -- sessions ------------------------------------------------------------------------------
+
+def _sessions_list(args: argparse.Namespace) -> int:
+    with _open(args) as db:
+        sessions = session_info.list_sessions(db)
+    if not sessions:
+        _say("No sessions are recorded yet.")
+        return EXIT_OK
+    _say(render_table(
+        ("id", "started (UTC)", "ended (UTC)", "status", "protocol", "participants", "site",
+         "operator", "host"),
+        [(s.session_id, s.started_utc, s.ended_utc, s.status, s.protocol_key, s.participants,
+          s.site, s.operator, s.host) for s in sessions]))
+    return EXIT_OK
+
+
+def _sessions_show(args: argparse.Namespace) -> int:
+    with _open(args) as db:
+        detail = session_info.show_session(db, args.session_id)
+    s = detail.session
+    duration_s = (s.ended_utc - s.started_utc).total_seconds() if s.ended_utc else None
+    events = ", ".join(f"{kind} {n}" for kind, n in detail.events.items())
+    _say(render_fields([
+        ("session", s.session_id), ("status", s.status),
+        ("protocol", f"{s.protocol_name} ({s.protocol_key})"),
+        ("started (UTC)", s.started_utc), ("ended (UTC)", s.ended_utc),
+        ("duration", f"{duration_s / 60:.1f} min" if duration_s is not None else None),
+        ("site", s.site), ("operator", s.operator), ("host", s.host),
+        ("notes", detail.notes), ("events", events)]))
+    _say("")
+    if not detail.participants:
+        _say("No participants took part.")
+        return EXIT_OK
+    _say(render_table(
+        ("code", "name", "strap", "HRmax", "method", "samples", "untrusted", "beats",
+         "flagged beats", "achieved/judged"),
+        [(p.study_code, p.display_name, p.strap_key, p.hrmax_bpm, p.hrmax_method, p.samples,
+          p.samples_untrusted, p.beats, p.beats_flagged,
+          f"{p.intervals_achieved}/{p.intervals_judged}") for p in detail.participants]))
+    return EXIT_OK
+
+
+def _sessions_recover(args: argparse.Namespace) -> int:
+    if args.session_id is None:
+        if args.resume or args.close:
+            raise AdminUsageError("--resume and --close need a session id, e.g. "
+                                  "`sessions recover 12 --close`.")
+        return _recover_all(args)
+    with _open(args) as db:
+        s = session_info.get_session(db, args.session_id)
+        if s.status is SessionStatus.FINISHED:
+            raise AdminUsageError(f"Session {s.session_id} is already finished; there is "
+                                  "nothing to resume or close.")
+        if s.status is SessionStatus.RUNNING and s.host != socket.gethostname():
+            raise AdminUsageError(f"Session {s.session_id} is running on {s.host or 'another'} "
+                                  "host and may still be recording there; resume or close it "
+                                  "from that machine.")
+        if not (args.resume or args.close):
+            raise AdminUsageError(f"Say what to do with session {s.session_id}: --resume "
+                                  "carries on with it, --close finishes it at its last "
+                                  "stored sample.")
+        if args.close:
+            ended = recovery.close(db, s.session_id)
+            _say(f"Session {s.session_id} is finished, ending at its last stored data "
+                 f"({cell(ended)} UTC).")
+        else:
+            recovery.resume(db, s.session_id)
+            _say(f"Session {s.session_id} is running again; the time since its last stored "
+                 "sample is recorded as a gap.")
+    return EXIT_OK
+
+
+def _recover_all(args: argparse.Namespace) -> int:
+    with _open(args) as db:
+        found = recovery.recover_at_start(db)
+    if not found:
+        _say(f"No unfinished sessions from this machine ({socket.gethostname()}).")
+        return EXIT_OK
+    _say(render_table(
+        ("id", "started (UTC)", "status", "protocol", "participants", "last data (UTC)",
+         "last data (s)", "site", "operator"),
+        [(u.session_id, u.started_utc, u.status, u.protocol_key, u.participants,
+          u.last_sample_utc, u.last_sample_t_s, u.site, u.operator) for u in found]))
+    _say("Resume one with `sessions recover ID --resume`, or finish it with "
+         "`sessions recover ID --close`.")
+    return EXIT_OK
+
+
+# -- db and export -------------------------------------------------------------------------
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from hiaim_monitor.storage.migrate import head_revision  # needs Alembic: only here
+
+    upgrade(args.db)
+    url = resolve_url(args.db)
+    name = display_url(url) if url else f"sqlite:///{default_sqlite_path()}"
+    _say(f"The database {name} is on the newest schema (revision {head_revision()}).")
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace) -> int:
+    with _open(args) as db:
+        paths = export_session(db, args.session_id, args.fmt, args.out,
+                               with_names=args.with_names, omit_artifacts=args.omit_artifacts)
+    if not paths:
+        _say(f"Session {args.session_id} has no participants; nothing was written.")
+    for path in paths:
+        _say(str(path))
+    if args.with_names and paths:
+        print("Note: these files contain display names; handle them as identifiable data.",
+              file=sys.stderr)
+    return EXIT_OK

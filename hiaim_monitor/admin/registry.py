@@ -1,0 +1,343 @@
+"""The participant and strap registry: who is in the study (by pseudonymous study code), the
+HRmax used for their targets and how it was found, and the strap each one wears by default.
+
+Every write checks everything first and then commits once, so a refused command changes
+nothing. What a user can get wrong raises ``RegistryError`` with one sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Final
+
+import sqlalchemy as sa
+from sqlalchemy import exc
+from sqlalchemy.orm import Session
+
+from hiaim_monitor.hrmax import HRMAX_MAX_BPM, HRMAX_MIN_BPM, HRMax, HRMaxMethod, estimate_hrmax
+from hiaim_monitor.storage.database import Database, storage_errors
+from hiaim_monitor.storage.schema import (
+    ParticipantRow,
+    SessionParticipantRow,
+    Sex,
+    StrapAssignmentRow,
+    StrapRow,
+)
+
+SEX_CODES: Final = {"f": Sex.FEMALE, "m": Sex.MALE, "x": Sex.OTHER}
+AGE_METHODS: Final = (HRMaxMethod.TANAKA, HRMaxMethod.AGE_220, HRMaxMethod.GELLISH)
+BIRTH_YEAR_MIN: Final = 1900
+RESTING_BPM_RANGE: Final = (25.0, 150.0)  # outside: a typo, not a resting heart rate
+NAME_MAX_CHARS: Final = 100  # participants.display_name
+# Study codes end up in export file names: keep them to characters every file system takes.
+CODE_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+MAC_RE: Final = re.compile(r"(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}")
+STRAP_KEY_MAX_CHARS: Final = 64
+
+
+class RegistryError(Exception):
+    """A registry command was refused; the message is one sentence for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantInfo:
+    study_code: str
+    display_name: str
+    birth_year: int | None
+    sex: Sex | None
+    hrmax_bpm: float | None
+    hrmax_method: HRMaxMethod | None
+    hrmax_date: date | None
+    resting_bpm: float | None
+    beta_blocker: bool
+    notes: str
+    strap_key: str | None  # default strap
+    sessions: int  # sessions taken part in
+
+
+@dataclass(frozen=True, slots=True)
+class StrapInfo:
+    strap_key: str
+    name: str
+    kind: str
+    battery_pct: int | None
+    battery_utc: datetime | None
+    study_code: str | None  # who wears it by default
+    display_name: str | None
+
+
+_UNSET: Any = object()  # "leave as it is" for edit_participant
+
+
+def add_participant(db: Database, code: str, name: str, *, birth_year: int | None = None,
+                    sex: str | None = None, hrmax_bpm: float | None = None,
+                    hrmax_method: str | None = None, resting_bpm: float | None = None,
+                    beta_blocker: bool = False, notes: str = "",
+                    today: date | None = None) -> ParticipantInfo:
+    """Register a participant. HRmax is either measured (``hrmax_bpm``) or estimated from
+    the birth year by ``hrmax_method`` (tanaka, 220-age, gellish); the method is stored."""
+    today = today or datetime.now(UTC).date()
+    code = _valid_code(code)
+    with storage_errors(db), db.session() as s, s.begin():
+        if _find(s, code) is not None:
+            raise RegistryError(f"Study code {code} is already registered; choose another "
+                                f"code, or change that participant with `participants edit "
+                                f"{code}`.")
+        row = ParticipantRow(study_code=code, display_name="", beta_blocker=False, notes="",
+                             created_utc=datetime.now(UTC))
+        _apply(row, today, name=name, birth_year=birth_year, sex=sex, hrmax_bpm=hrmax_bpm,
+               hrmax_method=hrmax_method, resting_bpm=resting_bpm,
+               beta_blocker=beta_blocker, notes=notes)
+        s.add(row)
+        _flush_unique(s, code)
+        return _info(s, row)
+
+
+def edit_participant(db: Database, code: str, *, new_code: str | None = None,
+                     name: str | None = None, birth_year: int | None = None,
+                     sex: str | None = None, hrmax_bpm: float | None = None,
+                     hrmax_method: str | None = None, resting_bpm: float | None = None,
+                     beta_blocker: bool | None = None, notes: str | None = None,
+                     today: date | None = None) -> ParticipantInfo:
+    """Change what is given (None: leave it). A new birth year re-estimates an HRmax that
+    was estimated from age, by the same method; a measured HRmax stays."""
+    today = today or datetime.now(UTC).date()
+    given = {k: v for k, v in {
+        "name": name, "birth_year": birth_year, "sex": sex, "hrmax_bpm": hrmax_bpm,
+        "hrmax_method": hrmax_method, "resting_bpm": resting_bpm,
+        "beta_blocker": beta_blocker, "notes": notes}.items() if v is not None}
+    if new_code is None and not given:
+        raise RegistryError(f"Nothing to change for {code}; give at least one option, "
+                            "e.g. --name or --hrmax.")
+    with storage_errors(db), db.session() as s, s.begin():
+        row = _must_find(s, code)
+        if new_code is not None and new_code != row.study_code:
+            new_code = _valid_code(new_code)
+            if _find(s, new_code) is not None:
+                raise RegistryError(f"Study code {new_code} is already registered; choose "
+                                    "another code.")
+            row.study_code = new_code
+        _apply(row, today, **given)
+        _flush_unique(s, row.study_code)
+        return _info(s, row)
+
+
+def remove_participant(db: Database, code: str) -> None:
+    """Remove a participant who never took part in a session (with their strap assignment).
+    One with recorded sessions stays: the recordings refer to them."""
+    with storage_errors(db), db.session() as s, s.begin():
+        row = _must_find(s, code)
+        sessions = _session_count(s, row.id)
+        if sessions:
+            plural = "session" if sessions == 1 else "sessions"
+            raise RegistryError(f"{row.study_code} took part in {sessions} {plural} and cannot "
+                                "be removed, because the recorded data refer to them; change "
+                                "them with `participants edit` instead.")
+        s.execute(sa.delete(StrapAssignmentRow)
+                  .where(StrapAssignmentRow.participant_id == row.id))
+        s.delete(row)
+
+
+def list_participants(db: Database) -> list[ParticipantInfo]:
+    """Every registered participant, by study code."""
+    with storage_errors(db), db.session() as s:
+        rows = s.scalars(sa.select(ParticipantRow).order_by(ParticipantRow.study_code)).all()
+        return [_info(s, row) for row in rows]
+
+
+def add_strap(db: Database, strap_key: str, *, name: str = "", kind: str = "") -> StrapInfo:
+    """Register a strap by its Bluetooth address (or other id) before its first session."""
+    key = normalise_strap_key(strap_key)
+    with storage_errors(db), db.session() as s, s.begin():
+        if _strap(s, key) is not None:
+            raise RegistryError(f"Strap {key} is already registered.")
+        s.add(StrapRow(strap_key=key, name=name.strip(), kind=kind.strip()))
+    return StrapInfo(key, name.strip(), kind.strip(), None, None, None, None)
+
+
+def list_straps(db: Database) -> list[StrapInfo]:
+    """Every known strap and who wears it by default, by address."""
+    with storage_errors(db), db.session() as s:
+        rows = s.execute(
+            sa.select(StrapRow, ParticipantRow.study_code, ParticipantRow.display_name)
+            .outerjoin(StrapAssignmentRow, StrapAssignmentRow.strap_id == StrapRow.id)
+            .outerjoin(ParticipantRow, ParticipantRow.id == StrapAssignmentRow.participant_id)
+            .order_by(StrapRow.strap_key)).all()
+        return [StrapInfo(r.strap_key, r.name, r.kind, r.battery_pct, r.battery_utc, code,
+                          name) for r, code, name in rows]
+
+
+def assign_strap(db: Database, strap_key: str, code: str) -> str | None:
+    """Make ``strap_key`` the strap participant ``code`` wears by default (one strap per
+    person, one person per strap). Returns the study code of the participant the strap was
+    taken from, or None."""
+    key = normalise_strap_key(strap_key)
+    with storage_errors(db), db.session() as s, s.begin():
+        person = _must_find(s, code)
+        strap = _strap(s, key)
+        if strap is None:
+            raise RegistryError(f"There is no strap {key} in the registry; add it with "
+                                f"`straps add {key}` or connect it once in a session.")
+        previous = s.scalar(
+            sa.select(ParticipantRow.study_code)
+            .join(StrapAssignmentRow, StrapAssignmentRow.participant_id == ParticipantRow.id)
+            .where(StrapAssignmentRow.strap_id == strap.id,
+                   StrapAssignmentRow.participant_id != person.id))
+        s.execute(sa.delete(StrapAssignmentRow).where(sa.or_(
+            StrapAssignmentRow.strap_id == strap.id,
+            StrapAssignmentRow.participant_id == person.id)))
+        s.add(StrapAssignmentRow(participant_id=person.id, strap_id=strap.id,
+                                 assigned_utc=datetime.now(UTC)))
+        return previous
+
+
+def normalise_strap_key(strap_key: str) -> str:
+    """The strap id as stored: trimmed; a Bluetooth address upper-case with colons, as the
+    BLE driver reports it."""
+    key = strap_key.strip()
+    if MAC_RE.fullmatch(key):
+        key = key.replace("-", ":").upper()
+    if not key or len(key) > STRAP_KEY_MAX_CHARS or any(c.isspace() for c in key):
+        raise RegistryError(f"Strap address {strap_key!r} is not valid; give the strap's "
+                            "Bluetooth address (AA:BB:CC:DD:EE:FF) or id, without spaces.")
+    return key
+
+
+# -- checks and helpers --------------------------------------------------------------------
+
+def _valid_code(code: str) -> str:
+    code = code.strip()
+    if not CODE_RE.fullmatch(code):
+        raise RegistryError(f"Study code {code!r} is not valid; use 1–64 letters, digits, '.', "
+                            "'-' or '_', starting with a letter or digit.")
+    return code
+
+
+def _apply(row: ParticipantRow, today: date, **given: Any) -> None:
+    """Check every given field against the row's other fields, then set them all."""
+    name = given.get("name", _UNSET)
+    if name is not _UNSET:
+        name = name.strip()
+        if not name:
+            raise RegistryError("The display name is empty; give one with --name (it is what "
+                                "the wall screen shows).")
+        if len(name) > NAME_MAX_CHARS:
+            raise RegistryError(f"The display name is longer than {NAME_MAX_CHARS} "
+                                "characters; shorten it.")
+    birth_year = given.get("birth_year", _UNSET)
+    if birth_year is not _UNSET and birth_year is not None:
+        if birth_year > today.year:
+            raise RegistryError(f"Birth year {birth_year} is in the future; check the year.")
+        if birth_year < BIRTH_YEAR_MIN:
+            raise RegistryError(f"Birth year {birth_year} is before {BIRTH_YEAR_MIN}; check "
+                                "the year.")
+    sex = given.get("sex", _UNSET)
+    if sex is not _UNSET and sex is not None:
+        if str(sex).lower() not in SEX_CODES:
+            raise RegistryError(f"Sex {sex!r} is not one of f, m, x.")
+        sex = SEX_CODES[str(sex).lower()]
+    year = row.birth_year if birth_year is _UNSET or birth_year is None else birth_year
+    hrmax = _hrmax(row, today, year, given.get("hrmax_bpm"), given.get("hrmax_method"),
+                   year_changed=birth_year is not _UNSET and birth_year is not None)
+    resting = given.get("resting_bpm", _UNSET)
+    resting_now = row.resting_bpm if resting is _UNSET or resting is None else resting
+    if resting_now is not None:
+        low, high = RESTING_BPM_RANGE
+        if not low <= resting_now <= high:
+            raise RegistryError(f"Resting heart rate {resting_now:g} bpm is outside "
+                                f"{low:g}–{high:g} bpm; check the value.")
+        hrmax_now = hrmax.bpm if hrmax is not None else row.hrmax_bpm
+        if hrmax_now is not None and resting_now >= hrmax_now:
+            raise RegistryError(f"Resting heart rate {resting_now:g} bpm is not below HRmax "
+                                f"{hrmax_now:g} bpm; check both values.")
+    # Everything checked: now change the row.
+    if name is not _UNSET:
+        row.display_name = name
+    if birth_year is not _UNSET and birth_year is not None:
+        row.birth_year = birth_year
+    if sex is not _UNSET and sex is not None:
+        row.sex = sex
+    if hrmax is not None:
+        row.hrmax_bpm, row.hrmax_method, row.hrmax_date = hrmax.bpm, hrmax.method, today
+    if resting is not _UNSET and resting is not None:
+        row.resting_bpm = float(resting)
+    if given.get("beta_blocker") is not None:
+        row.beta_blocker = bool(given["beta_blocker"])
+    if given.get("notes") is not None:
+        row.notes = given["notes"]
+
+
+def _hrmax(row: ParticipantRow, today: date, birth_year: int | None, bpm: float | None,
+           method: str | None, *, year_changed: bool) -> HRMax | None:
+    """The HRmax to store, or None to leave it as it is."""
+    if bpm is not None and method is not None:
+        raise RegistryError("Give either --hrmax (measured) or --hrmax-method (estimated from "
+                            "age), not both.")
+    if bpm is not None:
+        if not HRMAX_MIN_BPM <= bpm <= HRMAX_MAX_BPM:
+            raise RegistryError(f"HRmax {bpm:g} bpm is outside {HRMAX_MIN_BPM}–{HRMAX_MAX_BPM} "
+                                "bpm; check the value.")
+        return HRMax(float(bpm), HRMaxMethod.MEASURED)
+    if method is None:
+        if not (year_changed and row.hrmax_method in AGE_METHODS):
+            return None
+        method = row.hrmax_method  # a new birth year: the same formula, the new age
+    try:
+        chosen = HRMaxMethod(method)
+    except ValueError:
+        chosen = None
+    if chosen not in AGE_METHODS:
+        raise RegistryError(f"HRmax method {method!r} is not one of "
+                            f"{', '.join(m.value for m in AGE_METHODS)}.")
+    if birth_year is None:
+        raise RegistryError(f"HRmax by {chosen} is estimated from age, and no birth year is "
+                            "known; give --birth-year too.")
+    # Only the year of birth is known: the age may be a year high, HRmax ≤ 1 bpm off.
+    age_years = today.year - birth_year
+    try:
+        return estimate_hrmax(age_years, chosen)
+    except ValueError as error:
+        raise RegistryError(f"Cannot estimate HRmax: {error}; check --birth-year.") from None
+
+
+def _find(s: Session, code: str) -> ParticipantRow | None:
+    return s.scalars(sa.select(ParticipantRow)
+                     .where(ParticipantRow.study_code == code.strip())).one_or_none()
+
+
+def _must_find(s: Session, code: str) -> ParticipantRow:
+    row = _find(s, code)
+    if row is None:
+        raise RegistryError(f"There is no participant with study code {code.strip()!r}; "
+                            "`participants list` shows the registered codes.")
+    return row
+
+
+def _strap(s: Session, key: str) -> StrapRow | None:
+    return s.scalars(sa.select(StrapRow).where(StrapRow.strap_key == key)).one_or_none()
+
+
+def _flush_unique(s: Session, code: str) -> None:
+    """Flush, turning a code registered meanwhile by another user into the usual sentence."""
+    try:
+        s.flush()
+    except exc.IntegrityError:
+        raise RegistryError(f"Study code {code} is already registered; choose another "
+                            "code.") from None
+
+
+def _session_count(s: Session, participant_id: int) -> int:
+    return s.scalar(sa.select(sa.func.count()).select_from(SessionParticipantRow)
+                    .where(SessionParticipantRow.participant_id == participant_id)) or 0
+
+
+def _info(s: Session, row: ParticipantRow) -> ParticipantInfo:
+    strap = s.scalar(sa.select(StrapRow.strap_key)
+                     .join(StrapAssignmentRow, StrapAssignmentRow.strap_id == StrapRow.id)
+                     .where(StrapAssignmentRow.participant_id == row.id))
+    return ParticipantInfo(
+        row.study_code, row.display_name, row.birth_year, row.sex, row.hrmax_bpm,
+        row.hrmax_method, row.hrmax_date, row.resting_bpm, row.beta_blocker, row.notes or "",
+        strap, _session_count(s, row.id))

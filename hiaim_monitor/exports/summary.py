@@ -1,0 +1,149 @@
+"""The session tables a trial statistician wants, as two CSV files (header row, RFC 4180,
+UTF-8, empty cell = missing, yes/no as 1/0 so every package reads them as numbers).
+
+``session-<id>_intervals.csv``: one row per participant and prescribed work phase. Judged
+phases carry the stored adherence figures; a prescribed phase that was never judged (the
+session stopped early, or the data were lost) still gets a row, with judged = 0 and empty
+figures, so missing data are explicit rather than absent.
+
+``session-<id>_participants.csv``: one row per participant: time in each class and zone,
+mean and peak bpm, samples and beats with artifact counts, and intervals achieved / judged /
+prescribed. Time is counted like the live engine counts it (engine.adherence
+summarise_session): untrusted samples and lost signal are "no data"; above_ceiling is high
+intensity too but has its own column.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any, Final, NamedTuple
+
+import numpy as np
+
+from hiaim_monitor.engine.adherence import summarise_session, target_of
+from hiaim_monitor.engine.codes import UNTRUSTED, Level
+from hiaim_monitor.exports import data
+from hiaim_monitor.exports.common import CSV_OPTIONS, atomic_file, iso_utc, num
+from hiaim_monitor.storage.database import Database
+from hiaim_monitor.storage.schema import PhaseAdherenceRow
+
+SECONDS_DECIMALS: Final = 2
+INTERVAL_COLUMNS: Final = (
+    "session_id", "study_code", "display_name", "phase_index", "phase_name", "kind", "target",
+    "start_s", "end_s", "judged", "seconds_in_target", "seconds_above_target",
+    "seconds_below_target", "seconds_no_data", "fraction_in_target_after_ramp",
+    "time_to_target_s", "peak_pct_hrmax", "achieved")
+_LEVELS: Final = tuple(lv.name.lower() for lv in Level if lv is not Level.UNKNOWN)
+_ZONES: Final = tuple(str(z) for z in range(6))
+PARTICIPANT_COLUMNS: Final = (
+    "session_id", "session_started_utc", "protocol", "site", "status", "study_code",
+    "display_name", "hrmax_bpm", "hrmax_method", "beta_blocker", "duration_s",
+    *(f"seconds_{lv}" for lv in _LEVELS), "seconds_no_data",
+    *(f"seconds_zone_{z}" for z in _ZONES), "mean_bpm", "peak_bpm", "samples",
+    "samples_untrusted", "beats", "beats_flagged", "intervals_achieved", "intervals_judged",
+    "intervals_prescribed")
+
+
+def export_summary(db: Database, session: data.ExportSession, out_dir: Path, *,
+                   with_names: bool, omit_artifacts: bool) -> list[Path]:
+    """The two session tables. ``omit_artifacts`` changes nothing here: the figures already
+    leave untrusted samples out."""
+    del omit_artifacts
+    intervals_path = out_dir / f"session-{session.session_id}_intervals.csv"
+    people_path = out_dir / f"session-{session.session_id}_participants.csv"
+    work_phases = _work_phases(session)
+    with atomic_file(intervals_path) as f_int, atomic_file(people_path) as f_people:
+        intervals = csv.writer(f_int, **CSV_OPTIONS)
+        people = csv.writer(f_people, **CSV_OPTIONS)
+        intervals.writerow(_columns(INTERVAL_COLUMNS, with_names))
+        people.writerow(_columns(PARTICIPANT_COLUMNS, with_names))
+        for p in session.participants:
+            judged = {a.phase_index: a for a in data.adherence(db, p.session_participant_id)}
+            who: list[Any] = [p.study_code, p.display_name] if with_names else [p.study_code]
+            for index, planned in work_phases.items():
+                intervals.writerow([session.session_id, *who, index,
+                                    *_interval(judged.get(index), planned)])
+            for extra in sorted(set(judged) - set(work_phases)):  # not in the stored protocol
+                a = judged[extra]
+                intervals.writerow([session.session_id, *who, extra, *_interval(a, _Prescribed(
+                    a.phase_name, a.kind.value, "", a.start_s, a.end_s))])
+            people.writerow([session.session_id, iso_utc(session.started_utc),
+                             session.protocol.key, session.site, session.status.value,
+                             *who, num(p.hrmax_bpm, 1), p.hrmax_method.value,
+                             int(p.beta_blocker),
+                             *_participant_figures(db, session, p, judged, len(work_phases))])
+    return [intervals_path, people_path]
+
+
+def _columns(columns: tuple[str, ...], with_names: bool) -> list[str]:
+    return [c for c in columns if with_names or c != "display_name"]
+
+
+class _Prescribed(NamedTuple):
+    name: str
+    kind: str
+    target: str
+    start_s: float
+    end_s: float
+
+
+def _work_phases(session: data.ExportSession) -> dict[int, _Prescribed]:
+    """phase index → each prescribed work phase, as the stored protocol scheduled it."""
+    out, start_s = {}, 0.0
+    for index, phase in enumerate(session.protocol.phases):
+        target = target_of(phase)
+        if target is not None:
+            out[index] = _Prescribed(phase.name, phase.kind.value, _level_name(target),
+                                     start_s, start_s + phase.duration_s)
+        start_s += phase.duration_s
+    return out
+
+
+def _interval(a: PhaseAdherenceRow | None, planned: _Prescribed) -> list[Any]:
+    """The columns from phase_name on."""
+    if a is None:
+        return [planned.name, planned.kind, planned.target, num(planned.start_s, 3),
+                num(planned.end_s, 3), 0, *[""] * 8]
+    s = SECONDS_DECIMALS
+    return [a.phase_name, a.kind.value, _level_name(a.target_level), num(a.start_s, 3),
+            num(a.end_s, 3), 1, num(a.seconds_in_target, s), num(a.seconds_above_target, s),
+            num(a.seconds_below_target, s), num(a.seconds_no_data, s),
+            num(a.fraction_in_target_after_ramp, 4), num(a.time_to_target_s, s),
+            num(a.peak_pct, 2), int(a.achieved)]
+
+
+def _level_name(level: int) -> str:
+    try:
+        return Level(level).name.lower()
+    except ValueError:
+        return ""
+
+
+def _participant_figures(db: Database, session: data.ExportSession,
+                         p: data.ExportParticipant, judged: dict[int, PhaseAdherenceRow],
+                         prescribed: int) -> list[Any]:
+    """The columns from duration_s on."""
+    rows = data.samples(db, p.session_participant_id)
+    t = np.array([r.t_s for r in rows], dtype=np.float64)
+    bpm = np.array([r.bpm for r in rows], dtype=np.float64)
+    pct = np.array([np.nan if r.pct_hrmax is None else r.pct_hrmax for r in rows],
+                   dtype=np.float64)
+    level = np.array([r.level for r in rows], dtype=np.int8)
+    flags = np.array([r.flags for r in rows], dtype=np.int64)
+    # As the live engine does: only the session's own time, [0, end).
+    inside = (t >= 0) & (t < session.end_s)
+    figures = summarise_session(t[inside], bpm[inside], pct[inside], level[inside],
+                                end_s=session.end_s, adherence=[])
+    beat_flags = [r.flags for r in data.beats(db, p.session_participant_id)]
+    s = SECONDS_DECIMALS
+    return [
+        num(session.end_s, s),
+        *(num(figures.seconds_in_level[lv], s) for lv in _LEVELS),
+        num(figures.seconds_no_data, s),
+        *(num(figures.seconds_in_zone[z], s) for z in _ZONES),
+        num(figures.mean_bpm, 1), num(figures.peak_bpm, 0),
+        len(rows), int(np.count_nonzero(flags & int(UNTRUSTED))),
+        len(beat_flags), sum(1 for f in beat_flags if f),
+        sum(1 for a in judged.values() if a.achieved), len(judged), prescribed,
+    ]
