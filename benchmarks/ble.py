@@ -146,10 +146,17 @@ class Trial:
     strap: EmulatedStrap
 
     def result(self, log: Log) -> tuple[float, float] | None:
-        streaming = log.streaming_at(self.strap.address, self.returned_at)
+        strap_id = self.strap.address
+        streaming = log.streaming_at(strap_id, self.returned_at)
         if streaming is None:
             return None
-        sample = log.sample_at(self.strap.address, streaming)
+        # The first sample over the new link: after the driver saw the old one go (a sample
+        # may arrive just before STREAMING is reported, but none after the drop is old).
+        went = max((t for t, ev in log.events
+                    if t <= streaming and ev.strap_id == strap_id
+                    and isinstance(ev, StrapStatus) and ev.state is not StrapState.STREAMING),
+                   default=self.returned_at)
+        sample = log.sample_at(strap_id, max(went, self.returned_at))
         if sample is None:
             return None
         return streaming - self.returned_at, sample - self.returned_at
