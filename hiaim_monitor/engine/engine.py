@@ -10,7 +10,6 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -26,12 +25,25 @@ from hiaim_monitor.engine.adherence import (
     target_of,
 )
 from hiaim_monitor.engine.alarms import AlarmBoard, AlarmKind
-from hiaim_monitor.engine.artifacts import BpmJumpFilter, RRArtifactFilter
-from hiaim_monitor.engine.classify import HysteresisClassifier, Smoother, zone_of
-from hiaim_monitor.engine.codes import PLAUSIBLE_BPM, UNTRUSTED, Level, SampleFlag
+from hiaim_monitor.engine.classify import zone_of
+from hiaim_monitor.engine.codes import PLAUSIBLE_BPM, UNTRUSTED, Level
 from hiaim_monitor.engine.intervals import detect_intervals
 from hiaim_monitor.engine.ringbuffer import RingTable
 from hiaim_monitor.engine.snapshot import ParticipantView, SessionSnapshot, SignalState
+from hiaim_monitor.engine.state import (
+    BEAT_COLUMNS,
+    JUMP,
+    MALFORMED,
+    NO_CONTACT,
+    SAMPLE_COLUMNS,
+    UNKNOWN,
+    UNTRUSTED_BITS,
+    Columns,
+    EngineConfig,
+    FinalRows,
+    Person,
+    rows_between,
+)
 from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import TrainingProtocol
 from hiaim_monitor.samples import (
@@ -39,114 +51,8 @@ from hiaim_monitor.samples import (
     HeartRateSample,
     PacketDropped,
     SourceEvent,
-    StrapState,
     StrapStatus,
 )
-
-SAMPLE_COLUMNS = {"t_s": np.float32, "bpm": np.float32, "pct": np.float32,
-                  "level": np.int8, "flags": np.uint8}
-BEAT_COLUMNS = {"t_s": np.float32, "rr_ms": np.float32, "flags": np.uint8}
-
-
-@dataclass(frozen=True, slots=True)
-class EngineConfig:
-    stale_after_s: float = config.STALE_AFTER_S
-    lost_after_s: float = config.LOST_AFTER_S
-    smoothing_tau_s: float = config.SMOOTHING_TAU_S
-    hysteresis_pct: float = config.HYSTERESIS_PCT
-    min_dwell_s: float = config.MIN_DWELL_S
-    ceiling_hold_s: float = config.CEILING_HOLD_S
-    no_contact_alarm_after_s: float = config.NO_CONTACT_ALARM_AFTER_S
-    battery_low_pct: int = config.BATTERY_LOW_PCT
-    battery_clear_pct: int = config.BATTERY_CLEAR_PCT
-    max_gap_s: float = config.MAX_CREDIT_GAP_S
-    trace_window_s: float = config.TRACE_WINDOW_S
-    capacity_samples: int = config.RING_CAPACITY_SAMPLES
-    heart_rate_reserve: bool = False  # classify on % HR reserve instead of % HRmax
-
-
-@dataclass(frozen=True, slots=True)
-class FinalRows:
-    """Rows of one participant handed to storage: column name → array (copies)."""
-
-    participant: Participant
-    samples: dict[str, np.ndarray]
-    beats: dict[str, np.ndarray]
-
-
-def _rows_between(ring: RingTable, row: int, start: int, end: int) -> dict[str, np.ndarray]:
-    """Copies of ring rows ``start``–``end`` (counted in values ever written) of ``row``;
-    what has already been overwritten is gone (more than the capacity behind)."""
-    written = int(ring.written[row])
-    start = max(start, written - ring.capacity)
-    n = max(0, end - start)
-    recent = ring.latest(row, written - start)
-    return {name: column[:n].copy() for name, column in recent.items()}
-
-
-_MALFORMED = int(SampleFlag.MALFORMED)
-_NO_CONTACT = int(SampleFlag.NO_CONTACT)
-_JUMP = int(SampleFlag.UNCONFIRMED_JUMP)
-_UNTRUSTED = int(UNTRUSTED)
-_UNKNOWN = int(Level.UNKNOWN)
-
-
-class _Columns:
-    """What one ingest appends to the ring buffers, gathered as plain lists."""
-
-    __slots__ = ("beat_flags", "beat_rows", "beat_t_s", "bpm", "flags", "level", "pct",
-                 "rows", "rr_ms", "t_s")
-
-    def __init__(self) -> None:
-        self.rows: list[int] = []
-        self.t_s: list[float] = []
-        self.bpm: list[float] = []
-        self.pct: list[float] = []
-        self.level: list[int] = []
-        self.flags: list[int] = []
-        self.beat_rows: list[int] = []
-        self.beat_t_s: list[float] = []
-        self.rr_ms: list[float] = []
-        self.beat_flags: list[int] = []
-
-
-class _Person:
-    """Mutable per-participant state; plain attributes for a cheap per-sample path."""
-
-    def __init__(self, row: int, p: Participant, protocol: TrainingProtocol,
-                 cfg: EngineConfig) -> None:
-        self.row = row
-        self.p = p
-        self.ceiling_pct = p.ceiling_pct or protocol.thresholds.ceiling_pct
-        self.jump = BpmJumpFilter()
-        self.rr = RRArtifactFilter()
-        self.smoother = Smoother(cfg.smoothing_tau_s)
-        self.classifier = HysteresisClassifier(protocol.thresholds, cfg.hysteresis_pct,
-                                               cfg.min_dwell_s, self.ceiling_pct)
-        self.samples = 0
-        self.dropped = 0
-        self.beats = 0
-        self.last_t: float | None = None  # last sample of any kind, session seconds
-        self.contact_ok = True
-        self.shown_bpm: float | None = None  # last trusted
-        self.shown_pct: float | None = None
-        self.shown_t: float | None = None
-        self.last_beat_t: float | None = None
-        self.no_contact_since: float | None = None
-        self.ceiling_since: float | None = None
-        self.battery: int | None = None
-        self.strap_state: StrapState | None = None
-        self.prev_t: float | None = None  # previous sample, for in-phase crediting
-        self.prev_level = int(Level.UNKNOWN)
-        self.acc_phase = -1
-        self.acc_in_target_s = 0.0
-        self.adherence: list[PhaseAdherence] = []
-        self.handed_adherence = 0
-        self.trace: tuple[int, np.ndarray, np.ndarray] | None = None  # (written, t, pct)
-        self.batch_idx: list[int] = []  # this ingest's rows of this person in _Columns
-        self.handed_samples = 0  # ring rows already given out by take_final
-        self.handed_beats = 0
-        self.active_alarms: set[AlarmKind] = set()  # the alarm board's own set
 
 
 class ZoneEngine:
@@ -158,7 +64,7 @@ class ZoneEngine:
         self.clock = clock
         self.start_mono_s = start_mono_s
         self.cfg = cfg or EngineConfig()
-        self.people = [_Person(i, p, protocol, self.cfg) for i, p in enumerate(participants)]
+        self.people = [Person(i, p, protocol, self.cfg) for i, p in enumerate(participants)]
         self.alarms = AlarmBoard()
         for person in self.people:
             person.active_alarms = self.alarms.active.setdefault(person.p.participant_id, set())
@@ -205,7 +111,7 @@ class ZoneEngine:
                 person.strap_state = ev.state
         # Per participant in time order, so the order within a tick does not matter.
         samples.sort(key=lambda item: (item[0], item[1]))
-        out = _Columns()
+        out = Columns()
         people = self.people
         for person in people:
             person.batch_idx.clear()
@@ -219,7 +125,7 @@ class ZoneEngine:
         self._update_time_alarms()
         self._judge_finished_phases()
 
-    def _battery(self, person: _Person, ev: BatteryReading) -> None:
+    def _battery(self, person: Person, ev: BatteryReading) -> None:
         person.battery = ev.level_pct
         t = ev.t_mono_s - self.start_mono_s
         if ev.level_pct < self.cfg.battery_low_pct:
@@ -229,7 +135,7 @@ class ZoneEngine:
             self.alarms.set(person.p.participant_id, AlarmKind.BATTERY_LOW, False, t,
                             self._wall(t))
 
-    def _sample(self, person: _Person, s: HeartRateSample, out: _Columns) -> None:
+    def _sample(self, person: Person, s: HeartRateSample, out: Columns) -> None:
         """The per-sample path: plain floats and ints, no numpy, no enum arithmetic."""
         cfg = self.cfg
         t = s.t_mono_s - self.start_mono_s
@@ -243,11 +149,11 @@ class ZoneEngine:
         person.samples += 1
         person.last_t = t
         bpm = float(s.bpm)
-        flags = _MALFORMED if s.malformed_tail else 0
+        flags = MALFORMED if s.malformed_tail else 0
         active = person.active_alarms
         person.contact_ok = s.contact.counts
         if not person.contact_ok:
-            flags |= _NO_CONTACT
+            flags |= NO_CONTACT
             if person.no_contact_since is None:
                 person.no_contact_since = t
             if t - person.no_contact_since >= cfg.no_contact_alarm_after_s:
@@ -267,8 +173,8 @@ class ZoneEngine:
             self.alarms.set(person.p.participant_id, AlarmKind.SIGNAL_LOST, False, t,
                             s.wall_utc)
 
-        level = _UNKNOWN
-        if flags & _UNTRUSTED:
+        level = UNKNOWN
+        if flags & UNTRUSTED_BITS:
             ok = PLAUSIBLE_BPM[0] <= bpm <= PLAUSIBLE_BPM[1]
             pct = person.p.intensity_pct(bpm, reserve=cfg.heart_rate_reserve) if ok else math.nan
         else:
@@ -290,14 +196,14 @@ class ZoneEngine:
         if s.rr_ms:
             self._beats(person, s.rr_ms, t, out)
 
-    def _clear_jump_flags(self, person: _Person, count: int, out: _Columns) -> None:
+    def _clear_jump_flags(self, person: Person, count: int, out: Columns) -> None:
         """A jump the later samples confirmed: its samples become trusted after all."""
         level = int(person.classifier.level)
         in_batch = person.batch_idx
         for back in range(count):
             if back < len(in_batch):
                 i = in_batch[-1 - back]
-                out.flags[i] &= ~_JUMP
+                out.flags[i] &= ~JUMP
                 out.level[i] = level
                 continue
             ring_back = back - len(in_batch)
@@ -305,10 +211,10 @@ class ZoneEngine:
                 return
             recent = self.samples.latest(person.row, ring_back + 1)
             self.samples.set_recent(person.row, "flags", ring_back,
-                                    int(recent["flags"][0]) & ~_JUMP)
+                                    int(recent["flags"][0]) & ~JUMP)
             self.samples.set_recent(person.row, "level", ring_back, level)
 
-    def _ceiling(self, person: _Person, pct: float, t: float, s: HeartRateSample) -> None:
+    def _ceiling(self, person: Person, pct: float, t: float, s: HeartRateSample) -> None:
         pid = person.p.participant_id
         if pct >= person.ceiling_pct:
             if person.ceiling_since is None:
@@ -335,7 +241,7 @@ class ZoneEngine:
         self._phase_cache = (lo, hi, idx, target)
         return idx, target
 
-    def _credit_phase(self, person: _Person, t: float, level: int) -> None:
+    def _credit_phase(self, person: Person, t: float, level: int) -> None:
         """Running time in target for the current phase: each sample holds until the next."""
         if person.prev_t is not None:
             idx, target = self._phase_of(person.prev_t)
@@ -347,8 +253,8 @@ class ZoneEngine:
         person.prev_t = t
         person.prev_level = level
 
-    def _beats(self, person: _Person, rr_ms: tuple[float, ...], t: float,
-               out: _Columns) -> None:
+    def _beats(self, person: Person, rr_ms: tuple[float, ...], t: float,
+               out: Columns) -> None:
         """Beat times are rebuilt from RR, not arrival; anchored to arrival when they drift."""
         total_s = sum(rr_ms) / 1000.0
         start = person.last_beat_t
@@ -392,7 +298,7 @@ class ZoneEngine:
                     achieved_fraction=self.protocol.achieved_fraction,
                     max_gap_s=self.cfg.max_gap_s))
 
-    def _series(self, person: _Person) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _series(self, person: Person) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         data = self.samples.latest(person.row)
         return (data["t_s"].astype(np.float64), data["pct"].astype(np.float64),
                 data["level"])
@@ -408,7 +314,7 @@ class ZoneEngine:
         return SessionSnapshot(now_mono, now, self.protocol, position,
                                now >= self.duration_s, views)
 
-    def _view(self, person: _Person, now: float, phase_idx: int,
+    def _view(self, person: Person, now: float, phase_idx: int,
               target: Level | None) -> ParticipantView:
         cfg = self.cfg
         if person.last_t is None:
@@ -451,7 +357,7 @@ class ZoneEngine:
             trace_pct=trace_pct,
         )
 
-    def _trace(self, person: _Person) -> tuple[np.ndarray, np.ndarray]:
+    def _trace(self, person: Person) -> tuple[np.ndarray, np.ndarray]:
         """The last trace_window_s seconds up to the newest sample; rebuilt only when a
         sample arrived (most ticks bring none for most people)."""
         ring = self.samples
@@ -465,7 +371,7 @@ class ZoneEngine:
         first = end - n + (int(np.searchsorted(t, t[-1] - self.cfg.trace_window_s)) if n else 0)
         out_t = ring.columns["t_s"][person.row, first:end].copy()
         pct = ring.columns["pct"][person.row, first:end].copy()
-        pct[(ring.columns["flags"][person.row, first:end] & _UNTRUSTED) != 0] = np.nan
+        pct[(ring.columns["flags"][person.row, first:end] & UNTRUSTED_BITS) != 0] = np.nan
         out_t.flags.writeable = False
         pct.flags.writeable = False
         person.trace = (written, out_t, pct)
@@ -483,7 +389,7 @@ class ZoneEngine:
             end = written
             if person.jump.pending and end > person.handed_samples:
                 flags = self.samples.latest(row, end - person.handed_samples)["flags"]
-                held = np.flatnonzero(flags & _JUMP)
+                held = np.flatnonzero(flags & JUMP)
                 if held.size:
                     end = person.handed_samples + int(held[0])
             beats_written = int(self.beats.written[row])
@@ -491,8 +397,8 @@ class ZoneEngine:
             n_beats = beats_written - person.handed_beats
             if n_samples <= 0 and n_beats <= 0:
                 continue
-            samples = _rows_between(self.samples, row, person.handed_samples, end)
-            beats = _rows_between(self.beats, row, person.handed_beats, beats_written)
+            samples = rows_between(self.samples, row, person.handed_samples, end)
+            beats = rows_between(self.beats, row, person.handed_beats, beats_written)
             person.handed_samples = max(person.handed_samples, end)
             person.handed_beats = beats_written
             out.append(FinalRows(person.p, samples, beats))

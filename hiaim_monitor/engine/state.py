@@ -1,0 +1,124 @@
+"""Per-participant state of the zone engine and the shapes of what it stores and hands out.
+Plain attributes and ints: this is read and written on every sample."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hiaim_monitor import config
+from hiaim_monitor.engine.adherence import PhaseAdherence
+from hiaim_monitor.engine.alarms import AlarmKind
+from hiaim_monitor.engine.artifacts import BpmJumpFilter, RRArtifactFilter
+from hiaim_monitor.engine.classify import HysteresisClassifier, Smoother
+from hiaim_monitor.engine.codes import UNTRUSTED, Level, SampleFlag
+from hiaim_monitor.engine.ringbuffer import RingTable
+from hiaim_monitor.participants import Participant
+from hiaim_monitor.protocols import TrainingProtocol
+from hiaim_monitor.samples import StrapState
+
+SAMPLE_COLUMNS = {"t_s": np.float32, "bpm": np.float32, "pct": np.float32,
+                  "level": np.int8, "flags": np.uint8}
+BEAT_COLUMNS = {"t_s": np.float32, "rr_ms": np.float32, "flags": np.uint8}
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    stale_after_s: float = config.STALE_AFTER_S
+    lost_after_s: float = config.LOST_AFTER_S
+    smoothing_tau_s: float = config.SMOOTHING_TAU_S
+    hysteresis_pct: float = config.HYSTERESIS_PCT
+    min_dwell_s: float = config.MIN_DWELL_S
+    ceiling_hold_s: float = config.CEILING_HOLD_S
+    no_contact_alarm_after_s: float = config.NO_CONTACT_ALARM_AFTER_S
+    battery_low_pct: int = config.BATTERY_LOW_PCT
+    battery_clear_pct: int = config.BATTERY_CLEAR_PCT
+    max_gap_s: float = config.MAX_CREDIT_GAP_S
+    trace_window_s: float = config.TRACE_WINDOW_S
+    capacity_samples: int = config.RING_CAPACITY_SAMPLES
+    heart_rate_reserve: bool = False  # classify on % HR reserve instead of % HRmax
+
+
+@dataclass(frozen=True, slots=True)
+class FinalRows:
+    """Rows of one participant handed to storage: column name → array (copies)."""
+
+    participant: Participant
+    samples: dict[str, np.ndarray]
+    beats: dict[str, np.ndarray]
+
+
+def rows_between(ring: RingTable, row: int, start: int, end: int) -> dict[str, np.ndarray]:
+    """Copies of ring rows ``start``–``end`` (counted in values ever written) of ``row``;
+    what has already been overwritten is gone (more than the capacity behind)."""
+    written = int(ring.written[row])
+    start = max(start, written - ring.capacity)
+    n = max(0, end - start)
+    recent = ring.latest(row, written - start)
+    return {name: column[:n].copy() for name, column in recent.items()}
+
+
+MALFORMED = int(SampleFlag.MALFORMED)
+NO_CONTACT = int(SampleFlag.NO_CONTACT)
+JUMP = int(SampleFlag.UNCONFIRMED_JUMP)
+UNTRUSTED_BITS = int(UNTRUSTED)
+UNKNOWN = int(Level.UNKNOWN)
+
+
+class Columns:
+    """What one ingest appends to the ring buffers, gathered as plain lists."""
+
+    __slots__ = ("beat_flags", "beat_rows", "beat_t_s", "bpm", "flags", "level", "pct",
+                 "rows", "rr_ms", "t_s")
+
+    def __init__(self) -> None:
+        self.rows: list[int] = []
+        self.t_s: list[float] = []
+        self.bpm: list[float] = []
+        self.pct: list[float] = []
+        self.level: list[int] = []
+        self.flags: list[int] = []
+        self.beat_rows: list[int] = []
+        self.beat_t_s: list[float] = []
+        self.rr_ms: list[float] = []
+        self.beat_flags: list[int] = []
+
+
+class Person:
+    """Mutable per-participant state; plain attributes for a cheap per-sample path."""
+
+    def __init__(self, row: int, p: Participant, protocol: TrainingProtocol,
+                 cfg: EngineConfig) -> None:
+        self.row = row
+        self.p = p
+        self.ceiling_pct = p.ceiling_pct or protocol.thresholds.ceiling_pct
+        self.jump = BpmJumpFilter()
+        self.rr = RRArtifactFilter()
+        self.smoother = Smoother(cfg.smoothing_tau_s)
+        self.classifier = HysteresisClassifier(protocol.thresholds, cfg.hysteresis_pct,
+                                               cfg.min_dwell_s, self.ceiling_pct)
+        self.samples = 0
+        self.dropped = 0
+        self.beats = 0
+        self.last_t: float | None = None  # last sample of any kind, session seconds
+        self.contact_ok = True
+        self.shown_bpm: float | None = None  # last trusted
+        self.shown_pct: float | None = None
+        self.shown_t: float | None = None
+        self.last_beat_t: float | None = None
+        self.no_contact_since: float | None = None
+        self.ceiling_since: float | None = None
+        self.battery: int | None = None
+        self.strap_state: StrapState | None = None
+        self.prev_t: float | None = None  # previous sample, for in-phase crediting
+        self.prev_level = int(Level.UNKNOWN)
+        self.acc_phase = -1
+        self.acc_in_target_s = 0.0
+        self.adherence: list[PhaseAdherence] = []
+        self.handed_adherence = 0
+        self.trace: tuple[int, np.ndarray, np.ndarray] | None = None  # (written, t, pct)
+        self.batch_idx: list[int] = []  # this ingest's rows of this person in _Columns
+        self.handed_samples = 0  # ring rows already given out by take_final
+        self.handed_beats = 0
+        self.active_alarms: set[AlarmKind] = set()  # the alarm board's own set
