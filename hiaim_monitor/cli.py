@@ -137,6 +137,8 @@ def parse_options(args: argparse.Namespace) -> RunOptions:
     for adapter in args.adapter:
         if not adapter or any(c.isspace() for c in adapter):
             raise UsageError(f"--adapter: {adapter!r} is not an adapter name such as hci0")
+    if len(set(args.adapter)) != len(args.adapter):
+        raise UsageError(f"--adapter: each adapter once, got {', '.join(args.adapter)}")
     if not args.speed > 0 or args.speed != args.speed:
         raise UsageError(f"--speed must be a number above 0, got {args.speed:g}")
     if args.ble and args.speed != 1:

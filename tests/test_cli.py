@@ -24,6 +24,7 @@ from hiaim_monitor.cli import main
         (["--simulate", "2", "--ble"], "choose one heart-rate source, not --simulate and --ble"),
         (["--simulate", "2", "--strap", "AA:BB"], "--strap goes with --ble"),
         (["--ble", "--speed", "5"], "--speed is for simulations"),
+        (["--ble", "--adapter", "hci0", "--adapter", "hci0"], "--adapter: each adapter once"),
         (["--simulate-ble", "0"], "--simulate-ble takes 1–40 participants, got 0"),
         (["scan", "--seconds", "0"], "--seconds must be above 0"),
     ],
