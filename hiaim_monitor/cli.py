@@ -110,7 +110,7 @@ class RunOptions:
     adapters: tuple[str, ...]
     headless: bool
     speed: float
-    duration_s: float
+    duration_s: float | None  # None: until the protocol (as the operator steers it) ends
     protocol: TrainingProtocol
     seed: int
     faults: str
@@ -147,8 +147,8 @@ def parse_options(args: argparse.Namespace) -> RunOptions:
         protocol = load_protocol(args.protocol)
     except ProtocolError as exc:
         raise UsageError(str(exc)) from None
-    duration_s = protocol.total_s if args.duration is None else args.duration
-    if not duration_s > 0:
+    duration_s = args.duration
+    if duration_s is not None and not duration_s > 0:
         raise UsageError(f"--duration must be above 0 seconds, got {duration_s:g}")
     if args.summary_json is not None:
         _check_writable(args.summary_json)
@@ -314,7 +314,7 @@ def _run_headless(session: LiveSession, opts: RunOptions) -> None:
     if console.is_terminal:
         with Live(render(session.tick()), console=console, auto_refresh=False) as live:
             last_draw = 0.0
-            while (snap := session.tick()).elapsed_s < opts.duration_s:
+            while not (snap := session.tick()).finished:
                 if time.monotonic() - last_draw >= 1 / config.HEADLESS_REDRAW_HZ:
                     live.update(render(snap), refresh=True)
                     last_draw = time.monotonic()
@@ -323,7 +323,7 @@ def _run_headless(session: LiveSession, opts: RunOptions) -> None:
         return
     # Output to a file or pipe: a table every NON_TTY_PRINT_EVERY_S of session time.
     next_print_s = 0.0
-    while (snap := session.tick()).elapsed_s < opts.duration_s:
+    while not (snap := session.tick()).finished:
         if snap.elapsed_s >= next_print_s:
             console.print(render(snap))
             next_print_s += config.NON_TTY_PRINT_EVERY_S

@@ -14,6 +14,7 @@ from hiaim_monitor.engine.snapshot import SessionSnapshot, StorageView
 from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import TrainingProtocol
 from hiaim_monitor.samples import SourceEvent
+from hiaim_monitor.schedule import OperatorAction, SessionSchedule
 
 if TYPE_CHECKING:
     from hiaim_monitor.storage.recorder import SessionRecorder
@@ -42,11 +43,41 @@ class LiveSession:
         # Wall time of the session's start, wherever the clock is now.
         self.started_utc: datetime = clock.now_utc() - timedelta(
             seconds=clock.monotonic() - self.start_mono_s)
-        self.duration_s = protocol.total_s if duration_s is None else duration_s
+        # No cap unless asked: pauses and extensions make the session longer than planned.
         self.engine = ZoneEngine(protocol, self.participants, clock,
-                                 start_mono_s=self.start_mono_s, duration_s=self.duration_s,
+                                 start_mono_s=self.start_mono_s, duration_s=duration_s,
                                  cfg=engine_config)
         self.recorder = recorder
+
+    @property
+    def duration_s(self) -> float:
+        """The session's length as planned now (math.inf while paused without a cap)."""
+        return self.engine.duration_s
+
+    @property
+    def schedule(self) -> SessionSchedule:
+        return self.engine.schedule
+
+    # -- operator actions, at the current session time; stored on the next tick ---------
+    def pause(self) -> OperatorAction:
+        """Stop the countdown; ValueError (one sentence) if already paused or over."""
+        return self.schedule.pause(self.engine.session_time())
+
+    def resume(self) -> OperatorAction:
+        """Restart the countdown where the pause left it; ValueError if not paused."""
+        return self.schedule.resume(self.engine.session_time())
+
+    def skip(self) -> OperatorAction:
+        """End the current phase now; the next starts now with its full duration."""
+        return self.schedule.skip(self.engine.session_time())
+
+    def extend(self, by_s: float = 60.0) -> OperatorAction:
+        """Make the current phase ``by_s`` seconds longer; later phases shift."""
+        return self.schedule.extend(self.engine.session_time(), by_s)
+
+    def stop(self) -> OperatorAction:
+        """End the session now; the phase running is judged on the time it ran."""
+        return self.schedule.stop(self.engine.session_time())
 
     def tick(self) -> SessionSnapshot:
         """Drain everything queued since the last tick into the engine, then snapshot."""

@@ -7,7 +7,7 @@ the sensor queue since the last tick; ``snapshot`` hands out an immutable view.
 
 from __future__ import annotations
 
-import bisect
+import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
@@ -53,14 +53,27 @@ from hiaim_monitor.samples import (
     SourceEvent,
     StrapStatus,
 )
+from hiaim_monitor.schedule import PhaseWindow, SessionSchedule, running_time
 
 
 class ZoneEngine:
+    """Phase timing comes from a ``SessionSchedule`` (one following the protocol unless one
+    is passed in), so operator actions move phases, judging and the session's end.
+
+    ``duration_s``, when given, caps the session (a short demo run); otherwise the session
+    lasts as long as the schedule says.
+    """
+
     def __init__(self, protocol: TrainingProtocol, participants: Sequence[Participant],
                  clock: Clock, *, start_mono_s: float, duration_s: float | None = None,
-                 cfg: EngineConfig | None = None) -> None:
+                 cfg: EngineConfig | None = None,
+                 schedule: SessionSchedule | None = None) -> None:
         self.protocol = protocol
-        self.duration_s = protocol.total_s if duration_s is None else duration_s
+        if schedule is not None and schedule.protocol != protocol:
+            raise ValueError("the schedule passed to the engine follows another protocol; "
+                             "build it from the engine's protocol.")
+        self.schedule = schedule or SessionSchedule(protocol)
+        self.duration_cap_s = duration_s
         self.clock = clock
         self.start_mono_s = start_mono_s
         self.cfg = cfg or EngineConfig()
@@ -75,19 +88,24 @@ class ZoneEngine:
         self.samples = RingTable(n, self.cfg.capacity_samples, SAMPLE_COLUMNS)
         self.beats = RingTable(n, self.cfg.capacity_samples, BEAT_COLUMNS)
         self.unknown_events = 0
-        self._phase_ends = np.cumsum([ph.duration_s for ph in protocol.phases]).tolist()
         self._next_judged = 0  # index of the next phase whose end has not been judged
-        self._phase_cache: tuple[float, float, int, Level | None] = (0.0, 0.0, -1, None)
+        # (lo_s, hi_s, index, target, schedule version) of the last _phase_of answer
+        self._phase_cache: tuple[float, float, int, Level | None, int] = (
+            0.0, 0.0, -1, None, -1)
 
     # -- time ---------------------------------------------------------------------------
+    @property
+    def duration_s(self) -> float:
+        """The session's length as planned now: the schedule's end, or the cap if sooner
+        (math.inf while paused without a cap)."""
+        end_s = self.schedule.end_s
+        return end_s if self.duration_cap_s is None else min(end_s, self.duration_cap_s)
+
     def session_time(self, mono_s: float | None = None) -> float:
         return (self.clock.monotonic() if mono_s is None else mono_s) - self.start_mono_s
 
-    def _phase_index(self, t_s: float) -> int:
-        """Index of the phase at session time ``t_s``; -1 before, len(phases) after."""
-        if t_s < 0:
-            return -1
-        return bisect.bisect_right(self._phase_ends, t_s)
+    def finished_at(self, t_s: float) -> bool:
+        return t_s >= self.duration_s
 
     def _wall(self, t_s: float) -> Any:
         return self.clock.now_utc() - timedelta(seconds=self.session_time() - t_s)
@@ -228,17 +246,16 @@ class ZoneEngine:
                 self.alarms.set(pid, AlarmKind.ABOVE_CEILING, False, t, s.wall_utc)
 
     def _phase_of(self, t_s: float) -> tuple[int, Level | None]:
-        """Phase index and target at session time ``t_s``; the last answer is cached, as
-        nearly every sample falls in the same phase as the one before."""
-        lo, hi, idx, target = self._phase_cache
-        if lo <= t_s < hi:
+        """Phase index and target at session time ``t_s`` (no target while paused: paused
+        time is not training time); the last answer is cached, as nearly every sample falls
+        in the same stretch as the one before."""
+        lo, hi, idx, target, version = self._phase_cache
+        if lo <= t_s < hi and version == self.schedule.version:
             return idx, target
-        idx = self._phase_index(t_s)
-        ends = self._phase_ends
-        lo = -math.inf if idx <= 0 else ends[idx - 1]
-        hi = ends[idx] if idx < len(ends) else math.inf
-        target = target_of(self.protocol.phases[idx]) if 0 <= idx < len(ends) else None
-        self._phase_cache = (lo, hi, idx, target)
+        lo, hi, idx, running = self.schedule.segment_at(t_s)
+        phases = self.protocol.phases
+        target = target_of(phases[idx]) if running and 0 <= idx < len(phases) else None
+        self._phase_cache = (lo, hi, idx, target, self.schedule.version)
         return idx, target
 
     def _credit_phase(self, person: Person, t: float, level: int) -> None:
@@ -279,24 +296,34 @@ class ZoneEngine:
                 self.alarms.set(person.p.participant_id, AlarmKind.SIGNAL_LOST, True, now,
                                 self.clock.now_utc())
 
-    def _judge_finished_phases(self) -> None:
-        now = self.session_time()
-        phases = self.protocol.phases
-        while (self._next_judged < len(phases)
-               and now >= self._phase_ends[self._next_judged] + config.PHASE_JUDGE_GRACE_S):
-            i = self._next_judged
+    def _judge_finished_phases(self, grace_s: float = config.PHASE_JUDGE_GRACE_S) -> None:
+        """Judge each work phase once the schedule says it has ended, on the window it
+        really ran: a skipped phase on the time it ran (not achieved if it never ran), an
+        extended one on its longer window. Pauses are cut out first, so the ramp allowance
+        and the fraction in target count only time the countdown ran."""
+        ended = self.schedule.ended_phases(self.session_time() - grace_s)
+        for window in ended[self._next_judged:]:
             self._next_judged += 1
-            if not phases[i].kind.is_work:
+            if not window.phase.kind.is_work:
                 continue
-            start = float(self._phase_ends[i] - phases[i].duration_s)
             for person in self.people:
                 t, pct, level = self._series(person)
-                person.adherence.append(phase_adherence(
-                    t, pct, level, phase_index=i, phase=phases[i], start_s=start,
-                    end_s=float(self._phase_ends[i]), thresholds=self.protocol.thresholds,
-                    ramp_allowance_s=self.protocol.ramp_allowance_s,
-                    achieved_fraction=self.protocol.achieved_fraction,
-                    max_gap_s=self.cfg.max_gap_s))
+                person.adherence.append(self._judge(window, t, pct, level))
+
+    def _judge(self, window: PhaseWindow, t: np.ndarray, pct: np.ndarray,
+               level: np.ndarray) -> PhaseAdherence:
+        end_s = window.end_s
+        if window.pauses:
+            t, keep = running_time(t, window.pauses)
+            pct, level = pct[keep], level[keep]
+            end_s -= window.paused_s
+        result = phase_adherence(
+            t, pct, level, phase_index=window.index, phase=window.phase,
+            start_s=window.start_s, end_s=end_s, thresholds=self.protocol.thresholds,
+            ramp_allowance_s=self.protocol.ramp_allowance_s,
+            achieved_fraction=self.protocol.achieved_fraction, max_gap_s=self.cfg.max_gap_s)
+        # Stored results keep the real window; time to target stays in running time.
+        return dataclasses.replace(result, end_s=float(window.end_s))
 
     def _series(self, person: Person) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         data = self.samples.latest(person.row)
@@ -307,12 +334,12 @@ class ZoneEngine:
     def snapshot(self) -> SessionSnapshot:
         now_mono = self.clock.monotonic()
         now = now_mono - self.start_mono_s
-        position = self.protocol.phase_at(now)
-        phase_idx = self._phase_index(now)
+        position = self.schedule.position_at(now)
+        phase_idx = self.schedule.index_at(now)
         target = target_of(position.phase) if position else None
         views = tuple(self._view(person, now, phase_idx, target) for person in self.people)
-        return SessionSnapshot(now_mono, now, self.protocol, position,
-                               now >= self.duration_s, views)
+        return SessionSnapshot(now_mono, now, self.protocol, position, self.finished_at(now),
+                               views)
 
     def _view(self, person: Person, now: float, phase_idx: int,
               target: Level | None) -> ParticipantView:
@@ -331,7 +358,7 @@ class ZoneEngine:
         shows = signal in (SignalState.LIVE, SignalState.STALE) and person.shown_bpm is not None
         pct = person.shown_pct if shows else None
         in_target_s = person.acc_in_target_s if person.acc_phase == phase_idx else 0.0
-        if (person.prev_t is not None and self._phase_index(person.prev_t) == phase_idx
+        if (person.prev_t is not None and self._phase_of(person.prev_t) == (phase_idx, target)
                 and in_target(person.prev_level, target)):
             in_target_s += min(max(0.0, now - person.prev_t), cfg.max_gap_s)
         trace_t, trace_pct = self._trace(person)
@@ -409,6 +436,12 @@ class ZoneEngine:
         samples held back for them are final now."""
         for person in self.people:
             person.jump.reset()
+        self.judge_ended_now()
+
+    def judge_ended_now(self) -> None:
+        """End of session: judge phases that have ended without waiting for in-flight
+        samples (a phase cut short by stop would otherwise never be judged)."""
+        self._judge_finished_phases(grace_s=0.0)
 
     def take_adherence(self) -> list[tuple[Participant, PhaseAdherence]]:
         """Interval results judged since the last call."""
@@ -422,6 +455,8 @@ class ZoneEngine:
     def summary(self) -> list[dict[str, Any]]:
         """Per participant: counts, time in classes and zones, adherence, detected bouts."""
         end_s = min(self.session_time(), self.duration_s)
+        if self.finished_at(self.session_time()):
+            self.judge_ended_now()
         out = []
         for person in self.people:
             data = self.samples.latest(person.row)

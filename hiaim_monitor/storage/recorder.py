@@ -31,6 +31,7 @@ class SessionRecorder:
         self.start_mono_s = start_mono_s
         self._by_strap: dict[str, int] = {}
         self._phase_index: int | None = None
+        self._actions_stored = 0  # of engine.schedule.actions
 
     def bind(self, engine: ZoneEngine) -> None:
         """Learn which strap belongs to which stored session participant."""
@@ -75,6 +76,14 @@ class SessionRecorder:
                 self.writer.submit_event(EventRecord(
                     EventKind.CONNECTION_CHANGE, t, self._wall(t), self._by_strap[ev.strap_id],
                     detail))
+        actions = engine.schedule.actions
+        for action in actions[self._actions_stored:]:
+            # An operator action is a phase change of its own: the phase it applied to and
+            # what was done, so the stored session explains every window that moved.
+            self.writer.submit_event(EventRecord(
+                EventKind.PHASE_CHANGE, action.t_s, self._wall(action.t_s), None,
+                {"action": str(action.kind), **action.detail}))
+        self._actions_stored = len(actions)
         if phase_index != self._phase_index:
             self._phase_index = phase_index
             t = engine.session_time()

@@ -64,3 +64,33 @@ def test_snapshot_follows_the_protocol_clock():
     snap = session.tick()
     assert snap.position.phase.name == "Interval 1/4"
     assert snap.position.remaining_s == pytest.approx(180)
+
+
+def test_operator_actions_apply_at_the_current_session_time():
+    clock, _, session = make()
+    clock.advance(600 + 60)  # a minute into interval 1 (4 min)
+    session.pause()
+    clock.advance(30)
+    assert session.tick().position.remaining_s == pytest.approx(180)  # stood still
+    session.resume()
+    clock.advance(10)
+    session.extend()
+    assert session.tick().position.remaining_s == pytest.approx(230)
+    session.skip()
+    snap = session.tick()
+    assert snap.position.phase.name == "Active recovery 1/4" and snap.position.elapsed_s == 0
+    with pytest.raises(ValueError, match="not paused"):
+        session.resume()
+    session.stop()
+    assert session.tick().finished
+    assert [a.kind.value for a in session.schedule.actions] == [
+        "pause", "resume", "extend", "skip", "stop"]
+    assert session.summary()["duration_s"] == 700
+
+
+def test_without_a_cap_an_extended_session_runs_past_the_protocol_total():
+    clock, _, session = make()
+    session.extend(by_s=120)
+    clock.advance(session.protocol.total_s + 60)
+    assert not session.tick().finished
+    assert session.duration_s == session.protocol.total_s + 120

@@ -19,6 +19,7 @@ from hiaim_monitor.hrmax import measured_hrmax
 from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import load_protocol, parse_protocol
 from hiaim_monitor.samples import BatteryReading, HeartRateSample, PacketDropped
+from hiaim_monitor.schedule import SessionSchedule
 
 FOUR_HIGH = parse_protocol(
     """
@@ -305,3 +306,91 @@ def test_no_input_crashes_ingest(events):
     engine.ingest([])
     engine.snapshot()
     engine.summary()
+
+
+# -- operator actions: phases judged on the windows they really ran -------------------------
+def high_between(t0, t1):
+    return lambda t: 180 if t0 <= t < t1 else 120  # 90 % inside, 60 % outside
+
+
+def test_a_skipped_high_phase_is_judged_on_the_time_it_ran():
+    # Hard 1 is 60–180 s; the participant works only until 120 s, so the full phase is a miss.
+    clock, engine = make()
+    run(clock, engine, high_between(60, 120), 120)
+    engine.schedule.skip(120.0)
+    run(clock, engine, high_between(60, 120), 200)
+    first = engine.summary()[0]["adherence"][0]
+    assert (first["start_s"], first["end_s"]) == (60.0, 120.0)
+    assert first["achieved"] and first["fraction_in_target_after_ramp"] > 0.9
+    assert engine.snapshot().participants[0].intervals_achieved == 1
+
+    clock, plain = make()
+    run(clock, plain, high_between(60, 120), 200)
+    assert not plain.summary()[0]["adherence"][0]["achieved"]
+
+
+def test_an_extended_high_phase_is_judged_on_its_longer_window():
+    # The participant reaches target only at 130 s: too late for 60–180, in time for 60–240.
+    clock, engine = make()
+    run(clock, engine, high_between(130, 240), 100)
+    engine.schedule.extend(100.0, by_s=60)
+    run(clock, engine, high_between(130, 240), 250)
+    view = engine.snapshot().participants[0]
+    first = engine.summary()[0]["adherence"][0]
+    assert (first["start_s"], first["end_s"]) == (60.0, 240.0)
+    assert first["achieved"] and (view.intervals_achieved, view.intervals_judged) == (1, 1)
+    assert engine.snapshot().position.phase.name == "Easy 1/4"
+
+    clock, plain = make()
+    run(clock, plain, high_between(130, 240), 250)
+    assert not plain.summary()[0]["adherence"][0]["achieved"]
+
+
+def test_pause_time_is_left_out_of_judging_and_live_time_in_target():
+    def bpm_at(t):
+        return 120 if t < 60 or 100 <= t < 130 or t >= 210 else 180  # rests in the pause
+
+    clock, engine = make()
+    run(clock, engine, bpm_at, 100)
+    engine.schedule.pause(100.0)
+    run(clock, engine, bpm_at, 110)
+    during = engine.snapshot()
+    run(clock, engine, bpm_at, 125)
+    assert engine.snapshot().participants[0].in_target_s == pytest.approx(
+        during.participants[0].in_target_s, abs=2.5)
+    assert engine.snapshot().position.remaining_s == during.position.remaining_s == 80
+    engine.schedule.resume(130.0)
+    run(clock, engine, bpm_at, 220)
+    first = engine.summary()[0]["adherence"][0]
+    assert (first["start_s"], first["end_s"]) == (60.0, 210.0)
+    # 90 s judged after the ramp, about 10 s of them climbing back after the pause.
+    assert first["fraction_in_target_after_ramp"] > 0.8 and first["achieved"]
+    assert first["seconds_in_target"] + first["seconds_below_target"] <= 120 + 1e-6
+
+
+def test_stop_ends_the_session_judges_the_running_phase_and_ends_the_summary():
+    clock, engine = make()
+    run(clock, engine, lambda t: 180, 150)
+    engine.schedule.stop(150.0)
+    assert engine.snapshot().finished and engine.snapshot().position is None
+    run(clock, engine, lambda t: 180, 160)
+    result = engine.summary()[0]
+    assert result["duration_s"] == 150
+    assert [(a["start_s"], a["end_s"]) for a in result["adherence"]] == [(60.0, 150.0)]
+
+
+def test_extensions_lengthen_the_session_and_a_cap_still_cuts_it():
+    clock, engine = make()
+    engine.schedule.extend(10.0)
+    assert engine.duration_s == FOUR_HIGH.total_s + 60
+    clock.advance(FOUR_HIGH.total_s + 30)
+    assert not engine.snapshot().finished
+    capped = ZoneEngine(FOUR_HIGH, [person()], clock, start_mono_s=0.0, duration_s=100)
+    capped.schedule.extend(10.0)
+    assert capped.duration_s == 100 and capped.snapshot().finished
+
+
+def test_a_schedule_for_another_protocol_is_refused():
+    with pytest.raises(ValueError, match="another protocol"):
+        ZoneEngine(FOUR_HIGH, [person()], SimulatedClock(), start_mono_s=0.0,
+                   schedule=SessionSchedule(load_protocol("hi-aim")))

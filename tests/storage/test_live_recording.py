@@ -4,6 +4,7 @@ about a second and its session is found interrupted at the next start."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import queue
 import signal
@@ -99,6 +100,41 @@ def test_a_confirmed_jump_is_stored_trusted_not_flagged(db):
     jump = int(SampleFlag.UNCONFIRMED_JUMP)
     assert count(db, "select count(*) from samples") == 15
     assert count(db, f"select count(*) from samples where (flags & {jump}) != 0") == 0
+
+
+def test_operator_actions_are_stored_as_phase_changes_with_their_detail(db):
+    protocol = load_protocol("norwegian-4x4")
+    clock = SimulatedClock()
+    people = [Participant("P1", "Anna", "A", measured_hrmax(180))]
+    stored = start_session(db, protocol, people, started_utc=clock.now_utc())
+    writer = SessionWriter(db, stored, flush_interval_s=0.05)
+    session = LiveSession(protocol, people, clock, queue.SimpleQueue(), start_mono_s=0.0,
+                          recorder=SessionRecorder(writer, stored, start_mono_s=0.0))
+    session.tick()
+    clock.advance(700)
+    session.pause()
+    clock.advance(20)
+    session.resume()
+    session.tick()
+    session.extend(by_s=30)
+    session.skip()
+    session.tick()
+    session.stop()
+    session.flush_final()
+    assert writer.close() == 0
+    with db.engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "select t_s, detail from events where kind = 'phase-change' order by id")).all()
+    actions = [(round(t, 1), json.loads(d) if isinstance(d, str) else d) for t, d in rows]
+    actions = [(t, d) for t, d in actions if "action" in d]
+    assert [(t, d["action"], d["phase_index"]) for t, d in actions] == [
+        (700.0, "pause", 1), (720.0, "resume", 1), (720.0, "extend", 1), (720.0, "skip", 1),
+        (720.0, "stop", 2)]
+    assert actions[1][1]["paused_s"] == 20 and actions[2][1]["by_s"] == 30
+    assert actions[3][1]["phase_name"] == "Interval 1/4"
+    # The skipped interval is judged on the time it ran, though no tick came after the stop.
+    assert count(db, "select count(*) from phase_adherence where phase_index = 1 "
+                     "and start_s = 600 and end_s = 720") == 1
 
 
 def test_killed_app_loses_about_a_second_and_is_found_interrupted(tmp_path):
