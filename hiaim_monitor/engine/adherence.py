@@ -7,6 +7,7 @@ conservatively: untrusted samples and lost signal are "no data", never in target
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -16,6 +17,7 @@ import numpy.typing as npt
 from hiaim_monitor.engine.codes import ZONE_EDGES_PCT, Level
 from hiaim_monitor.engine.intervals import MAX_GAP_S, contiguous_runs, sample_durations_s
 from hiaim_monitor.protocols import Phase, PhaseKind, Thresholds, TrainingProtocol
+from hiaim_monitor.schedule import PhaseWindow, running_time
 
 TARGET_HOLD_S: Final = 5.0  # s continuously in target before the target counts as reached
 _LEVEL_KEYS: Final = tuple(lv for lv in Level if lv is not Level.UNKNOWN)
@@ -214,3 +216,22 @@ def summarise_session(t_s: npt.ArrayLike, bpm: npt.ArrayLike, pct: npt.ArrayLike
         intervals_achieved=sum(a.achieved for a in adherence),
         intervals_prescribed=len(adherence),
     )
+
+
+def judge_window(window: PhaseWindow, t_s: np.ndarray, pct: np.ndarray, level: np.ndarray,
+                 protocol: TrainingProtocol, *, max_gap_s: float = MAX_GAP_S) -> PhaseAdherence:
+    """Adherence of one work phase on the window it really ran (a schedule's
+    ``PhaseWindow``). Pauses are cut out first, so the ramp allowance and the fraction in
+    target count only time the countdown ran; the result keeps the real window."""
+    end_s = window.end_s
+    if window.pauses:
+        t_s, keep = running_time(t_s, window.pauses)
+        pct, level = pct[keep], level[keep]
+        end_s -= window.paused_s
+    result = phase_adherence(
+        t_s, pct, level, phase_index=window.index, phase=window.phase,
+        start_s=window.start_s, end_s=end_s, thresholds=protocol.thresholds,
+        ramp_allowance_s=protocol.ramp_allowance_s,
+        achieved_fraction=protocol.achieved_fraction, max_gap_s=max_gap_s)
+    # Time to target stays in running time.
+    return dataclasses.replace(result, end_s=float(window.end_s))

@@ -7,7 +7,6 @@ the sensor queue since the last tick; ``snapshot`` hands out an immutable view.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
@@ -20,14 +19,13 @@ from hiaim_monitor.clock import Clock
 from hiaim_monitor.engine.adherence import (
     PhaseAdherence,
     in_target,
-    phase_adherence,
-    summarise_session,
+    judge_window,
     target_of,
 )
 from hiaim_monitor.engine.alarms import AlarmBoard, AlarmKind
 from hiaim_monitor.engine.classify import zone_of
-from hiaim_monitor.engine.codes import PLAUSIBLE_BPM, UNTRUSTED, Level
-from hiaim_monitor.engine.intervals import detect_intervals
+from hiaim_monitor.engine.codes import PLAUSIBLE_BPM, Level
+from hiaim_monitor.engine.report import participant_report
 from hiaim_monitor.engine.ringbuffer import RingTable
 from hiaim_monitor.engine.snapshot import ParticipantView, SessionSnapshot, SignalState
 from hiaim_monitor.engine.state import (
@@ -53,7 +51,7 @@ from hiaim_monitor.samples import (
     SourceEvent,
     StrapStatus,
 )
-from hiaim_monitor.schedule import PhaseWindow, SessionSchedule, running_time
+from hiaim_monitor.schedule import SessionSchedule
 
 
 class ZoneEngine:
@@ -308,22 +306,8 @@ class ZoneEngine:
                 continue
             for person in self.people:
                 t, pct, level = self._series(person)
-                person.adherence.append(self._judge(window, t, pct, level))
-
-    def _judge(self, window: PhaseWindow, t: np.ndarray, pct: np.ndarray,
-               level: np.ndarray) -> PhaseAdherence:
-        end_s = window.end_s
-        if window.pauses:
-            t, keep = running_time(t, window.pauses)
-            pct, level = pct[keep], level[keep]
-            end_s -= window.paused_s
-        result = phase_adherence(
-            t, pct, level, phase_index=window.index, phase=window.phase,
-            start_s=window.start_s, end_s=end_s, thresholds=self.protocol.thresholds,
-            ramp_allowance_s=self.protocol.ramp_allowance_s,
-            achieved_fraction=self.protocol.achieved_fraction, max_gap_s=self.cfg.max_gap_s)
-        # Stored results keep the real window; time to target stays in running time.
-        return dataclasses.replace(result, end_s=float(window.end_s))
+                person.adherence.append(judge_window(window, t, pct, level, self.protocol,
+                                                     max_gap_s=self.cfg.max_gap_s))
 
     def _series(self, person: Person) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         data = self.samples.latest(person.row)
@@ -457,32 +441,6 @@ class ZoneEngine:
         end_s = min(self.session_time(), self.duration_s)
         if self.finished_at(self.session_time()):
             self.judge_ended_now()
-        out = []
-        for person in self.people:
-            data = self.samples.latest(person.row)
-            t = data["t_s"].astype(np.float64)
-            in_session = (t >= 0) & (t < end_s)
-            t = t[in_session]
-            pct = data["pct"][in_session].astype(np.float64)
-            level = data["level"][in_session]
-            bpm = data["bpm"][in_session].astype(np.float64)
-            flags = data["flags"][in_session]
-            beats = self.beats.latest(person.row)
-            session = summarise_session(t, bpm, pct, level, end_s=end_s,
-                                        adherence=person.adherence)
-            out.append({
-                "samples_received": person.samples,
-                "packets_dropped": person.dropped,
-                "samples_untrusted": int(np.count_nonzero(flags & int(UNTRUSTED))),
-                "beats": person.beats,
-                "beats_flagged": int(np.count_nonzero(beats["flags"])),
-                **session.to_dict(),
-                "adherence": [a.to_dict() for a in person.adherence],
-                "detected_intervals": [d.to_dict() for d in detect_intervals(t, pct, level)],
-                "alarms": [
-                    {"kind": str(e.kind), "raised": e.raised, "t_s": round(e.t_s, 1)}
-                    for e in self.alarms.history if e.participant_id == person.p.participant_id
-                ],
-            })
-        return out
-
+        return [participant_report(person, self.samples.latest(person.row),
+                                   self.beats.latest(person.row), self.alarms.history, end_s)
+                for person in self.people]
