@@ -9,26 +9,23 @@ from PySide6.QtWidgets import QApplication
 
 from hiaim_monitor import config
 from hiaim_monitor.session import LiveSession
-from ui.live_table import LiveTableWindow
+from ui.control_window import ControlWindow
 
 
 def run_window(session: LiveSession) -> int:
-    """Show the live window until the user closes it (it says when the session is over)."""
+    """Show the control window until the operator closes it."""
     app = QApplication.instance() or QApplication([])
-    window = LiveTableWindow()
-
-    def tick() -> None:
-        window.show_snapshot(session.tick())
-
+    window = ControlWindow(session)
     timer = QTimer()
     timer.setInterval(int(config.TICK_INTERVAL_S * 1000))
-    timer.timeout.connect(tick)
+    timer.timeout.connect(window.refresh)
     timer.start()
-    tick()
+    window.refresh()
     window.show()
     # Ctrl+C in the terminal closes the window; the timer above lets Python see the signal.
     previous = signal.signal(signal.SIGINT, lambda *_: app.quit())
     try:
         return app.exec()
     finally:
+        timer.stop()
         signal.signal(signal.SIGINT, previous)

@@ -1,0 +1,121 @@
+"""The participant table both the live window and the control window show: one row per
+participant, filled from a snapshot. Which columns appear is the caller's choice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QWidget
+
+from hiaim_monitor.engine.codes import Level
+from hiaim_monitor.engine.snapshot import ParticipantView, SignalState
+from hiaim_monitor.i18n import tr
+from hiaim_monitor.terminal_view import ALARM_WORD, CLASS_WORD, SIGNAL_WORD, mmss
+
+# Okabe & Ito's colour-blind-safe palette (2008), one colour per class.
+CLASS_COLOUR = {
+    Level.BELOW: "#56B4E9",
+    Level.INTERMEDIATE: "#E69F00",
+    Level.HIGH: "#D55E00",
+    Level.ABOVE_CEILING: "#CC79A7",
+}
+NO_NUMBER = "—"
+LOW_BATTERY_PCT = 15  # below this the battery is worth the operator's attention
+
+
+def _signal(p: ParticipantView) -> str:
+    word = tr(SIGNAL_WORD[p.signal])
+    if p.signal is SignalState.STALE and p.age_s is not None:
+        word += f" ({p.age_s:.0f} s)"
+    return word
+
+
+def _strap(p: ParticipantView) -> str:
+    parts = [] if p.strap_state is None else [tr(p.strap_state.value)]
+    if p.battery_pct is not None:
+        parts.append(f"{p.battery_pct} %")
+    return " · ".join(parts)
+
+
+def _shows_number(p: ParticipantView) -> bool:
+    # A lost strap never shows an old number, whatever the engine still holds.
+    return p.signal is not SignalState.LOST
+
+
+def _bpm(p: ParticipantView) -> str:
+    return str(p.bpm) if p.bpm is not None and _shows_number(p) else NO_NUMBER
+
+
+def _pct(p: ParticipantView) -> str:
+    ok = p.pct_hrmax is not None and _shows_number(p)
+    return f"{p.pct_hrmax:.0f} %" if ok else NO_NUMBER
+
+
+def _class(p: ParticipantView) -> str:
+    return tr(CLASS_WORD[p.level]) if p.level in CLASS_WORD else NO_NUMBER
+
+
+# Column title (English, translated on display) → what the cell says for one participant.
+CELL: dict[str, Callable[[ParticipantView], str]] = {
+    "Name": lambda p: p.display_name,
+    "Strap": _strap,
+    "bpm": _bpm,
+    "% HRmax": _pct,
+    "Class": _class,
+    "Signal": _signal,
+    "Battery": lambda p: "" if p.battery_pct is None else f"{p.battery_pct} %",
+    "In target": lambda p: "" if p.target is None else mmss(p.in_target_s),
+    "Intervals": lambda p: (f"{p.intervals_achieved}/{p.intervals_judged}"
+                            if p.intervals_judged else ""),
+    "Alarms": lambda p: ", ".join(tr(ALARM_WORD[a]) for a in p.alarms),
+}
+
+
+class ParticipantTable(QTableWidget):
+    """Read-only table; live rows in black, stale and lost rows in grey, the class cell in
+    its class colour."""
+
+    def __init__(self, columns: Sequence[str], parent: QWidget | None = None) -> None:
+        super().__init__(0, len(columns), parent)
+        self.columns = tuple(columns)
+        self.setHorizontalHeaderLabels([tr(c) for c in self.columns])
+        self.verticalHeader().setVisible(False)
+        self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+
+    def stretch_last(self) -> None:
+        """Size columns to their contents and give the rest of the width to the last."""
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+
+    def show_participants(self, participants: Sequence[ParticipantView]) -> None:
+        self.setRowCount(len(participants))
+        for row, p in enumerate(participants):
+            live = p.signal is SignalState.LIVE
+            text_colour = QBrush(QColor("black" if live else "gray"))
+            for col, name in enumerate(self.columns):
+                item = self.item(row, col)
+                if item is None:
+                    item = QTableWidgetItem()
+                    self.setItem(row, col, item)
+                item.setText(CELL[name](p))
+                item.setForeground(text_colour)
+                if name == "Class":
+                    colour = CLASS_COLOUR.get(p.level) if p.level is not None else None
+                    item.setBackground(QBrush(QColor(colour or "white")))
+                elif name in ("Alarms", "Strap") and _needs_attention(name, p):
+                    item.setForeground(QBrush(QColor("#C00000")))
+
+    def cell_texts(self, row: int) -> list[str]:
+        """What one row says, column by column (for tests and accessibility)."""
+        return [self.item(row, c).text() for c in range(self.columnCount())]
+
+
+def _needs_attention(column: str, p: ParticipantView) -> bool:
+    if column == "Alarms":
+        return bool(p.alarms)
+    return p.battery_pct is not None and p.battery_pct < LOW_BATTERY_PCT
