@@ -347,6 +347,15 @@ class BleHeartRateSource(HeartRateSource):
             strap.location = link.location
         return link
 
+    def scanner(self, adapter: str) -> StrapScanner:
+        """The one scanner of ``adapter``: on BlueZ every scanner in a process shares one
+        discovery per adapter, so whoever else wants to listen must use this one."""
+        return self._adapters[adapter].scanner
+
+    def scanning(self, adapter: str) -> contextlib.AbstractAsyncContextManager[None]:
+        """Keep ``adapter``'s scan running for one more user while in the block."""
+        return self._scanning(self._adapters[adapter])
+
     def _streaming(self, strap: _Strap) -> None:
         strap.ever_streamed = True
         self._set(strap, StrapState.STREAMING)

@@ -1,6 +1,7 @@
 """Translation of what users read. English is the source language; each other language is a
 TOML catalog ``hiaim_monitor/locale/<code>.toml`` mapping the English text to its
-translation. A missing entry falls back to English, never to an error.
+translation, plus any ``hiaim_monitor/locale/<code>/*.toml`` (one per part of the app, so
+each part keeps its own strings). A missing entry falls back to English, never to an error.
 
 The language comes from ``set_language`` (the ``--lang`` option), else ``HIAIM_LANG``, else
 the system locale.
@@ -49,8 +50,14 @@ def language() -> str:
 def _catalog(code: str) -> dict[str, str]:
     if code == SOURCE_LANGUAGE:
         return {}
-    res = resources.files("hiaim_monitor.locale").joinpath(f"{code}.toml")
-    return tomllib.loads(res.read_text(encoding="utf-8"))
+    folder = resources.files("hiaim_monitor.locale")
+    catalog = tomllib.loads(folder.joinpath(f"{code}.toml").read_text(encoding="utf-8"))
+    parts = folder.joinpath(code)
+    if parts.is_dir():
+        for part in sorted(parts.iterdir(), key=lambda f: f.name):
+            if part.name.endswith(".toml"):
+                catalog.update(tomllib.loads(part.read_text(encoding="utf-8")))
+    return catalog
 
 
 def tr(text: str) -> str:

@@ -66,7 +66,17 @@ class PacketDropped:
     data: bytes
 
 
-SourceEvent = HeartRateSample | StrapStatus | BatteryReading | PacketDropped
+@dataclass(frozen=True, slots=True)
+class StrapSighting:
+    """A heart-rate strap heard advertising nearby (before or without a connection)."""
+
+    strap_id: str
+    t_mono_s: float
+    name: str  # what it advertises, e.g. "Polar H10 8C4D2F1A"
+    rssi_dbm: int | None  # signal strength; None when the stack does not say
+
+
+SourceEvent = HeartRateSample | StrapStatus | BatteryReading | PacketDropped | StrapSighting
 
 
 def sample_from_notification(

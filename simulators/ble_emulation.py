@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Final, Self
 
@@ -26,6 +26,8 @@ from bumble.device import Advertisement, Device
 from bumble.link import LocalLink
 
 from hiaim_monitor.clock import Clock
+from hiaim_monitor.protocols import TrainingProtocol
+from hiaim_monitor.session_cue import SessionCue
 from simulators.ble_link import (
     EmulatedController,
     cancel_pending_connect,
@@ -33,6 +35,9 @@ from simulators.ble_link import (
     make_device,
 )
 from simulators.ble_strap_peripheral import EmulatedStrap, strap_address_for
+from simulators.faults import FaultConfig
+from simulators.physiology import VirtualParticipant
+from simulators.source import make_strap
 from simulators.strap import VirtualStrap
 
 __all__ = ["EmulatedAdapter", "EmulatedBleWorld", "EmulatedStrap", "installed_world"]
@@ -176,6 +181,38 @@ class EmulatedBleWorld:
         await emulated.power_on()
         self._straps.append(emulated)
         return emulated
+
+    async def add_class(
+        self,
+        participants: Sequence[VirtualParticipant],
+        *,
+        clock: Clock,
+        cue: SessionCue | None = None,
+        protocol: TrainingProtocol | None = None,
+        session_start_s: float = 0.0,
+        faults: FaultConfig | None = None,
+        seed: int = 0,
+    ) -> list[EmulatedStrap]:
+        """One strap per participant on the air, numbered 1… as ``SimulatedSource`` numbers
+        them; the hearts follow ``cue`` when given (what the operator runs), else
+        ``protocol`` from ``session_start_s``, else they stay at rest."""
+        start_t_s = clock.monotonic()
+        return [
+            await self.add_strap(
+                make_strap(
+                    person,
+                    index,
+                    start_t_s=start_t_s,
+                    protocol=protocol,
+                    session_start_s=session_start_s,
+                    cue=cue,
+                    faults=faults,
+                    seed=seed,
+                ),
+                clock=clock,
+            )
+            for index, person in enumerate(participants, start=1)
+        ]
 
     def adapter(self, name: str | None = None) -> EmulatedAdapter:
         """The adapter called ``name``, or the first one (BlueZ's default adapter)."""

@@ -26,6 +26,7 @@ from enum import StrEnum
 from typing import Final
 
 from hiaim_monitor.protocols import Phase, PhaseKind, TrainingProtocol
+from hiaim_monitor.session_cue import SessionCue
 
 AT_REST_ABOVE_RESTING_BPM: Final = 10.0  # sitting on the bike, chatting: a bit above resting
 _RSA_REST_HZ: Final = 0.25  # breathing ~15/min at rest
@@ -235,5 +236,28 @@ def session_target(
         if pos.index not in cache:
             cache[pos.index] = phase_target_bpm(participant, pos.phase, pos.index)
         return cache[pos.index]
+
+    return target_bpm
+
+
+def cue_target(participant: VirtualParticipant, cue: SessionCue) -> Callable[[float], float]:
+    """Target heart rate as a function of clock time, following what the operator runs:
+    at rest while ``cue`` has no phase (no session, or after a stop), else the cued phase's
+    target, so a pause, skip or extension reaches the heart from its next beat on."""
+    # The model asks once per beat; a phase's target draws from seeded generators, so it is
+    # worked out once per (index, phase). The key holds the phase too: after a protocol change
+    # the same index can be another phase. Only the sensor thread calls this, and the cue
+    # swaps whole tuples, so no lock is needed.
+    cache: dict[tuple[int, Phase], float] = {}
+
+    def target_bpm(t_s: float) -> float:
+        cued = cue.phase_at(t_s)
+        if cued is None:
+            return participant.at_rest_bpm
+        key = (cued.index, cued.phase)
+        bpm = cache.get(key)
+        if bpm is None:
+            bpm = cache[key] = phase_target_bpm(participant, cued.phase, cued.index)
+        return bpm
 
     return target_bpm

@@ -1,0 +1,40 @@
+"""What the app asks of the sensor side while the class is set up and run.
+
+A hub runs on the sensor thread's asyncio loop (so its methods are coroutines, called from
+Qt through ``asyncio.run_coroutine_threadsafe``). Once started it reports nearby heart-rate
+straps as ``StrapSighting`` events, about every ``SIGHTING_EVERY_S``; a watched strap is
+connected and streams samples, status and battery like any source. Everything comes back
+through the sink. BLE straps, emulated straps and simulated straps each have one; nothing
+above drivers/ and simulators/ knows which it holds.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Protocol
+
+from hiaim_monitor.samples import SourceEvent
+
+SIGHTING_EVERY_S: Final = 2.0  # how often a nearby strap is reported (s)
+
+
+class EventSink(Protocol):
+    def __call__(self, event: SourceEvent, /) -> None: ...
+
+
+class StrapHub(Protocol):
+    async def start(self, sink: EventSink) -> None:
+        """Start listening for nearby straps; returns once listening."""
+
+    async def watch(self, strap_id: str, name: str) -> None:
+        """Connect to this strap (idempotent) and keep it connected, reconnecting as needed;
+        returns at once, the connection's progress comes back as ``StrapStatus`` events."""
+
+    async def unwatch(self, strap_id: str) -> None:
+        """Disconnect this strap (reports STOPPED); nothing when it is not watched."""
+
+    async def set_discovery(self, on: bool) -> None:
+        """Report nearby straps (on) or stop listening for them (off) — a running session
+        needs no discovery, and scanning costs radio time on some adapters."""
+
+    async def stop(self) -> None:
+        """Disconnect everything and stop listening; returns when nothing is left open."""

@@ -1,0 +1,212 @@
+"""``SimulatedStrapHub``: the pairing stage with a class of virtual participants.
+
+Every participant wears a strap that is switched on and nearby from ``start``: it is
+reported as a ``StrapSighting`` about every ``SIGHTING_EVERY_S``, with a signal strength of
+its own that wavers a little, as straps on people moving about a room do. Only a watched
+strap streams (CONNECTING, then STREAMING with its first notification), as a real strap
+streams only once a central has connected; unwatching it reports STOPPED. As on the air, a
+connected strap no longer advertises, so it is not sighted while watched, and a strap with
+an empty battery is not sighted at all.
+
+The hearts beat from ``start`` on whether watched or not, so a strap watched late shows the
+heart rate of now. With a ``SessionCue`` they follow what the operator runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Sequence
+from typing import Final
+
+from drivers.base import EventSink, HeartRateSource, StrapInfo
+from hiaim_monitor.clock import Clock
+from hiaim_monitor.protocols import TrainingProtocol
+from hiaim_monitor.samples import StrapSighting, StrapState, StrapStatus
+from hiaim_monitor.session_cue import SessionCue
+from hiaim_monitor.strap_hub import SIGHTING_EVERY_S
+from simulators.faults import FaultConfig
+from simulators.physiology import VirtualParticipant
+from simulators.source import SimulatedSource, StrapFleet
+
+# Chest straps a few metres from a laptop: nearer ones around -50 dBm, the far end of a
+# training room around -80 dBm, and every reading a few dB off the last.
+RSSI_RANGE_DBM: Final = (-85, -45)
+_RSSI_CENTRE_RANGE_DBM: Final = (-80.0, -50.0)
+_RSSI_WAVER_DBM: Final = 2.0  # SD of one reading around the strap's own level
+_DUE_SLACK_S: Final = 1e-6
+NOT_SIMULATED_SENTENCE: Final = (
+    "This strap is not one of the simulated class's straps: pick one from the nearby list."
+)
+
+
+class _Signal:
+    """One strap's signal strength: a level of its own, read with a little waver."""
+
+    def __init__(self, seed: str) -> None:
+        self._rng = random.Random(seed)
+        self._centre_dbm = self._rng.uniform(*_RSSI_CENTRE_RANGE_DBM)
+
+    def read_dbm(self) -> int:
+        low, high = RSSI_RANGE_DBM
+        return round(min(high, max(low, self._rng.gauss(self._centre_dbm, _RSSI_WAVER_DBM))))
+
+
+class SimulatedStrapHub(HeartRateSource):
+    """A ``StrapHub`` over ``participants``, one strap each, ids and names as
+    ``simulators.strap`` makes them (``strap_id_for(i)``, ``strap_name_for(i)``, 1-based).
+
+    ``cue`` (normally given) makes the hearts follow the operator; without it they follow
+    ``protocol`` started at ``session_start_s``, or stay at rest when that is None too.
+    ``faults`` and ``seed`` are as ``SimulatedSource`` takes them.
+    """
+
+    def __init__(
+        self,
+        participants: Sequence[VirtualParticipant],
+        clock: Clock,
+        *,
+        cue: SessionCue | None = None,
+        protocol: TrainingProtocol | None = None,
+        session_start_s: float = 0.0,
+        faults: FaultConfig | None = None,
+        seed: int = 0,
+        period_s: float = 1.0,
+        jitter_s: float = 0.05,
+    ) -> None:
+        # The source is only the recipe for the straps (same ids, seeds, faults, cue); the
+        # hub paces them itself, so it never runs.
+        self._recipe = SimulatedSource(
+            participants,
+            clock,
+            protocol,
+            session_start_s=session_start_s,
+            cue=cue,
+            faults=faults,
+            seed=seed,
+            period_s=period_s,
+            jitter_s=jitter_s,
+        )
+        self.clock = clock
+        self.cue = cue
+        self.seed = seed
+        self._all = {info.strap_id: info for info in self._recipe.straps}
+        self._signals = {strap_id: _Signal(f"{seed}:rssi:{strap_id}") for strap_id in self._all}
+        self._watched: dict[str, str] = {}  # strap_id → name, in the order watched
+        self._fleet: StrapFleet | None = None
+        self._sink: EventSink | None = None
+        self._discovery = True
+        self._sighting_task: asyncio.Task[None] | None = None
+
+    # -- the interface ---------------------------------------------------------------------
+
+    @property
+    def straps(self) -> list[StrapInfo]:
+        """The watched straps, in the order they were watched."""
+        return [StrapInfo(strap_id, name, "simulated") for strap_id, name in self._watched.items()]
+
+    @property
+    def nearby(self) -> list[StrapInfo]:
+        """Every strap of the simulated class, watched or not."""
+        return list(self._all.values())
+
+    @property
+    def assignments(self) -> dict[str, str]:
+        """participant_id → strap_id: who wears which strap (to suggest the pairing)."""
+        return self._recipe.assignments
+
+    @property
+    def participants(self) -> list[VirtualParticipant]:
+        return list(self._recipe.participants)
+
+    async def start(self, sink: EventSink) -> None:
+        """Switch every strap on, report them nearby, and connect those already watched."""
+        if self._fleet is not None:
+            raise RuntimeError("this simulated strap hub is already running")
+        self._sink = sink
+        fleet = StrapFleet(self._recipe.build_straps(self.clock.monotonic()), self.clock, sink)
+        self._fleet = fleet
+        for strap_id in self._watched:
+            self._connect(strap_id)
+        fleet.start()
+        if self._discovery:
+            self._start_sightings()
+
+    async def watch(self, strap_id: str, name: str) -> None:
+        """Connect this strap (it streams from its next notification); idempotent."""
+        if strap_id not in self._all:
+            if self._sink is not None:
+                t = self.clock.monotonic()
+                self._sink(StrapStatus(strap_id, t, StrapState.FAILED, NOT_SIMULATED_SENTENCE))
+            return
+        self._watched.setdefault(strap_id, name or self._all[strap_id].name)
+        if self._fleet is not None:
+            self._connect(strap_id)
+
+    async def unwatch(self, strap_id: str) -> None:
+        """Disconnect this strap (reports STOPPED); nothing when it is not watched."""
+        if self._watched.pop(strap_id, None) is None or self._fleet is None:
+            return
+        i = self._fleet.index_of(strap_id)
+        if i is not None:
+            self._fleet.disconnect(i)
+
+    async def set_discovery(self, on: bool) -> None:
+        """Report nearby straps (on) or not (off); on reports them at once."""
+        self._discovery = on
+        if self._fleet is None:
+            return
+        if on:
+            self._start_sightings()
+        else:
+            await self._stop_sightings()
+
+    async def stop(self) -> None:
+        """Stop the sightings and the straps; every watched strap reports STOPPED."""
+        await self._stop_sightings()
+        fleet, self._fleet = self._fleet, None
+        if fleet is not None:
+            await fleet.stop()
+
+    # -- inside ----------------------------------------------------------------------------
+
+    def _connect(self, strap_id: str) -> None:
+        assert self._fleet is not None
+        i = self._fleet.index_of(strap_id)
+        if i is not None:
+            self._fleet.connect(i, streaming_at_once=False)
+
+    def _start_sightings(self) -> None:
+        if self._sighting_task is None:
+            self._sighting_task = asyncio.create_task(self._sight(), name="simulated-sightings")
+
+    async def _stop_sightings(self) -> None:
+        task, self._sighting_task = self._sighting_task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _sight(self) -> None:
+        # A scan hears a strap within a fraction of a second, so the first round is at once.
+        next_s = self.clock.monotonic()
+        while True:
+            now = self.clock.monotonic()
+            if next_s > now + _DUE_SLACK_S:
+                await self.clock.sleep(next_s - now)
+                continue
+            self._report_nearby(now)
+            # Rounds keep their grid; after a stall the next one is a full period away.
+            next_s += SIGHTING_EVERY_S
+            if next_s <= now:
+                next_s = now + SIGHTING_EVERY_S
+
+    def _report_nearby(self, t_s: float) -> None:
+        fleet, sink = self._fleet, self._sink
+        if fleet is None or sink is None:
+            return
+        for i, strap in enumerate(fleet.straps):
+            # A connected strap stops advertising; an empty one is off.
+            if fleet.is_connected(i) or strap.battery_empty:
+                continue
+            rssi_dbm = self._signals[strap.strap_id].read_dbm()
+            sink(StrapSighting(strap.strap_id, t_s, strap.name, rssi_dbm))

@@ -1,0 +1,306 @@
+"""BleStrapHub against emulated straps over a real BLE stack (bumble).
+
+The hub and the driver under it are unchanged: they get bumble-backed bleak backend classes
+through bleak's public ``backend=`` parameters, exactly where production passes None.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from drivers.ble import BleTiming
+from drivers.hub import BleStrapHub, DiscoveryError
+from hiaim_monitor.clock import SimulatedClock
+from hiaim_monitor.hrm import decode_heart_rate_measurement
+from hiaim_monitor.samples import (
+    HeartRateSample,
+    SourceEvent,
+    StrapSighting,
+    StrapState,
+    StrapStatus,
+)
+from hiaim_monitor.session_cue import SessionCue
+from hiaim_monitor.strap_hub import SIGHTING_EVERY_S, StrapHub
+from simulators.ble_emulation import EmulatedBleWorld, EmulatedStrap
+from simulators.bleak_bumble import BumbleClient, BumbleScanner
+from simulators.roster import make_virtual_class
+
+CLOCK_SPEED = 20  # strap time runs 20x: a notification per strap every 50 ms real
+WAIT_S = 5.0  # real seconds; every wait below normally ends well within one
+FAST = BleTiming(
+    connect_timeout_s=2.0,
+    gatt_timeout_s=2.0,
+    find_timeout_s=0.5,
+    disconnect_timeout_s=1.0,
+    scan_control_timeout_s=2.0,
+    link_check_interval_s=0.5,
+    stop_timeout_s=3.0,
+    backoff_initial_s=0.5,
+    backoff_max_s=2.0,
+    lost_after_s=10.0,
+    stable_after_s=2.0,
+)
+
+
+class Rig:
+    def __init__(self, world: EmulatedBleWorld, clock: SimulatedClock) -> None:
+        self.world = world
+        self.clock = clock
+        self.straps: list[EmulatedStrap] = []
+        self.events: list[SourceEvent] = []
+        self.hubs: list[BleStrapHub] = []
+
+    def hub(self, scanner_backend: type[BumbleScanner] = BumbleScanner) -> BleStrapHub:
+        hub = BleStrapHub(
+            self.clock,
+            adapters=self.world.adapters,
+            scanner_backend=scanner_backend,
+            client_backend=BumbleClient,
+            timing=FAST,
+            rng=random.Random(3),
+        )
+        self.hubs.append(hub)
+        return hub
+
+    def sightings(self, strap: EmulatedStrap | None = None) -> list[StrapSighting]:
+        return [
+            e
+            for e in self.events
+            if isinstance(e, StrapSighting) and (strap is None or e.strap_id == strap.address)
+        ]
+
+    def samples(self, strap: EmulatedStrap) -> list[HeartRateSample]:
+        return [
+            e for e in self.events if isinstance(e, HeartRateSample) and e.strap_id == strap.address
+        ]
+
+    def states(self, strap: EmulatedStrap) -> list[StrapState]:
+        return [
+            e.state
+            for e in self.events
+            if isinstance(e, StrapStatus) and e.strap_id == strap.address
+        ]
+
+    def streaming_with(self, strap: EmulatedStrap, n_samples: int) -> Callable[[], bool]:
+        return lambda: (
+            self.states(strap)[-1:] == [StrapState.STREAMING]
+            and len(self.samples(strap)) >= n_samples
+        )
+
+    def scanning(self) -> list[bool]:
+        return [self.world.adapter(a).device.is_scanning for a in self.world.adapters]
+
+    def connections(self) -> list[int]:
+        return [self.world.adapter(a).connection_count for a in self.world.adapters]
+
+
+class ScanLog:
+    """Scans running per adapter, and the most there ever were at once (BlueZ allows one
+    discovery per adapter per client, and every scanner of a process is the same client)."""
+
+    def __init__(self) -> None:
+        self.running: Counter[str] = Counter()
+        self.most: Counter[str] = Counter()
+
+    def backend(self) -> type[BumbleScanner]:
+        log = self
+
+        class CountingScanner(BumbleScanner):
+            def __init__(self, *args: Any, bluez: dict[str, Any] | None = None, **kw: Any):
+                super().__init__(*args, bluez=bluez, **kw)
+                self.adapter_name = (bluez or {}).get("adapter", "hci0")
+                self.on = False
+
+            async def start(self) -> None:
+                await super().start()
+                self.on = True
+                log.running[self.adapter_name] += 1
+                log.most[self.adapter_name] = max(
+                    log.most[self.adapter_name], log.running[self.adapter_name]
+                )
+
+            async def stop(self) -> None:
+                if self.on:
+                    self.on = False
+                    log.running[self.adapter_name] -= 1
+                await super().stop()
+
+        return CountingScanner
+
+
+async def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = WAIT_S) -> None:
+    try:
+        async with asyncio.timeout(timeout_s):
+            while not condition():
+                await asyncio.sleep(0.01)
+    except TimeoutError:
+        pytest.fail(f"not within {timeout_s} s: {what}")
+
+
+@pytest.fixture
+async def rig() -> AsyncIterator[Rig]:
+    async with EmulatedBleWorld(adapter_count=2) as world:
+        clock = SimulatedClock(speed=CLOCK_SPEED)
+        test_rig = Rig(world, clock)
+        # Straps of a class whose hearts follow a cue, as --simulate-ble builds them.
+        test_rig.straps = await world.add_class(
+            make_virtual_class(3, seed=5), clock=clock, cue=SessionCue()
+        )
+        try:
+            yield test_rig
+        finally:
+            for hub in test_rig.hubs:
+                await hub.stop()
+
+
+def assert_samples_are_the_notifications(rig: Rig, strap: EmulatedStrap) -> None:
+    samples = rig.samples(strap)
+    sent = strap.notifications_sent
+    assert len(sent) >= 3
+    assert len(samples) >= len(sent) - 2  # what was in flight at the end may be missing
+    for sample, raw in zip(samples, sent, strict=False):
+        m = decode_heart_rate_measurement(raw)
+        assert (sample.bpm, sample.rr_ms, sample.contact) == (
+            m.bpm,
+            m.rr_intervals_ms,
+            m.sensor_contact,
+        )
+
+
+async def test_nearby_straps_are_sighted_with_their_names_and_signal(rig: Rig) -> None:
+    hub: StrapHub = rig.hub()  # what the window holds
+    await hub.start(rig.events.append)
+    await wait_until(
+        lambda: all(len(rig.sightings(s)) >= 3 for s in rig.straps),
+        "every strap sighted three times",
+    )
+    await hub.stop()
+
+    for strap in rig.straps:
+        mine = rig.sightings(strap)
+        assert {s.name for s in mine} == {strap.name}
+        assert all(isinstance(s.rssi_dbm, int) and -100 < s.rssi_dbm < 0 for s in mine)
+        # About every SIGHTING_EVERY_S, not once per advertisement (every 100 ms real).
+        gaps_s = [b.t_mono_s - a.t_mono_s for a, b in itertools.pairwise(mine)]
+        assert all(gap >= SIGHTING_EVERY_S for gap in gaps_s), gaps_s
+    assert not [e for e in rig.events if isinstance(e, HeartRateSample | StrapStatus)]
+    assert rig.scanning() == [False, False]
+
+
+async def test_watched_straps_stream_byte_exact_and_unwatch_stops_one(rig: Rig) -> None:
+    first, second, third = rig.straps
+    hub = rig.hub()
+    await hub.start(rig.events.append)
+    await wait_until(lambda: bool(rig.sightings(first) and rig.sightings(second)), "sightings")
+
+    await hub.watch(first.address, first.name)
+    await hub.watch(second.address, second.name)
+    await hub.watch(second.address, second.name)  # watching twice is harmless
+    await wait_until(
+        lambda: rig.streaming_with(first, 5)() and rig.streaming_with(second, 5)(),
+        "both watched straps stream",
+    )
+    assert [s.strap_id for s in hub.straps] == [first.address, second.address]
+    assert rig.states(first) == [StrapState.CONNECTING, StrapState.STREAMING]
+    assert not rig.samples(third) and not third.connected
+
+    await hub.unwatch(second.address)
+    assert rig.states(second)[-1] is StrapState.STOPPED
+    assert not second.connected
+    stopped_count = len(rig.samples(second))
+    before = len(rig.samples(first))
+    await wait_until(lambda: len(rig.samples(first)) >= before + 5, "the other streams on")
+    assert len(rig.samples(second)) == stopped_count
+    assert [s.strap_id for s in hub.straps] == [first.address]
+    # Free again, the unwatched strap advertises and is sighted once more.
+    seen = len(rig.sightings(second))
+    await wait_until(lambda: len(rig.sightings(second)) > seen, "sighted again")
+
+    await hub.stop()
+    assert rig.states(first)[-1] is StrapState.STOPPED
+    for strap in (first, second):
+        assert_samples_are_the_notifications(rig, strap)
+
+
+async def test_stop_leaves_no_connection_open_and_no_scan_running(rig: Rig) -> None:
+    hub = rig.hub()
+    await hub.start(rig.events.append)
+    for strap in rig.straps:
+        await hub.watch(strap.address, strap.name)
+    await wait_until(lambda: all(rig.streaming_with(s, 2)() for s in rig.straps), "all stream")
+    assert sum(rig.connections()) == 3
+
+    await hub.stop()
+    assert rig.connections() == [0, 0]
+    assert not any(s.connected for s in rig.straps)
+    assert rig.scanning() == [False, False]
+    assert all(rig.states(s)[-1] is StrapState.STOPPED for s in rig.straps)
+    count = len(rig.events)
+    await asyncio.sleep(0.3)
+    assert len(rig.events) == count  # nothing left running
+
+
+async def test_discovery_off_ends_sightings_and_the_scan_but_not_the_streams(rig: Rig) -> None:
+    first = rig.straps[0]
+    hub = rig.hub()
+    await hub.start(rig.events.append)
+    await hub.watch(first.address, first.name)
+    await wait_until(rig.streaming_with(first, 2), "the watched strap streams")
+    await wait_until(lambda: all(rig.sightings(s) for s in rig.straps[1:]), "others sighted")
+
+    await hub.set_discovery(False)
+    off_count = len(rig.sightings())
+    before = len(rig.samples(first))
+    await asyncio.sleep(0.5)  # 10 s of strap time: five sighting periods
+    assert len(rig.sightings()) == off_count
+    assert rig.scanning()[0] is False  # the radio is free for the links
+    assert len(rig.samples(first)) >= before + 5
+
+    await hub.set_discovery(True)
+    await wait_until(lambda: len(rig.sightings()) > off_count, "sightings resume")
+
+
+async def test_discovery_shares_the_driver_scan_of_its_adapter(rig: Rig) -> None:
+    # A watched strap that drops is found again by the driver's scan of its adapter; the
+    # hub's discovery on the same adapter must neither end that scan nor be ended by it.
+    first = rig.straps[0]
+    scans = ScanLog()
+    hub = rig.hub(scans.backend())
+    await hub.start(rig.events.append)
+    await hub.watch(first.address, first.name)
+    await wait_until(rig.streaming_with(first, 2), "the strap streams")
+    assert hub.assignments[first.address] == "hci0"  # the discovery adapter
+
+    await first.drop_connection()
+    await wait_until(lambda: rig.states(first)[-1] is StrapState.RECONNECTING, "reconnecting")
+    before = len(rig.samples(first))
+    await wait_until(rig.streaming_with(first, before + 2), "streams again")
+    seen = len(rig.sightings(rig.straps[1]))
+    await wait_until(lambda: len(rig.sightings(rig.straps[1])) > seen, "discovery goes on")
+    assert rig.scanning()[0] is True
+    assert scans.most["hci0"] == 1  # one scan served both, never two at once
+
+    await hub.stop()
+    assert sum(scans.running.values()) == 0
+
+
+async def test_a_missing_adapter_fails_start_with_one_sentence(rig: Rig) -> None:
+    hub = BleStrapHub(
+        rig.clock,
+        adapters=("hci7",),
+        scanner_backend=BumbleScanner,
+        client_backend=BumbleClient,
+        timing=FAST,
+    )
+    with pytest.raises(DiscoveryError) as caught:
+        await hub.start(rig.events.append)
+    assert "hci7" in str(caught.value)
+    assert "\n" not in str(caught.value)
+    assert rig.scanning() == [False, False]
