@@ -15,6 +15,7 @@ from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import TrainingProtocol
 from hiaim_monitor.samples import SourceEvent
 from hiaim_monitor.schedule import OperatorAction, SessionSchedule
+from hiaim_monitor.session_cue import CuedPhase, SessionCue
 
 if TYPE_CHECKING:
     from hiaim_monitor.storage.recorder import SessionRecorder
@@ -34,6 +35,7 @@ class LiveSession:
         duration_s: float | None = None,
         engine_config: EngineConfig | None = None,
         recorder: SessionRecorder | None = None,
+        cue: SessionCue | None = None,
     ) -> None:
         self.protocol = protocol
         self.participants = list(participants)
@@ -48,6 +50,9 @@ class LiveSession:
                                  start_mono_s=self.start_mono_s, duration_s=duration_s,
                                  cfg=engine_config)
         self.recorder = recorder
+        self.cue = cue
+        self._cued_version = -1
+        self._publish_cue()
 
     @property
     def duration_s(self) -> float:
@@ -61,23 +66,51 @@ class LiveSession:
     # -- operator actions, at the current session time; stored on the next tick ---------
     def pause(self) -> OperatorAction:
         """Stop the countdown; ValueError (one sentence) if already paused or over."""
-        return self.schedule.pause(self.engine.session_time())
+        return self._acted(self.schedule.pause(self.engine.session_time()))
 
     def resume(self) -> OperatorAction:
         """Restart the countdown where the pause left it; ValueError if not paused."""
-        return self.schedule.resume(self.engine.session_time())
+        return self._acted(self.schedule.resume(self.engine.session_time()))
 
     def skip(self) -> OperatorAction:
         """End the current phase now; the next starts now with its full duration."""
-        return self.schedule.skip(self.engine.session_time())
+        return self._acted(self.schedule.skip(self.engine.session_time()))
 
     def extend(self, by_s: float = 60.0) -> OperatorAction:
         """Make the current phase ``by_s`` seconds longer; later phases shift."""
-        return self.schedule.extend(self.engine.session_time(), by_s)
+        return self._acted(self.schedule.extend(self.engine.session_time(), by_s))
 
     def stop(self) -> OperatorAction:
         """End the session now; the phase running is judged on the time it ran."""
-        return self.schedule.stop(self.engine.session_time())
+        return self._acted(self.schedule.stop(self.engine.session_time()))
+
+    def _acted(self, action: OperatorAction) -> OperatorAction:
+        self._publish_cue()
+        return action
+
+    def _publish_cue(self) -> None:
+        """Tell whoever follows the class (simulated participants) the plan as it now
+        stands, in clock time."""
+        if self.cue is None or self._cued_version == self.schedule.version:
+            return
+        self._cued_version = self.schedule.version
+        t0 = self.start_mono_s
+        phases = self.protocol.phases
+        self.cue.publish(tuple(CuedPhase(i, phases[i], t0 + a, t0 + b)
+                               for i, a, b in self.schedule.phase_windows() if b > a))
+
+    def acknowledge(self, alarms: list[tuple[str | None, str]]) -> float:
+        """The operator saw these alarms ((participant id or None for storage, alarm
+        kind)): logged as an event at the current session time, which is returned."""
+        t_s = self.engine.session_time()
+        if self.recorder is not None and alarms:
+            self.recorder.acknowledged(t_s, alarms)
+        return t_s
+
+    def note(self, text: str, participant_id: str | None = None) -> None:
+        """The operator's note on the session (or on one participant), as it now reads."""
+        if self.recorder is not None:
+            self.recorder.noted(self.engine.session_time(), text, participant_id)
 
     def tick(self) -> SessionSnapshot:
         """Drain everything queued since the last tick into the engine, then snapshot."""

@@ -98,5 +98,20 @@ class SessionRecorder:
             alarm.t_s, alarm.wall_utc, ids.get(alarm.participant_id),
             {"alarm": str(alarm.kind), "detail": alarm.detail}))
 
+    def acknowledged(self, t_s: float, alarms: Sequence[tuple[str | None, str]]) -> None:
+        """The operator acknowledged these (participant id or None, alarm kind) alarms."""
+        ids = self.stored.session_participant_ids
+        for participant_id, kind in alarms:
+            sp = ids.get(participant_id) if participant_id is not None else None
+            self.writer.submit_event(EventRecord(
+                EventKind.ALARM_ACKNOWLEDGED, t_s, self._wall(t_s), sp, {"alarm": kind}))
+
+    def noted(self, t_s: float, text: str, participant_id: str | None) -> None:
+        """A note as the operator left it; the last one per participant is what counts."""
+        ids = self.stored.session_participant_ids
+        sp = ids.get(participant_id) if participant_id is not None else None
+        self.writer.submit_event(EventRecord(EventKind.NOTE, t_s, self._wall(t_s), sp,
+                                             {"text": text}))
+
     def status_changes(self) -> list[WriterStatus]:
         return self.writer.take_status_changes()

@@ -46,6 +46,8 @@ class EventKind(StrEnum):
     CONNECTION_CHANGE = "connection-change"
     GAP = "gap"  # no data were recorded for a while (the app was not running)
     STORAGE = "storage"  # the database failed for a while; detail says how many rows were lost
+    ALARM_ACKNOWLEDGED = "alarm-acknowledged"  # the operator saw it
+    NOTE = "note"  # the operator's note as it read then; the last one per participant counts
 
 
 class Sex(StrEnum):
@@ -175,6 +177,7 @@ class SessionParticipantRow(Base):
     hrmax_method: Mapped[HRMaxMethod] = mapped_column(_enum(HRMaxMethod, 16))
     resting_bpm: Mapped[float | None]
     ceiling_pct: Mapped[float | None]  # own safety ceiling, % HRmax; None: the protocol's
+    notes: Mapped[str] = mapped_column(sa.Text, default="")  # the operator's, this session
 
 
 class SampleRow(Base):

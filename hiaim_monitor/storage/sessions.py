@@ -4,7 +4,7 @@ and HRmax, and the protocol exactly as it ran."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -65,14 +65,24 @@ def start_session(db: Database, protocol: TrainingProtocol,
         return StoredSession(row.id, started_utc, ids)
 
 
-def finish_session(db: Database, session_id: int, *, ended_utc: datetime | None = None) -> None:
-    """Mark a session finished at ``ended_utc`` (now when None)."""
+def finish_session(db: Database, session_id: int, *, ended_utc: datetime | None = None,
+                   notes: str | None = None,
+                   participant_notes: Mapping[str, str] | None = None) -> None:
+    """Mark a session finished at ``ended_utc`` (now when None), with the operator's notes
+    on the session and on participants (by study code) as they finally read."""
     with storage_errors(db), db.session() as s, s.begin():
         row = s.get(SessionRow, session_id)
         if row is None:
             raise StorageError(f"There is no session {session_id} in {db.name}.")
         row.status = SessionStatus.FINISHED
         row.ended_utc = ended_utc or datetime.now(UTC)
+        if notes is not None:
+            row.notes = notes
+        if participant_notes:
+            ids = session_participant_ids(s, session_id)
+            for code, text in participant_notes.items():
+                if code in ids:
+                    s.get_one(SessionParticipantRow, ids[code]).notes = text
 
 
 def stored_protocol(db: Database, session_id: int) -> TrainingProtocol:

@@ -1,0 +1,79 @@
+"""A session started from a plan and finished once: notes, acknowledgements and the
+remembered straps end up in the database (SQLite and PostgreSQL)."""
+
+import queue
+
+import sqlalchemy as sa
+
+from hiaim_monitor.admin.registry import add_participant, list_participants
+from hiaim_monitor.clock import SimulatedClock
+from hiaim_monitor.hrm import encode_heart_rate_measurement
+from hiaim_monitor.protocols import load_protocol
+from hiaim_monitor.recorded_session import RecordedSession
+from hiaim_monitor.samples import sample_from_notification
+from hiaim_monitor.session_cue import SessionCue
+from hiaim_monitor.storage.schema import EventRow, SessionParticipantRow, SessionRow
+from tests.storage.helpers import START_UTC, roster
+
+
+def start(db, cue=None):
+    people = roster(2)
+    for p in people:
+        add_participant(db, p.participant_id, p.display_name, hrmax_bpm=p.hrmax.bpm)
+    clock = SimulatedClock(start_utc=START_UTC)
+    events = queue.SimpleQueue()
+    recorded = RecordedSession.start(db, load_protocol("norwegian-4x4"), people, clock, events,
+                                     cue=cue, remember_straps=True)
+    return recorded, clock, events, people
+
+
+def test_notes_and_acknowledged_alarms_are_stored(db):
+    recorded, clock, events, people = start(db)
+    session = recorded.session
+    for _ in range(20):
+        data = encode_heart_rate_measurement(120, rr_raw=[512])
+        events.put(sample_from_notification(people[0].strap_id, data, clock))
+        clock.advance(1)
+        session.tick()
+    session.acknowledge([(people[1].participant_id, "signal-lost"), (None, "storage")])
+    session.note("first draft", people[0].participant_id)
+    result = recorded.finish(notes="Went well.",
+                             participant_notes={people[0].participant_id: "Knee pain."})
+    assert result.unwritten_rows == 0 and result.error == ""
+    assert recorded.finish() is result  # only the first call does anything
+    with db.session() as s:
+        row = s.get(SessionRow, recorded.session_id)
+        assert row.notes == "Went well." and str(row.status) == "finished"
+        notes = dict(s.execute(sa.select(SessionParticipantRow.id, SessionParticipantRow.notes)
+                               .where(SessionParticipantRow.session_id == row.id)).all())
+        events_ = s.execute(sa.select(EventRow.kind, EventRow.session_participant_id,
+                                      EventRow.detail)
+                            .where(EventRow.session_id == row.id)).all()
+    ids = recorded.stored.session_participant_ids
+    assert notes == {ids[people[0].participant_id]: "Knee pain.",
+                     ids[people[1].participant_id]: ""}
+    acks = [(sp, d["alarm"]) for k, sp, d in events_ if str(k) == "alarm-acknowledged"]
+    assert acks == [(ids[people[1].participant_id], "signal-lost"), (None, "storage")]
+    assert [d["text"] for k, _, d in events_ if str(k) == "note"] == ["first draft"]
+
+
+def test_todays_straps_are_remembered_for_next_time(db):
+    recorded, *_ , people = start(db)
+    recorded.finish()
+    straps = {p.study_code: p.strap_key for p in list_participants(db)}
+    assert straps == {p.participant_id: p.strap_id for p in people}
+
+
+def test_operator_actions_are_published_to_the_cue_and_cleared_at_the_end(db):
+    cue = SessionCue()
+    recorded, clock, *_ = start(db, cue)
+    first = cue.phase_at(clock.monotonic())
+    assert first is not None and first.index == 0
+    clock.advance(30)
+    recorded.session.skip()
+    now = cue.phase_at(clock.monotonic())
+    assert now is not None and now.index == 1 and now.start_mono_s == clock.monotonic()
+    recorded.session.pause()
+    assert cue.phase_at(clock.monotonic() + 3600).index == 1  # a pause holds the phase
+    recorded.finish()
+    assert cue.phase_at(clock.monotonic()) is None
