@@ -9,165 +9,55 @@ import json
 import os
 import queue
 import sys
-import time
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hiaim_monitor import config
-from hiaim_monitor.admin import add_admin_commands, is_admin_command, run_admin_command
+from hiaim_monitor.admin import is_admin_command, run_admin_command
+from hiaim_monitor.admin.registry import (
+    ParticipantInfo,
+    add_participant,
+    add_strap,
+    assign_strap,
+    list_participants,
+    list_straps,
+)
+from hiaim_monitor.class_setup import ClassSetup, SessionPlan
 from hiaim_monitor.clock import Clock, RealClock, SimulatedClock
 from hiaim_monitor.hrmax import measured_hrmax
-from hiaim_monitor.i18n import available_languages, set_language
+from hiaim_monitor.i18n import set_language
+from hiaim_monitor.options import (
+    RunOptions,
+    ScreenshotOptions,
+    UsageError,
+    build_parser,
+    parse_options,
+    parse_screenshot,
+)
 from hiaim_monitor.participants import Participant
-from hiaim_monitor.protocols import (
-    DEFAULT_PROTOCOL,
-    ProtocolError,
-    TrainingProtocol,
-    list_presets,
-    load_protocol,
+from hiaim_monitor.recorded_session import RecordedSession
+from hiaim_monitor.samples import (
+    BatteryReading,
+    HeartRateSample,
+    SensorContact,
+    SourceEvent,
+    StrapSighting,
+    StrapState,
+    StrapStatus,
+    sample_from_notification,
 )
-from hiaim_monitor.samples import SourceEvent
 from hiaim_monitor.session import LiveSession
-from hiaim_monitor.storage import (
-    Database,
-    SessionWriter,
-    StorageError,
-    finish_session,
-    open_database,
-    start_session,
-)
+from hiaim_monitor.session_cue import SessionCue
+from hiaim_monitor.storage import Database, StorageError, open_database
 from hiaim_monitor.storage.assignments import assigned_class
-from hiaim_monitor.storage.recorder import SessionRecorder
 from hiaim_monitor.storage.recovery import recover_at_start
+from hiaim_monitor.terminal_view import run_in_terminal
 
 if TYPE_CHECKING:
     from drivers.base import HeartRateSource
     from drivers.sensor_thread import SensorThread
-
-
-class UsageError(Exception):
-    """A bad argument: reported in one line, exit code 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, not usage + traceback
-        raise UsageError(message)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog="hiaim-monitor",
-        description="Group heart-rate monitor for supervised interval training.",
-    )
-    p.add_argument("--simulate", type=int, metavar="N",
-                   help=f"run with N simulated participants (1–{config.SIM_MAX_PARTICIPANTS})")
-    p.add_argument("--simulate-ble", type=int, metavar="N",
-                   help="N simulated participants whose straps are emulated over a real BLE "
-                        "stack (bumble) and reached through the production BLE driver")
-    p.add_argument("--ble", action="store_true",
-                   help="real chest straps over Bluetooth: the straps assigned to "
-                        "participants ('straps assign'), or those given with --strap")
-    p.add_argument("--strap", action="append", metavar="ADDRESS", default=[],
-                   help="with --ble: only this strap (repeat for more)")
-    p.add_argument("--adapter", action="append", metavar="hciN", default=[],
-                   help="Bluetooth adapter to use (repeat to spread straps over several; "
-                        "default hci0)")
-    p.add_argument("--headless", action="store_true",
-                   help="show the live table in the terminal instead of a window")
-    p.add_argument("--speed", type=float, default=1.0, metavar="X",
-                   help="run simulated time X times faster than real time (default 1)")
-    p.add_argument("--duration", type=float, metavar="S",
-                   help="stop after S seconds of session time (default: the whole protocol)")
-    p.add_argument("--protocol", default=DEFAULT_PROTOCOL, metavar="P",
-                   help=f"preset ({', '.join(list_presets())}) or path of a .toml file")
-    p.add_argument("--seed", type=int, default=config.SIM_DEFAULT_SEED, metavar="K",
-                   help="seed of the simulated class: the same seed gives the same session")
-    p.add_argument("--faults", choices=("none", "demo"), default="demo",
-                   help="fault injection in simulated straps (default: demo, mild faults)")
-    p.add_argument("--summary-json", type=Path, metavar="PATH",
-                   help="write per-participant figures to PATH when the session ends")
-    p.add_argument("--lang", choices=available_languages(),
-                   help="language of the views (default: from the system locale)")
-    p.add_argument("--db", metavar="URL",
-                   help="database URL, e.g. postgresql://user@host/trial (default: "
-                        "$HIAIM_DB_URL, else SQLite in the user data folder)")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    scan = sub.add_parser("scan", help="list nearby heart-rate straps")
-    scan.add_argument("--seconds", type=float, default=5.0, metavar="S",
-                      help="how long to listen (default 5)")
-    scan.add_argument("--adapter", metavar="hciN", help="Bluetooth adapter (default: hci0)")
-    add_admin_commands(sub)
-    return p
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    source: str  # "simulate", "simulate-ble" or "ble"
-    n_participants: int  # simulated ones; 0 for real straps
-    strap_keys: tuple[str, ...]
-    adapters: tuple[str, ...]
-    headless: bool
-    speed: float
-    duration_s: float | None  # None: until the protocol (as the operator steers it) ends
-    protocol: TrainingProtocol
-    seed: int
-    faults: str
-    summary_json: Path | None
-    db_url: str | None
-
-
-def parse_options(args: argparse.Namespace) -> RunOptions:
-    set_language(args.lang)
-    chosen = [name for name, on in (("--simulate", args.simulate is not None),
-                                    ("--simulate-ble", args.simulate_ble is not None),
-                                    ("--ble", args.ble)) if on]
-    if not chosen:
-        raise UsageError("choose a heart-rate source: --simulate N (simulated participants), "
-                         "--simulate-ble N (emulated BLE straps) or --ble (real straps)")
-    if len(chosen) > 1:
-        raise UsageError(f"choose one heart-rate source, not {' and '.join(chosen)}")
-    n = args.simulate if args.simulate is not None else args.simulate_ble
-    if n is not None and not 1 <= n <= config.SIM_MAX_PARTICIPANTS:
-        raise UsageError(f"{chosen[0]} takes 1–{config.SIM_MAX_PARTICIPANTS} participants, "
-                         f"got {n}")
-    if args.strap and not args.ble:
-        raise UsageError("--strap goes with --ble")
-    for adapter in args.adapter:
-        if not adapter or any(c.isspace() for c in adapter):
-            raise UsageError(f"--adapter: {adapter!r} is not an adapter name such as hci0")
-    if len(set(args.adapter)) != len(args.adapter):
-        raise UsageError(f"--adapter: each adapter once, got {', '.join(args.adapter)}")
-    if not args.speed > 0 or args.speed != args.speed:
-        raise UsageError(f"--speed must be a number above 0, got {args.speed:g}")
-    if args.ble and args.speed != 1:
-        raise UsageError("--speed is for simulations: real straps run in real time")
-    try:
-        protocol = load_protocol(args.protocol)
-    except ProtocolError as exc:
-        raise UsageError(str(exc)) from None
-    duration_s = args.duration
-    if duration_s is not None and not duration_s > 0:
-        raise UsageError(f"--duration must be above 0 seconds, got {duration_s:g}")
-    if args.summary_json is not None:
-        _check_writable(args.summary_json)
-    source = chosen[0].removeprefix("--")
-    return RunOptions(source, n or 0, tuple(args.strap), tuple(args.adapter) or ("hci0",),
-                      args.headless, args.speed, duration_s, protocol, args.seed, args.faults,
-                      args.summary_json, args.db)
-
-
-def _check_writable(path: Path) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"--summary-json: cannot create folder {path.parent} "
-                         f"({exc.strerror})") from None
-    if path.is_dir():
-        raise UsageError(f"--summary-json: {path} is a folder; give a file name")
-    if not os.access(path.parent, os.W_OK):
-        raise UsageError(f"--summary-json: folder {path.parent} is not writable")
+    from simulators.physiology import VirtualParticipant
 
 
 def has_display() -> bool:
@@ -177,56 +67,138 @@ def has_display() -> bool:
 
 
 def run(opts: RunOptions) -> int:
-    from drivers.sensor_thread import SensorThread
-
     clock: Clock = (RealClock() if opts.source == "ble"
                     else SimulatedClock(start_utc=datetime.now(UTC), speed=opts.speed))
     db = open_database(opts.db_url)
-    for unfinished in recover_at_start(db):
-        print(f"Session {unfinished.session_id} (started {unfinished.started_utc:%Y-%m-%d %H:%M}"
-              " UTC) was interrupted; resume or close it with 'hiaim-monitor sessions recover "
-              f"{unfinished.session_id} --resume' or '--close'.", file=sys.stderr)
-    sensors = SensorThread()
-    sensors.start()
     try:
-        start_s, start_utc = clock.monotonic(), clock.now_utc()
-        source, participants = _make_source(opts, db, clock, start_s, sensors)
-        stored = start_session(db, opts.protocol, participants, started_utc=start_utc)
-    except BaseException:
-        sensors.stop()
-        db.close()
-        raise
-    writer = SessionWriter(db, stored)
-    events: queue.SimpleQueue[SourceEvent] = queue.SimpleQueue()
-    session = LiveSession(opts.protocol, participants, clock, events, start_mono_s=start_s,
-                          duration_s=opts.duration_s,
-                          recorder=SessionRecorder(writer, stored, start_mono_s=start_s))
-    try:
-        sensors.start_source(source, events.put)
+        for unfinished in recover_at_start(db):
+            print(f"Session {unfinished.session_id} (started "
+                  f"{unfinished.started_utc:%Y-%m-%d %H:%M} UTC) was interrupted; resume or "
+                  "close it with 'hiaim-monitor sessions recover "
+                  f"{unfinished.session_id} --resume' or '--close'.", file=sys.stderr)
         if opts.headless or not has_display():
             if not opts.headless:
                 print("No display found (DISPLAY and WAYLAND_DISPLAY are unset): "
                       "showing the live table in the terminal.", file=sys.stderr)
-            _run_headless(session, opts)
+            recorded = _run_terminal(opts, db, clock)
         else:
-            from ui.app import run_window
+            recorded = _run_window(opts, db, clock)
+    finally:
+        db.close()
+    if recorded is None:
+        return 0
+    result = recorded.finished
+    assert result is not None
+    if result.unwritten_rows:
+        print(f"{result.unwritten_rows} rows could not be written to {db.name}.",
+              file=sys.stderr)
+    if result.error:
+        print(f"hiaim-monitor: error: {result.error}", file=sys.stderr)
+    if opts.summary_json is not None:
+        summary = {"session_id": recorded.session_id, **recorded.session.summary()}
+        opts.summary_json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return 0 if not (result.unwritten_rows or result.error) else 1
 
-            run_window(session)
+
+def _run_terminal(opts: RunOptions, db: Database, clock: Clock) -> RecordedSession:
+    """The class as registered (or simulated) starts at once; the live table runs in the
+    terminal until the protocol or --duration ends, or Ctrl+C."""
+    from drivers.sensor_thread import SensorThread
+
+    sensors = SensorThread()
+    sensors.start()
+    events: queue.SimpleQueue[SourceEvent] = queue.SimpleQueue()
+    try:
+        start_s = clock.monotonic()
+        source, participants = _make_source(opts, db, clock, start_s, sensors)
+        recorded = RecordedSession.start(db, opts.protocol, participants, clock, events,
+                                         duration_s=opts.duration_s)
+    except BaseException:
+        sensors.stop()
+        raise
+    try:
+        sensors.start_source(source, events.put)
+        run_in_terminal(recorded.session)
     except KeyboardInterrupt:
         print("Stopped by the user.", file=sys.stderr)
     finally:
         sensors.stop()
-        session.tick()
-        session.flush_final()
-        unwritten = writer.close()
-        finish_session(db, stored.session_id, ended_utc=clock.now_utc())
-        db.close()
-    if unwritten:
-        print(f"{unwritten} rows could not be written to {db.name}.", file=sys.stderr)
-    if opts.summary_json is not None:
-        summary = {"session_id": stored.session_id, **session.summary()}
-        opts.summary_json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    return 0 if not unwritten else 1
+        recorded.finish()
+    return recorded
+
+
+def _run_window(opts: RunOptions, db: Database, clock: Clock) -> RecordedSession | None:
+    """The control window: set the class up on screen, then run it."""
+    from drivers.hub import DiscoveryError
+    from drivers.sensor_thread import SensorThread
+    from ui.app import run_app, saved_language
+    from ui.bridge import SensorBridge
+    from ui.control_window import Wiring
+
+    if opts.lang is None:
+        set_language(saved_language())
+    cue = SessionCue()
+    events: queue.SimpleQueue[SourceEvent] = queue.SimpleQueue()
+    sensors = SensorThread()
+    sensors.start()
+    try:
+        hub, simulated_codes = _make_hub(opts, db, clock, sensors, cue)
+        try:
+            sensors.start_source(hub, events.put)
+        except DiscoveryError as err:
+            raise UsageError(str(err)) from None
+        setup = ClassSetup(list_participants(db), opts.protocol,
+                           today=clock.now_utc().date(), started_mono_s=clock.monotonic())
+        if simulated_codes is not None:  # a simulation: today's class is the simulated one
+            for entry in setup.entries:
+                setup.set_attending(entry.code, entry.code in simulated_codes)
+
+        def start(plan: SessionPlan) -> RecordedSession:
+            return RecordedSession.start(db, plan.protocol, plan.participants, clock, events,
+                                         duration_s=opts.duration_s, cue=cue,
+                                         remember_straps=True)
+
+        bridge = SensorBridge(sensors.loop, hub, events, clock)
+        return run_app(Wiring(setup, db, bridge, clock, start))
+    finally:
+        sensors.stop()
+
+
+def _make_hub(opts: RunOptions, db: Database, clock: Clock, sensors: SensorThread,
+              cue: SessionCue) -> tuple[HeartRateSource, set[str] | None]:
+    """The strap hub the options ask for; for a simulation, also the study codes of the
+    simulated class, registered with their straps so the roster shows them."""
+    from drivers.hub import BleStrapHub
+
+    if opts.source == "ble":
+        return BleStrapHub(clock, adapters=opts.adapters), None
+
+    from simulators.faults import FaultConfig
+    from simulators.hub import SimulatedStrapHub
+    from simulators.roster import make_virtual_class
+
+    virtual = make_virtual_class(opts.n_participants, opts.seed)
+    faults = FaultConfig.demo() if opts.faults == "demo" else FaultConfig()
+    hub: HeartRateSource
+    if opts.source == "simulate":
+        sim = SimulatedStrapHub(virtual, clock, faults=faults, seed=opts.seed, cue=cue)
+        straps = [(s.strap_id, s.name) for s in sim.nearby]
+        hub = sim
+    else:
+        from simulators.ble_emulation import EmulatedBleWorld
+        from simulators.bleak_bumble import BumbleClient, BumbleScanner
+
+        adapters = -(-opts.n_participants // config.SIM_STRAPS_PER_ADAPTER)
+        world = EmulatedBleWorld(adapter_count=adapters)
+        sensors.call(world.start())
+        sensors.add_cleanup(world.stop)
+        emulated = sensors.call(world.add_class(virtual, clock=clock, cue=cue, faults=faults,
+                                                seed=opts.seed))
+        hub = BleStrapHub(clock, adapters=world.adapters, scanner_backend=BumbleScanner,
+                          client_backend=BumbleClient)
+        straps = [(e.address, e.name) for e in emulated]
+    register_simulated_class(db, virtual, straps)
+    return hub, {v.participant_id for v in virtual}
 
 
 def _make_source(opts: RunOptions, db: Database, clock: Clock, start_s: float,
@@ -276,6 +248,104 @@ def _make_source(opts: RunOptions, db: Database, clock: Clock, start_s: float,
     return source, people
 
 
+def register_simulated_class(db: Database, virtual: Sequence[VirtualParticipant],
+                             straps: Sequence[tuple[str, str]]) -> None:
+    """Put the simulated participants in the registry, each with their simulated strap as
+    the remembered one, unless they are there already; so the roster shows a class to try
+    the window with. Their study codes (SIM-...) keep them apart from real participants."""
+    known = {p.study_code: p for p in list_participants(db)}
+    known_straps = {s.strap_key for s in list_straps(db)}
+    for v, (strap_id, name) in zip(virtual, straps, strict=True):
+        if v.participant_id not in known:
+            add_participant(db, v.participant_id, v.display_name, hrmax_bpm=v.hrmax_bpm,
+                            notes="simulated participant")
+        elif known[v.participant_id].strap_key is not None:
+            continue
+        if strap_id not in known_straps:
+            add_strap(db, strap_id, name=name, kind="simulated")
+        assign_strap(db, strap_id, v.participant_id)
+
+
+def run_screenshot(opts: ScreenshotOptions) -> int:
+    """Render a window offscreen at ``--at`` seconds of a simulated session."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from ui.screenshot import save_control, save_wall
+
+    session, setup = _simulated_class_at(opts)
+    if opts.window == "wall":
+        save_wall(session, opts.size, opts.out)
+    elif opts.window == "control":
+        save_control(session, None, opts.size, opts.out)
+    else:
+        import tempfile
+
+        from ui.control_window import Wiring
+
+        with tempfile.TemporaryDirectory() as folder:
+            db = open_database(f"sqlite:///{folder}/screenshot.db")
+            try:
+                save_control(None, Wiring(setup, db, None, session.clock, _no_start),
+                             opts.size, opts.out)
+            finally:
+                db.close()
+    print(f"Saved {opts.out}")
+    return 0
+
+
+def _no_start(plan: SessionPlan) -> RecordedSession:
+    raise StorageError("a screenshot starts no session")
+
+
+def _simulated_class_at(opts: ScreenshotOptions) -> tuple[LiveSession, ClassSetup]:
+    """A simulated class ``opts.at_s`` seconds into its session, without threads or a
+    database: the straps are stepped on a stepped clock and each notification goes through
+    the same decode path as in a live run. Also the setup page's model of that class."""
+    from simulators.faults import FaultConfig
+    from simulators.roster import make_virtual_class
+    from simulators.source import make_strap
+    from simulators.strap import strap_name_for
+
+    clock = SimulatedClock(start_utc=datetime.now(UTC))
+    virtual = make_virtual_class(opts.n_participants, opts.seed)
+    faults = FaultConfig.demo() if opts.faults == "demo" else FaultConfig()
+    straps = [make_strap(v, i, protocol=opts.protocol, session_start_s=0.0, start_t_s=0.0,
+                         faults=faults, seed=opts.seed)
+              for i, v in enumerate(virtual, start=1)]
+    people = [Participant(v.participant_id, v.display_name, strap.strap_id,
+                          measured_hrmax(v.hrmax_bpm)) for v, strap in zip(virtual, straps,
+                                                                          strict=True)]
+    events: queue.SimpleQueue[SourceEvent] = queue.SimpleQueue()
+    session = LiveSession(opts.protocol, people, clock, events, start_mono_s=0.0)
+    for strap in straps:
+        events.put(StrapStatus(strap.strap_id, 0.0, StrapState.STREAMING))
+    step_s = 0.25
+    for n in range(1, int(opts.at_s / step_s) + 1):
+        clock.advance(step_s)
+        t = clock.monotonic()
+        for strap in straps:
+            for note in strap.notifications_until(t):
+                events.put(sample_from_notification(strap.strap_id, note.data, clock))
+                if note.battery_pct is not None:
+                    events.put(BatteryReading(strap.strap_id, t, note.battery_pct))
+        if n % 4 == 0:
+            session.tick()
+    session.tick()
+    roster = [ParticipantInfo(p.participant_id, p.display_name, None, None, p.hrmax.bpm,
+                              p.hrmax.method, None, None, False, "", p.strap_id, 0)
+              for p in people]
+    setup = ClassSetup(roster, opts.protocol, today=clock.now_utc().date(),
+                       started_mono_s=clock.monotonic())
+    for i, p in enumerate(people):
+        t = clock.monotonic()
+        setup.ingest([StrapSighting(p.strap_id, t, strap_name_for(i + 1), -48 - 3 * i)], t)
+        view = session.snapshot().participants[i]
+        if view.bpm is not None:
+            setup.ingest([StrapStatus(p.strap_id, t, StrapState.STREAMING),
+                          HeartRateSample(p.strap_id, t, clock.now_utc(), view.bpm, (),
+                                          SensorContact.DETECTED)], t)
+    return session, setup
+
+
 def run_scan(args: argparse.Namespace) -> int:
     """``hiaim-monitor scan``: nearby straps, strongest signal first."""
     import asyncio
@@ -302,35 +372,6 @@ def run_scan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_headless(session: LiveSession, opts: RunOptions) -> None:
-    from rich.console import Console
-    from rich.live import Live
-
-    from hiaim_monitor.terminal_view import render
-
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=max(console.width, 120))  # a file has no width of its own
-    if console.is_terminal:
-        with Live(render(session.tick()), console=console, auto_refresh=False) as live:
-            last_draw = 0.0
-            while not (snap := session.tick()).finished:
-                if time.monotonic() - last_draw >= 1 / config.HEADLESS_REDRAW_HZ:
-                    live.update(render(snap), refresh=True)
-                    last_draw = time.monotonic()
-                time.sleep(config.TICK_INTERVAL_S)
-            live.update(render(snap), refresh=True)
-        return
-    # Output to a file or pipe: a table every NON_TTY_PRINT_EVERY_S of session time.
-    next_print_s = 0.0
-    while not (snap := session.tick()).finished:
-        if snap.elapsed_s >= next_print_s:
-            console.print(render(snap))
-            next_print_s += config.NON_TTY_PRINT_EVERY_S
-        time.sleep(config.TICK_INTERVAL_S)
-    console.print(render(snap))
-
-
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
@@ -338,6 +379,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_scan(args)
         if is_admin_command(args):
             return run_admin_command(args)
+        if args.command == "screenshot":
+            return run_screenshot(parse_screenshot(args))
         return run(parse_options(args))
     except UsageError as exc:
         print(f"hiaim-monitor: error: {exc}", file=sys.stderr)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from typing import TYPE_CHECKING
+
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -10,6 +13,9 @@ from hiaim_monitor.engine.alarms import AlarmKind
 from hiaim_monitor.engine.codes import Level
 from hiaim_monitor.engine.snapshot import SessionSnapshot, SignalState
 from hiaim_monitor.i18n import tr
+
+if TYPE_CHECKING:
+    from hiaim_monitor.session import LiveSession
 
 CLASS_STYLE = {
     Level.BELOW: "bold cyan",
@@ -116,3 +122,34 @@ def render(snap: SessionSnapshot) -> Group:
             line += f", {tr('lost')}: {store.dropped_rows}"
         parts.insert(1, Text(line + ")", style="bold white on red"))
     return Group(*parts)
+
+
+def run_in_terminal(session: LiveSession) -> None:
+    """Show the live table in the terminal until the session ends (Ctrl+C raises
+    KeyboardInterrupt to the caller)."""
+    from rich.console import Console
+    from rich.live import Live
+
+    from hiaim_monitor import config
+
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=max(console.width, 120))  # a file has no width of its own
+    if console.is_terminal:
+        with Live(render(session.tick()), console=console, auto_refresh=False) as live:
+            last_draw = 0.0
+            while not (snap := session.tick()).finished:
+                if time.monotonic() - last_draw >= 1 / config.HEADLESS_REDRAW_HZ:
+                    live.update(render(snap), refresh=True)
+                    last_draw = time.monotonic()
+                time.sleep(config.TICK_INTERVAL_S)
+            live.update(render(snap), refresh=True)
+        return
+    # Output to a file or pipe: a table every NON_TTY_PRINT_EVERY_S of session time.
+    next_print_s = 0.0
+    while not (snap := session.tick()).finished:
+        if snap.elapsed_s >= next_print_s:
+            console.print(render(snap))
+            next_print_s += config.NON_TTY_PRINT_EVERY_S
+        time.sleep(config.TICK_INTERVAL_S)
+    console.print(render(snap))

@@ -1,31 +1,43 @@
-"""Qt side of the composition: the window, and the timer that drives the session's tick."""
+"""Qt side of the composition: the control window, the timer that drives it, and a clean
+finish however the app ends (window closed, Ctrl+Q, Ctrl+C in the terminal)."""
 
 from __future__ import annotations
 
 import signal
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from hiaim_monitor import config
-from hiaim_monitor.session import LiveSession
-from ui.control_window import ControlWindow
+from hiaim_monitor.recorded_session import RecordedSession
+from ui.control_window import ControlWindow, Wiring
 
 
-def run_window(session: LiveSession) -> int:
-    """Show the control window until the operator closes it."""
+def saved_language() -> str | None:
+    """The language the operator chose in the window last time, if any."""
+    value = QSettings("hiaim-monitor", "control").value("language")
+    return str(value) if value else None
+
+
+def run_app(wiring: Wiring) -> RecordedSession | None:
+    """Show the control window until the operator closes it; the session run, if any, is
+    stored and marked finished before it is returned."""
     app = QApplication.instance() or QApplication([])
-    window = ControlWindow(session)
+    window = ControlWindow(wiring=wiring)
     timer = QTimer()
     timer.setInterval(int(config.TICK_INTERVAL_S * 1000))
     timer.timeout.connect(window.refresh)
     timer.start()
     window.refresh()
     window.show()
-    # Ctrl+C in the terminal closes the window; the timer above lets Python see the signal.
+    # Ctrl+C in the terminal ends the app; the timer above lets Python see the signal.
     previous = signal.signal(signal.SIGINT, lambda *_: app.quit())
     try:
-        return app.exec()
+        app.exec()
     finally:
         timer.stop()
         signal.signal(signal.SIGINT, previous)
+        window.finish_recording()
+        if window.wall is not None:
+            window.wall.close()
+    return window.recorded

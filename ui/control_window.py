@@ -1,139 +1,223 @@
-"""The operator's window for a running session: where the session stands, the controls that
-steer it, the alarms, and one row per participant. It redraws when ``refresh`` is called
-(by the timer ui/app.py sets up)."""
+"""The operator's window. Before the class: the setup page (roster, straps, protocol,
+Start). During it: the session panel. ``W`` shows the wall screen for the participants.
+
+It redraws when ``refresh`` is called (by the timer ui/app.py sets up). Everything that
+reaches the sensor side or the database comes in through ``Wiring``; the window never
+builds a driver."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QMainWindow,
-    QMessageBox,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QStackedWidget, QWidget
 
-from hiaim_monitor.engine.snapshot import SessionSnapshot
-from hiaim_monitor.i18n import tr
-from hiaim_monitor.schedule import OperatorAction
+from hiaim_monitor.class_setup import ClassSetup, SessionPlan, SetupError
+from hiaim_monitor.clock import Clock
+from hiaim_monitor.i18n import language, tr
+from hiaim_monitor.recorded_session import RecordedSession
 from hiaim_monitor.session import LiveSession
-from ui.participant_table import ParticipantTable
-from ui.session_header import AlarmBanner, SessionHeader
+from hiaim_monitor.storage import Database, StorageError
+from ui.alarm_sound import AlarmSound
+from ui.bridge import SensorBridge
+from ui.session_panel import COLUMNS, SessionPanel
 
-COLUMNS = ("Name", "Signal", "Strap", "bpm", "% HRmax", "Class", "In target", "Intervals",
-           "Alarms")
-EXTEND_BY_S = 60.0
+if TYPE_CHECKING:
+    from ui.wall import WallScreen
+
+__all__ = ["COLUMNS", "ControlWindow", "Wiring"]
 STATUS_MESSAGE_MS = 8000
+LANGUAGE_NAMES = {"en": "English", "da": "Dansk"}  # each in its own language
+
+
+@dataclass
+class Wiring:
+    """What the composition root hands the window for a class set up on screen."""
+
+    setup: ClassSetup
+    db: Database
+    bridge: SensorBridge | None  # None: nothing to connect (a screenshot)
+    clock: Clock
+    start: Callable[[SessionPlan], RecordedSession]  # StorageError when the database refuses
 
 
 class ControlWindow(QMainWindow):
-    def __init__(self, session: LiveSession) -> None:
+    def __init__(self, session: LiveSession | None = None, *, wiring: Wiring | None = None,
+                 sound: AlarmSound | None = None) -> None:
         super().__init__()
-        self.session = session
-        self.snapshot: SessionSnapshot | None = None
+        if (session is None) == (wiring is None):
+            raise ValueError("give the window a running session or the wiring to set one up")
+        self.wiring = wiring
+        self.recorded: RecordedSession | None = None
         self._quit_confirmed = False
-        self.setWindowTitle(f"HI AIM Monitor — {session.protocol.name}")
+        self.wall: WallScreen | None = None
+        self.setWindowTitle("HI AIM Monitor")
 
-        self.header = SessionHeader()
-        self.banner = AlarmBanner()
-        self.pause_button = self._button(tr("Pause"), self.toggle_pause)
-        self.next_button = self._button(tr("Next phase"), self.next_phase)
-        self.extend_button = self._button(tr("+1 min"), self.extend)
-        self.stop_button = self._button(tr("Stop"), self.confirm_stop)
-        self.stop_button.setStyleSheet("color: #C00000; font-weight: bold;")
-        self.table = ParticipantTable(COLUMNS)
-        self.table.stretch_last()
+        self.stack = QStackedWidget()
+        self.session_panel = SessionPanel(sound)
+        self.session_panel.status.connect(self.say)
+        self.session_panel.finished.connect(self.finish_recording)
+        self.setup_page: QWidget | None = None
+        if wiring is not None:
+            from ui.setup.setup_page import SetupPage
 
-        controls = QHBoxLayout()
-        for button in (self.pause_button, self.next_button, self.extend_button):
-            controls.addWidget(button)
-        controls.addStretch(1)
-        controls.addWidget(self.stop_button)
-        body = QWidget()
-        layout = QVBoxLayout(body)
-        layout.addWidget(self.header)
-        layout.addLayout(controls)
-        layout.addWidget(self.banner)
-        layout.addWidget(self.table, 1)
-        self.setCentralWidget(body)
+            page = SetupPage(wiring.setup, wiring.db)
+            page.start_requested.connect(self.start_session)
+            self.setup_page = page
+            self.stack.addWidget(page)
+        self.stack.addWidget(self.session_panel)
+        self.setCentralWidget(self.stack)
         self.statusBar()
+        # The session panel's parts, where tests and the app reach them.
+        panel = self.session_panel
+        self.header, self.banner, self.table = panel.header, panel.banner, panel.table
+        self.pause_button, self.next_button = panel.pause_button, panel.next_button
+        self.extend_button, self.stop_button = panel.extend_button, panel.stop_button
 
-        self._shortcut(Qt.Key.Key_Space, self.toggle_pause)
-        self._shortcut(Qt.Key.Key_N, self.next_phase)
+        self._language_menu()
+        self._shortcut(Qt.Key.Key_Space, self._space)
+        self._shortcut(Qt.Key.Key_N, self._next)
+        self._shortcut(Qt.Key.Key_W, self.toggle_wall)
         self._shortcut("Ctrl+Q", self.close)
-        self.resize(960, 560)
+        self.resize(1100, 700)
         self._restore_geometry()
+        if session is not None:
+            self._show_session(session)
 
-    # -- building -----------------------------------------------------------------------
-    def _button(self, text: str, slot: Callable[[], object]) -> QPushButton:
-        button = QPushButton(text)
-        # Buttons never take focus, so Space always means pause/resume, never "click".
-        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        button.clicked.connect(slot)
-        return button
+    def _language_menu(self) -> None:
+        menu = self.menuBar().addMenu(tr("Language"))
+        group = QActionGroup(self)
+        for code, name in LANGUAGE_NAMES.items():
+            action = QAction(name, self, checkable=True)
+            action.setChecked(code == language())
+            action.triggered.connect(lambda _=False, c=code: self.choose_language(c))
+            group.addAction(action)
+            menu.addAction(action)
+
+    def choose_language(self, code: str) -> None:
+        """Remember the operator's language; the window speaks it from the next start."""
+        self._settings().setValue("language", code)
+        self.say(tr("The language changes when the app starts next time."))
 
     def _shortcut(self, key: object, slot: Callable[[], object]) -> None:
         shortcut = QShortcut(QKeySequence(key), self)
         shortcut.activated.connect(slot)
 
-    # -- redraw -------------------------------------------------------------------------
-    def refresh(self) -> None:
-        """Drain the session's queue and redraw (the timer calls this 10 times a second)."""
-        self.show_snapshot(self.session.tick())
-
-    def show_snapshot(self, snap: SessionSnapshot) -> None:
-        self.snapshot = snap
-        paused = self.session.schedule.paused
-        self.header.show_snapshot(snap, paused)
-        self.banner.show_snapshot(snap)
-        self.table.show_participants(snap.participants)
-        running = not snap.finished
-        self.pause_button.setText(tr("Resume") if paused else tr("Pause"))
-        for button in (self.pause_button, self.next_button, self.extend_button,
-                       self.stop_button):
-            button.setEnabled(running)
+    def say(self, text: str) -> None:
+        self.statusBar().showMessage(text, STATUS_MESSAGE_MS)
 
     @property
-    def running(self) -> bool:
-        return not self.session.schedule.finished_at(self.session.engine.session_time())
+    def session(self) -> LiveSession | None:
+        return self.session_panel.session
 
-    # -- actions ------------------------------------------------------------------------
-    def _act(self, action: Callable[[], OperatorAction]) -> None:
-        """Do one operator action; what the schedule refuses goes to the status bar."""
-        try:
-            action()
-        except ValueError as err:
-            self.statusBar().showMessage(str(err), STATUS_MESSAGE_MS)
-        self.refresh()
+    @property
+    def in_session(self) -> bool:
+        return self.stack.currentWidget() is self.session_panel
 
-    def toggle_pause(self) -> None:
-        if self.session.schedule.paused:
-            self._act(self.session.resume)
-        else:
-            self._act(self.session.pause)
-
-    def next_phase(self) -> None:
-        self._act(self.session.skip)
-
-    def extend(self) -> None:
-        self._act(lambda: self.session.extend(by_s=EXTEND_BY_S))
-
-    def confirm_stop(self) -> None:
-        if not self.running:
+    # -- redraw -------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """The timer's tick: drain the sensor queue into whichever stage is showing."""
+        if self.in_session:
+            self.session_panel.refresh()
+            snap = self.session_panel.snapshot
+            if self.wall is not None and self.wall.isVisible() and snap is not None:
+                assert self.session is not None
+                self.wall.show_snapshot(snap, self.session.schedule.paused)
             return
-        answer = QMessageBox.question(
-            self, tr("Stop the session?"),
-            tr("Stop the session now? The phase running is judged on the time it ran."),
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No)
-        if answer == QMessageBox.StandardButton.Yes:
-            self._act(self.session.stop)
+        w = self.wiring
+        assert w is not None and self.setup_page is not None
+        if w.bridge is not None:
+            w.setup.ingest(w.bridge.drain(), w.clock.monotonic())
+            w.bridge.sync(w.setup.wanted_straps())
+        self.setup_page.refresh()  # type: ignore[attr-defined]
+
+    def show_snapshot(self, snap: object) -> None:
+        self.session_panel.show_snapshot(snap)  # type: ignore[arg-type]
+
+    # -- the stages ---------------------------------------------------------------------
+    def start_session(self) -> None:
+        """Start button: the plan becomes a stored, running session."""
+        w = self.wiring
+        assert w is not None and self.setup_page is not None
+        try:
+            plan = w.setup.plan()
+        except SetupError as err:
+            self.setup_page.show_message(str(err))  # type: ignore[attr-defined]
+            return
+        if w.bridge is not None:
+            # Connect only the straps that are worn; the rest are let go.
+            names = w.setup.wanted_straps()
+            w.bridge.sync({p.strap_id: names.get(p.strap_id, p.strap_id)
+                           for p in plan.participants})
+            w.bridge.set_discovery(False)
+            # What the straps sent during setup belongs to nobody's session.
+            w.setup.ingest(w.bridge.drain(), w.clock.monotonic())
+        try:
+            self.recorded = w.start(plan)
+        except StorageError as err:
+            if w.bridge is not None:
+                w.bridge.set_discovery(True)
+            self.setup_page.show_message(str(err))  # type: ignore[attr-defined]
+            return
+        self._show_session(self.recorded.session)
+        self.say(tr("Session {id} started.").format(id=self.recorded.session_id))
+
+    def _show_session(self, session: LiveSession) -> None:
+        self.session_panel.attach(session)
+        self.stack.setCurrentWidget(self.session_panel)
+        self.setWindowTitle(f"HI AIM Monitor — {session.protocol.name}")
+        self.session_panel.refresh()
+
+    def finish_recording(self) -> None:
+        """The session ended: the last data, the notes and its end go to the database."""
+        if self.recorded is None or self.recorded.finished is not None:
+            return
+        self.session_panel.notes.save()
+        note, per_participant = self.session_panel.notes.notes()
+        result = self.recorded.finish(notes=note, participant_notes=per_participant)
+        if result.error:
+            self.say(result.error)
+        elif result.unwritten_rows:
+            self.say(tr("{n} rows could not be stored.").format(n=result.unwritten_rows))
+        else:
+            self.say(tr("Session {id} is stored.").format(id=self.recorded.session_id))
+
+    # -- keys ---------------------------------------------------------------------------
+    def _space(self) -> None:
+        if self.in_session:
+            self.session_panel.toggle_pause()
+
+    def _next(self) -> None:
+        if self.in_session:
+            self.session_panel.next_phase()
+
+    def _act(self, action: Callable[[], object]) -> None:
+        self.session_panel.act(action)  # type: ignore[arg-type]
+
+    def toggle_wall(self) -> None:
+        """W: show the wall screen on the participants' screen, or hide it."""
+        if self.wall is not None and self.wall.isVisible():
+            self.wall.hide()
+            return
+        from PySide6.QtGui import QGuiApplication
+
+        from ui.wall import WallScreen, default_wall_screen
+
+        if self.wall is None:
+            self.wall = WallScreen()
+        self.wall.place_on(default_wall_screen(QGuiApplication.instance()))  # type: ignore[arg-type]
+        snap = self.session_panel.snapshot
+        if snap is not None and self.session is not None:
+            self.wall.show_snapshot(snap, self.session.schedule.paused)
 
     # -- closing ------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.in_session and self.session_panel.running
+
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.running and not self._quit_confirmed:
             answer = QMessageBox.question(
@@ -146,6 +230,9 @@ class ControlWindow(QMainWindow):
                 event.ignore()
                 return
             self._quit_confirmed = True
+        self.finish_recording()
+        if self.wall is not None:
+            self.wall.close()
         self._settings().setValue("geometry", self.saveGeometry())
         super().closeEvent(event)
 

@@ -1,0 +1,337 @@
+"""Setting up today's class before the start: who came, which strap each one wears, their
+HRmax for the day and the protocol. The control window shows and edits this model; the
+composition root turns its ``plan()`` into a live session.
+
+It also follows the straps nearby (sightings, connection state, live heart rate) from the
+same events the session will consume, so the operator can tell straps apart by watching
+whose number jumps. Owned by the consumer (Qt) thread, like the live session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Final
+
+from hiaim_monitor.admin.registry import ParticipantInfo
+from hiaim_monitor.hrmax import HRMAX_MAX_BPM, HRMAX_MIN_BPM, HRMax, HRMaxMethod, estimate_hrmax
+from hiaim_monitor.i18n import tr
+from hiaim_monitor.participants import Participant
+from hiaim_monitor.protocols import TrainingProtocol
+from hiaim_monitor.samples import (
+    BatteryReading,
+    HeartRateSample,
+    SensorContact,
+    SourceEvent,
+    StrapSighting,
+    StrapState,
+    StrapStatus,
+)
+
+NEARBY_FORGET_S: Final = 30.0  # a strap not heard for this long leaves the nearby list
+LIVE_BPM_FOR_S: Final = 5.0  # a strap's number is shown this long after its last sample
+MISSING_AFTER_S: Final = 20.0  # an assigned strap unheard this long gets the hint
+MAX_PARTICIPANTS: Final = 40  # what the wall screen lays out
+RSSI_STEP_DB: Final = 10  # nearby straps sort by signal in steps this coarse, so rows
+# do not swap places with every reading while the operator aims at one
+MISSING_STRAP_HINT: Final = (
+    "Strap {strap} is not found — is it worn (a dry strap sleeps), and not held by a "
+    "phone? (a Polar H10 allows a second connection only when enabled in Polar's app)")
+NEVER_HEARD: Final = float("-inf")  # seen_mono_s of a strap only known from our own status
+
+
+class SetupError(Exception):
+    """The class cannot start yet; the message says what is missing, in one sentence."""
+
+
+@dataclass(frozen=True, slots=True)
+class NearbyStrap:
+    strap_id: str
+    name: str
+    rssi_dbm: int | None  # latest signal strength
+    seen_mono_s: float  # last heard (sighting or data)
+    state: StrapState | None  # connection state once watched; None: only heard advertising
+    detail: str  # the driver's last sentence about it
+    bpm: int | None  # latest heart rate, None when not streaming or without contact
+    bpm_mono_s: float | None
+    battery_pct: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class RosterEntry:
+    info: ParticipantInfo  # as registered
+    attending: bool
+    strap_id: str | None  # today's strap; pre-filled with the remembered one
+    hrmax: HRMax | None  # for today; None when neither measured nor a birth year is known
+    hrmax_edited: bool  # the operator changed it for today
+
+    @property
+    def code(self) -> str:
+        return self.info.study_code
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPlan:
+    protocol: TrainingProtocol
+    participants: tuple[Participant, ...]  # attending, in roster order
+    remembered: dict[str, str]  # study code → strap id: today's assignments to remember
+
+
+def hrmax_of(info: ParticipantInfo, today: date) -> HRMax | None:
+    """The measured HRmax; else an estimate from the birth year by the stored method (Tanaka
+    when none), for today's age; else the stored value; else None."""
+    measured = info.hrmax_method in (None, HRMaxMethod.MEASURED)
+    if info.hrmax_bpm is not None and measured:
+        return HRMax(info.hrmax_bpm, HRMaxMethod.MEASURED)
+    if info.birth_year is not None:
+        method = HRMaxMethod.TANAKA if measured else info.hrmax_method
+        assert method is not None
+        try:
+            # Estimated at registration; the participant may have aged since.
+            return estimate_hrmax(today.year - info.birth_year, method)
+        except ValueError:
+            pass
+    if info.hrmax_bpm is not None and info.hrmax_method is not None:
+        return HRMax(info.hrmax_bpm, info.hrmax_method)
+    return None
+
+
+class ClassSetup:
+    def __init__(self, roster: Sequence[ParticipantInfo], protocol: TrainingProtocol, *,
+                 today: date, started_mono_s: float = 0.0) -> None:
+        self.protocol = protocol
+        self.today = today
+        self.started_mono_s = started_mono_s  # when the operator opened the setup
+        self.entries: list[RosterEntry] = [self._entry(info) for info in roster]
+        self._nearby: dict[str, NearbyStrap] = {}
+        self._preview: set[str] = set()
+        self.now_mono_s = started_mono_s
+        self.revision = 0  # bumped on every change a view must redraw for
+        self._timed = self._time_view()
+
+    def _entry(self, info: ParticipantInfo) -> RosterEntry:
+        # Whoever has a remembered strap is probably here today: the operator unticks
+        # the absent, which is quicker than ticking everyone present.
+        return RosterEntry(info, info.strap_key is not None, info.strap_key,
+                           hrmax_of(info, self.today), False)
+
+    # -- the roster ---------------------------------------------------------------------
+    def entry(self, code: str) -> RosterEntry:
+        for e in self.entries:
+            if e.code == code:
+                return e
+        raise SetupError(tr("No participant {code} in the roster.").format(code=code))
+
+    def _put(self, code: str, **changes: object) -> None:
+        for i, e in enumerate(self.entries):
+            if e.code == code:
+                self.entries[i] = replace(e, **changes)  # type: ignore[arg-type]
+                self.revision += 1
+                return
+        raise SetupError(tr("No participant {code} in the roster.").format(code=code))
+
+    def add_to_roster(self, info: ParticipantInfo) -> None:
+        """A participant registered from the window: they came, so they attend. One who is
+        on the roster already is updated instead."""
+        if any(e.code == info.study_code for e in self.entries):
+            self.update_roster(info.study_code, info)
+            self.set_attending(info.study_code, True)
+            return
+        entry = replace(self._entry(info), attending=True)
+        if entry.strap_id is not None and self.wearer(entry.strap_id) is not None:
+            entry = replace(entry, strap_id=None)  # someone wears it today already
+        self.entries.append(entry)
+        self.revision += 1
+
+    def update_roster(self, old_code: str, info: ParticipantInfo) -> None:
+        """Registry details changed (the code too, perhaps); today's choices stay."""
+        e = self.entry(old_code)
+        hrmax = e.hrmax if e.hrmax_edited else hrmax_of(info, self.today)
+        self._put(old_code, info=info, hrmax=hrmax)
+
+    def set_attending(self, code: str, attending: bool) -> None:
+        self._put(code, attending=attending)
+
+    def set_hrmax_today(self, code: str, bpm: float) -> None:
+        """Today's HRmax, e.g. from a fresh test; refuses a typo with one sentence."""
+        self.entry(code)
+        try:
+            hrmax = HRMax(float(bpm), HRMaxMethod.MEASURED)
+        except (TypeError, ValueError):
+            raise SetupError(
+                tr("HRmax {bpm} bpm is outside {low}–{high} bpm; check the value.")
+                .format(bpm=_number(bpm), low=HRMAX_MIN_BPM, high=HRMAX_MAX_BPM)) from None
+        self._put(code, hrmax=hrmax, hrmax_edited=True)
+
+    def reset_hrmax_today(self, code: str) -> None:
+        """Back to the registered HRmax (or its estimate) after a change for today."""
+        e = self.entry(code)
+        self._put(code, hrmax=hrmax_of(e.info, self.today), hrmax_edited=False)
+
+    def set_protocol(self, protocol: TrainingProtocol) -> None:
+        self.protocol = protocol
+        self.revision += 1
+
+    # -- straps -------------------------------------------------------------------------
+    def assign(self, strap_id: str, code: str) -> str | None:
+        """Give ``strap_id`` to ``code`` (who then attends); one strap per person. Returns
+        the code of whoever wore it before, or None."""
+        self.entry(code)
+        previous = None
+        for e in self.entries:
+            if e.strap_id == strap_id and e.code != code:
+                previous = e.code
+                self._put(e.code, strap_id=None)
+        self._put(code, strap_id=strap_id, attending=True)
+        return previous
+
+    def unassign(self, code: str) -> None:
+        self._put(code, strap_id=None)
+
+    def wearer(self, strap_id: str) -> RosterEntry | None:
+        for e in self.entries:
+            if e.strap_id == strap_id:
+                return e
+        return None
+
+    def set_preview(self, strap_id: str, on: bool) -> None:
+        """Connect a strap nobody wears yet, to see its heart rate (or stop that)."""
+        if on:
+            self._preview.add(strap_id)
+        else:
+            self._preview.discard(strap_id)
+        self.revision += 1
+
+    def previewing(self, strap_id: str) -> bool:
+        return strap_id in self._preview
+
+    def wanted_straps(self) -> dict[str, str]:
+        """strap id → name of every strap to keep connected: those worn by attending
+        participants, and those the operator previews."""
+        wanted = {e.strap_id: self.strap_name(e.strap_id) for e in self.entries
+                  if e.attending and e.strap_id is not None}
+        for strap_id in self._preview:
+            wanted.setdefault(strap_id, self.strap_name(strap_id))
+        return wanted
+
+    def strap_name(self, strap_id: str) -> str:
+        """What the strap advertises (e.g. "Polar H10 8C4D2F1A"), else its id."""
+        seen = self._nearby.get(strap_id)
+        return seen.name if seen is not None and seen.name else strap_id
+
+
+    # -- events from the sensor side ----------------------------------------------------
+    def ingest(self, events: Iterable[SourceEvent], now_mono_s: float) -> None:
+        """Take the sensor side's events. Call it on every tick, with no events too: what
+        times out (a live number, a strap gone, a missing strap) changes with the clock."""
+        self.now_mono_s = now_mono_s
+        changed = False
+        for ev in events:
+            old = self._nearby.get(ev.strap_id)
+            strap = old or NearbyStrap(ev.strap_id, "", None, NEVER_HEARD, None, "", None,
+                                       None, None)
+            # Heard: it advertised, sent data, or a connection to it works. Our own
+            # "connecting"/"lost" reports say nothing about the strap being there.
+            heard = max(strap.seen_mono_s, ev.t_mono_s)
+            if isinstance(ev, StrapSighting):
+                strap = replace(strap, name=ev.name or strap.name, rssi_dbm=ev.rssi_dbm,
+                                seen_mono_s=heard)
+            elif isinstance(ev, HeartRateSample):
+                contact = ev.contact is not SensorContact.NOT_DETECTED
+                strap = replace(strap, bpm=ev.bpm if contact else None,
+                                bpm_mono_s=ev.t_mono_s, seen_mono_s=heard)
+            elif isinstance(ev, StrapStatus):
+                strap = replace(strap, state=ev.state, detail=ev.detail)
+                if ev.state is StrapState.STREAMING:
+                    strap = replace(strap, seen_mono_s=heard)
+                if ev.state in (StrapState.STOPPED, StrapState.LOST, StrapState.FAILED):
+                    strap = replace(strap, bpm=None)
+            elif isinstance(ev, BatteryReading):
+                strap = replace(strap, battery_pct=ev.level_pct, seen_mono_s=heard)
+            else:
+                continue
+            self._nearby[ev.strap_id] = strap
+            changed = True
+        timed = self._time_view()
+        if changed or timed != self._timed:
+            self._timed = timed
+            self.revision += 1
+
+    def _time_view(self) -> tuple[frozenset[str], ...]:
+        """What the clock alone changes: straps listed, numbers shown, hints given."""
+        shown = self.nearby()
+        return (frozenset(s.strap_id for s in shown),
+                frozenset(s.strap_id for s in shown if s.bpm is not None),
+                frozenset(self.missing_hints()))
+
+    def nearby(self) -> list[NearbyStrap]:
+        """Straps heard lately, and every strap in use: strongest signal first."""
+        keep = set(self.wanted_straps())
+        now = self.now_mono_s
+        shown = []
+        for strap in self._nearby.values():
+            if strap.strap_id not in keep and now - strap.seen_mono_s > NEARBY_FORGET_S:
+                continue
+            live = strap.bpm_mono_s is not None and now - strap.bpm_mono_s <= LIVE_BPM_FOR_S
+            shown.append(strap if live else replace(strap, bpm=None))
+        return sorted(shown, key=lambda s: (s.rssi_dbm is None,
+                                            -((s.rssi_dbm or 0) // RSSI_STEP_DB),
+                                            s.strap_id))
+
+    def missing_hints(self) -> dict[str, str]:
+        """study code → the sentence for an attending participant whose strap has not been
+        heard for a while (or ever, since the setup opened)."""
+        hints = {}
+        now = self.now_mono_s
+        for e in self.entries:
+            if not e.attending or e.strap_id is None:
+                continue
+            seen = self._nearby.get(e.strap_id)
+            last = max(seen.seen_mono_s if seen is not None else NEVER_HEARD,
+                       self.started_mono_s)
+            if now - last > MISSING_AFTER_S:
+                hints[e.code] = tr(MISSING_STRAP_HINT).format(strap=self.strap_name(e.strap_id))
+        return hints
+
+    # -- starting -----------------------------------------------------------------------
+    def problems(self) -> list[str]:
+        """What stops the start, one sentence each; empty when the class can start."""
+        attending = [e for e in self.entries if e.attending]
+        if not attending:
+            return [tr("Tick at least one participant who is here today.")]
+        out = []
+        if len(attending) > MAX_PARTICIPANTS:
+            out.append(tr("At most {n} participants can train in one session.")
+                       .format(n=MAX_PARTICIPANTS))
+        for e in attending:
+            if e.strap_id is None:
+                out.append(tr("{name} has no strap: assign one, or untick them.")
+                           .format(name=e.info.display_name))
+            if e.hrmax is None:
+                out.append(tr("{name} has no HRmax: enter today's HRmax or a birth year.")
+                           .format(name=e.info.display_name))
+        return out
+
+    def plan(self) -> SessionPlan:
+        """The session to start; SetupError with the first problem when not ready."""
+        problems = self.problems()
+        if problems:
+            raise SetupError(problems[0])
+        people = []
+        for e in self.entries:
+            if not e.attending:
+                continue
+            assert e.strap_id is not None and e.hrmax is not None
+            people.append(Participant(e.code, e.info.display_name, e.strap_id, e.hrmax,
+                                      beta_blocker=e.info.beta_blocker,
+                                      resting_bpm=e.info.resting_bpm))
+        remembered = {p.participant_id: p.strap_id for p in people}
+        return SessionPlan(self.protocol, tuple(people), remembered)
+
+
+def _number(value: object) -> str:
+    """A value as the operator typed it, numbers without a trailing .0."""
+    if isinstance(value, int | float):
+        return f"{value:g}"
+    return str(value)

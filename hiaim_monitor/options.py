@@ -1,0 +1,200 @@
+"""The command line's words: the parser, and the run options checked into one value.
+Every mistake a user can make here is one line naming the option (UsageError, exit 2)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from hiaim_monitor import config
+from hiaim_monitor.admin import add_admin_commands
+from hiaim_monitor.i18n import available_languages, set_language
+from hiaim_monitor.protocols import (
+    DEFAULT_PROTOCOL,
+    ProtocolError,
+    TrainingProtocol,
+    list_presets,
+    load_protocol,
+)
+
+
+class UsageError(Exception):
+    """A bad argument: reported in one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not usage + traceback
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="hiaim-monitor",
+        description="Group heart-rate monitor for supervised interval training.",
+    )
+    p.add_argument("--simulate", type=int, metavar="N",
+                   help=f"run with N simulated participants (1–{config.SIM_MAX_PARTICIPANTS})")
+    p.add_argument("--simulate-ble", type=int, metavar="N",
+                   help="N simulated participants whose straps are emulated over a real BLE "
+                        "stack (bumble) and reached through the production BLE driver")
+    p.add_argument("--ble", action="store_true",
+                   help="real chest straps over Bluetooth: the straps assigned to "
+                        "participants ('straps assign'), or those given with --strap")
+    p.add_argument("--strap", action="append", metavar="ADDRESS", default=[],
+                   help="with --ble: only this strap (repeat for more)")
+    p.add_argument("--adapter", action="append", metavar="hciN", default=[],
+                   help="Bluetooth adapter to use (repeat to spread straps over several; "
+                        "default hci0)")
+    p.add_argument("--headless", action="store_true",
+                   help="show the live table in the terminal instead of a window")
+    p.add_argument("--speed", type=float, default=1.0, metavar="X",
+                   help="run simulated time X times faster than real time (default 1)")
+    p.add_argument("--duration", type=float, metavar="S",
+                   help="stop after S seconds of session time (default: the whole protocol)")
+    p.add_argument("--protocol", default=DEFAULT_PROTOCOL, metavar="P",
+                   help=f"preset ({', '.join(list_presets())}) or path of a .toml file")
+    p.add_argument("--seed", type=int, default=config.SIM_DEFAULT_SEED, metavar="K",
+                   help="seed of the simulated class: the same seed gives the same session")
+    p.add_argument("--faults", choices=("none", "demo"), default="demo",
+                   help="fault injection in simulated straps (default: demo, mild faults)")
+    p.add_argument("--summary-json", type=Path, metavar="PATH",
+                   help="write per-participant figures to PATH when the session ends")
+    p.add_argument("--lang", choices=available_languages(),
+                   help="language of the views (default: from the system locale)")
+    p.add_argument("--db", metavar="URL",
+                   help="database URL, e.g. postgresql://user@host/trial (default: "
+                        "$HIAIM_DB_URL, else SQLite in the user data folder)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    scan = sub.add_parser("scan", help="list nearby heart-rate straps")
+    scan.add_argument("--seconds", type=float, default=5.0, metavar="S",
+                      help="how long to listen (default 5)")
+    scan.add_argument("--adapter", metavar="hciN", help="Bluetooth adapter (default: hci0)")
+    shot = sub.add_parser("screenshot", help="render a window offscreen at a point of a "
+                          "simulated session and save it as a PNG")
+    shot.add_argument("--window", choices=("control", "wall", "setup"), required=True,
+                      help="control: the operator's window; wall: the participants' screen; "
+                           "setup: the control window before the start")
+    shot.add_argument("--simulate", type=int, default=8, metavar="N",
+                      help=f"simulated participants (1–{config.SIM_MAX_PARTICIPANTS}, "
+                           "default 8)")
+    shot.add_argument("--at", type=float, default=600.0, metavar="SECONDS",
+                      help="session time to show (default 600)")
+    shot.add_argument("--out", type=Path, required=True, metavar="FILE.png")
+    shot.add_argument("--size", default=None, metavar="WxH",
+                      help="image size in pixels (default 1280x800; the wall 1920x1080)")
+    shot.add_argument("--protocol", default=DEFAULT_PROTOCOL, metavar="P",
+                      help=f"preset ({', '.join(list_presets())}) or .toml file")
+    shot.add_argument("--seed", type=int, default=config.SIM_DEFAULT_SEED, metavar="K")
+    shot.add_argument("--faults", choices=("none", "demo"), default="demo")
+    shot.add_argument("--lang", choices=available_languages())
+    add_admin_commands(sub)
+    return p
+
+
+@dataclass(frozen=True)
+class ScreenshotOptions:
+    window: str
+    n_participants: int
+    at_s: float
+    out: Path
+    size: tuple[int, int]
+    protocol: TrainingProtocol
+    seed: int
+    faults: str
+
+
+def parse_screenshot(args: argparse.Namespace) -> ScreenshotOptions:
+    set_language(args.lang)
+    n = args.simulate
+    if not 1 <= n <= config.SIM_MAX_PARTICIPANTS:
+        raise UsageError(f"--simulate takes 1–{config.SIM_MAX_PARTICIPANTS} participants, "
+                         f"got {n}")
+    if not (args.at >= 0 and args.at < 24 * 3600):
+        raise UsageError(f"--at must be a session time from 0 seconds on, got {args.at:g}")
+    if args.out.suffix.lower() != ".png":
+        raise UsageError(f"--out: {args.out} does not end in .png")
+    _check_writable(args.out, "--out")
+    size_text = args.size or ("1920x1080" if args.window == "wall" else "1280x800")
+    try:
+        w, h = (int(v) for v in size_text.lower().split("x"))
+    except ValueError:
+        raise UsageError(f"--size: {size_text!r} is not WIDTHxHEIGHT, e.g. 1920x1080") from None
+    if not (320 <= w <= 7680 and 240 <= h <= 4320):
+        raise UsageError(f"--size: {w}x{h} is outside 320x240–7680x4320")
+    try:
+        protocol = load_protocol(args.protocol)
+    except ProtocolError as exc:
+        raise UsageError(str(exc)) from None
+    return ScreenshotOptions(args.window, n, args.at, args.out, (w, h), protocol, args.seed,
+                             args.faults)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    source: str  # "simulate", "simulate-ble" or "ble"
+    n_participants: int  # simulated ones; 0 for real straps
+    strap_keys: tuple[str, ...]
+    adapters: tuple[str, ...]
+    headless: bool
+    speed: float
+    duration_s: float | None  # None: until the protocol (as the operator steers it) ends
+    protocol: TrainingProtocol
+    seed: int
+    faults: str
+    summary_json: Path | None
+    db_url: str | None
+    lang: str | None  # as given; None: the saved choice, else the system locale
+
+
+def parse_options(args: argparse.Namespace) -> RunOptions:
+    set_language(args.lang)
+    chosen = [name for name, on in (("--simulate", args.simulate is not None),
+                                    ("--simulate-ble", args.simulate_ble is not None),
+                                    ("--ble", args.ble)) if on]
+    if not chosen:
+        raise UsageError("choose a heart-rate source: --simulate N (simulated participants), "
+                         "--simulate-ble N (emulated BLE straps) or --ble (real straps)")
+    if len(chosen) > 1:
+        raise UsageError(f"choose one heart-rate source, not {' and '.join(chosen)}")
+    n = args.simulate if args.simulate is not None else args.simulate_ble
+    if n is not None and not 1 <= n <= config.SIM_MAX_PARTICIPANTS:
+        raise UsageError(f"{chosen[0]} takes 1–{config.SIM_MAX_PARTICIPANTS} participants, "
+                         f"got {n}")
+    if args.strap and not args.ble:
+        raise UsageError("--strap goes with --ble")
+    for adapter in args.adapter:
+        if not adapter or any(c.isspace() for c in adapter):
+            raise UsageError(f"--adapter: {adapter!r} is not an adapter name such as hci0")
+    if len(set(args.adapter)) != len(args.adapter):
+        raise UsageError(f"--adapter: each adapter once, got {', '.join(args.adapter)}")
+    if not args.speed > 0 or args.speed != args.speed:
+        raise UsageError(f"--speed must be a number above 0, got {args.speed:g}")
+    if args.ble and args.speed != 1:
+        raise UsageError("--speed is for simulations: real straps run in real time")
+    try:
+        protocol = load_protocol(args.protocol)
+    except ProtocolError as exc:
+        raise UsageError(str(exc)) from None
+    duration_s = args.duration
+    if duration_s is not None and not duration_s > 0:
+        raise UsageError(f"--duration must be above 0 seconds, got {duration_s:g}")
+    if args.summary_json is not None:
+        _check_writable(args.summary_json, "--summary-json")
+    source = chosen[0].removeprefix("--")
+    return RunOptions(source, n or 0, tuple(args.strap), tuple(args.adapter) or ("hci0",),
+                      args.headless, args.speed, duration_s, protocol, args.seed, args.faults,
+                      args.summary_json, args.db, args.lang)
+
+
+def _check_writable(path: Path, option: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{option}: cannot create folder {path.parent} "
+                         f"({exc.strerror})") from None
+    if path.is_dir():
+        raise UsageError(f"{option}: {path} is a folder; give a file name")
+    if not os.access(path.parent, os.W_OK):
+        raise UsageError(f"{option}: folder {path.parent} is not writable")

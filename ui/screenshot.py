@@ -1,0 +1,46 @@
+"""Windows rendered offscreen into PNG files, for the README and for bug reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSize
+from PySide6.QtWidgets import QApplication
+
+from hiaim_monitor.session import LiveSession
+from ui.control_window import ControlWindow, Wiring
+
+
+def _app() -> QApplication:
+    app = QApplication.instance() or QApplication([])
+    assert isinstance(app, QApplication)
+    return app
+
+
+def save_control(session: LiveSession | None, wiring: Wiring | None, size: tuple[int, int],
+                 out: Path) -> None:
+    """The control window (the session page, or the setup page when given ``wiring``)."""
+    app = _app()
+    window = ControlWindow(session, wiring=wiring)
+    window.resize(*size)
+    window.show()
+    if session is not None:
+        window.refresh()
+    elif window.setup_page is not None:
+        window.setup_page.refresh()  # type: ignore[attr-defined]
+    for _ in range(3):  # let layouts settle
+        app.processEvents()
+    if not window.grab().save(str(out)):
+        raise OSError(f"could not write {out}")
+    window._quit_confirmed = True
+    window.close()
+
+
+def save_wall(session: LiveSession, size: tuple[int, int], out: Path) -> None:
+    """The wall screen as the participants would see it."""
+    from ui.wall import render_wall_image
+
+    _app()
+    image = render_wall_image(session.tick(), QSize(*size), paused=session.schedule.paused)
+    if not image.save(str(out)):
+        raise OSError(f"could not write {out}")

@@ -1,0 +1,179 @@
+"""The running session in the control window: where it stands, the controls that steer it,
+the alarms (banner, sound, acknowledgement), one row per participant and the notes. It
+redraws when ``refresh`` is called (by the window's timer)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hiaim_monitor.alarm_watch import AlarmWatch, active_alarms
+from hiaim_monitor.engine.snapshot import SessionSnapshot
+from hiaim_monitor.i18n import tr
+from hiaim_monitor.schedule import OperatorAction
+from hiaim_monitor.session import LiveSession
+from ui.alarm_sound import AlarmSound
+from ui.notes_panel import NotesPanel
+from ui.participant_table import ParticipantTable
+from ui.session_header import AlarmBanner, SessionHeader
+
+COLUMNS = ("Name", "Signal", "Strap", "bpm", "% HRmax", "Class", "In target", "Intervals",
+           "Alarms")
+EXTEND_BY_S = 60.0
+ACKNOWLEDGED_STYLE = "color: white; background: #7A2020; padding: 6px;"
+RAISED_STYLE = "color: white; background: #C00000; padding: 6px;"
+
+
+def _button(text: str, slot: Callable[[], object]) -> QPushButton:
+    button = QPushButton(text)
+    # Buttons never take focus, so Space always means pause/resume, never "click".
+    button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    button.clicked.connect(slot)
+    return button
+
+
+class SessionPanel(QWidget):
+    finished = Signal()  # the session ended (stopped, or the protocol ran out)
+    status = Signal(str)  # a sentence for the status bar
+
+    def __init__(self, sound: AlarmSound | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session: LiveSession | None = None
+        self.snapshot: SessionSnapshot | None = None
+        self.alarms = AlarmWatch()
+        self.sound = sound or AlarmSound()
+        self._finished_sent = False
+
+        self.header = SessionHeader()
+        self.banner = AlarmBanner()
+        self.ack_button = _button(tr("Acknowledge alarms"), self.acknowledge)
+        self.ack_button.setVisible(False)
+        self.pause_button = _button(tr("Pause"), self.toggle_pause)
+        self.next_button = _button(tr("Next phase"), self.next_phase)
+        self.extend_button = _button(tr("+1 min"), self.extend)
+        self.stop_button = _button(tr("Stop"), self.confirm_stop)
+        self.stop_button.setStyleSheet("color: #C00000; font-weight: bold;")
+        self.table = ParticipantTable(COLUMNS)
+        self.table.stretch_last()
+        self.notes = NotesPanel()
+        self.notes.on_note = self._note
+
+        controls = QHBoxLayout()
+        for button in (self.pause_button, self.next_button, self.extend_button):
+            controls.addWidget(button)
+        controls.addStretch(1)
+        controls.addWidget(self.stop_button)
+        alarm_row = QHBoxLayout()
+        alarm_row.addWidget(self.banner, 1)
+        alarm_row.addWidget(self.ack_button)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.notes)
+        self.splitter.setStretchFactor(0, 4)
+        self.splitter.setStretchFactor(1, 1)
+        self.layout_ = QVBoxLayout(self)
+        self.layout_.setContentsMargins(8, 4, 8, 4)
+        self.layout_.addWidget(self.header)
+        self.layout_.addLayout(controls)
+        self.layout_.addLayout(alarm_row)
+        self.layout_.addWidget(self.splitter, 1)
+
+    def attach(self, session: LiveSession) -> None:
+        self.session = session
+        self._finished_sent = False
+        self.notes.set_participants(session.participants)
+
+    # -- redraw -------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Drain the session's queue and redraw."""
+        if self.session is not None:
+            self.show_snapshot(self.session.tick())
+
+    def show_snapshot(self, snap: SessionSnapshot) -> None:
+        assert self.session is not None
+        self.snapshot = snap
+        paused = self.session.schedule.paused
+        self.header.show_snapshot(snap, paused)
+        self.banner.show_snapshot(snap)
+        self.table.show_participants(snap.participants)
+        running = not snap.finished
+        self.pause_button.setText(tr("Resume") if paused else tr("Pause"))
+        for button in (self.pause_button, self.next_button, self.extend_button,
+                       self.stop_button):
+            button.setEnabled(running)
+        self._sound_alarms(snap)
+        if snap.finished and not self._finished_sent:
+            self._finished_sent = True
+            self.finished.emit()
+
+    def _sound_alarms(self, snap: SessionSnapshot) -> None:
+        raised = self.alarms.update(active_alarms(snap))
+        waiting = bool(self.alarms.unacknowledged) and not snap.finished
+        self.sound.update(waiting, bool(raised), time.monotonic())
+        self.ack_button.setVisible(waiting)
+        self.banner.setStyleSheet(RAISED_STYLE if waiting else ACKNOWLEDGED_STYLE)
+
+    @property
+    def running(self) -> bool:
+        s = self.session
+        return s is not None and not s.schedule.finished_at(s.engine.session_time())
+
+    # -- actions ------------------------------------------------------------------------
+    def acknowledge(self) -> None:
+        """The operator saw the alarms: silence them and log it."""
+        if self.session is None:
+            return
+        seen = self.alarms.acknowledge()
+        if seen:
+            self.session.acknowledge(seen)
+        if self.snapshot is not None:
+            self._sound_alarms(self.snapshot)
+
+    def _note(self, text: str, participant_id: str | None) -> None:
+        if self.session is not None:
+            self.session.note(text, participant_id)
+
+    def act(self, action: Callable[[], OperatorAction]) -> None:
+        """Do one operator action; what the schedule refuses goes to the status bar."""
+        if self.session is None:
+            return
+        try:
+            action()
+        except ValueError as err:
+            self.status.emit(str(err))
+        self.refresh()
+
+    def toggle_pause(self) -> None:
+        if self.session is None:
+            return
+        self.act(self.session.resume if self.session.schedule.paused else self.session.pause)
+
+    def next_phase(self) -> None:
+        if self.session is not None:
+            self.act(self.session.skip)
+
+    def extend(self) -> None:
+        if self.session is not None:
+            session = self.session
+            self.act(lambda: session.extend(by_s=EXTEND_BY_S))
+
+    def confirm_stop(self) -> None:
+        if not self.running or self.session is None:
+            return
+        answer = QMessageBox.question(
+            self, tr("Stop the session?"),
+            tr("Stop the session now? The phase running is judged on the time it ran."),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        if answer == QMessageBox.StandardButton.Yes:
+            self.act(self.session.stop)

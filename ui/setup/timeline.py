@@ -1,0 +1,173 @@
+"""A protocol drawn as a strip of blocks: one per phase, as wide as it lasts, as tall as its
+target intensity, in the colour of its intensity class. The setup page shows the protocol
+about to run; the session page adds a cursor at the session time."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QHelpEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QToolTip, QWidget
+
+from hiaim_monitor.engine.codes import Level
+from hiaim_monitor.i18n import tr
+from hiaim_monitor.protocols import Phase, PhaseKind, TrainingProtocol
+from hiaim_monitor.terminal_view import mmss
+from ui.participant_table import CLASS_COLOUR
+
+# Work phases in their class colour; the easy ones in the "below" blue, warm-up and
+# cool-down paler than recovery so the class can tell where the session starts and ends.
+KIND_COLOUR: Final = {
+    PhaseKind.WARM_UP: "#AAD9F4",
+    PhaseKind.RECOVERY: CLASS_COLOUR[Level.BELOW],
+    PhaseKind.INTERMEDIATE: CLASS_COLOUR[Level.INTERMEDIATE],
+    PhaseKind.HIGH: CLASS_COLOUR[Level.HIGH],
+    PhaseKind.COOL_DOWN: "#AAD9F4",
+}
+LOW_PCT: Final = 30.0  # % HRmax at the strip's bottom edge
+TOP_PCT: Final = 100.0  # % HRmax at its top edge
+MIN_BLOCK_FRACTION: Final = 0.45  # of the strip's height: room for a label in every block
+AXIS_PX: Final = 16  # the time axis under the blocks
+CURSOR_COLOUR: Final = "#000000"
+TICK_STEPS_MIN: Final = (1, 2, 5, 10, 15, 20, 30, 60)
+MIN_TICK_GAP_PX: Final = 60
+
+
+class PhaseTimeline(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.protocol: TrainingProtocol | None = None
+        self.cursor_s: float | None = None
+        self.setMinimumHeight(70)
+
+    def sizeHint(self) -> QSize:
+        return QSize(600, 90)
+
+    def set_protocol(self, protocol: TrainingProtocol | None) -> None:
+        self.protocol = protocol
+        self.update()
+
+    def set_cursor(self, elapsed_s: float | None) -> None:
+        """A vertical line at ``elapsed_s`` into the session; None: no line."""
+        if elapsed_s != self.cursor_s:
+            self.cursor_s = elapsed_s
+            self.update()
+
+    # -- geometry -----------------------------------------------------------------------
+    def _strip(self) -> QRectF:
+        return QRectF(1, 1, max(1, self.width() - 2), max(1, self.height() - AXIS_PX - 2))
+
+    def _x(self, t_s: float) -> float:
+        strip = self._strip()
+        total = self.protocol.total_s if self.protocol is not None else 0.0
+        if total <= 0:
+            return strip.left()
+        return strip.left() + strip.width() * min(max(t_s, 0.0), total) / total
+
+    def block_rect(self, index: int) -> QRectF:
+        """Where phase ``index`` is drawn, in widget coordinates."""
+        assert self.protocol is not None
+        start = sum(p.duration_s for p in self.protocol.phases[:index])
+        phase = self.protocol.phases[index]
+        strip = self._strip()
+        share = (phase.target_min_pct - LOW_PCT) / (TOP_PCT - LOW_PCT)
+        share = min(1.0, max(MIN_BLOCK_FRACTION, share))
+        height = strip.height() * share
+        left, right = self._x(start), self._x(start + phase.duration_s)
+        return QRectF(left, strip.bottom() - height, max(1.0, right - left), height)
+
+    def phase_at_x(self, x: float) -> int | None:
+        if self.protocol is None:
+            return None
+        for i in range(len(self.protocol.phases)):
+            rect = self.block_rect(i)
+            if rect.left() <= x < rect.right():
+                return i
+        return None
+
+    # -- painting -----------------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        try:
+            painter.fillRect(self.rect(), self.palette().base())
+            if self.protocol is None or not self.protocol.phases:
+                painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
+                                 tr("No protocol chosen"))
+                return
+            self._paint_blocks(painter)
+            self._paint_axis(painter)
+            if self.cursor_s is not None:
+                x = self._x(self.cursor_s)
+                painter.setPen(QPen(QColor(CURSOR_COLOUR), 2))
+                painter.drawLine(QPointF(x, 0), QPointF(x, self._strip().bottom() + 3))
+        finally:
+            painter.end()
+
+    def _paint_blocks(self, painter: QPainter) -> None:
+        assert self.protocol is not None
+        font = QFont(self.font())
+        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.9))
+        painter.setFont(font)
+        metrics = painter.fontMetrics()
+        for i, phase in enumerate(self.protocol.phases):
+            rect = self.block_rect(i)
+            colour = QColor(KIND_COLOUR[phase.kind])
+            painter.fillRect(rect, colour)
+            # A hairline in the page colour keeps neighbours of one kind apart.
+            painter.setPen(QPen(self.palette().base().color(), 1))
+            painter.drawLine(rect.topRight(), rect.bottomRight())
+            label = _label(phase)
+            room = rect.adjusted(3, 2, -3, 0)
+            if metrics.horizontalAdvance(label) > room.width():
+                label = phase.name
+            if metrics.horizontalAdvance(label) <= room.width():
+                dark = colour.lightness() < 140
+                painter.setPen(QColor("white" if dark else "black"))
+                painter.drawText(room, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter,
+                                 label)
+
+    def _paint_axis(self, painter: QPainter) -> None:
+        assert self.protocol is not None
+        total_s = self.protocol.total_s
+        strip = self._strip()
+        painter.setPen(self.palette().text().color())
+        metrics = painter.fontMetrics()
+        total = f"{tr('total')} {mmss(total_s)}"
+        total_w = metrics.horizontalAdvance(total)
+        baseline = strip.bottom() + AXIS_PX - 3
+        painter.drawText(QPointF(strip.right() - total_w, baseline), total)
+        step_min = next((m for m in TICK_STEPS_MIN
+                         if strip.width() * m * 60 / max(total_s, 1) >= MIN_TICK_GAP_PX), None)
+        if step_min is None:
+            return
+        t = 0.0
+        while t < total_s:
+            x = self._x(t)
+            if x + metrics.horizontalAdvance("00:00") > strip.right() - total_w - 6:
+                break
+            painter.drawLine(QPointF(x, strip.bottom()), QPointF(x, strip.bottom() + 3))
+            painter.drawText(QPointF(x + 2, baseline), mmss(t))
+            t += step_min * 60
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            i = self.phase_at_x(event.pos().x())
+            if i is not None and self.protocol is not None:
+                QToolTip.showText(event.globalPos(), _tooltip(self.protocol.phases[i]), self)
+            else:
+                QToolTip.hideText()
+            return True
+        return super().event(event)
+
+
+def _label(phase: Phase) -> str:
+    return f"{phase.name} · {mmss(phase.duration_s)}"
+
+
+def _tooltip(phase: Phase) -> str:
+    target = f"{phase.target_min_pct:g}"
+    target += (f"–{phase.target_max_pct:g}" if phase.target_max_pct is not None
+               else "+")
+    return (f"{phase.name} ({tr(phase.kind.value)})\n{mmss(phase.duration_s)} · "
+            f"{target} % {tr('HRmax')}")
