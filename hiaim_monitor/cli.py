@@ -250,16 +250,16 @@ def _make_source(opts: RunOptions, db: Database, clock: Clock, start_s: float,
 
 def register_simulated_class(db: Database, virtual: Sequence[VirtualParticipant],
                              straps: Sequence[tuple[str, str]]) -> None:
-    """Put the simulated participants in the registry, each with their simulated strap as
-    the remembered one, unless they are there already; so the roster shows a class to try
-    the window with. Their study codes (SIM-...) keep them apart from real participants."""
+    """Put the simulated participants in the registry (once), each with this simulation's
+    strap as the remembered one, so the roster shows a class ready to start. Their study
+    codes (SIM-...) keep them apart from real participants."""
     known = {p.study_code: p for p in list_participants(db)}
     known_straps = {s.strap_key for s in list_straps(db)}
     for v, (strap_id, name) in zip(virtual, straps, strict=True):
         if v.participant_id not in known:
             add_participant(db, v.participant_id, v.display_name, hrmax_bpm=v.hrmax_bpm,
                             notes="simulated participant")
-        elif known[v.participant_id].strap_key is not None:
+        elif known[v.participant_id].strap_key == strap_id:
             continue
         if strap_id not in known_straps:
             add_strap(db, strap_id, name=name, kind="simulated")

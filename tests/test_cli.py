@@ -1,7 +1,9 @@
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -141,3 +143,48 @@ def test_registry_and_export_commands_run_from_the_main_program(tmp_path, capsys
     assert main(["export", "99", "--format", "csv", "--out", str(tmp_path), "--db", db]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "99" in err
+
+
+def test_with_a_display_the_window_opens_with_the_simulated_class_ready_and_ctrl_c_ends_it(
+        tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.update(DISPLAY=":99", QT_QPA_PLATFORM="offscreen")
+    app = subprocess.Popen([sys.executable, "-m", "hiaim_monitor", "--simulate", "3"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        time.sleep(6)
+        assert app.poll() is None, app.communicate()[1]
+        app.send_signal(signal.SIGINT)
+        _, err = app.communicate(timeout=30)
+    finally:
+        app.kill()
+    assert app.returncode == 0, err
+    assert "Traceback" not in err
+    # The simulated class is in the registry, each with the strap the window pre-fills.
+    listing = run_cli("participants", "list")
+    assert [line.split()[0] for line in listing.stdout.splitlines()[2:]] == [
+        "SIM-001", "SIM-002", "SIM-003"]
+    assert "SIM:00:00:00:00:00:03" in listing.stdout
+
+
+@pytest.mark.parametrize("window", ["control", "setup", "wall"])
+def test_screenshot_renders_a_window_at_a_session_time(tmp_path, window):
+    from PySide6.QtGui import QImage
+
+    out = tmp_path / f"{window}.png"
+    result = run_cli("screenshot", "--window", window, "--simulate", "6", "--at", "700",
+                     "--out", str(out), "--size", "1000x700")
+    assert result.returncode == 0, result.stderr
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1000, 700)
+    # Not a blank canvas: a rendered window has many colours.
+    colours = {image.pixel(x, y) for x in range(0, 1000, 25) for y in range(0, 700, 25)}
+    assert len(colours) > 5
+
+
+def test_screenshot_refuses_a_bad_size_and_a_non_png_name(tmp_path):
+    bad = run_cli("screenshot", "--window", "wall", "--out", str(tmp_path / "w.png"),
+                  "--size", "big")
+    assert bad.returncode == 2 and "--size: 'big' is not WIDTHxHEIGHT" in bad.stderr
+    bad = run_cli("screenshot", "--window", "wall", "--out", str(tmp_path / "w.jpg"))
+    assert bad.returncode == 2 and "does not end in .png" in bad.stderr

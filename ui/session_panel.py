@@ -26,6 +26,7 @@ from ui.alarm_sound import AlarmSound
 from ui.notes_panel import NotesPanel
 from ui.participant_table import ParticipantTable
 from ui.session_header import AlarmBanner, SessionHeader
+from ui.setup.timeline import PhaseTimeline
 
 COLUMNS = ("Name", "Signal", "Strap", "bpm", "% HRmax", "Class", "In target", "Intervals",
            "Alarms")
@@ -55,6 +56,8 @@ class SessionPanel(QWidget):
         self._finished_sent = False
 
         self.header = SessionHeader()
+        self.timeline = PhaseTimeline()
+        self.timeline.setMaximumHeight(70)
         self.banner = AlarmBanner()
         self.ack_button = _button(tr("Acknowledge alarms"), self.acknowledge)
         self.ack_button.setVisible(False)
@@ -84,6 +87,7 @@ class SessionPanel(QWidget):
         self.layout_ = QVBoxLayout(self)
         self.layout_.setContentsMargins(8, 4, 8, 4)
         self.layout_.addWidget(self.header)
+        self.layout_.addWidget(self.timeline)
         self.layout_.addLayout(controls)
         self.layout_.addLayout(alarm_row)
         self.layout_.addWidget(self.splitter, 1)
@@ -91,6 +95,7 @@ class SessionPanel(QWidget):
     def attach(self, session: LiveSession) -> None:
         self.session = session
         self._finished_sent = False
+        self.timeline.set_protocol(session.protocol)
         self.notes.set_participants(session.participants)
 
     # -- redraw -------------------------------------------------------------------------
@@ -104,6 +109,7 @@ class SessionPanel(QWidget):
         self.snapshot = snap
         paused = self.session.schedule.paused
         self.header.show_snapshot(snap, paused)
+        self.timeline.set_cursor(None if snap.finished else self._planned_time(snap))
         self.banner.show_snapshot(snap)
         self.table.show_participants(snap.participants)
         running = not snap.finished
@@ -115,6 +121,15 @@ class SessionPanel(QWidget):
         if snap.finished and not self._finished_sent:
             self._finished_sent = True
             self.finished.emit()
+
+    def _planned_time(self, snap: SessionSnapshot) -> float | None:
+        """Where the session stands on the printed protocol's time line: the current
+        phase's printed start plus the time it has run (so skips and pauses show)."""
+        pos = snap.position
+        if pos is None:
+            return None
+        start_s = sum(p.duration_s for p in snap.protocol.phases[:pos.index])
+        return start_s + min(pos.elapsed_s, pos.phase.duration_s)
 
     def _sound_alarms(self, snap: SessionSnapshot) -> None:
         raised = self.alarms.update(active_alarms(snap))
