@@ -38,14 +38,12 @@ from hiaim_monitor.options import (
 from hiaim_monitor.participants import Participant
 from hiaim_monitor.recorded_session import RecordedSession
 from hiaim_monitor.samples import (
-    BatteryReading,
     HeartRateSample,
     SensorContact,
     SourceEvent,
     StrapSighting,
     StrapState,
     StrapStatus,
-    sample_from_notification,
 )
 from hiaim_monitor.session import LiveSession
 from hiaim_monitor.session_cue import SessionCue
@@ -301,34 +299,14 @@ def _simulated_class_at(opts: ScreenshotOptions) -> tuple[LiveSession, ClassSetu
     database: the straps are stepped on a stepped clock and each notification goes through
     the same decode path as in a live run. Also the setup page's model of that class."""
     from simulators.faults import FaultConfig
-    from simulators.roster import make_virtual_class
-    from simulators.source import make_strap
+    from simulators.stepped import SteppedClass
     from simulators.strap import strap_name_for
 
-    clock = SimulatedClock(start_utc=datetime.now(UTC))
-    virtual = make_virtual_class(opts.n_participants, opts.seed)
     faults = FaultConfig.demo() if opts.faults == "demo" else FaultConfig()
-    straps = [make_strap(v, i, protocol=opts.protocol, session_start_s=0.0, start_t_s=0.0,
-                         faults=faults, seed=opts.seed)
-              for i, v in enumerate(virtual, start=1)]
-    people = [Participant(v.participant_id, v.display_name, strap.strap_id,
-                          measured_hrmax(v.hrmax_bpm)) for v, strap in zip(virtual, straps,
-                                                                          strict=True)]
-    events: queue.SimpleQueue[SourceEvent] = queue.SimpleQueue()
-    session = LiveSession(opts.protocol, people, clock, events, start_mono_s=0.0)
-    for strap in straps:
-        events.put(StrapStatus(strap.strap_id, 0.0, StrapState.STREAMING))
-    step_s = 0.25
-    for n in range(1, int(opts.at_s / step_s) + 1):
-        clock.advance(step_s)
-        t = clock.monotonic()
-        for strap in straps:
-            for note in strap.notifications_until(t):
-                events.put(sample_from_notification(strap.strap_id, note.data, clock))
-                if note.battery_pct is not None:
-                    events.put(BatteryReading(strap.strap_id, t, note.battery_pct))
-        if n % 4 == 0:
-            session.tick()
+    sim = SteppedClass(opts.n_participants, opts.protocol, seed=opts.seed, faults=faults)
+    clock, people = sim.clock, sim.participants
+    session = LiveSession(opts.protocol, people, clock, sim.events, start_mono_s=0.0)
+    sim.run_to(opts.at_s, on_second=session.tick)
     session.tick()
     roster = [ParticipantInfo(p.participant_id, p.display_name, None, None, p.hrmax.bpm,
                               p.hrmax.method, None, None, False, "", p.strap_id, 0)
