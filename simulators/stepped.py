@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import queue
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from hiaim_monitor.clock import SimulatedClock
 from hiaim_monitor.hrmax import measured_hrmax
@@ -31,13 +31,15 @@ class SteppedClass:
     notifications go through the live decode path into a ``LiveSession``-ready queue."""
 
     def __init__(self, n: int, protocol: TrainingProtocol, *, seed: int = 1,
-                 faults: FaultConfig | None = None, start_utc: datetime | None = None) -> None:
-        self.clock = SimulatedClock(start_utc=start_utc or datetime.now(UTC))
+                 faults: FaultConfig | None = None, start_utc: datetime | None = None,
+                 staggered: bool = False) -> None:
+        self.clock = SimulatedClock() if start_utc is None else SimulatedClock(start_utc=start_utc)
         self.protocol = protocol
         self.virtual = make_virtual_class(n, seed)
         self.straps: list[VirtualStrap] = [
-            make_strap(v, i, protocol=protocol, session_start_s=0.0, start_t_s=0.0,
-                       faults=faults, seed=seed)
+            # Staggered straps, switched on at different moments, do not send in step.
+            make_strap(v, i, protocol=protocol, session_start_s=0.0,
+                       start_t_s=i / n if staggered else 0.0, faults=faults, seed=seed)
             for i, v in enumerate(self.virtual, start=1)]
         self.participants = [Participant(v.participant_id, v.display_name, strap.strap_id,
                                          measured_hrmax(v.hrmax_bpm))
@@ -46,18 +48,26 @@ class SteppedClass:
         for strap in self.straps:
             self.events.put(StrapStatus(strap.strap_id, 0.0, StrapState.STREAMING))
 
-    def run_to(self, t_s: float, *, on_second: Callable[[], object] | None = None) -> None:
-        """Step the clock to ``t_s``, queueing what the straps send; ``on_second`` (a
-        callable, e.g. a session's ``tick``) is called after each simulated second."""
+    def step_to(self, t_s: float) -> int:
+        """Move the clock to ``t_s`` and queue every notification due; returns how many."""
         clock = self.clock
-        steps = int((t_s - clock.monotonic()) / STEP_S + 1e-9)
+        clock.advance(max(0.0, t_s - clock.monotonic()))
+        t = clock.monotonic()
+        sent = 0
+        for strap in self.straps:
+            for note in strap.notifications_until(t):
+                self.events.put(sample_from_notification(strap.strap_id, note.data, clock))
+                if note.battery_pct is not None:
+                    self.events.put(BatteryReading(strap.strap_id, t, note.battery_pct))
+                sent += 1
+        return sent
+
+    def run_to(self, t_s: float, *, on_second: Callable[[], object] | None = None) -> None:
+        """Step the clock to ``t_s`` in STEP_S steps; ``on_second`` (a callable, e.g. a
+        session's ``tick``) is called after each simulated second."""
+        t0 = self.clock.monotonic()
+        steps = int((t_s - t0) / STEP_S + 1e-9)
         for k in range(1, steps + 1):
-            clock.advance(STEP_S)
-            t = clock.monotonic()
-            for strap in self.straps:
-                for note in strap.notifications_until(t):
-                    self.events.put(sample_from_notification(strap.strap_id, note.data, clock))
-                    if note.battery_pct is not None:
-                        self.events.put(BatteryReading(strap.strap_id, t, note.battery_pct))
+            self.step_to(t0 + k * STEP_S)
             if on_second is not None and k % round(1 / STEP_S) == 0:
                 on_second()

@@ -63,8 +63,8 @@ def gym(qtbot):
     window = ControlWindow(gym.session)
     qtbot.addWidget(window)
     window.refresh()
-    window.show()
-    qtbot.waitExposed(window)
+    with qtbot.waitExposed(window):
+        window.show()
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow)
     gym.window = window
@@ -252,3 +252,28 @@ def test_window_speaks_danish_when_asked(qtbot):
         assert window.header.phase.text() == "Warm-up (opvarmning)"
     finally:
         i18n.set_language("en")
+
+
+def test_language_chosen_in_the_menu_is_used_at_the_next_start(gym):
+    from ui.app import saved_language
+
+    assert saved_language() is None
+    menu = gym.window.menuBar().actions()[0].menu()
+    dansk = next(a for a in menu.actions() if a.text() == "Dansk")
+    dansk.trigger()
+    assert saved_language() == "da"
+    assert "next time" in gym.window.statusBar().currentMessage()
+
+
+def test_w_shows_the_wall_screen_and_w_again_hides_it(gym, qtbot):
+    gym.beats(30, A=120, B=130, C=125)
+    gym.window.refresh()
+    qtbot.keyClick(gym.window, Qt.Key.Key_W)
+    wall = gym.window.wall
+    assert wall is not None and wall.isVisible()
+    gym.beats(2, A=121, B=130, C=125)
+    gym.window.refresh()
+    wall.frame()  # the wall's own timer would draw it within a frame
+    assert wall.shown is gym.window.session_panel.snapshot  # fed on every tick
+    qtbot.keyClick(gym.window, Qt.Key.Key_W)
+    assert not wall.isVisible()

@@ -1,0 +1,172 @@
+"""Where things go on the wall: the tile grid for 1–40 participants, the parts of one tile and
+of the header. Pure arithmetic on integer pixel rectangles ``(x, y, w, h)``, so it is tested
+without Qt and computed once per resize, never while painting."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Final
+
+Rect = tuple[int, int, int, int]  # x, y, width, height in pixels
+
+IDEAL_TILE_ASPECT: Final = 1.5  # width / height a tile's contents are designed for
+HEADER_FRACTION: Final = 0.12  # of the screen height
+HEADER_MIN_PX: Final = 56
+GAP_FRACTION: Final = 0.005  # of the screen width, between tiles
+MARGIN_FRACTION: Final = 0.045  # of a tile's width, inside each tile edge
+
+
+@dataclass(frozen=True, slots=True)
+class Grid:
+    cols: int
+    rows: int
+    tile_w: int
+    tile_h: int
+
+
+def grid_for(n: int, width: int, height: int, gap: int) -> Grid:
+    """The columns × rows that give ``n`` tiles the largest readable size in ``width`` ×
+    ``height``: a tile is judged by the biggest rectangle of the ideal aspect that fits in it,
+    so neither slivers nor letterboxes win."""
+    if n < 1:
+        raise ValueError(f"the wall needs at least one tile, got {n}")
+    best: tuple[float, int, Grid] | None = None
+    for cols in range(1, n + 1):
+        rows = math.ceil(n / cols)
+        if cols > 1 and math.ceil(n / (cols - 1)) == rows:
+            continue  # the same rows with a column fewer gives wider tiles
+        tile_w = (width - (cols - 1) * gap) // cols
+        tile_h = (height - (rows - 1) * gap) // rows
+        if tile_w < 1 or tile_h < 1:
+            continue
+        usable_h = min(tile_h, tile_w / IDEAL_TILE_ASPECT)
+        score = usable_h * usable_h * IDEAL_TILE_ASPECT
+        # Ties go to fewer empty cells, then to fewer rows (a shorter scan for one's name).
+        key = (score, -(rows * cols - n))
+        if best is None or key > best[:2]:
+            best = (*key, Grid(cols, rows, tile_w, tile_h))
+    if best is None:
+        raise ValueError(f"{width}×{height} px has no room for {n} tiles")
+    return best[2]
+
+
+def tile_rects(n: int, area: Rect, gap: int) -> list[Rect]:
+    """``n`` tiles in ``area``, row by row in the given order; tiles share out the area so
+    the grid fills it edge to edge."""
+    x0, y0, width, height = area
+    grid = grid_for(n, width, height, gap)
+    rects = []
+    for i in range(n):
+        row, col = divmod(i, grid.cols)
+        x = x0 + col * (grid.tile_w + gap)
+        y = y0 + row * (grid.tile_h + gap)
+        rects.append((x, y, grid.tile_w, grid.tile_h))
+    return rects
+
+
+def wall_areas(width: int, height: int) -> tuple[Rect, Rect, int]:
+    """(header, tile area, gap) for a wall of ``width`` × ``height``."""
+    gap = max(4, round(width * GAP_FRACTION))
+    header_h = max(HEADER_MIN_PX, round(height * HEADER_FRACTION))
+    header = (gap, gap, width - 2 * gap, header_h)
+    top = header_h + 2 * gap
+    return header, (gap, top, width - 2 * gap, height - top - gap), gap
+
+
+@dataclass(frozen=True, slots=True)
+class TileParts:
+    """The parts of one tile, in tile coordinates. Text parts never overlap each other."""
+
+    name: Rect  # display name, top left
+    badges: Rect  # intervals achieved: top right
+    number: Rect  # bpm (or "signal lost") in the largest type
+    pct: Rect  # % HRmax, beside the number
+    word: Rect  # class word, or the age of a stale value
+    cue: Rect  # push / hold / ease off
+    marks: Rect  # battery low, beta blocker: right of the cue
+    trace: Rect  # the mini trace
+    margin: int  # clear border inside the tile: no text there
+
+    def text_parts(self) -> dict[str, Rect]:
+        return {"name": self.name, "badges": self.badges, "number": self.number,
+                "pct": self.pct, "word": self.word, "cue": self.cue, "marks": self.marks}
+
+
+# Share of the inner height per row, top to bottom: name, number, word, cue, trace.
+ROW_SHARES: Final = (0.15, 0.36, 0.12, 0.12, 0.25)
+NUMBER_WIDTH_SHARE: Final = 0.60  # of the inner width; % HRmax takes the rest
+BADGES_WIDTH_SHARE: Final = 0.34  # of the inner width, at the right of the name row
+MARKS_WIDTH_SHARE: Final = 0.26  # of the inner width, at the right of the cue row
+
+
+def tile_parts(width: int, height: int) -> TileParts:
+    """Rows of a ``width`` × ``height`` tile. A small gap separates neighbouring parts."""
+    margin = max(3, round(width * MARGIN_FRACTION))
+    inner_w = width - 2 * margin
+    inner_h = height - 2 * margin
+    gap = max(1, round(inner_h * 0.015))
+    usable_h = inner_h - gap * (len(ROW_SHARES) - 1)
+    heights = [int(usable_h * share) for share in ROW_SHARES]
+    heights[-1] = usable_h - sum(heights[:-1])  # the trace takes the rounding
+    ys = [margin]
+    for h in heights[:-1]:
+        ys.append(ys[-1] + h + gap)
+    gap_x = max(2, round(inner_w * 0.03))
+    badges_w = int(inner_w * BADGES_WIDTH_SHARE)
+    number_w = int(inner_w * NUMBER_WIDTH_SHARE)
+    name = (margin, ys[0], inner_w - badges_w - gap_x, heights[0])
+    badges = (margin + inner_w - badges_w, ys[0], badges_w, heights[0])
+    number = (margin, ys[1], number_w, heights[1])
+    pct = (margin + number_w + gap_x, ys[1], inner_w - number_w - gap_x, heights[1])
+    word = (margin, ys[2], inner_w, heights[2])
+    marks_w = int(inner_w * MARKS_WIDTH_SHARE)
+    cue = (margin, ys[3], inner_w - marks_w - gap_x, heights[3])
+    marks = (margin + inner_w - marks_w, ys[3], marks_w, heights[3])
+    trace = (margin, ys[4], inner_w, heights[4])
+    return TileParts(name, badges, number, pct, word, cue, marks, trace, margin)
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderParts:
+    phase: Rect  # phase name and kind
+    detail: Rect  # target band and the next phase
+    clock: Rect  # session time
+    paused: Rect  # the PAUSED badge
+    countdown: Rect  # the large countdown
+    progress: Rect  # a thin bar: how much of the phase has run
+
+    def text_parts(self) -> dict[str, Rect]:
+        return {"phase": self.phase, "detail": self.detail, "clock": self.clock,
+                "paused": self.paused, "countdown": self.countdown}
+
+
+def header_parts(width: int, height: int) -> HeaderParts:
+    """Phase on the left, session time and PAUSED in the middle, countdown on the right."""
+    pad = max(4, round(height * 0.06))
+    bar_h = max(3, round(height * 0.06))
+    inner_h = height - 2 * pad - bar_h
+    left_w = round(width * 0.50)
+    mid_w = round(width * 0.20)
+    right_x = 2 * pad + left_w + mid_w + pad
+    phase_h = round(inner_h * 0.58)
+    phase = (pad, pad, left_w, phase_h)
+    detail = (pad, pad + phase_h + pad // 2, left_w, inner_h - phase_h - pad // 2)
+    mid_x = 2 * pad + left_w
+    clock = (mid_x, pad, mid_w, round(inner_h * 0.45))
+    paused = (mid_x, pad + round(inner_h * 0.52), mid_w, inner_h - round(inner_h * 0.52))
+    countdown = (right_x, pad, width - right_x - pad, inner_h)
+    progress = (0, height - bar_h, width, bar_h)
+    return HeaderParts(phase, detail, clock, paused, countdown, progress)
+
+
+def overlaps(a: Rect, b: Rect) -> bool:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    return ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah
+
+
+def contains(outer: Rect, inner: Rect) -> bool:
+    ox, oy, ow, oh = outer
+    ix, iy, iw, ih = inner
+    return ox <= ix and oy <= iy and ix + iw <= ox + ow and iy + ih <= oy + oh
