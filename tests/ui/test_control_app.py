@@ -95,8 +95,8 @@ def make_app(tmp_path, qtbot):
     def make(n, **kwargs):
         app = App(tmp_path, n, **kwargs)
         qtbot.addWidget(app.window)
-        app.window.show()
-        qtbot.waitExposed(app.window)
+        with qtbot.waitExposed(app.window):
+            app.window.show()
         app.timer.start()
         apps.append(app)
         return app

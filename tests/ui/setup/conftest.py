@@ -74,8 +74,8 @@ def page(qtbot, model: ClassSetup, db: Database) -> SetupPage:
     page = SetupPage(model, db)
     qtbot.addWidget(page)
     page.resize(1280, 800)
-    page.show()
-    qtbot.waitExposed(page)
+    with qtbot.waitExposed(page):
+        page.show()
     return page
 
 

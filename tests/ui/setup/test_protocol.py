@@ -26,8 +26,8 @@ def timeline(qtbot):
     widget = PhaseTimeline()
     qtbot.addWidget(widget)
     widget.resize(900, 90)
-    widget.show()
-    qtbot.waitExposed(widget)
+    with qtbot.waitExposed(widget):
+        widget.show()
     return widget
 
 
