@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from drivers.ble import BleHeartRateSource, BleTiming
+from drivers.ble import BleHeartRateSource
 from drivers.ble_errors import NOT_ADVERTISING_HINT
 from drivers.ble_scan import StrapScanner, scan
 from hiaim_monitor.clock import SimulatedClock
@@ -34,25 +34,9 @@ from simulators.bleak_bumble import BumbleClient, BumbleScanner
 from simulators.faults import FaultConfig
 from simulators.roster import make_virtual_class
 from simulators.source import make_strap
+from tests.drivers.emulated import CLOCK_SPEED, FAST, WAIT_S
 
 PROTOCOL = load_protocol("hi-aim")
-CLOCK_SPEED = 20  # strap time runs 20x: one notification per strap every 50 ms real
-WAIT_S = 5.0  # real seconds; every wait below normally ends well within one
-# Short settings so a whole reconnect cycle fits in a fraction of a real second. Timeouts
-# are real seconds; backoff and lost_after_s are strap-clock seconds (÷ 20 in real time).
-FAST = BleTiming(
-    connect_timeout_s=2.0,
-    gatt_timeout_s=2.0,
-    find_timeout_s=0.5,
-    disconnect_timeout_s=1.0,
-    scan_control_timeout_s=2.0,
-    link_check_interval_s=0.5,
-    stop_timeout_s=3.0,
-    backoff_initial_s=0.5,
-    backoff_max_s=2.0,
-    lost_after_s=10.0,
-    stable_after_s=2.0,
-)
 
 
 class SleepLog(SimulatedClock):

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from drivers.ble import BleTiming
 from drivers.hub import BleStrapHub, DiscoveryError
 from hiaim_monitor.clock import SimulatedClock
 from hiaim_monitor.hrm import decode_heart_rate_measurement
@@ -31,22 +30,7 @@ from hiaim_monitor.strap_hub import SIGHTING_EVERY_S, StrapHub
 from simulators.ble_emulation import EmulatedBleWorld, EmulatedStrap
 from simulators.bleak_bumble import BumbleClient, BumbleScanner
 from simulators.roster import make_virtual_class
-
-CLOCK_SPEED = 20  # strap time runs 20x: a notification per strap every 50 ms real
-WAIT_S = 5.0  # real seconds; every wait below normally ends well within one
-FAST = BleTiming(
-    connect_timeout_s=2.0,
-    gatt_timeout_s=2.0,
-    find_timeout_s=0.5,
-    disconnect_timeout_s=1.0,
-    scan_control_timeout_s=2.0,
-    link_check_interval_s=0.5,
-    stop_timeout_s=3.0,
-    backoff_initial_s=0.5,
-    backoff_max_s=2.0,
-    lost_after_s=10.0,
-    stable_after_s=2.0,
-)
+from tests.drivers.emulated import CLOCK_SPEED, FAST, WAIT_S
 
 
 class Rig:

@@ -1,0 +1,21 @@
+"""Settings the tests against emulated straps share: strap time runs fast and every BLE
+step is short, so a whole reconnect cycle fits in a fraction of a real second."""
+
+from drivers.ble_link import BleTiming
+
+CLOCK_SPEED = 20  # strap time runs 20x: one notification per strap every 50 ms real
+WAIT_S = 5.0  # real seconds; every wait normally ends well within one
+# Timeouts are real seconds; backoff and lost_after_s are strap-clock seconds (÷ 20 real).
+FAST = BleTiming(
+    connect_timeout_s=2.0,
+    gatt_timeout_s=2.0,
+    find_timeout_s=0.5,
+    disconnect_timeout_s=1.0,
+    scan_control_timeout_s=2.0,
+    link_check_interval_s=0.5,
+    stop_timeout_s=3.0,
+    backoff_initial_s=0.5,
+    backoff_max_s=2.0,
+    lost_after_s=10.0,
+    stable_after_s=2.0,
+)
