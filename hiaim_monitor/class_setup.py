@@ -220,7 +220,6 @@ class ClassSetup:
         seen = self._nearby.get(strap_id)
         return seen.name if seen is not None and seen.name else strap_id
 
-
     # -- events from the sensor side ----------------------------------------------------
     def ingest(self, events: Iterable[SourceEvent], now_mono_s: float) -> None:
         """Take the sensor side's events. Call it on every tick, with no events too: what

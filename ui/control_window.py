@@ -60,6 +60,8 @@ class ControlWindow(QMainWindow):
         self.session_panel = SessionPanel(sound)
         self.session_panel.status.connect(self.say)
         self.session_panel.finished.connect(self.finish_recording)
+        self.session_panel.new_session.connect(self.back_to_setup)
+        self.session_panel.can_start_again = wiring is not None
         self.setup_page: QWidget | None = None
         if wiring is not None:
             from ui.setup.setup_page import SetupPage
@@ -164,6 +166,18 @@ class ControlWindow(QMainWindow):
             return
         self._show_session(self.recorded.session)
         self.say(tr("Session {id} started.").format(id=self.recorded.session_id))
+
+    def back_to_setup(self) -> None:
+        """After a session: the setup page again, with today's class as it was."""
+        w = self.wiring
+        if w is None or self.setup_page is None or self.running:
+            return
+        self.finish_recording()
+        if w.bridge is not None:
+            w.bridge.set_discovery(True)
+        self.stack.setCurrentWidget(self.setup_page)
+        self.setWindowTitle("HI AIM Monitor")
+        self.refresh()
 
     def _show_session(self, session: LiveSession) -> None:
         self.session_panel.attach(session)

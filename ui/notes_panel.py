@@ -52,6 +52,12 @@ class NotesPanel(QWidget):
         self.setEnabled(False)
 
     def set_participants(self, people: Sequence[Participant]) -> None:
+        """A new session: its participants, and empty notes."""
+        self._timer.stop()
+        self._texts, self._dirty = {}, set()
+        self.session_note.blockSignals(True)
+        self.session_note.clear()
+        self.session_note.blockSignals(False)
         self.who.blockSignals(True)
         self.who.clear()
         for p in people:

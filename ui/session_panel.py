@@ -46,6 +46,7 @@ def _button(text: str, slot: Callable[[], object]) -> QPushButton:
 class SessionPanel(QWidget):
     finished = Signal()  # the session ended (stopped, or the protocol ran out)
     status = Signal(str)  # a sentence for the status bar
+    new_session = Signal()  # the operator wants to set up the next class
 
     def __init__(self, sound: AlarmSound | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -66,6 +67,9 @@ class SessionPanel(QWidget):
         self.extend_button = _button(tr("+1 min"), self.extend)
         self.stop_button = _button(tr("Stop"), self.confirm_stop)
         self.stop_button.setStyleSheet("color: #C00000; font-weight: bold;")
+        self.new_button = _button(tr("New session…"), self.new_session.emit)
+        self.new_button.setVisible(False)
+        self.can_start_again = False  # set by a window that can set up another class
         self.table = ParticipantTable(COLUMNS)
         self.table.stretch_last()
         self.notes = NotesPanel()
@@ -75,6 +79,7 @@ class SessionPanel(QWidget):
         for button in (self.pause_button, self.next_button, self.extend_button):
             controls.addWidget(button)
         controls.addStretch(1)
+        controls.addWidget(self.new_button)
         controls.addWidget(self.stop_button)
         alarm_row = QHBoxLayout()
         alarm_row.addWidget(self.banner, 1)
@@ -95,6 +100,7 @@ class SessionPanel(QWidget):
     def attach(self, session: LiveSession) -> None:
         self.session = session
         self._finished_sent = False
+        self.alarms = AlarmWatch()
         self.timeline.set_protocol(session.protocol)
         self.notes.set_participants(session.participants)
 
@@ -117,6 +123,7 @@ class SessionPanel(QWidget):
         for button in (self.pause_button, self.next_button, self.extend_button,
                        self.stop_button):
             button.setEnabled(running)
+        self.new_button.setVisible(snap.finished and self.can_start_again)
         self._sound_alarms(snap)
         if snap.finished and not self._finished_sent:
             self._finished_sent = True

@@ -186,6 +186,17 @@ def test_operator_pairs_starts_steers_acknowledges_and_stops_a_class(make_app, q
     remembered = {p.study_code: p.strap_key for p in list_participants(app.db)}
     assert remembered == app.hub.assignments
 
+    # The next class: back to the setup page with everyone still paired, and start again.
+    first_id = window.recorded.session_id
+    assert window.session_panel.new_button.isVisible()
+    qtbot.mouseClick(window.session_panel.new_button, Qt.MouseButton.LeftButton)
+    assert not window.in_session
+    qtbot.waitUntil(page.start_button.isEnabled, timeout=10_000)
+    qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+    assert window.in_session and window.recorded.session_id == first_id + 1
+    assert window.header.phase.text().startswith("Warm-up")
+    assert window.session_panel.notes.notes() == ("", {})  # last session's notes stay there
+
 
 def test_start_is_refused_with_the_reason_while_someone_has_no_strap(make_app):
     app = make_app(2)
