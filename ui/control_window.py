@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QGuiApplication,
+    QKeySequence,
+    QScreen,
+    QShortcut,
+)
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QStackedWidget, QWidget
 
 from hiaim_monitor.class_setup import ClassSetup, SessionPlan, SetupError
@@ -80,6 +88,7 @@ class ControlWindow(QMainWindow):
         self.extend_button, self.stop_button = panel.extend_button, panel.stop_button
 
         self._language_menu()
+        self._wall_menu()
         self._shortcut(Qt.Key.Key_Space, self._space)
         self._shortcut(Qt.Key.Key_N, self._next)
         self._shortcut(Qt.Key.Key_W, self.toggle_wall)
@@ -98,6 +107,45 @@ class ControlWindow(QMainWindow):
             action.triggered.connect(lambda _=False, c=code: self.choose_language(c))
             group.addAction(action)
             menu.addAction(action)
+
+    def _wall_menu(self) -> None:
+        menu = self.menuBar().addMenu(tr("Wall screen"))
+        show = QAction(tr("Show / hide (W)"), self)
+        show.triggered.connect(self.toggle_wall)
+        menu.addAction(show)
+        self.screens_menu = menu.addMenu(tr("Show it on"))
+        self.screens_menu.aboutToShow.connect(self._fill_screens_menu)
+        self._fill_screens_menu()
+
+    def _fill_screens_menu(self) -> None:
+        """One entry per connected screen (they come and go: a projector is plugged in)."""
+        self.screens_menu.clear()
+        chosen = self.wall_screen()
+        group = QActionGroup(self.screens_menu)
+        for screen in QGuiApplication.screens():
+            name, size = screen.name(), screen.size()
+            action = QAction(f"{name} ({size.width()}×{size.height()})",
+                             self.screens_menu, checkable=True)
+            action.setChecked(screen == chosen)
+            action.triggered.connect(lambda _=False, n=name: self.choose_wall_screen(n))
+            group.addAction(action)
+            self.screens_menu.addAction(action)
+
+    def wall_screen(self) -> QScreen:
+        """The screen the operator chose for the wall, while it is connected; else the
+        second screen when there is one, else the laptop's own."""
+        from ui.wall import default_wall_screen
+
+        name = self._settings().value("wall_screen")
+        for screen in QGuiApplication.screens():
+            if screen.name() == name:
+                return screen
+        return default_wall_screen(QGuiApplication.instance())  # type: ignore[arg-type]
+
+    def choose_wall_screen(self, name: str) -> None:
+        self._settings().setValue("wall_screen", name)
+        if self.wall is not None and self.wall.isVisible():
+            self.wall.place_on(self.wall_screen())
 
     def choose_language(self, code: str) -> None:
         """Remember the operator's language; the window speaks it from the next start."""
@@ -216,13 +264,11 @@ class ControlWindow(QMainWindow):
         if self.wall is not None and self.wall.isVisible():
             self.wall.hide()
             return
-        from PySide6.QtGui import QGuiApplication
-
-        from ui.wall import WallScreen, default_wall_screen
+        from ui.wall import WallScreen
 
         if self.wall is None:
             self.wall = WallScreen()
-        self.wall.place_on(default_wall_screen(QGuiApplication.instance()))  # type: ignore[arg-type]
+        self.wall.place_on(self.wall_screen())
         snap = self.session_panel.snapshot
         if snap is not None and self.session is not None:
             self.wall.show_snapshot(snap, self.session.schedule.paused)

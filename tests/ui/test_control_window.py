@@ -3,7 +3,7 @@ import queue
 
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 
 from hiaim_monitor.clock import SimulatedClock
@@ -277,3 +277,23 @@ def test_w_shows_the_wall_screen_and_w_again_hides_it(gym, qtbot):
     assert wall.shown is gym.window.session_panel.snapshot  # fed on every tick
     qtbot.keyClick(gym.window, Qt.Key.Key_W)
     assert not wall.isVisible()
+
+
+def test_the_operator_picks_the_wall_screen_and_the_choice_is_remembered(gym, qtbot):
+    screen = QGuiApplication.primaryScreen()
+    wall_menu = gym.window.menuBar().actions()[1].menu()
+    assert wall_menu.title() == "Wall screen"
+    gym.window._fill_screens_menu()
+    entries = gym.window.screens_menu.actions()
+    assert [a.text().split(" (")[0] for a in entries] == [s.name() for s in
+                                                           QGuiApplication.screens()]
+    entries[0].trigger()
+    assert QSettings("hiaim-monitor", "control").value("wall_screen") == screen.name()
+    qtbot.keyClick(gym.window, Qt.Key.Key_W)
+    assert gym.window.wall.screen() == screen
+    assert gym.window.wall.geometry() == screen.geometry()
+
+
+def test_a_remembered_screen_that_is_gone_falls_back_to_the_default(gym):
+    QSettings("hiaim-monitor", "control").setValue("wall_screen", "HDMI-unplugged")
+    assert gym.window.wall_screen() == QGuiApplication.primaryScreen()
