@@ -188,3 +188,11 @@ def test_screenshot_refuses_a_bad_size_and_a_non_png_name(tmp_path):
     assert bad.returncode == 2 and "--size: 'big' is not WIDTHxHEIGHT" in bad.stderr
     bad = run_cli("screenshot", "--window", "wall", "--out", str(tmp_path / "w.jpg"))
     assert bad.returncode == 2 and "does not end in .png" in bad.stderr
+
+
+def test_window_with_real_straps_but_no_adapter_says_so_in_one_line(tmp_path):
+    result = run_cli("--ble", "--adapter", "hci99",
+                     env_extra={"DISPLAY": ":99", "QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("hiaim-monitor: error: No Bluetooth adapter hci99: plug "
+                                     "one in, or check that the Bluetooth service is running.")
