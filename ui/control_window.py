@@ -21,17 +21,20 @@ from PySide6.QtGui import (
     QScreen,
     QShortcut,
 )
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QStackedWidget, QWidget
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QStackedWidget
 
 from hiaim_monitor.class_setup import ClassSetup, SessionPlan, SetupError
 from hiaim_monitor.clock import Clock
+from hiaim_monitor.engine.snapshot import SessionSnapshot
 from hiaim_monitor.i18n import language, tr
 from hiaim_monitor.recorded_session import RecordedSession
+from hiaim_monitor.schedule import OperatorAction
 from hiaim_monitor.session import LiveSession
 from hiaim_monitor.storage import Database, StorageError
 from ui.alarm_sound import AlarmSound
 from ui.bridge import SensorBridge
 from ui.session_panel import COLUMNS, SessionPanel
+from ui.setup.setup_page import SetupPage
 
 if TYPE_CHECKING:
     from ui.wall import WallScreen
@@ -70,10 +73,8 @@ class ControlWindow(QMainWindow):
         self.session_panel.finished.connect(self.finish_recording)
         self.session_panel.new_session.connect(self.back_to_setup)
         self.session_panel.can_start_again = wiring is not None
-        self.setup_page: QWidget | None = None
+        self.setup_page: SetupPage | None = None
         if wiring is not None:
-            from ui.setup.setup_page import SetupPage
-
             page = SetupPage(wiring.setup, wiring.db)
             page.start_requested.connect(self.start_session)
             self.setup_page = page
@@ -182,10 +183,10 @@ class ControlWindow(QMainWindow):
         if w.bridge is not None:
             w.setup.ingest(w.bridge.drain(), w.clock.monotonic())
             w.bridge.sync(w.setup.wanted_straps())
-        self.setup_page.refresh()  # type: ignore[attr-defined]
+        self.setup_page.refresh()
 
-    def show_snapshot(self, snap: object) -> None:
-        self.session_panel.show_snapshot(snap)  # type: ignore[arg-type]
+    def show_snapshot(self, snap: SessionSnapshot) -> None:
+        self.session_panel.show_snapshot(snap)
 
     # -- the stages ---------------------------------------------------------------------
     def start_session(self) -> None:
@@ -195,7 +196,7 @@ class ControlWindow(QMainWindow):
         try:
             plan = w.setup.plan()
         except SetupError as err:
-            self.setup_page.show_message(str(err))  # type: ignore[attr-defined]
+            self.setup_page.show_message(str(err))
             return
         if w.bridge is not None:
             # Connect only the straps that are worn; the rest are let go.
@@ -210,7 +211,7 @@ class ControlWindow(QMainWindow):
         except StorageError as err:
             if w.bridge is not None:
                 w.bridge.set_discovery(True)
-            self.setup_page.show_message(str(err))  # type: ignore[attr-defined]
+            self.setup_page.show_message(str(err))
             return
         self._show_session(self.recorded.session)
         self.say(tr("Session {id} started.").format(id=self.recorded.session_id))
@@ -256,8 +257,8 @@ class ControlWindow(QMainWindow):
         if self.in_session:
             self.session_panel.next_phase()
 
-    def _act(self, action: Callable[[], object]) -> None:
-        self.session_panel.act(action)  # type: ignore[arg-type]
+    def _act(self, action: Callable[[], OperatorAction]) -> None:
+        self.session_panel.act(action)
 
     def toggle_wall(self) -> None:
         """W: show the wall screen on the participants' screen, or hide it."""

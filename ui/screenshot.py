@@ -27,7 +27,7 @@ def save_control(session: LiveSession | None, wiring: Wiring | None, size: tuple
     if session is not None:
         window.refresh()
     elif window.setup_page is not None:
-        window.setup_page.refresh()  # type: ignore[attr-defined]
+        window.setup_page.refresh()
     for _ in range(3):  # let layouts settle
         app.processEvents()
     if not window.grab().save(str(out)):
