@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QWidget
+from PySide6.QtWidgets import QTableWidget, QTableWidgetItem, QWidget
 
 from hiaim_monitor.engine.codes import Level
 from hiaim_monitor.engine.snapshot import ParticipantView, SignalState
@@ -73,6 +73,13 @@ CELL: dict[str, Callable[[ParticipantView], str]] = {
 }
 
 
+def fit_columns(table: QTableWidget) -> None:
+    """Each column as wide as its widest cell, once (the stretched last one takes the rest).
+    Qt's own fit-to-contents mode measures a whole column again on every cell change,
+    which at 40 rows redrawn ten times a second froze the window for up to 0.2 s."""
+    table.resizeColumnsToContents()
+
+
 class ParticipantTable(QTableWidget):
     """Read-only table; live rows in black, stale and lost rows in grey, the class cell in
     its class colour."""
@@ -85,30 +92,45 @@ class ParticipantTable(QTableWidget):
         self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._shown: list[object] = []  # per row, what it shows now
+        self._fit_columns = False
 
     def stretch_last(self) -> None:
         """Size columns to their contents and give the rest of the width to the last."""
-        header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        self._fit_columns = True
+        self.horizontalHeader().setStretchLastSection(True)
 
     def show_participants(self, participants: Sequence[ParticipantView]) -> None:
-        self.setRowCount(len(participants))
+        """Fill the rows; a row whose cells say what they said is left alone, and the
+        columns are fitted to their contents once afterwards (see fit_columns)."""
+        if self.rowCount() != len(participants):
+            self.setRowCount(len(participants))
+            self._shown = [None] * len(participants)
+        changed = False
         for row, p in enumerate(participants):
+            texts = tuple(CELL[name](p) for name in self.columns)
             live = p.signal is SignalState.LIVE
+            attention = tuple(name in ("Alarms", "Strap") and _needs_attention(name, p)
+                              for name in self.columns)
+            shown = (texts, live, p.level, attention)
+            if self._shown[row] == shown:
+                continue
+            self._shown[row] = shown
+            changed = True
             text_colour = QBrush(QColor("black" if live else "gray"))
             for col, name in enumerate(self.columns):
                 item = self.item(row, col)
                 if item is None:
                     item = QTableWidgetItem()
                     self.setItem(row, col, item)
-                item.setText(CELL[name](p))
-                item.setForeground(text_colour)
+                if item.text() != texts[col]:
+                    item.setText(texts[col])
+                item.setForeground(QBrush(QColor("#C00000")) if attention[col] else text_colour)
                 if name == "Class":
                     colour = CLASS_COLOUR.get(p.level) if p.level is not None else None
                     item.setBackground(QBrush(QColor(colour or "white")))
-                elif name in ("Alarms", "Strap") and _needs_attention(name, p):
-                    item.setForeground(QBrush(QColor("#C00000")))
+        if changed and self._fit_columns:
+            fit_columns(self)
 
     def cell_texts(self, row: int) -> list[str]:
         """What one row says, column by column (for tests and accessibility)."""

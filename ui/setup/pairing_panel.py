@@ -13,7 +13,6 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QTableWidget,
@@ -25,7 +24,7 @@ from PySide6.QtWidgets import (
 from hiaim_monitor.class_setup import ClassSetup, NearbyStrap
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.samples import StrapState
-from ui.participant_table import LOW_BATTERY_PCT
+from ui.participant_table import LOW_BATTERY_PCT, fit_columns
 from ui.setup.strap_drag import STRAP_MIME, strap_mime
 
 COLUMNS: Final = ("Show HR", "Strap", "Signal (dBm)", "Connection", "bpm", "Battery", "Worn by")
@@ -75,7 +74,8 @@ class StrapTable(QTableWidget):
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.setDefaultDropAction(Qt.DropAction.LinkAction)
         header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Columns are fitted once per redraw (fit_columns), not by Qt's fit-to-contents
+        # mode, which measures a whole column again on every cell change.
         header.setStretchLastSection(True)
 
     def strap_of_row(self, row: int) -> str | None:
@@ -161,6 +161,7 @@ class PairingPanel(QWidget):
                 self._render_row(row, strap)
         finally:
             table.blockSignals(False)
+        fit_columns(table)
         row = table.row_of(selected) if selected is not None else -1
         if row >= 0:
             table.selectRow(row)

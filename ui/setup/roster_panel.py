@@ -11,7 +11,6 @@ from PySide6.QtGui import QBrush, QColor, QDragEnterEvent, QDragMoveEvent, QDrop
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QTableWidget,
@@ -25,6 +24,7 @@ from hiaim_monitor.class_setup import ClassSetup, RosterEntry, SetupError
 from hiaim_monitor.hrmax import HRMaxMethod
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.storage.database import Database
+from ui.participant_table import fit_columns
 from ui.setup.participant_dialog import ParticipantDialog
 from ui.setup.strap_drag import strap_of
 
@@ -63,7 +63,8 @@ class RosterTable(QTableWidget):
         self.setDropIndicatorShown(True)
         self.setWordWrap(True)
         header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Columns are fitted once per redraw (fit_columns), not by Qt's fit-to-contents
+        # mode, which measures a whole column again on every cell change.
         header.setStretchLastSection(True)
         self.horizontalHeaderItem(HRMAX).setToolTip(
             tr("HRmax for today: type a new value, or clear it to go back to the "
@@ -166,6 +167,7 @@ class RosterPanel(QWidget):
             row = table.row_of(selected)
             if row >= 0:
                 table.selectRow(row)
+        fit_columns(table)
         table.resizeRowsToContents()
 
     def _render_row(self, row: int, entry: RosterEntry, hint: str | None) -> None:
