@@ -49,6 +49,7 @@ from hiaim_monitor.session import LiveSession
 from hiaim_monitor.session_cue import SessionCue
 from hiaim_monitor.storage import Database, StorageError, open_database
 from hiaim_monitor.storage.assignments import assigned_class
+from hiaim_monitor.storage.database import open_database_or_local
 from hiaim_monitor.storage.recovery import recover_at_start
 from hiaim_monitor.terminal_view import run_in_terminal
 
@@ -67,7 +68,9 @@ def has_display() -> bool:
 def run(opts: RunOptions) -> int:
     clock: Clock = (RealClock() if opts.source == "ble"
                     else SimulatedClock(start_utc=datetime.now(UTC), speed=opts.speed))
-    db = open_database(opts.db_url)
+    db, fallback = open_database_or_local(opts.db_url)
+    if fallback:
+        print(f"hiaim-monitor: warning: {fallback}", file=sys.stderr)
     try:
         for unfinished in recover_at_start(db):
             print(f"Session {unfinished.session_id} (started "
@@ -80,7 +83,7 @@ def run(opts: RunOptions) -> int:
                       "showing the live table in the terminal.", file=sys.stderr)
             recorded = _run_terminal(opts, db, clock)
         else:
-            recorded = _run_window(opts, db, clock)
+            recorded = _run_window(opts, db, clock, fallback)
     finally:
         db.close()
     if recorded is None:
@@ -125,7 +128,8 @@ def _run_terminal(opts: RunOptions, db: Database, clock: Clock) -> RecordedSessi
     return recorded
 
 
-def _run_window(opts: RunOptions, db: Database, clock: Clock) -> RecordedSession | None:
+def _run_window(opts: RunOptions, db: Database, clock: Clock,
+                storage_notice: str) -> RecordedSession | None:
     """The control window: set the class up on screen, then run it."""
     from drivers.hub import DiscoveryError
     from drivers.sensor_thread import SensorThread
@@ -157,7 +161,7 @@ def _run_window(opts: RunOptions, db: Database, clock: Clock) -> RecordedSession
                                          remember_straps=True)
 
         bridge = SensorBridge(sensors.loop, hub, events, clock)
-        return run_app(Wiring(setup, db, bridge, clock, start))
+        return run_app(Wiring(setup, db, bridge, clock, start, storage_notice))
     finally:
         sensors.stop()
 

@@ -196,3 +196,21 @@ def test_window_with_real_straps_but_no_adapter_says_so_in_one_line(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip() == ("hiaim-monitor: error: No Bluetooth adapter hci99: plug "
                                      "one in, or check that the Bluetooth service is running.")
+
+
+def test_unreachable_central_database_records_locally_and_says_where(tmp_path):
+    result = run_cli("--simulate", "2", "--headless", "--speed", "200", "--duration", "30",
+                     "--db", "postgresql://nobody@127.0.0.1:9/trial")
+    assert result.returncode == 0, result.stderr
+    warning = [line for line in result.stderr.splitlines() if "warning" in line]
+    assert len(warning) == 1
+    assert "127.0.0.1" in warning[0] and "Recording on this computer instead" in warning[0]
+    listing = run_cli("sessions", "list")
+    assert listing.returncode == 0
+    assert len([line for line in listing.stdout.splitlines() if "finished" in line]) == 1
+
+
+def test_a_database_url_that_is_wrong_in_itself_is_still_an_error(tmp_path):
+    result = run_cli("--simulate", "2", "--headless", "--db", "mysql://x@y/z")
+    assert result.returncode == 1
+    assert "'mysql' databases are not supported" in result.stderr

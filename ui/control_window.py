@@ -21,7 +21,7 @@ from PySide6.QtGui import (
     QScreen,
     QShortcut,
 )
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QStackedWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QStackedWidget
 
 from hiaim_monitor.class_setup import ClassSetup, SessionPlan, SetupError
 from hiaim_monitor.clock import Clock
@@ -53,6 +53,7 @@ class Wiring:
     bridge: SensorBridge | None  # None: nothing to connect (a screenshot)
     clock: Clock
     start: Callable[[SessionPlan], RecordedSession]  # StorageError when the database refuses
+    storage_notice: str = ""  # e.g. recording locally because the central server is down
 
 
 class ControlWindow(QMainWindow):
@@ -82,6 +83,11 @@ class ControlWindow(QMainWindow):
         self.stack.addWidget(self.session_panel)
         self.setCentralWidget(self.stack)
         self.statusBar()
+        self.storage_notice = QLabel(wiring.storage_notice if wiring is not None else "")
+        self.storage_notice.setWordWrap(True)
+        self.storage_notice.setStyleSheet("color: white; background: #C00000; padding: 4px;")
+        self.storage_notice.setVisible(bool(self.storage_notice.text()))
+        self.statusBar().addPermanentWidget(self.storage_notice, 1)
         # The session panel's parts, where tests and the app reach them.
         panel = self.session_panel
         self.header, self.banner, self.table = panel.header, panel.banner, panel.table

@@ -94,6 +94,26 @@ def open_database(url: str | None = None, *,
     return Database(engine)
 
 
+def open_database_or_local(url: str | None = None) -> tuple[Database, str]:
+    """Open the database ``url`` names (see ``open_database``). When that is a database
+    server that cannot be reached, open the local default SQLite file instead, so a class
+    can still be recorded; the sentence returned then says so ("" otherwise). A URL that
+    is wrong in itself (unknown kind, missing driver) is still an error."""
+    engine = create_engine(resolve_url(url))
+    is_server = engine.url.get_backend_name() != "sqlite"
+    engine.dispose()
+    try:
+        return open_database(url), ""
+    except StorageError as error:
+        if not is_server:
+            raise
+        reason = str(error)
+    local = default_sqlite_path()
+    db = open_database(f"sqlite:///{local}")
+    return db, (f"{reason} Recording on this computer instead, in {local}; the sessions stay "
+                "there until they are copied to the central database.")
+
+
 def upgrade(url: str | None = None) -> None:
     """Migrate the database ``url`` names (see ``open_database``) to the newest schema;
     for ``hiaim-monitor db upgrade``."""

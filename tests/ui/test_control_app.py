@@ -47,7 +47,7 @@ class App:
     """The composition the CLI does for ``hiaim-monitor --simulate N``, with the
     participants registered but no straps assigned yet."""
 
-    def __init__(self, tmp_path, n, *, assign=False):
+    def __init__(self, tmp_path, n, *, assign=False, storage_notice=""):
         self.db = open_database(f"sqlite:///{tmp_path}/class.db")
         self.clock = SimulatedClock(start_utc=datetime.now(UTC), speed=SPEED)
         self.cue = SessionCue()
@@ -71,7 +71,8 @@ class App:
         self.plays = []
         bridge = SensorBridge(self.sensors.loop, self.hub, self.events, self.clock)
         self.window = ControlWindow(
-            wiring=Wiring(self.setup, self.db, bridge, self.clock, self.start),
+            wiring=Wiring(self.setup, self.db, bridge, self.clock, self.start,
+                          storage_notice),
             sound=AlarmSound(play=lambda: self.plays.append(time.monotonic())))
         self.timer = QTimer()
         self.timer.setInterval(100)
@@ -209,6 +210,7 @@ def test_start_is_refused_with_the_reason_while_someone_has_no_strap(make_app):
                for i in range(page.problems.count()))
     app.window.start_session()
     assert not app.window.in_session
+    assert not app.window.storage_notice.isVisible()  # the central database is fine
 
 
 def test_window_keeps_turning_while_sixteen_straps_stream(make_app, qtbot):
@@ -236,3 +238,9 @@ def test_window_keeps_turning_while_sixteen_straps_stream(make_app, qtbot):
     # The event loop kept turning: a 20 ms timer fired steadily, never stalled for long.
     assert len(gaps) > 50
     assert max(gaps) < 1.0, f"the window froze for {max(gaps):.2f} s"
+
+
+def test_recording_locally_instead_of_the_central_database_stays_in_view(make_app):
+    app = make_app(1, storage_notice="Cannot reach trial-db. Recording on this computer.")
+    label = app.window.storage_notice
+    assert label.isVisible() and "Recording on this computer" in label.text()
