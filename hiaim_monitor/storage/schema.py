@@ -249,3 +249,17 @@ class PhaseAdherenceRow(Base):
     time_to_target_s: Mapped[float | None]
     peak_pct: Mapped[float | None]  # % HRmax
     achieved: Mapped[bool]
+
+
+class WriterProgressRow(Base):
+    """How far one session writer has got, committed with each batch: a batch retried after
+    a commit whose acknowledgement was lost (a network drop at the wrong moment) skips what
+    is already stored instead of storing it twice."""
+
+    __tablename__ = "writer_progress"
+
+    writer_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)  # a uuid4
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+                                            index=True)
+    end_seq: Mapped[int] = mapped_column(sa.BigInteger)  # entries below this are stored
+    updated_utc: Mapped[datetime] = mapped_column(UTCDateTime)

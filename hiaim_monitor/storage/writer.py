@@ -6,6 +6,10 @@ buffer and writes are retried with exponential backoff; once it is back the back
 written. Only a buffer overflow loses rows, oldest first, and those are counted, logged,
 reported in the status and recorded as a 'storage' event when the database is back.
 A row the database rejects as invalid is likewise counted and logged, never retried forever.
+
+Every row has a sequence number, and each transaction also stores how far the writer has
+got (``writer_progress``). A batch retried after a commit whose acknowledgement was lost
+therefore skips the rows that did reach the database: nothing is stored twice.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import itertools
 import logging
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -35,6 +40,7 @@ from hiaim_monitor.storage.schema import (
     PhaseAdherenceRow,
     RRIntervalRow,
     SampleRow,
+    WriterProgressRow,
 )
 from hiaim_monitor.storage.sessions import StoredSession
 
@@ -100,6 +106,7 @@ class SessionWriter:
         self._drained = threading.Condition(self._lock)  # flush() waits here
         self._buffer: deque[tuple[int, Any]] = deque()  # (table, record), oldest first
         self._head_seq = 0  # sequence number of _buffer[0]
+        self.writer_id = str(uuid.uuid4())  # names this writer's progress in the database
         self._in_flight_end = 0  # entries with a lower sequence number are being written
         self._dropped_in_flight = 0  # dropped while being written: lost only if that fails
         self._dropped = 0
@@ -270,7 +277,7 @@ class SessionWriter:
                 end = self._head_seq + count
                 self._in_flight_end = end
             try:
-                refused = self._write(batch)
+                refused = self._write(batch, end - count)
             except Exception as error:  # the thread must outlive any failure
                 self._failed(error)
                 return False
@@ -288,41 +295,67 @@ class SessionWriter:
                 if self._status.state is StorageState.FAILING:
                     self._recovered()
 
-    def _write(self, batch: list[tuple[int, Any]]) -> list[tuple[int, Any, Exception]]:
-        """Insert ``batch`` in one transaction; return the rows refused as invalid (only
-        counted once that transaction committed, as a failed one is retried whole)."""
+    def _write(self, batch: list[tuple[int, Any]], start_seq: int
+               ) -> list[tuple[int, Any, Exception]]:
+        """Insert ``batch`` (sequence numbers from ``start_seq``) in one transaction; return
+        the rows refused as invalid (only counted once that transaction committed, as a
+        failed one is retried whole)."""
         refused: list[tuple[int, Any, Exception]] = []
-        groups: list[list[dict[str, Any]]] = [[] for _ in _TABLES]
+        converted: list[tuple[int, dict[str, Any]]] = []  # (table, row), in sequence
         for table, item in batch:
             try:
-                groups[table].append(self._convert[table](item))
+                converted.append((table, self._convert[table](item)))
             except Exception as error:  # a malformed record must not hold up the others
                 refused.append((table, item, error))
+                converted.append((table, {}))  # keeps the sequence; never inserted
+        end_seq = start_seq + len(batch)
         try:
             with self.db.engine.begin() as conn:
-                for table, rows in zip(_TABLES, groups, strict=True):
-                    if rows:
-                        conn.execute(sa.insert(table), rows)
+                self._insert(conn, converted, start_seq, end_seq, row_by_row=False)
         except exc.SQLAlchemyError as error:
             if not _is_bad_row(error):
                 raise
-            refused += self._write_row_by_row(groups)
+            with self.db.engine.begin() as conn:
+                refused += self._insert(conn, converted, start_seq, end_seq, row_by_row=True)
         return refused
 
-    def _write_row_by_row(self, groups: list[list[dict[str, Any]]]
-                          ) -> list[tuple[int, Any, Exception]]:
-        """Find the rows the database refuses; the rest still commit as one transaction."""
+    def _insert(self, conn: sa.Connection, converted: list[tuple[int, dict[str, Any]]],
+                start_seq: int, end_seq: int, *, row_by_row: bool
+                ) -> list[tuple[int, Any, Exception]]:
+        """Insert what is not stored yet and move this writer's progress to ``end_seq``;
+        with ``row_by_row``, find the rows the database refuses and commit the rest."""
+        progress = sa.select(WriterProgressRow.end_seq).where(
+            WriterProgressRow.writer_id == self.writer_id)
+        stored_to = conn.scalar(progress)
+        skip = 0 if stored_to is None else max(0, stored_to - start_seq)
+        groups: list[list[dict[str, Any]]] = [[] for _ in _TABLES]
+        for table, row in converted[skip:]:
+            if row:
+                groups[table].append(row)
         refused: list[tuple[int, Any, Exception]] = []
-        with self.db.engine.begin() as conn:
-            for index, (table, rows) in enumerate(zip(_TABLES, groups, strict=True)):
-                for row in rows:
-                    try:
-                        with conn.begin_nested():
-                            conn.execute(sa.insert(table), row)
-                    except exc.SQLAlchemyError as error:
-                        if not _is_bad_row(error):
-                            raise
-                        refused.append((index, row, error))
+        for index, (table, rows) in enumerate(zip(_TABLES, groups, strict=True)):
+            if not rows:
+                continue
+            if not row_by_row:
+                conn.execute(sa.insert(table), rows)
+                continue
+            for row in rows:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(sa.insert(table), row)
+                except exc.SQLAlchemyError as error:
+                    if not _is_bad_row(error):
+                        raise
+                    refused.append((index, row, error))
+        now = datetime.now(UTC)
+        if stored_to is None:
+            conn.execute(sa.insert(WriterProgressRow).values(
+                writer_id=self.writer_id, session_id=self.session.session_id,
+                end_seq=end_seq, updated_utc=now))
+        else:
+            conn.execute(sa.update(WriterProgressRow)
+                         .where(WriterProgressRow.writer_id == self.writer_id)
+                         .values(end_seq=max(stored_to, end_seq), updated_utc=now))
         return refused
 
     def _failed(self, error: Exception) -> None:

@@ -3,6 +3,7 @@ costs nothing but memory, and an overflowing buffer drops the oldest rows and sa
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 import time
@@ -224,3 +225,37 @@ def test_close_reports_rows_it_could_not_write(db, backend: Backend, stored):
         assert writer.status.state is StorageState.FAILING
     with pytest.raises(RuntimeError, match="closed"):
         writer.submit_samples(flat(samples))
+
+
+def test_a_commit_whose_acknowledgement_is_lost_is_not_stored_twice(db, stored, monkeypatch):
+    """The commit reaches the database but the reply does not (a dropped connection at that
+    moment): the writer must treat it as failed and retry, and the retry must not store the
+    same rows again."""
+    samples, beats = make_rows(stored, 30)
+    real_begin = db.engine.begin
+    lost = []
+
+    @contextlib.contextmanager
+    def begin_losing_one_ack():
+        with real_begin() as conn:
+            yield conn
+        # The transaction has committed here; the first time, say it did not.
+        if not lost:
+            lost.append(True)
+            raise sa.exc.OperationalError("COMMIT", {}, ConnectionError("connection reset"))
+
+    monkeypatch.setattr(db.engine, "begin", begin_losing_one_ack)
+    writer = fast_writer(db, stored)
+    writer.submit_samples(flat(samples[:10]))
+    writer.submit_beats(flat(beats[:10]))
+    wait_for(lambda: lost)
+    # More rows arrive before the retry: the retried batch is larger than the one that
+    # was committed, so the overlap has to be skipped, not just the same batch.
+    writer.submit_samples(flat(samples[10:]))
+    writer.submit_beats(flat(beats[10:]))
+    assert writer.flush(WAIT_S)
+    assert writer.close() == 0
+    states = collapse([c.state for c in writer.take_status_changes()])
+    assert states[0] is StorageState.FAILING  # the lost acknowledgement looked like a failure
+    assert stored_samples(db) == expected_samples(flat(samples))
+    assert stored_beats(db) == sorted(flat(beats))
