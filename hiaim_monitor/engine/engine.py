@@ -42,6 +42,7 @@ from hiaim_monitor.engine.state import (
     Person,
     rows_between,
 )
+from hiaim_monitor.engine.views import recent_trace, signal_of
 from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import TrainingProtocol
 from hiaim_monitor.samples import (
@@ -328,24 +329,14 @@ class ZoneEngine:
     def _view(self, person: Person, now: float, phase_idx: int,
               target: Level | None) -> ParticipantView:
         cfg = self.cfg
-        if person.last_t is None:
-            signal, age = SignalState.WAITING, None
-        elif now - person.last_t > cfg.lost_after_s:
-            signal, age = SignalState.LOST, now - person.last_t
-        elif not person.contact_ok:
-            signal, age = SignalState.NO_CONTACT, now - person.last_t
-        elif person.shown_t is None or now - person.shown_t > cfg.stale_after_s:
-            signal = SignalState.STALE
-            age = now - (person.shown_t if person.shown_t is not None else person.last_t)
-        else:
-            signal, age = SignalState.LIVE, now - person.shown_t
+        signal, age = signal_of(person, now, cfg)
         shows = signal in (SignalState.LIVE, SignalState.STALE) and person.shown_bpm is not None
         pct = person.shown_pct if shows else None
         in_target_s = person.acc_in_target_s if person.acc_phase == phase_idx else 0.0
         if (person.prev_t is not None and self._phase_of(person.prev_t) == (phase_idx, target)
                 and in_target(person.prev_level, target)):
             in_target_s += min(max(0.0, now - person.prev_t), cfg.max_gap_s)
-        trace_t, trace_pct = self._trace(person)
+        trace_t, trace_pct = recent_trace(self.samples, person, cfg.trace_window_s)
         return ParticipantView(
             participant_id=person.p.participant_id,
             display_name=person.p.display_name,
@@ -367,26 +358,6 @@ class ZoneEngine:
             trace_t_s=trace_t,
             trace_pct=trace_pct,
         )
-
-    def _trace(self, person: Person) -> tuple[np.ndarray, np.ndarray]:
-        """The last trace_window_s seconds up to the newest sample; rebuilt only when a
-        sample arrived (most ticks bring none for most people)."""
-        ring = self.samples
-        written = int(ring.written[person.row])
-        if person.trace is not None and person.trace[0] == written:
-            return person.trace[1], person.trace[2]
-        # Straps send about once a second; 4/s is the most the window needs to hold.
-        n = min(written, ring.capacity, int(self.cfg.trace_window_s * 4))
-        end = written % ring.capacity + ring.capacity
-        t = ring.columns["t_s"][person.row, end - n:end]
-        first = end - n + (int(np.searchsorted(t, t[-1] - self.cfg.trace_window_s)) if n else 0)
-        out_t = ring.columns["t_s"][person.row, first:end].copy()
-        pct = ring.columns["pct"][person.row, first:end].copy()
-        pct[(ring.columns["flags"][person.row, first:end] & UNTRUSTED_BITS) != 0] = np.nan
-        out_t.flags.writeable = False
-        pct.flags.writeable = False
-        person.trace = (written, out_t, pct)
-        return out_t, pct
 
     # -- results ------------------------------------------------------------------------
     def take_final(self) -> list[FinalRows]:

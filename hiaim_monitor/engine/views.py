@@ -1,0 +1,47 @@
+"""What a participant's view says about their signal, and their recent trace: the parts of
+a snapshot worked out from one person's state and ring buffer."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hiaim_monitor.engine.ringbuffer import RingTable
+from hiaim_monitor.engine.snapshot import SignalState
+from hiaim_monitor.engine.state import UNTRUSTED_BITS, EngineConfig, Person
+
+TRACE_MAX_RATE_HZ = 4  # straps send about once a second; the window holds at most 4/s
+
+
+def signal_of(person: Person, now: float, cfg: EngineConfig) -> tuple[SignalState, float | None]:
+    """The signal state at session time ``now`` and the age (s) of what is shown."""
+    if person.last_t is None:
+        return SignalState.WAITING, None
+    if now - person.last_t > cfg.lost_after_s:
+        return SignalState.LOST, now - person.last_t
+    if not person.contact_ok:
+        return SignalState.NO_CONTACT, now - person.last_t
+    if person.shown_t is None or now - person.shown_t > cfg.stale_after_s:
+        shown = person.shown_t if person.shown_t is not None else person.last_t
+        return SignalState.STALE, now - shown
+    return SignalState.LIVE, now - person.shown_t
+
+
+def recent_trace(ring: RingTable, person: Person, window_s: float
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The last ``window_s`` seconds up to the newest sample, read-only, with untrusted
+    values as nan; rebuilt only when a sample arrived (most ticks bring none for most
+    people)."""
+    written = int(ring.written[person.row])
+    if person.trace is not None and person.trace[0] == written:
+        return person.trace[1], person.trace[2]
+    n = min(written, ring.capacity, int(window_s * TRACE_MAX_RATE_HZ))
+    end = written % ring.capacity + ring.capacity
+    t = ring.columns["t_s"][person.row, end - n:end]
+    first = end - n + (int(np.searchsorted(t, t[-1] - window_s)) if n else 0)
+    out_t = ring.columns["t_s"][person.row, first:end].copy()
+    pct = ring.columns["pct"][person.row, first:end].copy()
+    pct[(ring.columns["flags"][person.row, first:end] & UNTRUSTED_BITS) != 0] = np.nan
+    out_t.flags.writeable = False
+    pct.flags.writeable = False
+    person.trace = (written, out_t, pct)
+    return out_t, pct
