@@ -24,24 +24,21 @@ class CuedPhase:
 
 class SessionCue:
     def __init__(self) -> None:
-        self._plan: tuple[CuedPhase, ...] = ()
-        self._starts: tuple[float, ...] = ()
+        # The plan and its start times, swapped together as one tuple.
+        self._current: tuple[tuple[CuedPhase, ...], tuple[float, ...]] = ((), ())
 
     def publish(self, plan: tuple[CuedPhase, ...]) -> None:
         """Replace the plan (phases in order, not overlapping); () means no session."""
-        self._starts = tuple(p.start_mono_s for p in plan)
-        self._plan = plan
+        self._current = (plan, tuple(p.start_mono_s for p in plan))
 
     @property
     def plan(self) -> tuple[CuedPhase, ...]:
-        return self._plan
+        return self._current[0]
 
     def phase_at(self, t_mono_s: float) -> CuedPhase | None:
         """The phase running at ``t_mono_s``; None before the start, between a stop and the
         next session, and after the end."""
-        plan, starts = self._plan, self._starts
-        if len(starts) != len(plan):  # a publish in progress on another thread: read again
-            plan, starts = self._plan, self._starts
+        plan, starts = self._current
         i = bisect.bisect_right(starts, t_mono_s) - 1
         if i < 0 or i >= len(plan):
             return None
