@@ -297,3 +297,14 @@ def test_the_operator_picks_the_wall_screen_and_the_choice_is_remembered(gym, qt
 def test_a_remembered_screen_that_is_gone_falls_back_to_the_default(gym):
     QSettings("hiaim-monitor", "control").setValue("wall_screen", "HDMI-unplugged")
     assert gym.window.wall_screen() == QGuiApplication.primaryScreen()
+
+
+def test_typing_a_note_with_spaces_n_and_w_does_not_steer_the_session(gym, qtbot):
+    notes = gym.window.session_panel.notes.session_note
+    notes.setFocus()
+    qtbot.waitUntil(notes.hasFocus)
+    qtbot.keyClicks(notes, "Now we walk")
+    assert notes.toPlainText() == "Now we walk"
+    assert not gym.session.schedule.paused
+    assert gym.window.header.phase.text().startswith("Warm-up")  # N did not skip
+    assert gym.window.wall is None  # W did not open the wall
