@@ -17,6 +17,7 @@ from sqlalchemy import exc
 from sqlalchemy.orm import Session
 
 from hiaim_monitor.hrmax import HRMAX_MAX_BPM, HRMAX_MIN_BPM, HRMax, HRMaxMethod, estimate_hrmax
+from hiaim_monitor.i18n import tr
 from hiaim_monitor.storage.database import Database, storage_errors
 from hiaim_monitor.storage.schema import (
     ParticipantRow,
@@ -82,9 +83,8 @@ def add_participant(db: Database, code: str, name: str, *, birth_year: int | Non
     code = _valid_code(code)
     with storage_errors(db), db.session() as s, s.begin():
         if _find(s, code) is not None:
-            raise RegistryError(f"Study code {code} is already registered; choose another "
-                                f"code, or change that participant with `participants edit "
-                                f"{code}`.")
+            raise RegistryError(tr("Study code {code} is already registered; choose another "
+                                   "code, or edit that participant.").format(code=code))
         row = ParticipantRow(study_code=code, display_name="", beta_blocker=False, notes="",
                              created_utc=datetime.now(UTC))
         _apply(row, today, name=name, birth_year=birth_year, sex=sex, hrmax_bpm=hrmax_bpm,
@@ -109,15 +109,15 @@ def edit_participant(db: Database, code: str, *, new_code: str | None = None,
         "hrmax_method": hrmax_method, "resting_bpm": resting_bpm,
         "beta_blocker": beta_blocker, "notes": notes}.items() if v is not None}
     if new_code is None and not given:
-        raise RegistryError(f"Nothing to change for {code}; give at least one option, "
-                            "e.g. --name or --hrmax.")
+        raise RegistryError(tr("Nothing to change for {code}; give at least one thing to "
+                               "change, e.g. the name or the HRmax.").format(code=code))
     with storage_errors(db), db.session() as s, s.begin():
         row = _must_find(s, code)
         if new_code is not None and new_code != row.study_code:
             new_code = _valid_code(new_code)
             if _find(s, new_code) is not None:
-                raise RegistryError(f"Study code {new_code} is already registered; choose "
-                                    "another code.")
+                raise RegistryError(tr("Study code {code} is already registered; choose "
+                                       "another code.").format(code=new_code))
             row.study_code = new_code
         _apply(row, today, **given)
         _flush_unique(s, row.study_code)
@@ -131,10 +131,11 @@ def remove_participant(db: Database, code: str) -> None:
         row = _must_find(s, code)
         sessions = _session_count(s, row.id)
         if sessions:
-            plural = "session" if sessions == 1 else "sessions"
-            raise RegistryError(f"{row.study_code} took part in {sessions} {plural} and cannot "
-                                "be removed, because the recorded data refer to them; change "
-                                "them with `participants edit` instead.")
+            text = (tr("{code} took part in 1 session and cannot be removed, because the "
+                       "recorded data refer to them; edit them instead.") if sessions == 1
+                    else tr("{code} took part in {n} sessions and cannot be removed, because "
+                            "the recorded data refer to them; edit them instead."))
+            raise RegistryError(text.format(code=row.study_code, n=sessions))
         s.execute(sa.delete(StrapAssignmentRow)
                   .where(StrapAssignmentRow.participant_id == row.id))
         s.delete(row)
@@ -152,7 +153,7 @@ def add_strap(db: Database, strap_key: str, *, name: str = "", kind: str = "") -
     key = normalise_strap_key(strap_key)
     with storage_errors(db), db.session() as s, s.begin():
         if _strap(s, key) is not None:
-            raise RegistryError(f"Strap {key} is already registered.")
+            raise RegistryError(tr("Strap {key} is already registered.").format(key=key))
         s.add(StrapRow(strap_key=key, name=name.strip(), kind=kind.strip()))
     return StrapInfo(key, name.strip(), kind.strip(), None, None, None, None)
 
@@ -178,8 +179,8 @@ def assign_strap(db: Database, strap_key: str, code: str) -> str | None:
         person = _must_find(s, code)
         strap = _strap(s, key)
         if strap is None:
-            raise RegistryError(f"There is no strap {key} in the registry; add it with "
-                                f"`straps add {key}` or connect it once in a session.")
+            raise RegistryError(tr("There is no strap {key} in the registry; add it, or "
+                                   "connect it once in a session.").format(key=key))
         previous = s.scalar(
             sa.select(ParticipantRow.study_code)
             .join(StrapAssignmentRow, StrapAssignmentRow.participant_id == ParticipantRow.id)
@@ -200,8 +201,9 @@ def normalise_strap_key(strap_key: str) -> str:
     if MAC_RE.fullmatch(key):
         key = key.replace("-", ":").upper()
     if not key or len(key) > STRAP_KEY_MAX_CHARS or any(c.isspace() for c in key):
-        raise RegistryError(f"Strap address {strap_key!r} is not valid; give the strap's "
-                            "Bluetooth address (AA:BB:CC:DD:EE:FF) or id, without spaces.")
+        raise RegistryError(tr("Strap address {key} is not valid; give the strap's Bluetooth "
+                               "address (AA:BB:CC:DD:EE:FF) or id, without spaces.")
+                            .format(key=repr(strap_key)))
     return key
 
 
@@ -210,8 +212,9 @@ def normalise_strap_key(strap_key: str) -> str:
 def _valid_code(code: str) -> str:
     code = code.strip()
     if not CODE_RE.fullmatch(code):
-        raise RegistryError(f"Study code {code!r} is not valid; use 1–64 letters, digits, '.', "
-                            "'-' or '_', starting with a letter or digit.")
+        raise RegistryError(tr("Study code {code} is not valid; use 1–64 letters, digits, '.', "
+                               "'-' or '_', starting with a letter or digit.")
+                            .format(code=repr(code)))
     return code
 
 
@@ -221,22 +224,23 @@ def _apply(row: ParticipantRow, today: date, **given: Any) -> None:
     if name is not _UNSET:
         name = name.strip()
         if not name:
-            raise RegistryError("The display name is empty; give one with --name (it is what "
-                                "the wall screen shows).")
+            raise RegistryError(tr("The display name is empty; give one (it is what the wall "
+                                   "screen shows)."))
         if len(name) > NAME_MAX_CHARS:
-            raise RegistryError(f"The display name is longer than {NAME_MAX_CHARS} "
-                                "characters; shorten it.")
+            raise RegistryError(tr("The display name is longer than {n} characters; shorten "
+                                   "it.").format(n=NAME_MAX_CHARS))
     birth_year = given.get("birth_year", _UNSET)
     if birth_year is not _UNSET and birth_year is not None:
         if birth_year > today.year:
-            raise RegistryError(f"Birth year {birth_year} is in the future; check the year.")
+            raise RegistryError(tr("Birth year {year} is in the future; check the year.")
+                                .format(year=birth_year))
         if birth_year < BIRTH_YEAR_MIN:
-            raise RegistryError(f"Birth year {birth_year} is before {BIRTH_YEAR_MIN}; check "
-                                "the year.")
+            raise RegistryError(tr("Birth year {year} is before {first}; check the year.")
+                                .format(year=birth_year, first=BIRTH_YEAR_MIN))
     sex = given.get("sex", _UNSET)
     if sex is not _UNSET and sex is not None:
         if str(sex).lower() not in SEX_CODES:
-            raise RegistryError(f"Sex {sex!r} is not one of f, m, x.")
+            raise RegistryError(tr("Sex {sex} is not one of f, m, x.").format(sex=repr(sex)))
         sex = SEX_CODES[str(sex).lower()]
     year = row.birth_year if birth_year is _UNSET or birth_year is None else birth_year
     hrmax = _hrmax(row, today, year, given.get("hrmax_bpm"), given.get("hrmax_method"),
@@ -246,12 +250,15 @@ def _apply(row: ParticipantRow, today: date, **given: Any) -> None:
     if resting_now is not None:
         low, high = RESTING_BPM_RANGE
         if not low <= resting_now <= high:
-            raise RegistryError(f"Resting heart rate {resting_now:g} bpm is outside "
-                                f"{low:g}–{high:g} bpm; check the value.")
+            raise RegistryError(tr("Resting heart rate {bpm} bpm is outside {low}–{high} bpm; "
+                                   "check the value.").format(bpm=f"{resting_now:g}",
+                                                              low=f"{low:g}",
+                                                              high=f"{high:g}"))
         hrmax_now = hrmax.bpm if hrmax is not None else row.hrmax_bpm
         if hrmax_now is not None and resting_now >= hrmax_now:
-            raise RegistryError(f"Resting heart rate {resting_now:g} bpm is not below HRmax "
-                                f"{hrmax_now:g} bpm; check both values.")
+            raise RegistryError(tr("Resting heart rate {bpm} bpm is not below HRmax {hrmax} "
+                                   "bpm; check both values.").format(bpm=f"{resting_now:g}",
+                                                                     hrmax=f"{hrmax_now:g}"))
     # Everything checked: now change the row.
     if name is not _UNSET:
         row.display_name = name
@@ -273,12 +280,13 @@ def _hrmax(row: ParticipantRow, today: date, birth_year: int | None, bpm: float 
            method: str | None, *, year_changed: bool) -> HRMax | None:
     """The HRmax to store, or None to leave it as it is."""
     if bpm is not None and method is not None:
-        raise RegistryError("Give either --hrmax (measured) or --hrmax-method (estimated from "
-                            "age), not both.")
+        raise RegistryError(tr("Give either a measured HRmax or a method that estimates it "
+                               "from age, not both."))
     if bpm is not None:
         if not HRMAX_MIN_BPM <= bpm <= HRMAX_MAX_BPM:
-            raise RegistryError(f"HRmax {bpm:g} bpm is outside {HRMAX_MIN_BPM}–{HRMAX_MAX_BPM} "
-                                "bpm; check the value.")
+            raise RegistryError(tr("HRmax {bpm} bpm is outside {low}–{high} bpm; check the "
+                                   "value.").format(bpm=f"{bpm:g}", low=HRMAX_MIN_BPM,
+                                                    high=HRMAX_MAX_BPM))
         return HRMax(float(bpm), HRMaxMethod.MEASURED)
     if method is None:
         if not (year_changed and row.hrmax_method in AGE_METHODS):
@@ -289,17 +297,18 @@ def _hrmax(row: ParticipantRow, today: date, birth_year: int | None, bpm: float 
     except ValueError:
         chosen = None
     if chosen not in AGE_METHODS:
-        raise RegistryError(f"HRmax method {method!r} is not one of "
-                            f"{', '.join(m.value for m in AGE_METHODS)}.")
+        raise RegistryError(tr("HRmax method {method} is not one of {methods}.").format(
+            method=repr(method), methods=", ".join(m.value for m in AGE_METHODS)))
     if birth_year is None:
-        raise RegistryError(f"HRmax by {chosen} is estimated from age, and no birth year is "
-                            "known; give --birth-year too.")
+        raise RegistryError(tr("HRmax by {method} is estimated from age, and no birth year "
+                               "is known; give the birth year too.").format(method=chosen))
     # Only the year of birth is known: the age may be a year high, HRmax ≤ 1 bpm off.
     age_years = today.year - birth_year
     try:
         return estimate_hrmax(age_years, chosen)
     except ValueError as error:
-        raise RegistryError(f"Cannot estimate HRmax: {error}; check --birth-year.") from None
+        raise RegistryError(tr("Cannot estimate HRmax: {reason}; check the birth year.")
+                            .format(reason=error)) from None
 
 
 def _find(s: Session, code: str) -> ParticipantRow | None:
@@ -310,8 +319,9 @@ def _find(s: Session, code: str) -> ParticipantRow | None:
 def _must_find(s: Session, code: str) -> ParticipantRow:
     row = _find(s, code)
     if row is None:
-        raise RegistryError(f"There is no participant with study code {code.strip()!r}; "
-                            "`participants list` shows the registered codes.")
+        raise RegistryError(tr("There is no participant with study code {code}; the "
+                               "participant list shows the registered codes.")
+                            .format(code=repr(code.strip())))
     return row
 
 
@@ -324,8 +334,8 @@ def _flush_unique(s: Session, code: str) -> None:
     try:
         s.flush()
     except exc.IntegrityError:
-        raise RegistryError(f"Study code {code} is already registered; choose another "
-                            "code.") from None
+        raise RegistryError(tr("Study code {code} is already registered; choose another "
+                               "code.").format(code=code)) from None
 
 
 def _session_count(s: Session, participant_id: int) -> int:

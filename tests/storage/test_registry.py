@@ -131,7 +131,7 @@ BAD_WRITES = [
     (("participants", "add", "--code", "X1", "--name", "A", "--birth-year", "1899"),
      "Birth year 1899 is before 1900"),
     (("participants", "add", "--code", "X1", "--name", "A", "--hrmax-method", "gellish"),
-     "no birth year is known; give --birth-year too"),
+     "no birth year is known; give the birth year too"),
     (("participants", "add", "--code", "X 1", "--name", "A"), "Study code 'X 1' is not valid"),
     (("participants", "add", "--code", "X1", "--name", " "), "The display name is empty"),
     (("participants", "add", "--code", "X1", "--name", "A", "--hrmax", "150", "--resting",
@@ -262,3 +262,21 @@ def test_a_database_that_cannot_be_opened_exits_1_with_one_line(capsys):
     assert out == "" and err.count("\n") == 1
     assert err.startswith("hiaim-monitor: error: Cannot open database mysql://u@h/db: 'mysql' "
                           "databases are not supported")
+
+
+def test_refusals_speak_the_operators_language(db):
+    from hiaim_monitor import i18n
+    from hiaim_monitor.admin.registry import RegistryError, add_participant
+
+    add_participant(db, "HA-001", "Anna", hrmax_bpm=170)
+    i18n.set_language("da")
+    try:
+        with pytest.raises(RegistryError) as refused:
+            add_participant(db, "HA-001", "Anna igen", hrmax_bpm=170)
+        with pytest.raises(RegistryError) as bad_year:
+            add_participant(db, "HA-002", "Bo", birth_year=1850)
+    finally:
+        i18n.set_language("en")
+    assert str(refused.value) == ("Studiekoden HA-001 er allerede registreret; vælg en anden "
+                                  "kode, eller ret den deltager.")
+    assert str(bad_year.value) == "Fødselsåret 1850 ligger før 1900; tjek året."
