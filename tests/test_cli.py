@@ -214,3 +214,17 @@ def test_a_database_url_that_is_wrong_in_itself_is_still_an_error(tmp_path):
     result = run_cli("--simulate", "2", "--headless", "--db", "mysql://x@y/z")
     assert result.returncode == 1
     assert "'mysql' databases are not supported" in result.stderr
+
+
+def test_sessions_recorded_locally_are_copied_to_another_database(tmp_path):
+    assert run_cli("--simulate", "2", "--headless", "--speed", "200", "--duration",
+                   "20").returncode == 0
+    target = f"sqlite:///{tmp_path}/central.sqlite3"
+    first = run_cli("sessions", "copy", "1", "--to", target)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("Session 1 copied to") and "as session 1 (" in first.stdout
+    again = run_cli("sessions", "copy", "1", "--to", target)
+    assert again.returncode == 2
+    assert "is already in" in again.stderr and "nothing was copied" in again.stderr
+    listing = run_cli("sessions", "list", "--db", target)
+    assert len([line for line in listing.stdout.splitlines() if "finished" in line]) == 1

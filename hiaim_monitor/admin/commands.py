@@ -28,6 +28,7 @@ from hiaim_monitor.admin.text_table import cell, render_fields, render_table
 from hiaim_monitor.exports import ExportError, ExportFormat, export_session
 from hiaim_monitor.hrmax import HRMaxMethod
 from hiaim_monitor.storage import recovery
+from hiaim_monitor.storage.copy import CopyRefused, copy_session
 from hiaim_monitor.storage.database import (
     Database,
     StorageError,
@@ -113,6 +114,14 @@ def add_admin_commands(subparsers: Any) -> None:
                            "recorded as a gap")
     what.add_argument("--close", action="store_true",
                       help="finish the session at its last stored sample")
+
+    copy = leaf(sessions, "copy", _sessions_copy,
+                "copy finished sessions to another database, e.g. those recorded on this "
+                "computer while the central database was out of reach")
+    copy.add_argument("session_ids", metavar="ID", type=int, nargs="+")
+    copy.add_argument("--to", required=True, metavar="URL",
+                      help="the database to copy them into, e.g. "
+                           "postgresql+psycopg://user@host/trial")
 
     database = group("db", "look after the database")
     leaf(database, "upgrade", _db_upgrade, "migrate the database to the newest schema")
@@ -339,6 +348,21 @@ def _sessions_recover(args: argparse.Namespace) -> int:
             _say(f"Session {s.session_id} is running again; the time since its last stored "
                  "sample is recorded as a gap.")
     return EXIT_OK
+
+
+def _sessions_copy(args: argparse.Namespace) -> int:
+    refused = 0
+    with _open(args) as source, open_database(args.to) as target:
+        for session_id in args.session_ids:
+            try:
+                copied = copy_session(source, target, session_id)
+            except CopyRefused as error:
+                print(f"{PROG}: {error}", file=sys.stderr)
+                refused += 1
+                continue
+            _say(f"Session {session_id} copied to {target.name} as session "
+                 f"{copied.target_id} ({copied.rows:,} rows).")
+    return EXIT_REFUSED if refused else EXIT_OK
 
 
 def _recover_all(args: argparse.Namespace) -> int:
