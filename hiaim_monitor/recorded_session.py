@@ -73,6 +73,9 @@ class RecordedSession:
         if self.session.cue is not None:
             self.session.cue.publish(())
         unwritten = self.writer.close()
+        # The window may go on showing the finished session, and straps may still report:
+        # from here on nothing is handed to the closed writer.
+        self.session.recorder = None
         error = ""
         try:
             finish_session(self.db, self.session_id,

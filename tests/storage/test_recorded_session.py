@@ -77,3 +77,15 @@ def test_operator_actions_are_published_to_the_cue_and_cleared_at_the_end(db):
     assert cue.phase_at(clock.monotonic() + 3600).index == 1  # a pause holds the phase
     recorded.finish()
     assert cue.phase_at(clock.monotonic()) is None
+
+
+def test_a_finished_session_can_still_be_ticked_without_storing_anything(db):
+    from hiaim_monitor.samples import StrapState, StrapStatus
+
+    recorded, clock, events, people = start(db)
+    recorded.finish()
+    # The window keeps showing it, and a strap still reports going away.
+    events.put(StrapStatus(people[0].strap_id, clock.monotonic(), StrapState.RECONNECTING))
+    clock.advance(1)
+    snap = recorded.session.tick()
+    assert snap.storage is None
