@@ -22,7 +22,7 @@ from hiaim_monitor.storage import (
     start_session,
 )
 from hiaim_monitor.storage.recorder import SessionRecorder
-from hiaim_monitor.storage.sessions import StoredSession
+from hiaim_monitor.storage.sessions import StoredSession, store_notes
 
 
 @dataclass
@@ -85,6 +85,17 @@ class RecordedSession:
             error = str(err)
         self.finished = FinishResult(unwritten, error)
         return self.finished
+
+
+    def store_notes(self, notes: str, participant_notes: Mapping[str, str]) -> str:
+        """The notes as they read now, for a session already finished (the operator often
+        writes them after Stop); returns one sentence when the database refused, else ""."""
+        try:
+            store_notes(self.db, self.session_id, notes=notes,
+                        participant_notes=participant_notes)
+        except StorageError as err:
+            return str(err)
+        return ""
 
 
 def remember_assignments(db: Database, straps_by_code: Mapping[str, str]) -> None:

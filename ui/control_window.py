@@ -73,6 +73,7 @@ class ControlWindow(QMainWindow):
         self.session_panel.status.connect(self.say)
         self.session_panel.finished.connect(self.finish_recording)
         self.session_panel.new_session.connect(self.back_to_setup)
+        self.session_panel.late_note.connect(self._store_late_notes)
         self.session_panel.can_start_again = wiring is not None
         self.setup_page: SetupPage | None = None
         if wiring is not None:
@@ -222,6 +223,13 @@ class ControlWindow(QMainWindow):
         self._show_session(self.recorded.session)
         self.say(tr("Session {id} started.").format(id=self.recorded.session_id))
 
+    def _store_late_notes(self) -> None:
+        if self.recorded is None:
+            return
+        note, per_participant = self.session_panel.notes.notes()
+        error = self.recorded.store_notes(note, per_participant)
+        self.say(error or tr("Notes saved."))
+
     def back_to_setup(self) -> None:
         """After a session: the setup page again, with today's class as it was."""
         w = self.wiring
@@ -242,7 +250,10 @@ class ControlWindow(QMainWindow):
 
     def finish_recording(self) -> None:
         """The session ended: the last data, the notes and its end go to the database."""
-        if self.recorded is None or self.recorded.finished is not None:
+        if self.recorded is None:
+            return
+        if self.recorded.finished is not None:
+            self.session_panel.notes.save()  # notes written since, via _store_late_notes
             return
         self.session_panel.notes.save()
         note, per_participant = self.session_panel.notes.notes()

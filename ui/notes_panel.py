@@ -98,4 +98,4 @@ class NotesPanel(QWidget):
 
     def notes(self) -> tuple[str, dict[str, str]]:
         """The session's note and each participant's, as they read now."""
-        return self.session_note.toPlainText(), {k: v for k, v in self._texts.items() if v}
+        return self.session_note.toPlainText(), dict(self._texts)

@@ -47,6 +47,7 @@ class SessionPanel(QWidget):
     finished = Signal()  # the session ended (stopped, or the protocol ran out)
     status = Signal(str)  # a sentence for the status bar
     new_session = Signal()  # the operator wants to set up the next class
+    late_note = Signal()  # a note changed after the session ended
 
     def __init__(self, sound: AlarmSound | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -162,7 +163,11 @@ class SessionPanel(QWidget):
             self._sound_alarms(self.snapshot)
 
     def _note(self, text: str, participant_id: str | None) -> None:
-        if self.session is not None:
+        if self.session is None:
+            return
+        if self.session.recorder is None:  # ended: its recording is closed
+            self.late_note.emit()
+        else:
             self.session.note(text, participant_id)
 
     def act(self, action: Callable[[], OperatorAction]) -> None:

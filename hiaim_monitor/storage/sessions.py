@@ -71,18 +71,35 @@ def finish_session(db: Database, session_id: int, *, ended_utc: datetime | None 
     """Mark a session finished at ``ended_utc`` (now when None), with the operator's notes
     on the session and on participants (by study code) as they finally read."""
     with storage_errors(db), db.session() as s, s.begin():
-        row = s.get(SessionRow, session_id)
-        if row is None:
-            raise StorageError(f"There is no session {session_id} in {db.name}.")
+        row = _session(db, s, session_id)
         row.status = SessionStatus.FINISHED
         row.ended_utc = ended_utc or datetime.now(UTC)
-        if notes is not None:
-            row.notes = notes
-        if participant_notes:
-            ids = session_participant_ids(s, session_id)
-            for code, text in participant_notes.items():
-                if code in ids:
-                    s.get_one(SessionParticipantRow, ids[code]).notes = text
+        _put_notes(s, row, notes, participant_notes)
+
+
+def store_notes(db: Database, session_id: int, *, notes: str | None = None,
+                participant_notes: Mapping[str, str] | None = None) -> None:
+    """Replace the operator's notes on a session (e.g. written after it ended)."""
+    with storage_errors(db), db.session() as s, s.begin():
+        _put_notes(s, _session(db, s, session_id), notes, participant_notes)
+
+
+def _session(db: Database, s: Session, session_id: int) -> SessionRow:
+    row = s.get(SessionRow, session_id)
+    if row is None:
+        raise StorageError(f"There is no session {session_id} in {db.name}.")
+    return row
+
+
+def _put_notes(s: Session, row: SessionRow, notes: str | None,
+               participant_notes: Mapping[str, str] | None) -> None:
+    if notes is not None:
+        row.notes = notes
+    if participant_notes:
+        ids = session_participant_ids(s, row.id)
+        for code, text in participant_notes.items():
+            if code in ids:
+                s.get_one(SessionParticipantRow, ids[code]).notes = text
 
 
 def stored_protocol(db: Database, session_id: int) -> TrainingProtocol:

@@ -187,6 +187,13 @@ def test_operator_pairs_starts_steers_acknowledges_and_stops_a_class(make_app, q
     remembered = {p.study_code: p.strap_key for p in list_participants(app.db)}
     assert remembered == app.hub.assignments
 
+    # A note written after Stop is stored too.
+    window.session_panel.notes.session_note.setPlainText("Good energy today. Jan was dizzy.")
+    window.session_panel.notes.save()  # what the notes' quiet-time timer does
+    assert window.statusBar().currentMessage() == "Notes saved."
+    with app.db.session() as s:
+        assert s.get(SessionRow, row.id).notes == "Good energy today. Jan was dizzy."
+
     # The next class: back to the setup page with everyone still paired, and start again.
     first_id = window.recorded.session_id
     assert window.session_panel.new_button.isVisible()
