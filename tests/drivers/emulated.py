@@ -1,6 +1,11 @@
 """Settings the tests against emulated straps share: strap time runs fast and every BLE
 step is short, so a whole reconnect cycle fits in a fraction of a real second."""
 
+import asyncio
+from collections.abc import Callable
+
+import pytest
+
 from drivers.ble_link import BleTiming
 
 CLOCK_SPEED = 20  # strap time runs 20x: one notification per strap every 50 ms real
@@ -19,3 +24,13 @@ FAST = BleTiming(
     lost_after_s=10.0,
     stable_after_s=2.0,
 )
+
+
+async def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = WAIT_S) -> None:
+    """Poll ``condition`` on the event loop; fail the test naming ``what`` on a timeout."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            while not condition():
+                await asyncio.sleep(0.01)
+    except TimeoutError:
+        pytest.fail(f"not within {timeout_s} s: {what}")

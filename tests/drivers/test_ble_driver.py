@@ -34,7 +34,7 @@ from simulators.bleak_bumble import BumbleClient, BumbleScanner
 from simulators.faults import FaultConfig
 from simulators.roster import make_virtual_class
 from simulators.source import make_strap
-from tests.drivers.emulated import CLOCK_SPEED, FAST, WAIT_S
+from tests.drivers.emulated import CLOCK_SPEED, FAST, WAIT_S, wait_until
 
 PROTOCOL = load_protocol("hi-aim")
 
@@ -155,15 +155,6 @@ class Rig:
         return lambda: (
             self.state(strap) is StrapState.STREAMING and len(self.samples(strap)) >= n_samples
         )
-
-
-async def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = WAIT_S) -> None:
-    try:
-        async with asyncio.timeout(timeout_s):
-            while not condition():
-                await asyncio.sleep(0.01)
-    except TimeoutError:
-        pytest.fail(f"not within {timeout_s} s: {what}")
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from hiaim_monitor.strap_hub import SIGHTING_EVERY_S, StrapHub
 from simulators.ble_emulation import EmulatedBleWorld, EmulatedStrap
 from simulators.bleak_bumble import BumbleClient, BumbleScanner
 from simulators.roster import make_virtual_class
-from tests.drivers.emulated import CLOCK_SPEED, FAST, WAIT_S
+from tests.drivers.emulated import CLOCK_SPEED, FAST, wait_until
 
 
 class Rig:
@@ -117,15 +117,6 @@ class ScanLog:
                 await super().stop()
 
         return CountingScanner
-
-
-async def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = WAIT_S) -> None:
-    try:
-        async with asyncio.timeout(timeout_s):
-            while not condition():
-                await asyncio.sleep(0.01)
-    except TimeoutError:
-        pytest.fail(f"not within {timeout_s} s: {what}")
 
 
 @pytest.fixture
