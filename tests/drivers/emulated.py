@@ -2,11 +2,13 @@
 step is short, so a whole reconnect cycle fits in a fraction of a real second."""
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pytest
 
 from drivers.ble_link import BleTiming
+from hiaim_monitor.hrm import decode_heart_rate_measurement
+from hiaim_monitor.samples import HeartRateSample
 
 CLOCK_SPEED = 20  # strap time runs 20x: one notification per strap every 50 ms real
 WAIT_S = 5.0  # real seconds; every wait normally ends well within one
@@ -34,3 +36,14 @@ async def wait_until(condition: Callable[[], bool], what: str, timeout_s: float 
                 await asyncio.sleep(0.01)
     except TimeoutError:
         pytest.fail(f"not within {timeout_s} s: {what}")
+
+
+def assert_samples_are_the_notifications(samples: Sequence[HeartRateSample],
+                                         sent: Sequence[bytes]) -> None:
+    """Everything a strap sent reached the sink, decoded and in order, but for what was in
+    flight when notifications stopped."""
+    assert len(samples) >= len(sent) - 2
+    for sample, raw in zip(samples, sent, strict=False):
+        m = decode_heart_rate_measurement(raw)
+        assert (sample.bpm, sample.rr_ms, sample.contact, sample.energy_kj) == (
+            m.bpm, m.rr_intervals_ms, m.sensor_contact, m.energy_expended_kj)

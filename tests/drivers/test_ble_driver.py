@@ -19,7 +19,7 @@ from drivers.ble import BleHeartRateSource
 from drivers.ble_errors import NOT_ADVERTISING_HINT
 from drivers.ble_scan import StrapScanner, scan
 from hiaim_monitor.clock import SimulatedClock
-from hiaim_monitor.hrm import BodySensorLocation, decode_heart_rate_measurement
+from hiaim_monitor.hrm import BodySensorLocation
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.samples import (
     BatteryReading,
@@ -34,7 +34,13 @@ from simulators.bleak_bumble import BumbleClient, BumbleScanner
 from simulators.faults import FaultConfig
 from simulators.roster import make_virtual_class
 from simulators.source import make_strap
-from tests.drivers.emulated import CLOCK_SPEED, FAST, WAIT_S, wait_until
+from tests.drivers.emulated import (
+    CLOCK_SPEED,
+    FAST,
+    WAIT_S,
+    assert_samples_are_the_notifications,
+    wait_until,
+)
 
 PROTOCOL = load_protocol("hi-aim")
 
@@ -168,22 +174,6 @@ async def rig() -> AsyncIterator[Rig]:
                 await source.stop()
 
 
-def assert_samples_are_the_notifications(rig: Rig, strap: EmulatedStrap) -> None:
-    samples = rig.samples(strap)
-    # Everything the strap sent reached the sink, in order, but for what was in flight
-    # when notifications stopped.
-    sent = strap.notifications_sent
-    assert len(samples) >= len(sent) - 2
-    for sample, raw in zip(samples, sent, strict=False):
-        m = decode_heart_rate_measurement(raw)
-        assert (sample.bpm, sample.rr_ms, sample.contact, sample.energy_kj) == (
-            m.bpm,
-            m.rr_intervals_ms,
-            m.sensor_contact,
-            m.energy_expended_kj,
-        )
-
-
 def assert_nothing_connected(rig: Rig) -> None:
     assert not any(s.connected for s in rig.straps)
     assert [rig.world.adapter(a).connection_count for a in rig.world.adapters] == [0, 0]
@@ -207,7 +197,7 @@ async def test_eight_straps_on_two_adapters_stream_byte_exact_samples(rig: Rig) 
             StrapState.STREAMING,
             StrapState.STOPPED,
         ]
-        assert_samples_are_the_notifications(rig, strap)
+        assert_samples_are_the_notifications(rig.samples(strap), strap.notifications_sent)
         assert not rig.dropped(strap)
         battery = [e for e in rig.events if isinstance(e, BatteryReading)]
         assert any(b.strap_id == strap.address and b.level_pct == 100 for b in battery)
