@@ -144,7 +144,9 @@ class SessionPanel(QWidget):
         waiting = bool(self.alarms.unacknowledged) and not snap.finished
         self.sound.update(waiting, bool(raised), time.monotonic())
         self.ack_button.setVisible(waiting)
-        self.banner.setStyleSheet(RAISED_STYLE if waiting else ACKNOWLEDGED_STYLE)
+        style = RAISED_STYLE if waiting else ACKNOWLEDGED_STYLE
+        if self.banner.styleSheet() != style:  # a new style sheet re-polishes the widget
+            self.banner.setStyleSheet(style)
 
     @property
     def running(self) -> bool:
