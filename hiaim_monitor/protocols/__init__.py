@@ -5,10 +5,16 @@ a path. A file is a list of ``[[steps]]``: each step is either one phase (``name
 ``duration_s`` or ``duration_min``, ``target_min_pct``, optional ``target_max_pct``) or a
 repeated group (``repeat`` and an array ``phases`` of such tables; ``trailing_rest = false``
 drops the group's last phase from its last round).
+
+Every table checks its keys: a misspelt key (``celing_pct``) is an error that names it and
+the nearest known key, never a silently used default. What participants read has a
+translation per shipped language beside it: ``name_da``, ``description_da`` (generally
+``name_<lang>``); ``display_name`` gives it in the current language, else the English.
 """
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from dataclasses import dataclass
 from enum import StrEnum
@@ -16,7 +22,22 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
+from hiaim_monitor.i18n import SOURCE_LANGUAGE, available_languages, language
+
 DEFAULT_PROTOCOL: Final = "hi-aim"
+# A work phase cut short (skipped or stopped) is judged only if its countdown ran at least
+# this share of its prescribed length. Below half, most of what would be judged is the
+# heart-rate ramp (HR lags the workload by 20–60 s), and the participant was not given the
+# dose: "achieved" on 8 s of a 180 s phase, or "missed" on a phase the operator ended, says
+# nothing about adherence. Half matches achieved_fraction's "half of the phase" reading.
+MIN_JUDGED_FRACTION: Final = 0.5
+
+Translations = tuple[tuple[str, str], ...]  # (language code, text); hashable, unlike a dict
+
+
+def _in_language(english: str, translations: Translations) -> str:
+    wanted = language()
+    return next((text for code, text in translations if code == wanted), english)
 
 
 class ProtocolError(ValueError):
@@ -37,11 +58,17 @@ class PhaseKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Phase:
-    name: str
+    name: str  # English
     kind: PhaseKind
     duration_s: float
     target_min_pct: float  # % HRmax
     target_max_pct: float | None  # % HRmax; None = up to the safety ceiling
+    names: Translations = ()  # the name in other languages (name_da, ...)
+
+    @property
+    def display_name(self) -> str:
+        """The name in the current language, else the English one."""
+        return _in_language(self.name, self.names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,12 +92,25 @@ class PhasePosition:
 @dataclass(frozen=True, slots=True)
 class TrainingProtocol:
     key: str  # preset name or file stem
-    name: str
-    description: str
+    name: str  # English
+    description: str  # English
     phases: tuple[Phase, ...]
     thresholds: Thresholds
     ramp_allowance_s: float = 60.0  # heart rate lags the workload
     achieved_fraction: float = 0.5  # of post-ramp time in target for an interval to count
+    min_judged_fraction: float = MIN_JUDGED_FRACTION  # of a phase that must run to judge it
+    names: Translations = ()
+    descriptions: Translations = ()
+
+    @property
+    def display_name(self) -> str:
+        """The name in the current language, else the English one."""
+        return _in_language(self.name, self.names)
+
+    @property
+    def display_description(self) -> str:
+        """The description in the current language, else the English one."""
+        return _in_language(self.description, self.descriptions)
 
     @property
     def total_s(self) -> float:
@@ -128,12 +168,57 @@ def parse_protocol(text: str, *, source: str, key: str) -> TrainingProtocol:
     return _Parser(source).protocol(doc, key)
 
 
+_TOP_KEYS: Final = ("name", "description", "ramp_allowance_s", "achieved_fraction",
+                    "min_judged_fraction", "thresholds", "steps")
+_THRESHOLD_KEYS: Final = ("intermediate_pct", "high_pct", "ceiling_pct")
+_PHASE_KEYS: Final = ("name", "kind", "duration_s", "duration_min", "target_min_pct",
+                      "target_max_pct")
+_GROUP_KEYS: Final = ("repeat", "phases", "trailing_rest")
+_TRANSLATED_KEYS: Final = ("name", "description")  # each may have a <key>_<lang> twin
+
+
+def _translated(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """``keys`` and the ``<key>_<lang>`` translation of each translatable one."""
+    langs = [code for code in available_languages() if code != SOURCE_LANGUAGE]
+    return keys + tuple(f"{k}_{code}" for k in keys if k in _TRANSLATED_KEYS for code in langs)
+
+
 class _Parser:
     def __init__(self, source: str) -> None:
         self.source = source
 
     def fail(self, where: str, key: str, problem: str) -> ProtocolError:
         return ProtocolError(f"{self.source}: {where}, key '{key}': {problem}")
+
+    def known_keys(self, table: dict[str, Any], known: tuple[str, ...], where: str, *,
+                   also_suggest: tuple[str, ...] = ()) -> None:
+        """Refuse a key this table does not use: a typo must not leave a default (the
+        safety ceiling, a target band) silently in force."""
+        allowed = _translated(known)
+        for key in table:
+            if key in allowed:
+                continue
+            stem, _, code = key.rpartition("_")
+            if stem in _TRANSLATED_KEYS and stem in known and code.isalpha():
+                langs = ", ".join(f"{stem}_{c}" for c in available_languages()
+                                  if c != SOURCE_LANGUAGE)
+                raise self.fail(where, key, f"unknown key; the app has no language {code!r} "
+                                f"(translations: {langs})")
+            close = difflib.get_close_matches(key, allowed + also_suggest, n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'?" if close else (
+                f"known keys are {', '.join(allowed)}")
+            raise self.fail(where, key, f"unknown key; {hint}")
+
+    def translations(self, table: dict[str, Any], key: str, where: str) -> Translations:
+        out = []
+        for code in available_languages():
+            text = table.get(f"{key}_{code}")
+            if text is None or code == SOURCE_LANGUAGE:
+                continue
+            if not isinstance(text, str) or not text.strip():
+                raise self.fail(where, f"{key}_{code}", "expected a text")
+            out.append((code, text.strip()))
+        return tuple(out)
 
     def number(self, table: dict[str, Any], key: str, where: str, *, default: Any = None,
                lo: float | None = None, hi: float | None = None) -> float:
@@ -149,12 +234,14 @@ class _Parser:
         return float(value)
 
     def protocol(self, doc: dict[str, Any], key: str) -> TrainingProtocol:
+        self.known_keys(doc, _TOP_KEYS, "top level")
         name = doc.get("name")
         if not isinstance(name, str) or not name.strip():
             raise self.fail("top level", "name", "missing or not a text")
         th = doc.get("thresholds", {})
         if not isinstance(th, dict):
             raise self.fail("top level", "thresholds", "expected a table")
+        self.known_keys(th, _THRESHOLD_KEYS, "[thresholds]")
         thresholds = Thresholds(
             intermediate_pct=self.number(th, "intermediate_pct", "[thresholds]",
                                          default=70.0, lo=30, hi=120),
@@ -176,20 +263,28 @@ class _Parser:
             if "repeat" in step:
                 phases += self.group(step, where)
             else:
-                phases.append(self.phase(step, where))
+                phases.append(self.phase(step, where, also_suggest=("repeat",)))
+        description = doc.get("description", "")
+        if not isinstance(description, str):
+            raise self.fail("top level", "description", "expected a text")
         return TrainingProtocol(
             key=key,
             name=name.strip(),
-            description=str(doc.get("description", "")).strip(),
+            description=description.strip(),
             phases=tuple(phases),
             thresholds=thresholds,
             ramp_allowance_s=self.number(doc, "ramp_allowance_s", "top level",
                                          default=60.0, lo=0, hi=600),
             achieved_fraction=self.number(doc, "achieved_fraction", "top level",
                                           default=0.5, lo=0, hi=1),
+            min_judged_fraction=self.number(doc, "min_judged_fraction", "top level",
+                                            default=MIN_JUDGED_FRACTION, lo=0, hi=1),
+            names=self.translations(doc, "name", "top level"),
+            descriptions=self.translations(doc, "description", "top level"),
         )
 
     def group(self, step: dict[str, Any], where: str) -> list[Phase]:
+        self.known_keys(step, _GROUP_KEYS, where)
         repeat = step["repeat"]
         if isinstance(repeat, bool) or not isinstance(repeat, int) or not 1 <= repeat <= 100:
             raise self.fail(where, "repeat", f"expected a whole number 1–100, got {repeat!r}")
@@ -207,13 +302,15 @@ class _Parser:
             out += [_numbered(p, r + 1, repeat) for p in round_phases]
         return out
 
-    def phase(self, table: Any, where: str) -> Phase:
+    def phase(self, table: Any, where: str, *, also_suggest: tuple[str, ...] = ()) -> Phase:
         if not isinstance(table, dict):
             raise self.fail(where, "phases", "expected a table")
         name = table.get("name")
+        named = f"{where} ({name.strip()})" if isinstance(name, str) and name.strip() else where
+        self.known_keys(table, _PHASE_KEYS, named, also_suggest=also_suggest)
         if not isinstance(name, str) or not name.strip():
             raise self.fail(where, "name", "missing or not a text")
-        where = f"{where} ({name})"
+        where = named
         kind_text = table.get("kind")
         try:
             kind = PhaseKind(kind_text)
@@ -233,11 +330,13 @@ class _Parser:
             if hi <= lo:
                 raise self.fail(where, "target_max_pct",
                                 f"{hi:g} is not above target_min_pct {lo:g}")
-        return Phase(name.strip(), kind, duration_s, lo, hi)
+        return Phase(name.strip(), kind, duration_s, lo, hi,
+                     self.translations(table, "name", where))
 
 
 def _numbered(phase: Phase, round_no: int, rounds: int) -> Phase:
     if rounds == 1:
         return phase
-    return Phase(f"{phase.name} {round_no}/{rounds}", phase.kind, phase.duration_s,
-                 phase.target_min_pct, phase.target_max_pct)
+    suffix = f" {round_no}/{rounds}"
+    return Phase(phase.name + suffix, phase.kind, phase.duration_s, phase.target_min_pct,
+                 phase.target_max_pct, tuple((code, text + suffix) for code, text in phase.names))

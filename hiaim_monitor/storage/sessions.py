@@ -13,7 +13,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from hiaim_monitor.participants import Participant
-from hiaim_monitor.protocols import Phase, PhaseKind, Thresholds, TrainingProtocol
+from hiaim_monitor.protocols import (
+    MIN_JUDGED_FRACTION,
+    Phase,
+    PhaseKind,
+    Thresholds,
+    TrainingProtocol,
+)
 from hiaim_monitor.storage.database import Database, StorageError, storage_errors
 from hiaim_monitor.storage.schema import (
     ParticipantRow,
@@ -152,8 +158,11 @@ def protocol_to_json(protocol: TrainingProtocol) -> dict[str, Any]:
                        "ceiling_pct": th.ceiling_pct},
         "ramp_allowance_s": protocol.ramp_allowance_s,
         "achieved_fraction": protocol.achieved_fraction,
+        "min_judged_fraction": protocol.min_judged_fraction,
+        "names": dict(protocol.names), "descriptions": dict(protocol.descriptions),
         "phases": [{"name": p.name, "kind": p.kind.value, "duration_s": p.duration_s,
-                    "target_min_pct": p.target_min_pct, "target_max_pct": p.target_max_pct}
+                    "target_min_pct": p.target_min_pct, "target_max_pct": p.target_max_pct,
+                    "names": dict(p.names)}
                    for p in protocol.phases],
     }
 
@@ -163,8 +172,13 @@ def protocol_from_json(doc: dict[str, Any]) -> TrainingProtocol:
     return TrainingProtocol(
         key=doc["key"], name=doc["name"], description=doc["description"],
         phases=tuple(Phase(p["name"], PhaseKind(p["kind"]), p["duration_s"],
-                           p["target_min_pct"], p["target_max_pct"]) for p in doc["phases"]),
+                           p["target_min_pct"], p["target_max_pct"],
+                           tuple(p.get("names", {}).items())) for p in doc["phases"]),
         thresholds=Thresholds(**doc["thresholds"]),
         ramp_allowance_s=doc["ramp_allowance_s"],
         achieved_fraction=doc["achieved_fraction"],
+        # Sessions stored before these existed: the defaults they would have run with.
+        min_judged_fraction=doc.get("min_judged_fraction", MIN_JUDGED_FRACTION),
+        names=tuple(doc.get("names", {}).items()),
+        descriptions=tuple(doc.get("descriptions", {}).items()),
     )

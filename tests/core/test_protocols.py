@@ -1,5 +1,6 @@
 import pytest
 
+from hiaim_monitor import i18n
 from hiaim_monitor.protocols import (
     PhaseKind,
     ProtocolError,
@@ -123,3 +124,91 @@ def test_bad_protocol_files_get_one_clear_message(body, needle):
 def test_unreadable_protocol_path_names_the_file(tmp_path):
     with pytest.raises(ProtocolError, match=r"missing\.toml: cannot read protocol file"):
         load_protocol(tmp_path / "missing.toml")
+
+
+# -- a misspelt key is an error, never a default left in force ----------------------------
+ONE_PHASE = "[[steps]]\nname = 'Go'\nkind = 'high'\nduration_s = 60\ntarget_min_pct = 85\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        # The three examples: the ceiling, a band's top and a duration.
+        ("name = 'X'\n[thresholds]\nceling_pct = 90\n" + ONE_PHASE,
+         "x.toml: [thresholds], key 'celing_pct': unknown key; did you mean 'ceiling_pct'?"),
+        ("name = 'X'\n[[steps]]\nname = 'Easy'\nkind = 'intermediate'\nduration_s = 60\n"
+         "target_min_pct = 70\ntarget_max_pc = 84\n",
+         "x.toml: step 1 (Easy), key 'target_max_pc': unknown key; "
+         "did you mean 'target_max_pct'?"),
+        ("name = 'X'\n[[steps]]\nrepeat = 2\nphases = [{ name = 'Hard', kind = 'high', "
+         "duraton_min = 2, target_min_pct = 85 }]\n",
+         "x.toml: step 1, phase 1 (Hard), key 'duraton_min': unknown key; "
+         "did you mean 'duration_min'?"),
+        ("name = 'X'\nramp_alowance_s = 30\n" + ONE_PHASE,
+         "x.toml: top level, key 'ramp_alowance_s': unknown key; "
+         "did you mean 'ramp_allowance_s'?"),
+        ("name = 'X'\n[[steps]]\nrepet = 2\nphases = []\n",
+         "x.toml: step 1, key 'repet': unknown key; did you mean 'repeat'?"),
+        ("name = 'X'\n[[steps]]\nrepeat = 2\ntrailing_rests = false\n"
+         "phases = [{ name = 'A', kind = 'high', duration_s = 30, target_min_pct = 85 }]\n",
+         "x.toml: step 1, key 'trailing_rests': unknown key; did you mean 'trailing_rest'?"),
+        ("name = 'X'\nname_xx = 'Y'\n" + ONE_PHASE,
+         "x.toml: top level, key 'name_xx': unknown key; the app has no language 'xx' "
+         "(translations: name_da)"),
+        ("name = 'X'\ncolour = 'red'\n" + ONE_PHASE,
+         "x.toml: top level, key 'colour': unknown key; known keys are name, description"),
+    ],
+)
+def test_an_unknown_key_is_refused_naming_it_and_the_nearest_known_key(body, message):
+    with pytest.raises(ProtocolError) as err:
+        parse_protocol(body, source="x.toml", key="x")
+    assert str(err.value).startswith(message)
+    assert "\n" not in str(err.value)
+
+
+def test_every_preset_loads_with_only_known_keys():
+    for name in list_presets():
+        protocol = load_protocol(name)
+        assert protocol.phases and protocol.thresholds.ceiling_pct == 100
+
+
+# -- what participants read comes in their language ----------------------------------------
+@pytest.fixture
+def danish():
+    i18n.set_language("da")
+    try:
+        yield
+    finally:
+        i18n.set_language("en")
+
+
+def test_phase_and_protocol_names_come_in_danish_and_fall_back_to_english(danish):
+    text = ("name = 'Mine'\nname_da = 'Min'\ndescription = 'Two phases'\n"
+            "description_da = 'To faser'\n[[steps]]\nrepeat = 2\nphases = [\n"
+            "  { name = 'Hard', name_da = 'Hårdt', kind = 'high', duration_s = 60, "
+            "target_min_pct = 85 },\n"
+            "  { name = 'Rest', kind = 'recovery', duration_s = 60, target_min_pct = 50 }]\n")
+    p = parse_protocol(text, source="mine.toml", key="mine")
+    assert (p.display_name, p.display_description) == ("Min", "To faser")
+    assert [ph.display_name for ph in p.phases] == ["Hårdt 1/2", "Rest 1/2", "Hårdt 2/2",
+                                                     "Rest 2/2"]
+    assert p.phases[0].name == "Hard 1/2"  # the stored, English name stays
+    i18n.set_language("en")
+    assert p.display_name == "Mine" and p.phases[0].display_name == "Hard 1/2"
+
+
+def test_every_preset_names_its_phases_and_describes_itself_in_danish(danish):
+    for name in list_presets():
+        p = load_protocol(name)
+        assert p.display_description != p.description, name
+        english_words = {"Warm-up", "Cool-down", "High", "Recovery", "Active", "Easy"}
+        for phase in p.phases:
+            assert not english_words & set(phase.display_name.split()), phase.display_name
+    hi_aim = load_protocol("hi-aim")
+    assert [ph.display_name for ph in hi_aim.phases[:3]] == [
+        "Opvarmning", "Moderat 1/4", "Høj 1/4"]
+
+
+def test_a_translation_must_be_a_text():
+    with pytest.raises(ProtocolError, match=r"step 1 \(Go\), key 'name_da': expected a text"):
+        parse_protocol("name = 'X'\n" + ONE_PHASE + "name_da = 3\n", source="x.toml", key="x")
