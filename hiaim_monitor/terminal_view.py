@@ -58,18 +58,18 @@ def mmss(seconds: float) -> str:
 
 def header_text(snap: SessionSnapshot) -> Text:
     line = Text()
-    line.append(f"{snap.protocol.name}  ", style="bold")
+    line.append(f"{snap.protocol.display_name}  ", style="bold")
     if snap.finished:
         line.append(tr("Session finished"), style="bold green")
     elif snap.position is None:
         line.append(tr("Waiting to start"))
     else:
         pos = snap.position
-        line.append(f"{pos.phase.name} ", style="bold magenta")
+        line.append(f"{pos.phase.display_name} ", style="bold magenta")
         line.append(f"({tr(pos.phase.kind.value)})  ")
         line.append(f"{mmss(pos.remaining_s)} {tr('left')}", style="bold")
         if pos.next_phase is not None:
-            line.append(f"  {tr('next')}: {pos.next_phase.name}")
+            line.append(f"  {tr('next')}: {pos.next_phase.display_name}")
     line.append(f"   {tr('session time')} {mmss(max(0.0, snap.elapsed_s))}")
     return line
 

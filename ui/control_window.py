@@ -245,7 +245,7 @@ class ControlWindow(QMainWindow):
     def _show_session(self, session: LiveSession) -> None:
         self.session_panel.attach(session)
         self.stack.setCurrentWidget(self.session_panel)
-        self.setWindowTitle(f"HI AIM Monitor — {session.protocol.name}")
+        self.setWindowTitle(f"HI AIM Monitor — {session.protocol.display_name}")
         self.session_panel.refresh()
 
     def finish_recording(self) -> None:

@@ -56,7 +56,7 @@ class SessionHeader(QWidget):
         grid.setColumnStretch(0, 1)
 
     def show_snapshot(self, snap: SessionSnapshot, paused: bool) -> None:
-        self.protocol.setText(snap.protocol.name)
+        self.protocol.setText(snap.protocol.display_name)
         pos = snap.position
         if snap.finished:
             self.phase.setText(tr("Session finished"))
@@ -65,11 +65,12 @@ class SessionHeader(QWidget):
         elif pos is None:
             self.phase.setText(tr("Waiting to start"))
             self.countdown.setText(mmss(-snap.elapsed_s))
-            self.next_phase.setText(f"{tr('next')}: {snap.protocol.phases[0].name}")
+            self.next_phase.setText(f"{tr('next')}: {snap.protocol.phases[0].display_name}")
         else:
-            self.phase.setText(f"{pos.phase.name} ({tr(pos.phase.kind.value)})")
+            self.phase.setText(f"{pos.phase.display_name} ({tr(pos.phase.kind.value)})")
             self.countdown.setText(mmss(pos.remaining_s))
-            nxt = pos.next_phase.name if pos.next_phase is not None else tr("end of session")
+            nxt = (pos.next_phase.display_name if pos.next_phase is not None
+                   else tr("end of session"))
             self.next_phase.setText(f"{tr('next')}: {nxt}")
         self.session_time.setText(f"{tr('session time')} {mmss(max(0.0, snap.elapsed_s))}")
         self.paused.setVisible(paused and not snap.finished)

@@ -249,7 +249,10 @@ def test_window_speaks_danish_when_asked(qtbot):
                  window.stop_button.text(), window.header.paused.text(),
                  window.table.horizontalHeaderItem(COLUMNS.index("Strap")).text()]
         assert texts == ["Fortsæt", "Næste fase", "Stop", "PAUSE", "Bælte"]
-        assert window.header.phase.text() == "Warm-up (opvarmning)"
+        # The protocol file's Danish names, not the English ones.
+        assert window.header.phase.text() == "Opvarmning (opvarmning)"
+        assert window.header.protocol.text() == "Norsk 4x4"
+        assert window.header.next_phase.text() == "næste: Interval 1/4"
     finally:
         i18n.set_language("en")
 

@@ -64,7 +64,8 @@ class ProtocolPanel(QWidget):
     def _add(self, key: str, protocol: TrainingProtocol) -> int:
         """The combo's index for ``key``, added when new."""
         index = self.combo.findData(key)
-        label = protocol.name if key in list_presets() else f"{protocol.name} ({Path(key).name})"
+        name = protocol.display_name
+        label = name if key in list_presets() else f"{name} ({Path(key).name})"
         if index < 0:
             self.combo.addItem(label, key)
             index = self.combo.count() - 1
@@ -83,7 +84,7 @@ class ProtocolPanel(QWidget):
         self.timeline.set_protocol(protocol)
         # The file's own description, else what the phases say (the timeline shows the
         # total either way).
-        self.description.setText(protocol.description or tr(
+        self.description.setText(protocol.display_description or tr(
             "{n} work intervals, {total} in all").format(n=len(protocol.work_phases),
                                                          total=mmss(protocol.total_s)))
 

@@ -120,7 +120,7 @@ class PhaseTimeline(QWidget):
             label = _label(phase)
             room = rect.adjusted(3, 2, -3, 0)
             if metrics.horizontalAdvance(label) > room.width():
-                label = phase.name
+                label = phase.display_name
             if metrics.horizontalAdvance(label) <= room.width():
                 dark = colour.lightness() < 140
                 painter.setPen(QColor("white" if dark else "black"))
@@ -162,12 +162,12 @@ class PhaseTimeline(QWidget):
 
 
 def _label(phase: Phase) -> str:
-    return f"{phase.name} · {mmss(phase.duration_s)}"
+    return f"{phase.display_name} · {mmss(phase.duration_s)}"
 
 
 def _tooltip(phase: Phase) -> str:
     target = f"{phase.target_min_pct:g}"
     target += (f"–{phase.target_max_pct:g}" if phase.target_max_pct is not None
                else "+")
-    return (f"{phase.name} ({tr(phase.kind.value)})\n{mmss(phase.duration_s)} · "
+    return (f"{phase.display_name} ({tr(phase.kind.value)})\n{mmss(phase.duration_s)} · "
             f"{target} % {tr('HRmax')}")

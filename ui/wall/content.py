@@ -171,13 +171,13 @@ class HeaderContent:
 
 
 def _phase_label(phase: Phase) -> str:
-    return f"{phase.name} · {tr(phase.kind.value)}"
+    return f"{phase.display_name} · {tr(phase.kind.value)}"
 
 
 def _detail(phase: Phase, next_phase: Phase | None, thresholds: Thresholds) -> str:
     top = phase.target_max_pct if phase.target_max_pct is not None else thresholds.ceiling_pct
     band = f"{tr('target')} {phase.target_min_pct:.0f}–{top:.0f} %"
-    nxt = next_phase.name if next_phase is not None else tr("end of session")
+    nxt = next_phase.display_name if next_phase is not None else tr("end of session")
     return f"{band}   {tr('next')}: {nxt}"
 
 

@@ -144,6 +144,10 @@ def test_page_speaks_danish(qtbot, model, db):
         assert page.problems.item(0).text() == "Cy har intet bælte: tildel et, eller fjern " \
             "fluebenet."
         assert roster_row(page, "Bo")["Method"] == "Tanaka (alder)"
+        # The protocol files' own Danish: names in the picker, the description below it.
+        combo = page.protocols.combo
+        assert combo.itemText(combo.findData("norwegian-4x4")) == "Norsk 4x4"
+        assert page.protocols.description.text().startswith("10 min opvarmning, 4 runder")
     finally:
         i18n.set_language("en")
 

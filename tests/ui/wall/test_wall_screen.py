@@ -298,6 +298,20 @@ def test_wall_speaks_danish(wall):
         i18n.set_language("en")
 
 
+def test_wall_header_names_the_phases_in_danish(wall):
+    i18n.set_language("da")
+    try:
+        gym = HandClass(["Anna"], protocol="hi-aim")
+        gym.beats(702, {0: 130})  # 11:42: the first intermediate interval
+        draw(wall, gym.session.tick())
+        header = wall.header.texts()
+        assert header["phase"] == "Moderat 1/4 · moderat"
+        assert "næste: Høj 1/4" in header["detail"]
+        assert_unclipped(wall)
+    finally:
+        i18n.set_language("en")
+
+
 def test_render_wall_image_draws_at_the_size_asked():
     image = render_wall_image(simulated_snapshot(8), QSize(1280, 720), paused=True)
     assert image.size() == QSize(1280, 720)
