@@ -42,7 +42,7 @@ class OperatorAction:
 
 @dataclass(frozen=True, slots=True)
 class PhaseWindow:
-    """Where one phase actually ran on the session clock."""
+    """Where one phase actually ran on the session clock, beside where the protocol put it."""
 
     index: int
     phase: Phase
@@ -50,6 +50,8 @@ class PhaseWindow:
     end_s: float  # math.inf while the phase is paused: its end is unknown until resume
     pauses: tuple[tuple[float, float], ...]  # inside [start_s, end_s), session clock
     cut_short: bool  # ended early by skip or stop
+    planned_start_s: float  # the protocol's own times: no pause, skip or extension
+    planned_end_s: float
 
     @property
     def paused_s(self) -> float:
@@ -59,6 +61,26 @@ class PhaseWindow:
     def running_s(self) -> float:
         """Time the countdown ran: the window less its pauses."""
         return self.end_s - self.start_s - self.paused_s
+
+    @property
+    def planned_s(self) -> float:
+        """The phase's prescribed length (before any extension)."""
+        return self.phase.duration_s
+
+    @property
+    def ran(self) -> bool:
+        """False for a phase skipped the moment it began (its window is empty)."""
+        return self.running_s > 0
+
+
+def planned_windows(protocol: TrainingProtocol) -> list[tuple[float, float]]:
+    """``(start_s, end_s)`` of every phase as the protocol lays them out, untouched by
+    operator actions: what a phase that never ran is reported with."""
+    out, t = [], 0.0
+    for phase in protocol.phases:
+        out.append((t, t + phase.duration_s))
+        t += phase.duration_s
+    return out
 
 
 class SessionSchedule:
@@ -75,6 +97,7 @@ class SessionSchedule:
         self._settled_s = -math.inf  # no action may come before this
         self._starts_s: list[float] = []
         self._ends_s: list[float] = []
+        self._planned = planned_windows(protocol)
         self._replan()
 
     # -- queries ------------------------------------------------------------------------
@@ -154,7 +177,30 @@ class SessionSchedule:
         pauses = tuple((max(a, start), min(b, end)) for a, b in self._pauses
                        if a < end and b > start)
         return PhaseWindow(i, self.protocol.phases[i], start, end, pauses,
-                           i in self._forced_end_s)
+                           i in self._forced_end_s, *self._planned[i])
+
+    def phase_runs(self, t_s: float) -> list[dict[str, Any]]:
+        """Every phase of the protocol, planned against ran, as of ``t_s`` (the end of the
+        session for a report): its prescribed length and protocol times, and the window
+        and countdown time it really had. A phase that has not run (the session stopped
+        first, or a skip ended it the moment it began) keeps its planned, unshifted times
+        with ``ran_s`` 0 and no window."""
+        out = []
+        n_ended = bisect.bisect_right(self._ends_s, t_s)  # as ended_phases, but settles nothing
+        ended = {w.index: w for w in map(self._window, range(n_ended)) if w.ran}
+        for i, phase in enumerate(self.protocol.phases):
+            planned_start_s, planned_end_s = self._planned[i]
+            run: dict[str, Any] = {
+                "phase_index": i, "phase_name": phase.name, "kind": phase.kind.value,
+                "planned_start_s": planned_start_s, "planned_end_s": planned_end_s,
+                "planned_s": phase.duration_s, "start_s": None, "end_s": None, "ran_s": 0.0,
+                "cut_short": False}
+            window = ended.get(i)
+            if window is not None:
+                run.update(start_s=window.start_s, end_s=window.end_s,
+                           ran_s=window.running_s, cut_short=window.cut_short)
+            out.append(run)
+        return out
 
     # -- actions ------------------------------------------------------------------------
     def pause(self, t_s: float) -> OperatorAction:

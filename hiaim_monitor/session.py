@@ -169,6 +169,8 @@ class LiveSession:
                 "high": self.protocol.thresholds.high_pct,
                 "ceiling": self.protocol.thresholds.ceiling_pct,
             },
+            # Planned against ran, per phase; phases that never ran keep the protocol's times.
+            "phases": rounded(self.schedule.phase_runs(self.engine.session_time())),
             "participants": rounded(people),
         }
 

@@ -2,7 +2,10 @@
 below the target class, and a session summary of time per class and per zone.
 
 This is the trial's evidence of the intensity each participant reached, so time is counted
-conservatively: untrusted samples and lost signal are "no data", never in target.
+conservatively: untrusted samples and lost signal are "no data", never in target. A work
+phase ends in one of three outcomes: achieved, not achieved, or not judged, when the
+operator cut it short (skip, stop) before it ran the protocol's ``min_judged_fraction`` of
+its prescribed length: seconds of data say nothing about the interval either way.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from hiaim_monitor.protocols import Phase, PhaseKind, Thresholds, TrainingProtoc
 from hiaim_monitor.schedule import PhaseWindow, running_time
 
 TARGET_HOLD_S: Final = 5.0  # s continuously in target before the target counts as reached
+_EPS_S: Final = 1e-9  # absorbs float error when a phase ran exactly the share needed
 _LEVEL_KEYS: Final = tuple(lv for lv in Level if lv is not Level.UNKNOWN)
 
 
@@ -38,7 +42,17 @@ class PhaseAdherence:
     fraction_in_target_after_ramp: float  # 0–1 of the phase after the ramp allowance
     time_to_target_s: float | None  # from phase start; None if never reached
     peak_pct: float | None  # % HRmax; None without trusted data
-    achieved: bool
+    achieved: bool  # False when not judged
+    planned_s: float | None = None  # prescribed length; None: as long as it ran
+    ran_s: float | None = None  # countdown time it ran (pauses left out); None: planned_s
+    judged: bool = True  # False: cut short before it ran enough to be judged
+
+    @property
+    def outcome(self) -> str:
+        """"achieved", "not achieved" or "not judged": the three states a report shows."""
+        if not self.judged:
+            return "not judged"
+        return "achieved" if self.achieved else "not achieved"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -55,7 +69,11 @@ class PhaseAdherence:
             "fraction_in_target_after_ramp": self.fraction_in_target_after_ramp,
             "time_to_target_s": self.time_to_target_s,
             "peak_pct": self.peak_pct,
-            "achieved": self.achieved,
+            "planned_s": self.planned_s,
+            "ran_s": self.ran_s,
+            "judged": self.judged,
+            "achieved": self.achieved if self.judged else None,  # null: neither way
+            "outcome": self.outcome,
         }
 
 
@@ -94,8 +112,11 @@ def _in_and_above(level: np.ndarray, target: Level) -> tuple[np.ndarray, np.ndar
 def phase_adherence(t_s: npt.ArrayLike, pct: npt.ArrayLike, level: npt.ArrayLike, *,
                     phase_index: int, phase: Phase, start_s: float, end_s: float,
                     thresholds: Thresholds, ramp_allowance_s: float, achieved_fraction: float,
+                    min_judged_fraction: float = 0.0, planned_s: float | None = None,
                     max_gap_s: float = MAX_GAP_S) -> PhaseAdherence:
-    """Judge one finished work phase from the samples with ``start_s <= t < end_s``."""
+    """Judge one finished work phase from the samples with ``start_s <= t < end_s``. A phase
+    that ran less than ``min_judged_fraction`` of ``planned_s`` (its prescribed length;
+    default: the window) is measured but not judged."""
     t_all = np.asarray(t_s, dtype=np.float64)
     i0, i1 = np.searchsorted(t_all, (start_s, end_s), side="left")
     # Keep the first sample after the phase: it says how long the last one inside holds.
@@ -126,12 +147,18 @@ def phase_adherence(t_s: npt.ArrayLike, pct: npt.ArrayLike, level: npt.ArrayLike
 
     good = trusted & np.isfinite(p)
     peak = float(p[good].max()) if good.any() else None
+    planned = phase_s if planned_s is None else float(planned_s)
+    # A phase cut short after a few seconds would be judged on its ramp alone (stopped 68 s
+    # into 180 s: 8 s after the ramp, all in target, "achieved"): report it as not judged.
+    judged = phase_s + _EPS_S >= min_judged_fraction * planned
     return PhaseAdherence(
         phase_index=phase_index, phase_name=phase.name, kind=phase.kind,
         start_s=float(start_s), end_s=float(end_s), target=target,
         seconds_in_target=s_in, seconds_above_target=s_above, seconds_below_target=s_below,
         seconds_no_data=no_data, fraction_in_target_after_ramp=fraction,
-        time_to_target_s=time_to_target, peak_pct=peak, achieved=fraction >= achieved_fraction,
+        time_to_target_s=time_to_target, peak_pct=peak,
+        achieved=judged and fraction >= achieved_fraction,
+        planned_s=planned, ran_s=float(phase_s), judged=judged,
     )
 
 
@@ -152,6 +179,7 @@ def protocol_adherence(t_s: npt.ArrayLike, pct: npt.ArrayLike, level: npt.ArrayL
                 end_s=phase_end_s, thresholds=protocol.thresholds,
                 ramp_allowance_s=protocol.ramp_allowance_s,
                 achieved_fraction=protocol.achieved_fraction,
+                min_judged_fraction=protocol.min_judged_fraction, planned_s=phase.duration_s,
             ))
         phase_start_s = phase_end_s
     return out
@@ -166,7 +194,8 @@ class ParticipantSessionSummary:
     mean_bpm: float | None  # time-weighted over trusted samples
     peak_bpm: float | None
     intervals_achieved: int
-    intervals_prescribed: int
+    intervals_judged: int  # cut-short phases that were not judged are left out
+    intervals_prescribed: int  # work phases that ended, judged or not
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -177,6 +206,7 @@ class ParticipantSessionSummary:
             "mean_bpm": self.mean_bpm,
             "peak_bpm": self.peak_bpm,
             "intervals_achieved": self.intervals_achieved,
+            "intervals_judged": self.intervals_judged,
             "intervals_prescribed": self.intervals_prescribed,
         }
 
@@ -214,6 +244,7 @@ def summarise_session(t_s: npt.ArrayLike, bpm: npt.ArrayLike, pct: npt.ArrayLike
         mean_bpm=mean_bpm,
         peak_bpm=peak_bpm,
         intervals_achieved=sum(a.achieved for a in adherence),
+        intervals_judged=sum(a.judged for a in adherence),
         intervals_prescribed=len(adherence),
     )
 
@@ -222,7 +253,8 @@ def judge_window(window: PhaseWindow, t_s: np.ndarray, pct: np.ndarray, level: n
                  protocol: TrainingProtocol, *, max_gap_s: float = MAX_GAP_S) -> PhaseAdherence:
     """Adherence of one work phase on the window it really ran (a schedule's
     ``PhaseWindow``). Pauses are cut out first, so the ramp allowance and the fraction in
-    target count only time the countdown ran; the result keeps the real window."""
+    target count only time the countdown ran; the result keeps the real window, or the
+    planned one for a phase that never ran (skipped the moment it began)."""
     end_s = window.end_s
     if window.pauses:
         t_s, keep = running_time(t_s, window.pauses)
@@ -232,6 +264,11 @@ def judge_window(window: PhaseWindow, t_s: np.ndarray, pct: np.ndarray, level: n
         t_s, pct, level, phase_index=window.index, phase=window.phase,
         start_s=window.start_s, end_s=end_s, thresholds=protocol.thresholds,
         ramp_allowance_s=protocol.ramp_allowance_s,
-        achieved_fraction=protocol.achieved_fraction, max_gap_s=max_gap_s)
+        achieved_fraction=protocol.achieved_fraction,
+        min_judged_fraction=protocol.min_judged_fraction, planned_s=window.planned_s,
+        max_gap_s=max_gap_s)
     # Time to target stays in running time.
+    if not window.ran:
+        return dataclasses.replace(result, start_s=window.planned_start_s,
+                                   end_s=window.planned_end_s)
     return dataclasses.replace(result, end_s=float(window.end_s))

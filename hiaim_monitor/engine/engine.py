@@ -297,9 +297,10 @@ class ZoneEngine:
 
     def _judge_finished_phases(self, grace_s: float = config.PHASE_JUDGE_GRACE_S) -> None:
         """Judge each work phase once the schedule says it has ended, on the window it
-        really ran: a skipped phase on the time it ran (not achieved if it never ran), an
-        extended one on its longer window. Pauses are cut out first, so the ramp allowance
-        and the fraction in target count only time the countdown ran."""
+        really ran: a skipped or stopped phase on the time it ran (not judged if that was
+        under the protocol's min_judged_fraction), an extended one on its longer window.
+        Pauses are cut out first, so the ramp allowance and the fraction in target count
+        only time the countdown ran."""
         ended = self.schedule.ended_phases(self.session_time() - grace_s)
         for window in ended[self._next_judged:]:
             self._next_judged += 1
@@ -353,7 +354,7 @@ class ZoneEngine:
             target=target,
             in_target_s=in_target_s,
             intervals_achieved=sum(a.achieved for a in person.adherence),
-            intervals_judged=len(person.adherence),
+            intervals_judged=sum(a.judged for a in person.adherence),
             alarms=self.alarms.of(person.p.participant_id),
             trace_t_s=trace_t,
             trace_pct=trace_pct,

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from hiaim_monitor.engine.adherence import (
+    judge_window,
     phase_adherence,
     phase_target,
     protocol_adherence,
@@ -11,6 +12,7 @@ from hiaim_monitor.engine.adherence import (
 )
 from hiaim_monitor.engine.codes import Level
 from hiaim_monitor.protocols import Phase, PhaseKind, parse_protocol
+from hiaim_monitor.schedule import SessionSchedule
 
 # Warm-up 0–60 s, then High k/4 at 60, 300, 540 and 780 s (180 s each), 60 s rests between.
 FOUR_HIGHS = """
@@ -234,3 +236,91 @@ def test_results_serialise_to_json():
     assert back["intervals_achieved"] == 3
     assert back["seconds_in_level"] == {"below": 1020 - 410 - 180, "intermediate": 180,
                                         "high": 140 + 160 + 110, "above_ceiling": 0}
+
+
+# -- a phase cut short: planned against ran, and "not judged" below the protocol's share ---
+def high_from(t0_s: float, n_s: int = 1200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """1 Hz samples at 60 % HRmax, then 90 % (high) from ``t0_s`` on."""
+    pct = np.where(np.arange(n_s) >= t0_s, 90.0, 60.0)
+    return one_hz(pct)
+
+
+def cut(schedule: SessionSchedule, index: int):
+    return next(w for w in schedule.ended_phases(1e9) if w.index == index)
+
+
+def test_a_high_phase_stopped_68_s_into_180_is_not_judged():
+    # The issue's case: in target for the last 17 s of 68, all of them after the ramp, so
+    # the fraction in target is 1.0 and it used to count as achieved.
+    t, pct, level = high_from(60 + 51)
+    schedule = SessionSchedule(PROTOCOL)
+    schedule.stop(60 + 68)
+    result = judge_window(cut(schedule, 1), t, pct, level, PROTOCOL)
+    assert result.fraction_in_target_after_ramp == 1.0 and result.seconds_in_target == 17
+    assert (result.planned_s, result.ran_s) == (180.0, 68.0)
+    assert not result.judged and not result.achieved and result.outcome == "not judged"
+    doc = json.loads(json.dumps(result.to_dict()))
+    assert (doc["achieved"], doc["judged"], doc["outcome"]) == (None, False, "not judged")
+    figures = summarise_session(t, pct * 2, pct, level, end_s=128.0, adherence=[result])
+    assert (figures.intervals_achieved, figures.intervals_judged,
+            figures.intervals_prescribed) == (0, 0, 1)
+
+
+def test_a_phase_skipped_after_half_its_length_is_still_judged_both_ways():
+    t, pct, level = high_from(60 + 30)
+    schedule = SessionSchedule(PROTOCOL)
+    schedule.skip(60 + 90)  # half of 180 s: the default share
+    hit = judge_window(cut(schedule, 1), t, pct, level, PROTOCOL)
+    assert (hit.ran_s, hit.judged, hit.outcome) == (90.0, True, "achieved")
+    t, pct, level = high_from(60 + 89)  # in target only in the last second
+    miss = judge_window(cut(schedule, 1), t, pct, level, PROTOCOL)
+    assert (miss.judged, miss.outcome) == (True, "not achieved")
+
+
+def test_the_share_a_phase_must_run_is_the_protocols_min_judged_fraction():
+    strict = parse_protocol(FOUR_HIGHS.replace("achieved_fraction = 0.5",
+                                               "achieved_fraction = 0.5\n"
+                                               "min_judged_fraction = 0.75"),
+                            source="t.toml", key="t")
+    assert strict.min_judged_fraction == 0.75 and PROTOCOL.min_judged_fraction == 0.5
+    t, pct, level = high_from(60 + 30)
+    schedule = SessionSchedule(strict)
+    schedule.skip(60 + 120)  # two thirds of 180 s
+    assert judge_window(cut(schedule, 1), t, pct, level, strict).outcome == "not judged"
+
+
+def test_a_pause_does_not_count_as_time_the_phase_ran():
+    t, pct, level = high_from(60 + 30)
+    schedule = SessionSchedule(PROTOCOL)
+    schedule.pause(60 + 40)
+    schedule.resume(60 + 140)  # 100 s paused: the window is 160 s, the countdown ran 60
+    schedule.stop(60 + 160)
+    result = judge_window(cut(schedule, 1), t, pct, level, PROTOCOL)
+    assert (result.start_s, result.end_s, result.ran_s) == (60.0, 220.0, 60.0)
+    assert result.outcome == "not judged"
+
+
+def test_a_phase_that_ran_whole_is_judged_as_before():
+    t, pct, level = high_from(60 + 30)
+    result = protocol_adherence(t, pct, level, PROTOCOL, end_s=240.0)[0]
+    assert (result.planned_s, result.ran_s, result.outcome) == (180.0, 180.0, "achieved")
+
+
+def test_phases_not_run_after_a_skip_keep_their_planned_unshifted_times():
+    schedule = SessionSchedule(PROTOCOL)
+    schedule.skip(100.0)  # High 1/4 ran 40 s
+    schedule.skip(100.0)  # Rest 1/4 skipped the moment it began
+    schedule.skip(100.0)  # so was High 2/4
+    schedule.stop(130.0)  # Rest 2/4 ran 30 s; nothing after it ran
+    runs = schedule.phase_runs(130.0)
+    assert [(r["planned_start_s"], r["planned_end_s"]) for r in runs] == [
+        (0, 60), (60, 240), (240, 300), (300, 480), (480, 540), (540, 720), (720, 780),
+        (780, 960), (960, 1020)]
+    assert [(r["start_s"], r["end_s"], r["ran_s"], r["cut_short"]) for r in runs[:5]] == [
+        (0.0, 60.0, 60.0, False), (60.0, 100.0, 40.0, True), (None, None, 0.0, False),
+        (None, None, 0.0, False), (100.0, 130.0, 30.0, True)]
+    assert all(r["start_s"] is None and r["ran_s"] == 0 for r in runs[5:])
+    t, pct, level = high_from(0)
+    never_ran = judge_window(cut(schedule, 3), t, pct, level, PROTOCOL)
+    assert (never_ran.start_s, never_ran.end_s, never_ran.ran_s) == (300.0, 480.0, 0.0)
+    assert never_ran.outcome == "not judged" and never_ran.seconds_in_target == 0

@@ -394,3 +394,20 @@ def test_a_schedule_for_another_protocol_is_refused():
     with pytest.raises(ValueError, match="another protocol"):
         ZoneEngine(FOUR_HIGH, [person()], SimulatedClock(), start_mono_s=0.0,
                    schedule=SessionSchedule(load_protocol("hi-aim")))
+
+
+def test_a_high_phase_stopped_68_s_in_is_not_judged_in_the_summary_or_on_the_tiles():
+    # HI AIM's first high phase runs 840–1020 s; the session stops 68 s into it with the
+    # participant in target for its last 20 s or so: too little of the phase to judge.
+    protocol = load_protocol("hi-aim")
+    clock, engine = make(protocol)
+    run(clock, engine, lambda t: 180 if t >= 880 else 120, 908)
+    engine.schedule.stop(908.0)
+    run(clock, engine, lambda t: 180, 912)
+    engine.judge_ended_now()
+    high = engine.summary()[0]["adherence"][-1]
+    assert (high["phase_name"], high["planned_s"], high["ran_s"]) == ("High 1/4", 180.0, 68.0)
+    assert high["fraction_in_target_after_ramp"] == 1.0
+    assert (high["achieved"], high["outcome"]) == (None, "not judged")
+    view = engine.snapshot().participants[0]
+    assert (view.intervals_achieved, view.intervals_judged) == (0, 1)  # the intermediate
