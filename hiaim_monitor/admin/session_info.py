@@ -117,7 +117,8 @@ def show_session(db: Database, session_id: int) -> SessionDetail:
         achieved = sa.case((PhaseAdherenceRow.achieved, 1), else_=0)
         phases = (sa.select(PhaseAdherenceRow.session_participant_id.label("sp_id"),
                             sa.func.count().label("n"), sa.func.sum(achieved).label("ok"))
-                  .where(PhaseAdherenceRow.session_participant_id.in_(ours))
+                  .where(PhaseAdherenceRow.session_participant_id.in_(ours),
+                         PhaseAdherenceRow.judged)  # cut short: neither achieved nor missed
                   .group_by(PhaseAdherenceRow.session_participant_id).subquery())
         rows = s.execute(
             sa.select(ParticipantRow.study_code, ParticipantRow.display_name,

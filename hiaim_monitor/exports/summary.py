@@ -1,10 +1,12 @@
 """The session tables a trial statistician wants, as two CSV files (header row, RFC 4180,
 UTF-8, empty cell = missing, yes/no as 1/0 so every package reads them as numbers).
 
-``session-<id>_intervals.csv``: one row per participant and prescribed work phase. Judged
-phases carry the stored adherence figures; a prescribed phase that was never judged (the
-session stopped early, or the data were lost) still gets a row, with judged = 0 and empty
-figures, so missing data are explicit rather than absent.
+``session-<id>_intervals.csv``: one row per participant and prescribed work phase, with its
+planned and ran seconds. Judged phases carry the stored adherence figures; a phase cut short
+before it ran the protocol's min_judged_fraction has its figures but judged = 0 and an empty
+achieved; a prescribed phase with no result (the session stopped first, or the data were
+lost) still gets a row, with its planned times, judged = 0 and empty figures, so missing
+data are explicit rather than absent.
 
 ``session-<id>_participants.csv``: one row per participant: time in each class and zone,
 mean and peak bpm, samples and beats with artifact counts, and intervals achieved / judged /
@@ -31,7 +33,7 @@ from hiaim_monitor.storage.schema import PhaseAdherenceRow
 SECONDS_DECIMALS: Final = 2
 INTERVAL_COLUMNS: Final = (
     "session_id", "study_code", "display_name", "phase_index", "phase_name", "kind", "target",
-    "start_s", "end_s", "judged", "seconds_in_target", "seconds_above_target",
+    "start_s", "end_s", "planned_s", "ran_s", "judged", "seconds_in_target", "seconds_above_target",
     "seconds_below_target", "seconds_no_data", "fraction_in_target_after_ramp",
     "time_to_target_s", "peak_pct_hrmax", "achieved")
 _LEVELS: Final = tuple(lv.name.lower() for lv in Level if lv is not Level.UNKNOWN)
@@ -104,13 +106,15 @@ def _interval(a: PhaseAdherenceRow | None, planned: _Prescribed) -> list[Any]:
     """The columns from phase_name on."""
     if a is None:
         return [planned.name, planned.kind, planned.target, num(planned.start_s, 3),
-                num(planned.end_s, 3), 0, *[""] * 8]
+                num(planned.end_s, 3), num(planned.end_s - planned.start_s, 3), "", 0,
+                *[""] * 8]
     s = SECONDS_DECIMALS
     return [a.phase_name, a.kind.value, _level_name(a.target_level), num(a.start_s, 3),
-            num(a.end_s, 3), 1, num(a.seconds_in_target, s), num(a.seconds_above_target, s),
+            num(a.end_s, 3), num(a.planned_s, 3), num(a.ran_s, 3), int(a.judged),
+            num(a.seconds_in_target, s), num(a.seconds_above_target, s),
             num(a.seconds_below_target, s), num(a.seconds_no_data, s),
             num(a.fraction_in_target_after_ramp, 4), num(a.time_to_target_s, s),
-            num(a.peak_pct, 2), int(a.achieved)]
+            num(a.peak_pct, 2), int(a.achieved) if a.judged else ""]
 
 
 def _level_name(level: int) -> str:
@@ -145,5 +149,6 @@ def _participant_figures(db: Database, session: data.ExportSession,
         num(figures.mean_bpm, 1), num(figures.peak_bpm, 0),
         len(rows), int(np.count_nonzero(flags & int(UNTRUSTED))),
         len(beat_flags), sum(1 for f in beat_flags if f),
-        sum(1 for a in judged.values() if a.achieved), len(judged), prescribed,
+        sum(1 for a in judged.values() if a.judged and a.achieved),
+        sum(1 for a in judged.values() if a.judged), prescribed,
     ]

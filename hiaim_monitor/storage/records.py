@@ -85,5 +85,6 @@ def adherence_row(r: AdherenceRecord) -> dict[str, Any]:
         "seconds_no_data": a.seconds_no_data,
         "fraction_in_target_after_ramp": a.fraction_in_target_after_ramp,
         "time_to_target_s": a.time_to_target_s, "peak_pct": a.peak_pct,
-        "achieved": a.achieved,
+        "achieved": a.achieved, "planned_s": a.planned_s, "ran_s": a.ran_s,
+        "judged": a.judged,
     }

@@ -248,7 +248,12 @@ class PhaseAdherenceRow(Base):
     fraction_in_target_after_ramp: Mapped[float]
     time_to_target_s: Mapped[float | None]
     peak_pct: Mapped[float | None]  # % HRmax
-    achieved: Mapped[bool]
+    achieved: Mapped[bool]  # False when not judged
+    planned_s: Mapped[float | None]  # prescribed length; NULL in rows stored before 0004
+    ran_s: Mapped[float | None]  # countdown time it ran, pauses left out
+    # False: cut short (skip, stop) before it ran the protocol's min_judged_fraction, so
+    # neither achieved nor missed. Rows stored before 0004 were all judged.
+    judged: Mapped[bool] = mapped_column(server_default=sa.true())
 
 
 class WriterProgressRow(Base):

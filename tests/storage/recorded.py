@@ -12,7 +12,7 @@ from datetime import timedelta
 import numpy as np
 
 from hiaim_monitor.admin import add_admin_commands
-from hiaim_monitor.engine.adherence import protocol_adherence
+from hiaim_monitor.engine.adherence import PhaseAdherence, protocol_adherence
 from hiaim_monitor.engine.classify import level_of
 from hiaim_monitor.engine.codes import BeatFlag, Level, SampleFlag
 from hiaim_monitor.hrm import SensorContact
@@ -119,6 +119,21 @@ def record_session(db: Database, *, finish: bool = True, host: str = "test-host"
         finish_session(db, stored.session_id,
                        ended_utc=START_UTC + timedelta(seconds=DURATION_S))
     return Recorded(stored, SHORT, who, samples, beats)
+
+
+def store_phase_cut_short(db: Database, recorded: Recorded) -> None:
+    """Store the result NOT_JUDGED lacks, as the engine makes it for a phase stopped 20 s
+    into its 60: measured, but not judged."""
+    code, index = NOT_JUDGED
+    cut_short = PhaseAdherence(
+        phase_index=index, phase_name="High 1/1", kind=PhaseKind.HIGH, start_s=150.0,
+        end_s=170.0, target=Level.HIGH, seconds_in_target=12.0, seconds_above_target=0.0,
+        seconds_below_target=8.0, seconds_no_data=0.0, fraction_in_target_after_ramp=1.0,
+        time_to_target_s=8.0, peak_pct=91.0, achieved=False, planned_s=60.0, ran_s=20.0,
+        judged=False)
+    with fast_writer(db, recorded.stored) as writer:
+        writer.submit_adherence(recorded.stored.session_participant_ids[code], cut_short)
+        assert writer.flush(20.0)
 
 
 def admin_parser() -> argparse.ArgumentParser:

@@ -31,6 +31,7 @@ from tests.storage.recorded import (
     Recorded,
     admin_parser,
     record_session,
+    store_phase_cut_short,
 )
 
 TCX = "{http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2}"
@@ -240,6 +241,24 @@ def test_summary_has_a_row_per_prescribed_interval_and_per_participant(db, recor
         assert int(row["intervals_judged"]) == len(judged)
         assert int(row["intervals_achieved"]) == sum(a.achieved for a in judged)
         assert int(row["intervals_prescribed"]) == len(WORK_PHASES)
+
+
+def test_a_phase_cut_short_is_exported_not_judged_with_planned_and_ran_seconds(db, recorded,
+                                                                                tmp_path):
+    code, _ = NOT_JUDGED
+    store_phase_cut_short(db, recorded)
+    sid = recorded.stored.session_id
+    intervals, people = (read_csv(p) for p in export_session(db, sid, "summary", tmp_path))
+    row = next(r for r in intervals if (r["study_code"], int(r["phase_index"])) == NOT_JUDGED)
+    assert (row["planned_s"], row["ran_s"], row["judged"], row["achieved"]) == (
+        "60.000", "20.000", "0", "")
+    assert row["seconds_in_target"] == "12.00"  # measured, just not judged
+    judged_whole = next(r for r in intervals if r["study_code"] == "HIAIM-001")
+    assert (judged_whole["planned_s"], judged_whole["ran_s"], judged_whole["judged"]) == (
+        "60.000", "60.000", "1")
+    third = next(r for r in people if r["study_code"] == code)
+    assert (third["intervals_achieved"], third["intervals_judged"],
+            third["intervals_prescribed"]) == ("0", "1", "2")
 
 
 def test_an_unknown_session_or_format_is_refused_in_one_sentence(db, recorded, tmp_path):

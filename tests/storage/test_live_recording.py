@@ -137,6 +137,29 @@ def test_operator_actions_are_stored_as_phase_changes_with_their_detail(db):
                      "and start_s = 600 and end_s = 720") == 1
 
 
+def test_a_high_phase_stopped_68_s_in_is_stored_as_not_judged_with_planned_and_ran(db):
+    protocol = load_protocol("hi-aim")  # High 1/4 runs 840–1020 s
+    clock = SimulatedClock()
+    people = [Participant("P1", "Anna", "A", measured_hrmax(180))]
+    stored = start_session(db, protocol, people, started_utc=clock.now_utc())
+    writer = SessionWriter(db, stored, flush_interval_s=0.05)
+    session = LiveSession(protocol, people, clock, queue.SimpleQueue(), start_mono_s=0.0,
+                          recorder=SessionRecorder(writer, stored, start_mono_s=0.0))
+    session.tick()
+    clock.advance(840 + 68)
+    session.tick()
+    session.stop()
+    session.flush_final()
+    assert writer.close() == 0
+    with db.engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "select phase_index, start_s, end_s, planned_s, ran_s, judged, achieved "
+            "from phase_adherence order by phase_index")).all()
+    assert [(i, a, b, p, r, bool(j), bool(ok)) for i, a, b, p, r, j, ok in rows] == [
+        (1, 600.0, 840.0, 240.0, 240.0, True, False),  # ran whole: judged (no data: missed)
+        (2, 840.0, 908.0, 180.0, 68.0, False, False)]  # cut short: neither way
+
+
 def test_killed_app_loses_about_a_second_and_is_found_interrupted(tmp_path):
     url = f"sqlite:///{tmp_path / 'crash.sqlite3'}"
     env = {**{k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")},

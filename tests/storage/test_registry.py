@@ -23,7 +23,12 @@ from hiaim_monitor.storage.schema import (
     StrapRow,
 )
 from tests.storage.helpers import START_UTC
-from tests.storage.recorded import DURATION_S, admin_parser, record_session
+from tests.storage.recorded import (
+    DURATION_S,
+    admin_parser,
+    record_session,
+    store_phase_cut_short,
+)
 
 THIS_YEAR = datetime.now(UTC).year
 
@@ -210,6 +215,9 @@ def test_sessions_list_and_show_say_what_was_recorded(db, cli):
     assert first.split()[-5:] == ["240", "15", str(len(beats)),
                                   str(sum(1 for b in beats if b.flags)), "2/2"]
     assert table[4].split()[-1] == "0/1"  # HIAIM-003: one judged, not achieved
+    store_phase_cut_short(db, recorded)  # HIAIM-003's other phase, cut short
+    table = ok(cli("sessions", "show", str(sid))).split("\n\n")[1].splitlines()
+    assert table[4].split()[-1] == "0/1"  # not judged: neither achieved nor judged
 
 
 def test_sessions_recover_marks_then_resumes_or_closes(db, cli):

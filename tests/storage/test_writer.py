@@ -111,7 +111,7 @@ def test_forty_participants_for_five_minutes_come_back_exactly(db):
         target=Level.HIGH, seconds_in_target=101.5, seconds_above_target=0.0,
         seconds_below_target=70.25, seconds_no_data=8.25,
         fraction_in_target_after_ramp=0.8458333333333333, time_to_target_s=None,
-        peak_pct=93.125, achieved=True)
+        peak_pct=93.125, achieved=True, planned_s=180.0, ran_s=180.0, judged=True)
     events = [
         EventRecord(EventKind.PHASE_CHANGE, 0.0, START_UTC, None, {"phase_index": 0}),
         EventRecord(EventKind.ALARM_RAISED, 12.5, START_UTC + timedelta(seconds=12.5), sp,
@@ -143,7 +143,8 @@ def test_forty_participants_for_five_minutes_come_back_exactly(db):
         row.phase_index, row.phase_name, row.kind, row.start_s, row.end_s,
         Level(row.target_level), row.seconds_in_target, row.seconds_above_target,
         row.seconds_below_target, row.seconds_no_data, row.fraction_in_target_after_ramp,
-        row.time_to_target_s, row.peak_pct, row.achieved) == result
+        row.time_to_target_s, row.peak_pct, row.achieved, row.planned_s, row.ran_s,
+        row.judged) == result
 
 
 def test_failing_database_keeps_rows_and_writes_them_when_back(db, backend: Backend, stored):
