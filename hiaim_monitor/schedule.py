@@ -182,12 +182,10 @@ class SessionSchedule:
     def phase_runs(self, t_s: float) -> list[dict[str, Any]]:
         """Every phase of the protocol, planned against ran, as of ``t_s`` (the end of the
         session for a report): its prescribed length and protocol times, and the window
-        and countdown time it really had. A phase that has not run (the session stopped
-        first, or a skip ended it the moment it began) keeps its planned, unshifted times
-        with ``ran_s`` 0 and no window."""
+        and countdown time (pauses left out) it really had up to ``t_s``. A phase that has
+        not run (the session ended first, or a skip ended it the moment it began) keeps its
+        planned, unshifted times, with ``ran_s`` 0 and no window."""
         out = []
-        n_ended = bisect.bisect_right(self._ends_s, t_s)  # as ended_phases, but settles nothing
-        ended = {w.index: w for w in map(self._window, range(n_ended)) if w.ran}
         for i, phase in enumerate(self.protocol.phases):
             planned_start_s, planned_end_s = self._planned[i]
             run: dict[str, Any] = {
@@ -195,10 +193,14 @@ class SessionSchedule:
                 "planned_start_s": planned_start_s, "planned_end_s": planned_end_s,
                 "planned_s": phase.duration_s, "start_s": None, "end_s": None, "ran_s": 0.0,
                 "cut_short": False}
-            window = ended.get(i)
-            if window is not None:
-                run.update(start_s=window.start_s, end_s=window.end_s,
-                           ran_s=window.running_s, cut_short=window.cut_short)
+            if i < len(self._starts_s) and self._starts_s[i] < t_s:
+                start_s = self._starts_s[i]
+                end_s = min(self._ends_s[i], t_s)
+                ran_s = end_s - start_s - self._paused_between(start_s, end_s)
+                if ran_s > 0:
+                    # Cut short: by skip or stop, or still running when the report was made.
+                    cut = i in self._forced_end_s or self._ends_s[i] > t_s
+                    run.update(start_s=start_s, end_s=end_s, ran_s=ran_s, cut_short=cut)
             out.append(run)
         return out
 

@@ -170,7 +170,8 @@ class LiveSession:
                 "ceiling": self.protocol.thresholds.ceiling_pct,
             },
             # Planned against ran, per phase; phases that never ran keep the protocol's times.
-            "phases": rounded(self.schedule.phase_runs(self.engine.session_time())),
+            "phases": rounded(self.schedule.phase_runs(
+                min(self.engine.session_time(), self.duration_s))),
             "participants": rounded(people),
         }
 

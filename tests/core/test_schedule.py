@@ -192,3 +192,34 @@ def test_running_time_cuts_pauses_out_and_stays_sorted():
     t, keep = running_time([0.0, 5.0, 10.0, 15.0, 20.0], ((4.0, 12.0),))
     assert keep.tolist() == [True, False, False, True, True]
     assert t.tolist() == [0.0, 7.0, 12.0]
+
+
+def test_phases_not_run_after_a_skip_keep_their_planned_unshifted_times():
+    sched = SessionSchedule(FOUR_BY_FOUR)
+    sched.skip(200.0)  # Hard 1/4 ran 80 s
+    sched.skip(200.0)  # Easy 1/4 skipped the moment it began
+    sched.skip(200.0)  # so was Hard 2/4
+    sched.pause(230.0)
+    sched.resume(250.0)
+    sched.stop(260.0)  # Easy 2/4 ran 40 s in a 60 s window; nothing after it ran
+    runs = sched.phase_runs(260.0)
+    assert [(r["planned_start_s"], r["planned_end_s"], r["planned_s"]) for r in runs[:6]] == [
+        (0, 120, 120), (120, 360, 240), (360, 540, 180), (540, 780, 240), (780, 960, 180),
+        (960, 1200, 240)]
+    assert [(r["phase_name"], r["start_s"], r["end_s"], r["ran_s"], r["cut_short"])
+            for r in runs[:5]] == [
+        ("Warm-up", 0.0, 120.0, 120.0, False), ("Hard 1/4", 120.0, 200.0, 80.0, True),
+        ("Easy 1/4", None, None, 0.0, False), ("Hard 2/4", None, None, 0.0, False),
+        ("Easy 2/4", 200.0, 260.0, 40.0, True)]
+    assert all(r["start_s"] is None and r["ran_s"] == 0 for r in runs[5:])
+    assert runs[-1]["planned_end_s"] == TOTAL_S
+    # The skips moved the live plan (what the timeline shows), not what is reported.
+    assert sched.phase_windows()[3] == (3, 200.0, 200.0)
+
+
+def test_a_phase_still_running_when_reported_ran_until_then():
+    sched = SessionSchedule(FOUR_BY_FOUR)
+    runs = sched.phase_runs(150.0)  # a session capped at 150 s
+    assert [(r["start_s"], r["end_s"], r["ran_s"], r["cut_short"]) for r in runs[:3]] == [
+        (0.0, 120.0, 120.0, False), (120.0, 150.0, 30.0, True), (None, None, 0.0, False)]
+    assert sched.phase_runs(1e9)[-1]["ran_s"] == 60.0  # a whole session: every phase ran
