@@ -14,6 +14,7 @@ With no actions every answer equals ``TrainingProtocol.phase_at`` exactly.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -178,6 +179,17 @@ class SessionSchedule:
                        if a < end and b > start)
         return PhaseWindow(i, self.protocol.phases[i], start, end, pauses,
                            i in self._forced_end_s, *self._planned[i])
+
+    def cut_at(self, t_s: float) -> PhaseWindow | None:
+        """The phase running at ``t_s`` as if the session stopped then (a run capped by
+        --duration): its window ends at ``t_s``, cut short. None if no phase runs then.
+        Changes nothing."""
+        i = self.index_at(t_s)
+        if not 0 <= i < len(self._ends_s) or self._starts_s[i] >= t_s:
+            return None
+        window = self._window(i)
+        pauses = tuple((a, min(b, t_s)) for a, b in window.pauses if a < t_s)
+        return dataclasses.replace(window, end_s=t_s, pauses=pauses, cut_short=True)
 
     def phase_runs(self, t_s: float) -> list[dict[str, Any]]:
         """Every phase of the protocol, planned against ran, as of ``t_s`` (the end of the

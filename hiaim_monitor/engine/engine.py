@@ -52,7 +52,7 @@ from hiaim_monitor.samples import (
     SourceEvent,
     StrapStatus,
 )
-from hiaim_monitor.schedule import SessionSchedule
+from hiaim_monitor.schedule import PhaseWindow, SessionSchedule
 
 
 class ZoneEngine:
@@ -303,13 +303,16 @@ class ZoneEngine:
         only time the countdown ran."""
         ended = self.schedule.ended_phases(self.session_time() - grace_s)
         for window in ended[self._next_judged:]:
-            self._next_judged += 1
-            if not window.phase.kind.is_work:
-                continue
-            for person in self.people:
-                t, pct, level = self._series(person)
-                person.adherence.append(judge_window(window, t, pct, level, self.protocol,
-                                                     max_gap_s=self.cfg.max_gap_s))
+            self._judge(window)
+
+    def _judge(self, window: PhaseWindow) -> None:
+        self._next_judged = window.index + 1
+        if not window.phase.kind.is_work:
+            return
+        for person in self.people:
+            t, pct, level = self._series(person)
+            person.adherence.append(judge_window(window, t, pct, level, self.protocol,
+                                                 max_gap_s=self.cfg.max_gap_s))
 
     def _series(self, person: Person) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         data = self.samples.latest(person.row)
@@ -396,8 +399,15 @@ class ZoneEngine:
 
     def judge_ended_now(self) -> None:
         """End of session: judge phases that have ended without waiting for in-flight
-        samples (a phase cut short by stop would otherwise never be judged)."""
+        samples (a phase cut short by stop would otherwise never be judged). A session
+        capped by ``duration_s`` ends the phase running at the cap as a stop would."""
         self._judge_finished_phases(grace_s=0.0)
+        cap_s = self.duration_cap_s
+        if cap_s is None or not self.finished_at(self.session_time()):
+            return
+        window = self.schedule.cut_at(cap_s)
+        if window is not None and window.index == self._next_judged:
+            self._judge(window)
 
     def take_adherence(self) -> list[tuple[Participant, PhaseAdherence]]:
         """Interval results judged since the last call."""

@@ -223,3 +223,15 @@ def test_a_phase_still_running_when_reported_ran_until_then():
     assert [(r["start_s"], r["end_s"], r["ran_s"], r["cut_short"]) for r in runs[:3]] == [
         (0.0, 120.0, 120.0, False), (120.0, 150.0, 30.0, True), (None, None, 0.0, False)]
     assert sched.phase_runs(1e9)[-1]["ran_s"] == 60.0  # a whole session: every phase ran
+
+
+def test_cut_at_gives_the_running_phase_ended_there_and_changes_nothing():
+    sched = SessionSchedule(FOUR_BY_FOUR)
+    sched.pause(200.0)
+    sched.resume(230.0)
+    window = sched.cut_at(250.0)
+    assert (window.index, window.start_s, window.end_s, window.cut_short) == (
+        1, 120.0, 250.0, True)
+    assert (window.pauses, window.running_s) == (((200.0, 230.0),), 100.0)
+    assert sched.cut_at(-1.0) is None and sched.version == 2
+    assert sched.phase_windows()[1] == (1, 120.0, 390.0)

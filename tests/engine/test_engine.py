@@ -411,3 +411,15 @@ def test_a_high_phase_stopped_68_s_in_is_not_judged_in_the_summary_or_on_the_til
     assert (high["achieved"], high["outcome"]) == (None, "not judged")
     view = engine.snapshot().participants[0]
     assert (view.intervals_achieved, view.intervals_judged) == (0, 1)  # the intermediate
+
+
+def test_a_session_capped_by_duration_judges_the_phase_it_cut_like_a_stop():
+    # --duration 1000 ends HI AIM 160 s into its first 180 s high phase: enough to judge.
+    protocol = load_protocol("hi-aim")
+    clock = SimulatedClock()
+    engine = ZoneEngine(protocol, [person()], clock, start_mono_s=0.0, duration_s=1000.0)
+    run(clock, engine, lambda t: 180 if t >= 850 else 120, 1003)
+    high = engine.summary()[0]["adherence"][-1]
+    assert (high["phase_name"], high["start_s"], high["end_s"]) == ("High 1/4", 840.0, 1000.0)
+    assert (high["ran_s"], high["outcome"]) == (160.0, "achieved")
+    assert engine.snapshot().participants[0].intervals_judged == 2
