@@ -191,13 +191,18 @@ class _Parser:
         return ProtocolError(f"{self.source}: {where}, key '{key}': {problem}")
 
     def known_keys(self, table: dict[str, Any], known: tuple[str, ...], where: str, *,
-                   also_suggest: tuple[str, ...] = ()) -> None:
+                   also_suggest: tuple[str, ...] = (),
+                   elsewhere: tuple[tuple[tuple[str, ...], str], ...] = ()) -> None:
         """Refuse a key this table does not use: a typo must not leave a default (the
-        safety ceiling, a target band) silently in force."""
+        safety ceiling, a target band) silently in force. ``elsewhere`` pairs keys that
+        belong to another table with where to put them."""
         allowed = _translated(known)
         for key in table:
             if key in allowed:
                 continue
+            for keys, place in elsewhere:
+                if key in keys:
+                    raise self.fail(where, key, f"not used here; put it {place}")
             stem, _, code = key.rpartition("_")
             if stem in _TRANSLATED_KEYS and stem in known and code.isalpha():
                 langs = ", ".join(f"{stem}_{c}" for c in available_languages()
@@ -234,7 +239,9 @@ class _Parser:
         return float(value)
 
     def protocol(self, doc: dict[str, Any], key: str) -> TrainingProtocol:
-        self.known_keys(doc, _TOP_KEYS, "top level")
+        self.known_keys(doc, _TOP_KEYS, "top level", elsewhere=(
+            (_THRESHOLD_KEYS, "under [thresholds]"),
+            (_PHASE_KEYS + _GROUP_KEYS, "in a [[steps]] table")))
         name = doc.get("name")
         if not isinstance(name, str) or not name.strip():
             raise self.fail("top level", "name", "missing or not a text")
@@ -284,7 +291,8 @@ class _Parser:
         )
 
     def group(self, step: dict[str, Any], where: str) -> list[Phase]:
-        self.known_keys(step, _GROUP_KEYS, where)
+        self.known_keys(step, _GROUP_KEYS, where, elsewhere=(
+            (_translated(_PHASE_KEYS), "in each of the group's phases"),))
         repeat = step["repeat"]
         if isinstance(repeat, bool) or not isinstance(repeat, int) or not 1 <= repeat <= 100:
             raise self.fail(where, "repeat", f"expected a whole number 1–100, got {repeat!r}")
@@ -307,7 +315,9 @@ class _Parser:
             raise self.fail(where, "phases", "expected a table")
         name = table.get("name")
         named = f"{where} ({name.strip()})" if isinstance(name, str) and name.strip() else where
-        self.known_keys(table, _PHASE_KEYS, named, also_suggest=also_suggest)
+        self.known_keys(table, _PHASE_KEYS, named, also_suggest=also_suggest, elsewhere=(
+            (_GROUP_KEYS, "in a step with repeat = N"),
+            (_THRESHOLD_KEYS, "under [thresholds]")))
         if not isinstance(name, str) or not name.strip():
             raise self.fail(where, "name", "missing or not a text")
         where = named

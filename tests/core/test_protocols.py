@@ -166,6 +166,25 @@ def test_an_unknown_key_is_refused_naming_it_and_the_nearest_known_key(body, mes
     assert "\n" not in str(err.value)
 
 
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("name = 'X'\nceiling_pct = 90\n" + ONE_PHASE,
+         "x.toml: top level, key 'ceiling_pct': not used here; put it under [thresholds]"),
+        ("name = 'X'\n[[steps]]\nrepeat = 2\nname = 'Block'\n"
+         "phases = [{ name = 'A', kind = 'high', duration_s = 30, target_min_pct = 85 }]\n",
+         "x.toml: step 1, key 'name': not used here; put it in each of the group's phases"),
+        ("name = 'X'\n" + ONE_PHASE + "trailing_rest = false\n",
+         "x.toml: step 1 (Go), key 'trailing_rest': not used here; put it in a step with "
+         "repeat = N"),
+    ],
+)
+def test_a_known_key_in_the_wrong_table_says_where_it_belongs(body, message):
+    with pytest.raises(ProtocolError) as err:
+        parse_protocol(body, source="x.toml", key="x")
+    assert str(err.value) == message
+
+
 def test_every_preset_loads_with_only_known_keys():
     for name in list_presets():
         protocol = load_protocol(name)
