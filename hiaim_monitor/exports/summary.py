@@ -27,6 +27,7 @@ from hiaim_monitor.engine.adherence import summarise_session, target_of
 from hiaim_monitor.engine.codes import UNTRUSTED, Level
 from hiaim_monitor.exports import data
 from hiaim_monitor.exports.common import CSV_OPTIONS, atomic_file, iso_utc, num
+from hiaim_monitor.schedule import planned_windows
 from hiaim_monitor.storage.database import Database
 from hiaim_monitor.storage.schema import PhaseAdherenceRow
 
@@ -92,13 +93,14 @@ class _Prescribed(NamedTuple):
 
 def _work_phases(session: data.ExportSession) -> dict[int, _Prescribed]:
     """phase index → each prescribed work phase, as the stored protocol scheduled it."""
-    out, start_s = {}, 0.0
-    for index, phase in enumerate(session.protocol.phases):
+    out = {}
+    planned = planned_windows(session.protocol)
+    for index, (phase, (start_s, end_s)) in enumerate(zip(session.protocol.phases, planned,
+                                                          strict=True)):
         target = target_of(phase)
         if target is not None:
             out[index] = _Prescribed(phase.name, phase.kind.value, _level_name(target),
-                                     start_s, start_s + phase.duration_s)
-        start_s += phase.duration_s
+                                     start_s, end_s)
     return out
 
 
