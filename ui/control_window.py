@@ -1,5 +1,7 @@
 """The operator's window. Before the class: the setup page (roster, straps, protocol,
 Start). During it: the session panel. ``W`` shows the wall screen for the participants.
+Space (pause / resume), N (next phase) and W work in every window of the app, the wall
+included, unless a text box that was clicked has the keyboard.
 
 It redraws when ``refresh`` is called (by the timer ui/app.py sets up). Everything that
 reaches the sensor side or the database comes in through ``Wiring``; the window never
@@ -21,7 +23,13 @@ from PySide6.QtGui import (
     QScreen,
     QShortcut,
 )
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QStackedWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+)
 
 from hiaim_monitor.class_setup import ClassSetup, SessionPlan, SetupError
 from hiaim_monitor.clock import Clock
@@ -161,7 +169,10 @@ class ControlWindow(QMainWindow):
         self.say(tr("The language changes when the app starts next time."))
 
     def _shortcut(self, key: object, slot: Callable[[], object]) -> None:
+        # Application-wide: on a one-screen laptop the wall covers this window and is the
+        # one with the keyboard. A text box with the focus still gets its letters first.
         shortcut = QShortcut(QKeySequence(key), self)
+        shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
         shortcut.activated.connect(slot)
 
     def say(self, text: str) -> None:
@@ -245,6 +256,11 @@ class ControlWindow(QMainWindow):
     def _show_session(self, session: LiveSession) -> None:
         self.session_panel.attach(session)
         self.stack.setCurrentWidget(self.session_panel)
+        # The Start button that had the keyboard is gone; no box on this page takes it
+        # unless clicked, so the window keeps it and Space, N and W steer the session.
+        focused = QApplication.focusWidget()
+        if focused is not None and self.isAncestorOf(focused):
+            focused.clearFocus()
         self.setWindowTitle(f"HI AIM Monitor — {session.protocol.name}")
         self.session_panel.refresh()
 
