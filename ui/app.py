@@ -37,7 +37,7 @@ def run_app(wiring: Wiring) -> RecordedSession | None:
     finally:
         timer.stop()
         signal.signal(signal.SIGINT, previous)
-        window.finish_recording()
+        window.finish_recording(stop_reason="interrupted")
         if window.wall is not None:
             window.wall.close()
     return window.recorded

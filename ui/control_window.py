@@ -189,14 +189,17 @@ class ControlWindow(QMainWindow):
     # -- redraw -------------------------------------------------------------------------
     def refresh(self) -> None:
         """The timer's tick: drain the sensor queue into whichever stage is showing."""
+        w = self.wiring
         if self.in_session:
+            if self.session_panel.ended and w is not None and w.bridge is not None:
+                # Over: what the straps say now is for the next class's setup page.
+                w.setup.ingest(w.bridge.drain(), w.clock.monotonic())
             self.session_panel.refresh()
             snap = self.session_panel.snapshot
             if self.wall is not None and self.wall.isVisible() and snap is not None:
                 assert self.session is not None
                 self.wall.show_snapshot(snap, self.session.schedule.paused)
             return
-        w = self.wiring
         assert w is not None and self.setup_page is not None
         if w.bridge is not None:
             w.setup.ingest(w.bridge.drain(), w.clock.monotonic())
@@ -231,7 +234,12 @@ class ControlWindow(QMainWindow):
                 w.bridge.set_discovery(True)
             self.setup_page.show_message(str(err))
             return
-        self._show_session(self.recorded.session)
+        session = self.recorded.session
+        # What the straps said during setup (connected, battery) holds until they report
+        # again: without it the Strap column is blank and a flat battery raises no alarm.
+        session.carry_over(w.setup.strap_reports([p.strap_id for p in plan.participants],
+                                                 session.start_mono_s))
+        self._show_session(session)
         self.say(tr("Session {id} started.").format(id=self.recorded.session_id))
 
     def _store_late_notes(self) -> None:
@@ -264,10 +272,16 @@ class ControlWindow(QMainWindow):
         self.setWindowTitle(f"HI AIM Monitor — {session.protocol.name}")
         self.session_panel.refresh()
 
-    def finish_recording(self) -> None:
-        """The session ended: the last data, the notes and its end go to the database."""
+    def finish_recording(self, stop_reason: str = "") -> None:
+        """The session ended: the last data, the notes and its end go to the database.
+        One still running is stopped first, the stop stored with ``stop_reason`` (how it
+        ended, when not with Stop)."""
         if self.recorded is None:
             return
+        session = self.session
+        if stop_reason and self.running and session is not None:
+            # Stopping finishes the recording too (the panel's finished signal).
+            self.session_panel.act(lambda: session.stop(stop_reason))
         if self.recorded.finished is not None:
             self.session_panel.notes.save()  # notes written since, via _store_late_notes
             return
@@ -324,7 +338,7 @@ class ControlWindow(QMainWindow):
                 event.ignore()
                 return
             self._quit_confirmed = True
-        self.finish_recording()
+        self.finish_recording(stop_reason="quit")
         if self.wall is not None:
             self.wall.close()
         self._settings().setValue("geometry", self.saveGeometry())
