@@ -197,6 +197,21 @@ def test_tab_never_walks_into_the_notes(studio, qtbot):
     assert studio.window.session.schedule.paused
 
 
+def test_keys_typed_in_the_participant_dialog_stay_there(studio, qtbot):
+    roster = studio.window.setup_page.roster
+    qtbot.mouseClick(roster.add_button, Qt.MouseButton.LeftButton)
+    dialog = roster.dialog
+    qtbot.waitUntil(dialog.isActiveWindow)
+    box = dialog.beta_blocker
+    box.setFocus()
+    qtbot.waitUntil(box.hasFocus)
+    press(qtbot, Qt.Key.Key_Space)
+    assert box.isChecked()  # Space ticked the box ...
+    press(qtbot, Qt.Key.Key_W)
+    assert studio.window.wall is None  # ... and W did not open the wall behind the dialog
+    dialog.reject()
+
+
 # -- item 6: what set-up knew, and the target ----------------------------------------------
 def test_session_page_shows_strap_state_and_battery_read_during_setup(studio, qtbot):
     start(studio, qtbot)
