@@ -105,10 +105,12 @@ class ControlWindow(QMainWindow):
 
         self._language_menu()
         self._wall_menu()
-        self._shortcut(Qt.Key.Key_Space, self._space)
-        self._shortcut(Qt.Key.Key_N, self._next)
+        # Space and N steer a session; on the setup page Space ticks a box in the tables.
+        self.session_keys = (self._shortcut(Qt.Key.Key_Space, self._space),
+                             self._shortcut(Qt.Key.Key_N, self._next))
         self._shortcut(Qt.Key.Key_W, self.toggle_wall)
         self._shortcut("Ctrl+Q", self.close)
+        self._enable_session_keys(session is not None)
         self.resize(1100, 700)
         self._restore_geometry()
         if session is not None:
@@ -168,12 +170,17 @@ class ControlWindow(QMainWindow):
         self._settings().setValue("language", code)
         self.say(tr("The language changes when the app starts next time."))
 
-    def _shortcut(self, key: object, slot: Callable[[], object]) -> None:
+    def _shortcut(self, key: object, slot: Callable[[], object]) -> QShortcut:
         # Application-wide: on a one-screen laptop the wall covers this window and is the
         # one with the keyboard. A text box with the focus still gets its letters first.
         shortcut = QShortcut(QKeySequence(key), self)
         shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
         shortcut.activated.connect(slot)
+        return shortcut
+
+    def _enable_session_keys(self, on: bool) -> None:
+        for shortcut in self.session_keys:
+            shortcut.setEnabled(on)
 
     def say(self, text: str) -> None:
         self.statusBar().showMessage(text, STATUS_MESSAGE_MS)
@@ -258,12 +265,14 @@ class ControlWindow(QMainWindow):
         if w.bridge is not None:
             w.bridge.set_discovery(True)
         self.stack.setCurrentWidget(self.setup_page)
+        self._enable_session_keys(False)
         self.setWindowTitle("HI AIM Monitor")
         self.refresh()
 
     def _show_session(self, session: LiveSession) -> None:
         self.session_panel.attach(session)
         self.stack.setCurrentWidget(self.session_panel)
+        self._enable_session_keys(True)
         # The Start button that had the keyboard is gone; no box on this page takes it
         # unless clicked, so the window keeps it and Space, N and W steer the session.
         focused = QApplication.focusWidget()

@@ -197,6 +197,29 @@ def test_tab_never_walks_into_the_notes(studio, qtbot):
     assert studio.window.session.schedule.paused
 
 
+def test_space_on_the_setup_page_ticks_the_roster_and_steers_nothing(studio, qtbot):
+    roster = studio.window.setup_page.roster.table
+    roster.setFocus()
+    roster.setCurrentCell(roster.row_of("HA-001"), 0)
+    qtbot.waitUntil(roster.hasFocus)
+    press(qtbot, Qt.Key.Key_Space)
+    assert not studio.setup.entry("HA-001").attending  # Anna is not here today after all
+    press(qtbot, Qt.Key.Key_Space)
+    assert studio.setup.entry("HA-001").attending
+
+
+def test_the_keys_steer_the_next_class_too(studio, qtbot):
+    start(studio, qtbot)
+    window = studio.window
+    qtbot.mouseClick(window.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.session_panel.new_button, Qt.MouseButton.LeftButton)
+    assert not window.in_session
+    start(studio, qtbot)
+    press(qtbot, Qt.Key.Key_Space)
+    assert window.session.schedule.paused
+    assert typed_notes(window) == ""
+
+
 def test_keys_typed_in_the_participant_dialog_stay_there(studio, qtbot):
     roster = studio.window.setup_page.roster
     qtbot.mouseClick(roster.add_button, Qt.MouseButton.LeftButton)
