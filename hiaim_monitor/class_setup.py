@@ -293,6 +293,21 @@ class ClassSetup:
                 hints[e.code] = tr(MISSING_STRAP_HINT).format(strap=self.strap_name(e.strap_id))
         return hints
 
+    def strap_reports(self, strap_ids: Iterable[str], t_mono_s: float) -> list[SourceEvent]:
+        """What the setup knows of these straps (connection state, battery level) as reports
+        stamped ``t_mono_s``. The session takes them at its start, so its page shows them,
+        and a low battery raises its alarm, before the straps report again."""
+        reports: list[SourceEvent] = []
+        for strap_id in strap_ids:
+            strap = self._nearby.get(strap_id)
+            if strap is None:
+                continue
+            if strap.state is not None:
+                reports.append(StrapStatus(strap_id, t_mono_s, strap.state, strap.detail))
+            if strap.battery_pct is not None:
+                reports.append(BatteryReading(strap_id, t_mono_s, strap.battery_pct))
+        return reports
+
     # -- starting -----------------------------------------------------------------------
     def problems(self) -> list[str]:
         """What stops the start, one sentence each; empty when the class can start."""

@@ -166,6 +166,20 @@ class SessionSchedule:
                                                         strict=True))
                 if t_s is None or s <= t_s]
 
+    def planned_run_s(self) -> list[float]:
+        """Each phase's running time (pauses left out) as the plan stands now: what a phase
+        cut short by skip or stop ran, the planned duration (extensions included) of the
+        others, 0 for phases a stop left out."""
+        out = []
+        for i, planned_s in enumerate(self._duration_s):
+            if i >= len(self._ends_s):  # after a stop, or after an open pause
+                out.append(0.0 if self._stop_s is not None else planned_s)
+            elif i in self._forced_end_s:
+                out.append(self._window(i).running_s)
+            else:
+                out.append(planned_s)
+        return out
+
     def ended_phases(self, t_s: float) -> list[PhaseWindow]:
         """Phases that ended by ``t_s``, in order, with their real windows. Their ends are
         final: no action may come before ``t_s`` from now on."""
@@ -252,13 +266,14 @@ class SessionSchedule:
         self._duration_s[i] += by_s
         return self._did(ActionKind.EXTEND, t_s, i, by_s=by_s)
 
-    def stop(self, t_s: float) -> OperatorAction:
-        """End the session at ``t_s``."""
+    def stop(self, t_s: float, reason: str = "") -> OperatorAction:
+        """End the session at ``t_s``; ``reason`` (e.g. "quit") is kept in the action's
+        detail when given."""
         t_s, i = self._current(t_s, "stop")
         self._forced_end_s[i] = t_s
         self._stop_s = t_s
         self._close_pause(t_s)
-        return self._did(ActionKind.STOP, t_s, i)
+        return self._did(ActionKind.STOP, t_s, i, **({"reason": reason} if reason else {}))
 
     def _current(self, t_s: float, verb: str) -> tuple[float, int]:
         """Check an action at ``t_s`` and return it (clamped to the start) with the index of
@@ -274,7 +289,8 @@ class SessionSchedule:
                              f"{self.end_s:.1f} s.")
         return t_s, self.index_at(t_s)
 
-    def _did(self, kind: ActionKind, t_s: float, i: int, **extra: float) -> OperatorAction:
+    def _did(self, kind: ActionKind, t_s: float, i: int, **extra: float | str
+             ) -> OperatorAction:
         self._settled_s = t_s
         self._replan()
         self.version += 1

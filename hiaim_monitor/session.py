@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import queue
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,7 @@ class LiveSession:
                                  cfg=engine_config)
         self.recorder = recorder
         self.cue = cue
+        self._carried: list[SourceEvent] = []  # reports from before the start
         self._cued_version = -1
         self._publish_cue()
 
@@ -80,9 +82,10 @@ class LiveSession:
         """Make the current phase ``by_s`` seconds longer; later phases shift."""
         return self._acted(self.schedule.extend(self.engine.session_time(), by_s))
 
-    def stop(self) -> OperatorAction:
-        """End the session now; the phase running is judged on the time it ran."""
-        return self._acted(self.schedule.stop(self.engine.session_time()))
+    def stop(self, reason: str = "") -> OperatorAction:
+        """End the session now; the phase running is judged on the time it ran. ``reason``
+        says how, when not with the Stop button (e.g. "quit": the app was closed)."""
+        return self._acted(self.schedule.stop(self.engine.session_time(), reason))
 
     def _acted(self, action: OperatorAction) -> OperatorAction:
         self._publish_cue()
@@ -112,16 +115,21 @@ class LiveSession:
         if self.recorder is not None:
             self.recorder.noted(self.engine.session_time(), text, participant_id)
 
+    def carry_over(self, reports: Iterable[SourceEvent]) -> None:
+        """Reports from before the start (the setup's strap states and battery levels):
+        taken in, and stored, on the next tick, ahead of what the straps send from now."""
+        self._carried.extend(reports)
+
     def tick(self) -> SessionSnapshot:
         """Drain everything queued since the last tick into the engine, then snapshot."""
-        batch: list[SourceEvent] = []
+        batch, self._carried = self._carried, []
         while True:
             try:
                 batch.append(self.events.get_nowait())
             except queue.Empty:
                 break
         self.engine.ingest(batch)
-        snap = self.engine.snapshot()
+        snap = self._ended(self.engine.snapshot())
         if self.recorder is None:
             return snap
         pos = snap.position
@@ -130,7 +138,13 @@ class LiveSession:
         return self._with_storage(snap)
 
     def snapshot(self) -> SessionSnapshot:
-        return self._with_storage(self.engine.snapshot())
+        return self._with_storage(self._ended(self.engine.snapshot()))
+
+    def _ended(self, snap: SessionSnapshot) -> SessionSnapshot:
+        # Once over, the session's time stands at its end, however late the tick came.
+        if snap.finished and snap.elapsed_s > self.duration_s:
+            return dataclasses.replace(snap, elapsed_s=self.duration_s)
+        return snap
 
     def flush_final(self) -> None:
         """At the end: hand storage what the engine still held back (a jump never

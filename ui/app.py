@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import signal
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QLibraryInfo, QLocale, QSettings, QTimer, QTranslator
 from PySide6.QtWidgets import QApplication
 
 from hiaim_monitor import config
+from hiaim_monitor.i18n import SOURCE_LANGUAGE, language
 from hiaim_monitor.recorded_session import RecordedSession
 from ui.control_window import ControlWindow, Wiring
 
@@ -19,10 +20,26 @@ def saved_language() -> str | None:
     return str(value) if value else None
 
 
+def install_qt_translations(app: QApplication, code: str) -> QTranslator | None:
+    """Qt's own words (the Yes and No of a question, a text box's menu) in language
+    ``code``, from the translations PySide6 ships; None when it ships none for ``code``
+    (Qt then says them in English)."""
+    if code == SOURCE_LANGUAGE:
+        return None
+    translator = QTranslator(app)
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    if not translator.load(QLocale(code), "qtbase", "_", folder):
+        return None
+    app.installTranslator(translator)
+    return translator
+
+
 def run_app(wiring: Wiring) -> RecordedSession | None:
     """Show the control window until the operator closes it; the session run, if any, is
     stored and marked finished before it is returned."""
     app = QApplication.instance() or QApplication([])
+    assert isinstance(app, QApplication)
+    install_qt_translations(app, language())
     window = ControlWindow(wiring=wiring)
     timer = QTimer()
     timer.setInterval(int(config.TICK_INTERVAL_S * 1000))
@@ -37,7 +54,7 @@ def run_app(wiring: Wiring) -> RecordedSession | None:
     finally:
         timer.stop()
         signal.signal(signal.SIGINT, previous)
-        window.finish_recording()
+        window.finish_recording(stop_reason="interrupted")
         if window.wall is not None:
             window.wall.close()
     return window.recorded

@@ -1,5 +1,7 @@
 """The operator's window. Before the class: the setup page (roster, straps, protocol,
 Start). During it: the session panel. ``W`` shows the wall screen for the participants.
+Space (pause / resume), N (next phase) and W work in every window of the app, the wall
+included, unless a text box that was clicked has the keyboard.
 
 It redraws when ``refresh`` is called (by the timer ui/app.py sets up). Everything that
 reaches the sensor side or the database comes in through ``Wiring``; the window never
@@ -21,7 +23,13 @@ from PySide6.QtGui import (
     QScreen,
     QShortcut,
 )
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QStackedWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+)
 
 from hiaim_monitor.class_setup import ClassSetup, SessionPlan, SetupError
 from hiaim_monitor.clock import Clock
@@ -97,10 +105,12 @@ class ControlWindow(QMainWindow):
 
         self._language_menu()
         self._wall_menu()
-        self._shortcut(Qt.Key.Key_Space, self._space)
-        self._shortcut(Qt.Key.Key_N, self._next)
+        # Space and N steer a session; on the setup page Space ticks a box in the tables.
+        self.session_keys = (self._shortcut(Qt.Key.Key_Space, self._space),
+                             self._shortcut(Qt.Key.Key_N, self._next))
         self._shortcut(Qt.Key.Key_W, self.toggle_wall)
         self._shortcut("Ctrl+Q", self.close)
+        self._enable_session_keys(session is not None)
         self.resize(1100, 700)
         self._restore_geometry()
         if session is not None:
@@ -160,9 +170,17 @@ class ControlWindow(QMainWindow):
         self._settings().setValue("language", code)
         self.say(tr("The language changes when the app starts next time."))
 
-    def _shortcut(self, key: object, slot: Callable[[], object]) -> None:
+    def _shortcut(self, key: object, slot: Callable[[], object]) -> QShortcut:
+        # Application-wide: on a one-screen laptop the wall covers this window and is the
+        # one with the keyboard. A text box with the focus still gets its letters first.
         shortcut = QShortcut(QKeySequence(key), self)
+        shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
         shortcut.activated.connect(slot)
+        return shortcut
+
+    def _enable_session_keys(self, on: bool) -> None:
+        for shortcut in self.session_keys:
+            shortcut.setEnabled(on)
 
     def say(self, text: str) -> None:
         self.statusBar().showMessage(text, STATUS_MESSAGE_MS)
@@ -178,14 +196,17 @@ class ControlWindow(QMainWindow):
     # -- redraw -------------------------------------------------------------------------
     def refresh(self) -> None:
         """The timer's tick: drain the sensor queue into whichever stage is showing."""
+        w = self.wiring
         if self.in_session:
+            if self.session_panel.ended and w is not None and w.bridge is not None:
+                # Over: what the straps say now is for the next class's setup page.
+                w.setup.ingest(w.bridge.drain(), w.clock.monotonic())
             self.session_panel.refresh()
             snap = self.session_panel.snapshot
             if self.wall is not None and self.wall.isVisible() and snap is not None:
                 assert self.session is not None
                 self.wall.show_snapshot(snap, self.session.schedule.paused)
             return
-        w = self.wiring
         assert w is not None and self.setup_page is not None
         if w.bridge is not None:
             w.setup.ingest(w.bridge.drain(), w.clock.monotonic())
@@ -220,7 +241,12 @@ class ControlWindow(QMainWindow):
                 w.bridge.set_discovery(True)
             self.setup_page.show_message(str(err))
             return
-        self._show_session(self.recorded.session)
+        session = self.recorded.session
+        # What the straps said during setup (connected, battery) holds until they report
+        # again: without it the Strap column is blank and a flat battery raises no alarm.
+        session.carry_over(w.setup.strap_reports([p.strap_id for p in plan.participants],
+                                                 session.start_mono_s))
+        self._show_session(session)
         self.say(tr("Session {id} started.").format(id=self.recorded.session_id))
 
     def _store_late_notes(self) -> None:
@@ -239,19 +265,32 @@ class ControlWindow(QMainWindow):
         if w.bridge is not None:
             w.bridge.set_discovery(True)
         self.stack.setCurrentWidget(self.setup_page)
+        self._enable_session_keys(False)
         self.setWindowTitle("HI AIM Monitor")
         self.refresh()
 
     def _show_session(self, session: LiveSession) -> None:
         self.session_panel.attach(session)
         self.stack.setCurrentWidget(self.session_panel)
+        self._enable_session_keys(True)
+        # The Start button that had the keyboard is gone; no box on this page takes it
+        # unless clicked, so the window keeps it and Space, N and W steer the session.
+        focused = QApplication.focusWidget()
+        if focused is not None and self.isAncestorOf(focused):
+            focused.clearFocus()
         self.setWindowTitle(f"HI AIM Monitor — {session.protocol.display_name}")
         self.session_panel.refresh()
 
-    def finish_recording(self) -> None:
-        """The session ended: the last data, the notes and its end go to the database."""
+    def finish_recording(self, stop_reason: str = "") -> None:
+        """The session ended: the last data, the notes and its end go to the database.
+        One still running is stopped first, the stop stored with ``stop_reason`` (how it
+        ended, when not with Stop)."""
         if self.recorded is None:
             return
+        session = self.session
+        if stop_reason and self.running and session is not None:
+            # Stopping finishes the recording too (the panel's finished signal).
+            self.session_panel.act(lambda: session.stop(stop_reason))
         if self.recorded.finished is not None:
             self.session_panel.notes.save()  # notes written since, via _store_late_notes
             return
@@ -308,7 +347,7 @@ class ControlWindow(QMainWindow):
                 event.ignore()
                 return
             self._quit_confirmed = True
-        self.finish_recording()
+        self.finish_recording(stop_reason="quit")
         if self.wall is not None:
             self.wall.close()
         self._settings().setValue("geometry", self.saveGeometry())

@@ -1,12 +1,17 @@
 """The operator's notes: one for the session, one per participant. Each is handed on a
 couple of seconds after typing stops (and once more at the end), so a note survives a crash
-without a write per key press."""
+without a write per key press.
+
+The notes take the keyboard only when clicked (never by Tab, never because the page
+changed), so the session's keys (Space, N, W) are not typed into them by accident; Esc
+leaves a note and gives the keys back to the session."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -41,6 +46,11 @@ class NotesPanel(QWidget):
         self.session_note.textChanged.connect(lambda: self._changed(None))
         self.participant_note.textChanged.connect(self._participant_changed)
         self.who.currentIndexChanged.connect(self._show_participant)
+        for widget in (self.session_note, self.who, self.participant_note):
+            widget.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        leave = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        leave.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        leave.activated.connect(self.leave)
 
         form = QFormLayout()
         form.addRow(QLabel(tr("Session")), self.session_note)
@@ -50,6 +60,12 @@ class NotesPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(form)
         self.setEnabled(False)
+
+    def leave(self) -> None:
+        """Give the keyboard back (Esc): the window's keys steer the session again."""
+        focused = self.focusWidget()
+        if focused is not None:
+            focused.clearFocus()
 
     def set_participants(self, people: Sequence[Participant]) -> None:
         """A new session: its participants, and empty notes."""

@@ -1,5 +1,5 @@
-"""The control window's top: where the session stands (phase, countdown, what comes next)
-and the red alarm banner."""
+"""The control window's top: where the session stands (phase, its target band, countdown,
+what comes next) and the red alarm banner."""
 
 from __future__ import annotations
 
@@ -9,10 +9,19 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from hiaim_monitor.engine.snapshot import SessionSnapshot
 from hiaim_monitor.i18n import tr
+from hiaim_monitor.protocols import Phase, Thresholds
 from hiaim_monitor.terminal_view import ALARM_WORD, mmss
 
 COUNTDOWN_PT = 40  # big enough to read from across the room
 TITLE_PT = 16
+TARGET_PT = 13
+
+
+def target_band(phase: Phase, thresholds: Thresholds) -> str:
+    """The phase's target in % HRmax; a band open at the top ends at the safety ceiling."""
+    top = phase.target_max_pct if phase.target_max_pct is not None else thresholds.ceiling_pct
+    return tr("target {low}–{high} % HRmax").format(low=f"{phase.target_min_pct:g}",
+                                                     high=f"{top:g}")
 
 
 def _font(point_size: int, bold: bool = True) -> QFont:
@@ -23,7 +32,8 @@ def _font(point_size: int, bold: bool = True) -> QFont:
 
 
 class SessionHeader(QWidget):
-    """Protocol, phase name and kind, countdown, next phase, session time, PAUSED."""
+    """Protocol, phase name and kind, its target band, countdown, next phase, session
+    time, PAUSED."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -31,6 +41,8 @@ class SessionHeader(QWidget):
         self.protocol.setFont(_font(TITLE_PT))
         self.phase = QLabel()
         self.phase.setFont(_font(TITLE_PT))
+        self.target = QLabel()
+        self.target.setFont(_font(TARGET_PT))
         self.next_phase = QLabel()
         self.session_time = QLabel()
         self.paused = QLabel(tr("PAUSED"))
@@ -49,10 +61,11 @@ class SessionHeader(QWidget):
         grid.setContentsMargins(0, 0, 0, 0)
         grid.addWidget(self.protocol, 0, 0)
         grid.addWidget(self.phase, 1, 0)
-        grid.addWidget(self.next_phase, 2, 0)
+        grid.addWidget(self.target, 2, 0)
+        grid.addWidget(self.next_phase, 3, 0)
         grid.addWidget(self.paused, 0, 1, Qt.AlignmentFlag.AlignRight)
-        grid.addWidget(self.countdown, 1, 1)
-        grid.addWidget(self.session_time, 2, 1, Qt.AlignmentFlag.AlignRight)
+        grid.addWidget(self.countdown, 1, 1, 2, 1)
+        grid.addWidget(self.session_time, 3, 1, Qt.AlignmentFlag.AlignRight)
         grid.setColumnStretch(0, 1)
 
     def show_snapshot(self, snap: SessionSnapshot, paused: bool) -> None:
@@ -60,14 +73,17 @@ class SessionHeader(QWidget):
         pos = snap.position
         if snap.finished:
             self.phase.setText(tr("Session finished"))
+            self.target.setText("")
             self.countdown.setText("")
             self.next_phase.setText("")
         elif pos is None:
             self.phase.setText(tr("Waiting to start"))
+            self.target.setText("")
             self.countdown.setText(mmss(-snap.elapsed_s))
             self.next_phase.setText(f"{tr('next')}: {snap.protocol.phases[0].display_name}")
         else:
             self.phase.setText(f"{pos.phase.display_name} ({tr(pos.phase.kind.value)})")
+            self.target.setText(target_band(pos.phase, snap.protocol.thresholds))
             self.countdown.setText(mmss(pos.remaining_s))
             nxt = (pos.next_phase.display_name if pos.next_phase is not None
                    else tr("end of session"))

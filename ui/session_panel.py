@@ -1,9 +1,11 @@
 """The running session in the control window: where it stands, the controls that steer it,
 the alarms (banner, sound, acknowledgement), one row per participant and the notes. It
-redraws when ``refresh`` is called (by the window's timer)."""
+redraws when ``refresh`` is called (by the window's timer). Once the session is over the
+page shows it as it ended: the clock, the rows and the timeline stand still."""
 
 from __future__ import annotations
 
+import queue
 import time
 from collections.abc import Callable
 
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
 from hiaim_monitor.alarm_watch import AlarmWatch, active_alarms
 from hiaim_monitor.engine.snapshot import SessionSnapshot
 from hiaim_monitor.i18n import tr
+from hiaim_monitor.samples import SourceEvent
 from hiaim_monitor.schedule import OperatorAction
 from hiaim_monitor.session import LiveSession
 from ui.alarm_sound import AlarmSound
@@ -33,6 +36,9 @@ COLUMNS = ("Name", "Signal", "Strap", "bpm", "% HRmax", "Class", "In target", "I
 EXTEND_BY_S = 60.0
 ACKNOWLEDGED_STYLE = "color: white; background: #7A2020; padding: 6px;"
 RAISED_STYLE = "color: white; background: #C00000; padding: 6px;"
+# Red while it can stop the session; a disabled Stop in red would still look pressable.
+STOP_STYLE = ("QPushButton { color: #C00000; font-weight: bold; }"
+              "QPushButton:disabled { color: #A0A0A0; }")
 
 
 def _button(text: str, slot: Callable[[], object]) -> QPushButton:
@@ -67,7 +73,7 @@ class SessionPanel(QWidget):
         self.next_button = _button(tr("Next phase"), self.next_phase)
         self.extend_button = _button(tr("+1 min"), self.extend)
         self.stop_button = _button(tr("Stop"), self.confirm_stop)
-        self.stop_button.setStyleSheet("color: #C00000; font-weight: bold;")
+        self.stop_button.setStyleSheet(STOP_STYLE)
         self.new_button = _button(tr("New session…"), self.new_session.emit)
         self.new_button.setVisible(False)
         self.can_start_again = False  # set by a window that can set up another class
@@ -100,6 +106,7 @@ class SessionPanel(QWidget):
 
     def attach(self, session: LiveSession) -> None:
         self.session = session
+        self.snapshot = None
         self._finished_sent = False
         self.alarms = AlarmWatch()
         self.timeline.set_protocol(session.protocol)
@@ -107,16 +114,28 @@ class SessionPanel(QWidget):
 
     # -- redraw -------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Drain the session's queue and redraw."""
-        if self.session is not None:
-            self.show_snapshot(self.session.tick())
+        """Drain the session's queue and redraw; once the session is over, leave its last
+        state on screen (what straps still send then belongs to no session)."""
+        if self.session is None:
+            return
+        if self.ended:
+            _drop_all(self.session.events)
+            return
+        self.show_snapshot(self.session.tick())
+
+    @property
+    def ended(self) -> bool:
+        """The session is over and its final state is on screen."""
+        return self.snapshot is not None and self.snapshot.finished
 
     def show_snapshot(self, snap: SessionSnapshot) -> None:
         assert self.session is not None
         self.snapshot = snap
         paused = self.session.schedule.paused
         self.header.show_snapshot(snap, paused)
-        self.timeline.set_cursor(None if snap.finished else self._planned_time(snap))
+        run_s = self.session.schedule.planned_run_s()
+        self.timeline.set_durations(run_s)
+        self.timeline.set_cursor(None if snap.finished else _running_time(snap, run_s))
         self.banner.show_snapshot(snap)
         self.table.show_participants(snap.participants)
         running = not snap.finished
@@ -129,15 +148,6 @@ class SessionPanel(QWidget):
         if snap.finished and not self._finished_sent:
             self._finished_sent = True
             self.finished.emit()
-
-    def _planned_time(self, snap: SessionSnapshot) -> float | None:
-        """Where the session stands on the printed protocol's time line: the current
-        phase's printed start plus the time it has run (so skips and pauses show)."""
-        pos = snap.position
-        if pos is None:
-            return None
-        start_s = sum(p.duration_s for p in snap.protocol.phases[:pos.index])
-        return start_s + min(pos.elapsed_s, pos.phase.duration_s)
 
     def _sound_alarms(self, snap: SessionSnapshot) -> None:
         raised = self.alarms.update(active_alarms(snap))
@@ -206,3 +216,20 @@ class SessionPanel(QWidget):
             QMessageBox.StandardButton.No)
         if answer == QMessageBox.StandardButton.Yes:
             self.act(self.session.stop)
+
+
+def _running_time(snap: SessionSnapshot, run_s: list[float]) -> float | None:
+    """Where the session stands on the timeline drawn from ``run_s``: the running time of
+    the phases before the current one plus the time the current one has run."""
+    pos = snap.position
+    if pos is None:
+        return None
+    return sum(run_s[:pos.index]) + min(pos.elapsed_s, run_s[pos.index])
+
+
+def _drop_all(events: queue.SimpleQueue[SourceEvent]) -> None:
+    while True:
+        try:
+            events.get_nowait()
+        except queue.Empty:
+            return

@@ -263,3 +263,16 @@ def test_problems_speak_danish(setup):
         assert setup.problems() == ["Cy har intet bælte: tildel et, eller fjern fluebenet."]
     finally:
         i18n.set_language("en")
+
+
+def test_strap_reports_carry_the_latest_state_and_battery_to_the_start(setup):
+    setup.ingest([StrapStatus("S1", 101.0, StrapState.CONNECTING),
+                  BatteryReading("S1", 102.0, 40),
+                  StrapStatus("S1", 103.0, StrapState.STREAMING, "via hci0"),
+                  BatteryReading("S1", 104.0, 9),
+                  seen("S2", 105.0),  # heard advertising only: nothing to carry
+                  StrapStatus("S9", 106.0, StrapState.STREAMING)], 106.0)
+    reports = setup.strap_reports(["S1", "S2", "S3"], 500.0)
+    assert reports == [StrapStatus("S1", 500.0, StrapState.STREAMING, "via hci0"),
+                       BatteryReading("S1", 500.0, 9)]
+    assert setup.strap_reports([], 500.0) == []

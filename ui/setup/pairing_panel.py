@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
 from hiaim_monitor.class_setup import ClassSetup, NearbyStrap
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.samples import StrapState
-from ui.participant_table import LOW_BATTERY_PCT, fit_columns
+from ui.participant_table import LOW_BATTERY_PCT
+from ui.setup.columns import fit_columns_stretching_last, last_column_hint_px
 from ui.setup.strap_drag import STRAP_MIME, strap_mime
 
 COLUMNS: Final = ("Show HR", "Strap", "Signal (dBm)", "Connection", "bpm", "Battery", "Worn by")
@@ -146,6 +147,15 @@ class PairingPanel(QWidget):
         layout.addLayout(buttons)
         self.render()
 
+    def needed_width(self) -> int:
+        """Pixels the table needs to show every column whole, without scrolling sideways."""
+        table = self.table
+        header = table.horizontalHeader()
+        # The last column stretches to the width it has; what it needs is less.
+        columns_px = sum(header.sectionSize(c) for c in range(WEARER))
+        columns_px += last_column_hint_px(table, with_cells=True)
+        return columns_px + 2 * table.frameWidth() + table.verticalScrollBar().sizeHint().width()
+
     def selected_strap(self) -> str | None:
         rows = self.table.selectionModel().selectedRows()
         return self.table.strap_of_row(rows[0].row()) if rows else None
@@ -161,7 +171,7 @@ class PairingPanel(QWidget):
                 self._render_row(row, strap)
         finally:
             table.blockSignals(False)
-        fit_columns(table)
+        fit_columns_stretching_last(table, last_column_hint_px(table, with_cells=True))
         row = table.row_of(selected) if selected is not None else -1
         if row >= 0:
             table.selectRow(row)

@@ -24,13 +24,14 @@ from hiaim_monitor.class_setup import ClassSetup, RosterEntry, SetupError
 from hiaim_monitor.hrmax import HRMaxMethod
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.storage.database import Database
-from ui.participant_table import fit_columns
+from ui.setup.columns import fit_columns_stretching_last, last_column_hint_px
 from ui.setup.participant_dialog import ParticipantDialog
 from ui.setup.strap_drag import strap_of
 
 COLUMNS: Final = ("Here", "Name", "Code", "Strap", "HRmax", "Method", "Check")
 HERE, NAME, CODE, STRAP, HRMAX, METHOD, CHECK = range(len(COLUMNS))
 NO_VALUE: Final = "—"
+CHECK_MIN_PX: Final = 80  # the "Check" column's sentences wrap at no less than this
 WARNING_COLOUR: Final = "#C00000"
 BETA_COLOUR: Final = "#B35C00"
 ABSENT_COLOUR: Final = "gray"
@@ -167,7 +168,9 @@ class RosterPanel(QWidget):
             row = table.row_of(selected)
             if row >= 0:
                 table.selectRow(row)
-        fit_columns(table)
+        # The last column (what to check) wraps its sentences rather than scroll sideways.
+        fit_columns_stretching_last(table, max(CHECK_MIN_PX, last_column_hint_px(
+            table, with_cells=False)))
         table.resizeRowsToContents()
 
     def _render_row(self, row: int, entry: RosterEntry, hint: str | None) -> None:

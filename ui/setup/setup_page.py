@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Final
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QShowEvent
 from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
@@ -32,6 +32,7 @@ PROTOCOL_KEY: Final = "setup/protocol"
 SPLITTER_KEYS: Final = ("setup/splitter_main", "setup/splitter_top", "setup/splitter_bottom")
 MESSAGE_MS: Final = 15000  # a message stays this long, unless another replaces it
 START_PT: Final = 20
+ROSTER_MIN_PX: Final = 480  # what the straps' side leaves the roster when it widens
 START_COLOUR: Final = "#009E73"  # Okabe–Ito bluish green
 PROBLEM_COLOUR: Final = "#C00000"
 
@@ -107,6 +108,11 @@ class SetupPage(QWidget):
         for splitter in (self.top, self.bottom, self.main):
             splitter.setChildrenCollapsible(False)
             splitter.splitterMoved.connect(lambda *_: self.save_settings())
+        # Until the operator moves the divider, the straps' side widens to show all its
+        # columns (Danish titles are longer; straps heard later bring longer names), also
+        # from a divider position remembered from an earlier day.
+        self._fit_straps = True
+        self.top.splitterMoved.connect(lambda *_: setattr(self, "_fit_straps", False))
         layout = QVBoxLayout(self)
         layout.addWidget(self.main, 1)
         layout.addWidget(self.message)
@@ -120,6 +126,8 @@ class SetupPage(QWidget):
             return
         self._drawn_revision = self.model.revision
         self.pairing.render()
+        if self._fit_straps:
+            self._widen_straps()
         self.roster.render()
         self.protocols.render()
         problems = self.model.problems()
@@ -136,6 +144,20 @@ class SetupPage(QWidget):
                 n=attending, protocol=self.model.protocol.name))
             self.problems_title.setStyleSheet(f"color: {START_COLOUR}; font-weight: bold;")
         self.start_button.setEnabled(not problems)
+
+    def _widen_straps(self) -> None:
+        """Give the straps' side what its columns need, leaving the roster at least
+        ROSTER_MIN_PX; it only grows, so rows coming and going do not make it jump."""
+        sizes = self.top.sizes()
+        total = sum(sizes)
+        want = min(self.pairing.needed_width(), total - ROSTER_MIN_PX)
+        if total > 0 and want > sizes[0]:
+            self.top.setSizes([want, total - want])
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._fit_straps:
+            self._widen_straps()  # now that the splitter has its real width
 
     @staticmethod
     def _texts(widget: QListWidget) -> list[str]:

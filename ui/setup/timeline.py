@@ -1,6 +1,8 @@
 """A protocol drawn as a strip of blocks: one per phase, as wide as it lasts, as tall as its
 target intensity, in the colour of its intensity class. The setup page shows the protocol
-about to run; the session page adds a cursor at the session time."""
+about to run; the session page draws the plan as the operator steers it (+1 min makes a
+block longer, a skip cuts it short, a stop leaves out what never ran) and a cursor at the
+running time (it stands still during a pause)."""
 
 from __future__ import annotations
 
@@ -38,6 +40,7 @@ class PhaseTimeline(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.protocol: TrainingProtocol | None = None
+        self.durations_s: tuple[float, ...] = ()  # running time per phase, as drawn
         self.cursor_s: float | None = None
         self.setMinimumHeight(70)
 
@@ -46,7 +49,20 @@ class PhaseTimeline(QWidget):
 
     def set_protocol(self, protocol: TrainingProtocol | None) -> None:
         self.protocol = protocol
+        self.durations_s = tuple(p.duration_s for p in protocol.phases) if protocol else ()
         self.update()
+
+    def set_durations(self, durations_s: list[float] | tuple[float, ...]) -> None:
+        """Each phase's running time as the plan now stands (the protocol's own lengths
+        until the operator changes them)."""
+        durations = tuple(durations_s)
+        if durations != self.durations_s:
+            self.durations_s = durations
+            self.update()
+
+    @property
+    def total_s(self) -> float:
+        return sum(self.durations_s)
 
     def set_cursor(self, elapsed_s: float | None) -> None:
         """A vertical line at ``elapsed_s`` into the session; None: no line."""
@@ -60,7 +76,7 @@ class PhaseTimeline(QWidget):
 
     def _x(self, t_s: float) -> float:
         strip = self._strip()
-        total = self.protocol.total_s if self.protocol is not None else 0.0
+        total = self.total_s
         if total <= 0:
             return strip.left()
         return strip.left() + strip.width() * min(max(t_s, 0.0), total) / total
@@ -68,19 +84,22 @@ class PhaseTimeline(QWidget):
     def block_rect(self, index: int) -> QRectF:
         """Where phase ``index`` is drawn, in widget coordinates."""
         assert self.protocol is not None
-        start = sum(p.duration_s for p in self.protocol.phases[:index])
+        start = sum(self.durations_s[:index])
+        duration_s = self.durations_s[index]
         phase = self.protocol.phases[index]
         strip = self._strip()
         share = (phase.target_min_pct - LOW_PCT) / (TOP_PCT - LOW_PCT)
         share = min(1.0, max(MIN_BLOCK_FRACTION, share))
         height = strip.height() * share
-        left, right = self._x(start), self._x(start + phase.duration_s)
+        left, right = self._x(start), self._x(start + duration_s)
         return QRectF(left, strip.bottom() - height, max(1.0, right - left), height)
 
     def phase_at_x(self, x: float) -> int | None:
         if self.protocol is None:
             return None
         for i in range(len(self.protocol.phases)):
+            if self.durations_s[i] <= 0:
+                continue
             rect = self.block_rect(i)
             if rect.left() <= x < rect.right():
                 return i
@@ -111,13 +130,15 @@ class PhaseTimeline(QWidget):
         painter.setFont(font)
         metrics = painter.fontMetrics()
         for i, phase in enumerate(self.protocol.phases):
+            if self.durations_s[i] <= 0:
+                continue  # stopped before it began
             rect = self.block_rect(i)
             colour = QColor(KIND_COLOUR[phase.kind])
             painter.fillRect(rect, colour)
             # A hairline in the page colour keeps neighbours of one kind apart.
             painter.setPen(QPen(self.palette().base().color(), 1))
             painter.drawLine(rect.topRight(), rect.bottomRight())
-            label = _label(phase)
+            label = _label(phase, self.durations_s[i])
             room = rect.adjusted(3, 2, -3, 0)
             if metrics.horizontalAdvance(label) > room.width():
                 label = phase.display_name
@@ -129,7 +150,7 @@ class PhaseTimeline(QWidget):
 
     def _paint_axis(self, painter: QPainter) -> None:
         assert self.protocol is not None
-        total_s = self.protocol.total_s
+        total_s = self.total_s
         strip = self._strip()
         painter.setPen(self.palette().text().color())
         metrics = painter.fontMetrics()
@@ -154,20 +175,21 @@ class PhaseTimeline(QWidget):
         if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
             i = self.phase_at_x(event.pos().x())
             if i is not None and self.protocol is not None:
-                QToolTip.showText(event.globalPos(), _tooltip(self.protocol.phases[i]), self)
+                QToolTip.showText(event.globalPos(),
+                                  _tooltip(self.protocol.phases[i], self.durations_s[i]), self)
             else:
                 QToolTip.hideText()
             return True
         return super().event(event)
 
 
-def _label(phase: Phase) -> str:
-    return f"{phase.display_name} · {mmss(phase.duration_s)}"
+def _label(phase: Phase, duration_s: float) -> str:
+    return f"{phase.display_name} · {mmss(duration_s)}"
 
 
-def _tooltip(phase: Phase) -> str:
+def _tooltip(phase: Phase, duration_s: float) -> str:
     target = f"{phase.target_min_pct:g}"
     target += (f"–{phase.target_max_pct:g}" if phase.target_max_pct is not None
                else "+")
-    return (f"{phase.display_name} ({tr(phase.kind.value)})\n{mmss(phase.duration_s)} · "
+    return (f"{phase.display_name} ({tr(phase.kind.value)})\n{mmss(duration_s)} · "
             f"{target} % {tr('HRmax')}")

@@ -7,6 +7,7 @@ from PySide6.QtCore import QSettings, Qt
 from hiaim_monitor import i18n
 from hiaim_monitor.class_setup import ClassSetup
 from hiaim_monitor.protocols import load_protocol
+from hiaim_monitor.samples import BatteryReading
 from tests.ui.setup.conftest import (
     STRAP_A,
     STRAP_B,
@@ -19,6 +20,7 @@ from tests.ui.setup.conftest import (
     streaming,
 )
 from ui.setup import SetupPage
+from ui.setup.pairing_panel import WEARER
 
 SCREENSHOT = "/tmp/setup_page.png"
 
@@ -165,3 +167,31 @@ def test_screenshot_with_straps_nearby(page, qtbot):
     qtbot.wait(50)
     page.grab().save(SCREENSHOT)
     assert roster_row(page, "Bo")["Check"]  # never heard: the hint is there
+
+
+def test_every_strap_column_shows_whole_in_danish_at_the_windows_first_size(qtbot, model, db):
+    i18n.set_language("da")
+    try:
+        page = SetupPage(model, db)
+        qtbot.addWidget(page)
+        page.resize(1100, 650)  # the control window's size the first time it opens
+        with qtbot.waitExposed(page):
+            page.show()
+        strap_ids = (STRAP_A, STRAP_B, STRAP_C, STRAP_D)
+        model.ingest([sighting(s, 21.0, -55) for s in strap_ids]
+                     + [streaming(s, 21.0) for s in strap_ids]
+                     + [BatteryReading(s, 21.0, 80) for s in strap_ids], 22.0)
+        page.refresh()
+        qtbot.wait(20)
+        table = page.pairing.table
+        header = table.horizontalHeader()
+        assert table.horizontalHeaderItem(WEARER).text() == "Bæres af"
+        assert table.horizontalScrollBar().maximum() == 0, "the strap list needs scrolling sideways"
+        last = header.sectionViewportPosition(WEARER) + header.sectionSize(WEARER)
+        assert last <= table.viewport().width()
+        title_px = header.fontMetrics().horizontalAdvance("Bæres af")
+        assert header.sectionSize(WEARER) >= title_px
+        assert roster_row(page, "Anna")["Name"] == "Anna"  # the roster keeps its room
+        assert page.roster.table.horizontalScrollBar().maximum() == 0
+    finally:
+        i18n.set_language("en")
