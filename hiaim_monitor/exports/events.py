@@ -85,7 +85,10 @@ def describe(kind: EventKind | str, detail: dict[str, Any]) -> str:
     if kind == EventKind.CONNECTION_CHANGE:
         if "battery_pct" in detail:
             return f"battery {detail['battery_pct']} %"
-        return ": ".join(str(v) for v in (detail.get("state"), detail.get("detail")) if v)
+        state = detail.get("state")
+        if isinstance(state, str):  # stored as str(StrapState.X): "StrapState.STREAMING"
+            state = state.rsplit(".", 1)[-1].lower()
+        return ": ".join(str(v) for v in (state, detail.get("detail")) if v)
     return "; ".join(f"{key}={value}" for key, value in sorted(detail.items()))
 
 

@@ -54,7 +54,7 @@ def store_events(db, recorded: Recorded) -> list[tuple[float, str, str | None,
     events += [
         (12.0, EventKind.CONNECTION_CHANGE, "HIAIM-003", {"battery_pct": 12}),
         (60.0, EventKind.CONNECTION_CHANGE, "HIAIM-003",
-         {"state": "lost", "detail": "no data for 5 s"}),
+         {"state": "StrapState.LOST", "detail": "no data for 5 s"}),  # as recorded
         (95.0, EventKind.ALARM_RAISED, "HIAIM-002",
          {"alarm": str(AlarmKind.ABOVE_CEILING), "detail": "97 % HRmax"}),
         (97.0, EventKind.ALARM_ACKNOWLEDGED, "HIAIM-002", {"alarm": "above-ceiling"}),
