@@ -32,6 +32,12 @@ class PhaseSpan:
     kind: PhaseKind
     start_s: float  # session clock
     end_s: float
+    paused_s: float = 0.0  # of the window, the time the session stood paused
+
+    @property
+    def running_s(self) -> float:
+        """The time its countdown ran: the window less its pauses."""
+        return self.end_s - self.start_s - self.paused_s
 
 
 def phase_spans(db: Database, session: data.ExportSession) -> list[PhaseSpan]:
@@ -49,11 +55,12 @@ def phase_spans(db: Database, session: data.ExportSession) -> list[PhaseSpan]:
     except (ValueError, KeyError, TypeError):
         windows = _from_markers(session.protocol, markers)
     spans = []
-    for index, start_s, end_s in windows:
+    for index, start_s, end_s, pauses in windows:
         start_s, end_s = max(start_s, 0.0), min(end_s, session.end_s)
         if end_s > start_s:
             phase = session.protocol.phases[index]
-            spans.append(PhaseSpan(index, phase.name, phase.kind, start_s, end_s))
+            paused_s = sum(max(0.0, min(b, end_s) - max(a, start_s)) for a, b in pauses)
+            spans.append(PhaseSpan(index, phase.name, phase.kind, start_s, end_s, paused_s))
     return spans
 
 
@@ -66,8 +73,11 @@ def span_at(spans: Sequence[PhaseSpan], starts_s: Sequence[float], t_s: float
     return spans[i]
 
 
+Window = tuple[int, float, float, tuple[tuple[float, float], ...]]  # index, start, end, pauses
+
+
 def _replayed(protocol: TrainingProtocol, actions: list[tuple[float, dict[str, Any]]]
-              ) -> list[tuple[int, float, float]]:
+              ) -> list[Window]:
     schedule = SessionSchedule(protocol)
     for t_s, detail in actions:
         kind = detail["action"]
@@ -77,19 +87,21 @@ def _replayed(protocol: TrainingProtocol, actions: list[tuple[float, dict[str, A
             getattr(schedule, kind)(t_s)
         else:
             raise ValueError(f"unknown operator action {kind!r}")
-    return schedule.phase_windows()
+    # Every phase laid so far, with its pauses (one left open by an app that quit while
+    # paused lasts to the end, where the spans are cut).
+    return [(w.index, w.start_s, w.end_s, w.pauses) for w in schedule.ended_phases(math.inf)]
 
 
 def _from_markers(protocol: TrainingProtocol, markers: list[tuple[float, dict[str, Any]]]
-                  ) -> list[tuple[int, float, float]]:
+                  ) -> list[Window]:
     """Each marker starts its phase; the next marker (or the end) ends it. A marker with no
-    phase (the protocol ran out) ends the one before."""
-    windows: list[tuple[int, float, float]] = []
+    phase (the protocol ran out) ends the one before. Pauses are not known here."""
+    windows: list[Window] = []
     count = len(protocol.phases)
     for n, (t_s, detail) in enumerate(markers):
         index = detail.get("phase_index")
         if not isinstance(index, int) or not 0 <= index < count:
             continue
         end_s = markers[n + 1][0] if n + 1 < len(markers) else math.inf
-        windows.append((index, t_s, end_s))
+        windows.append((index, t_s, end_s, ()))
     return windows

@@ -17,7 +17,8 @@ Facts from Garmin's schema, TrainingCenterDatabasev2.xsd
 
 One Activity with one Lap per phase as it ran (``phases``: pauses, skips and extensions
 included; a phase cut to nothing has no lap), so training tools show the intervals: its
-StartTime and TotalTimeSeconds are the phase's window, its average and maximum heart rate
+StartTime is the phase's start and TotalTimeSeconds the time its countdown ran (pauses
+left out, as a watch's timer time), its average and maximum heart rate
 those of the phase's trusted samples, Intensity Resting for a recovery phase and Active
 otherwise, and its Notes the phase's name and index. One Trackpoint per sample whose heart
 rate TCX can hold (1–255 bpm), in the lap whose window holds it (a sample before the first
@@ -121,7 +122,9 @@ def _lap(activity: ET.Element, session: data.ExportSession, span: PhaseSpan,
     low, _high = TCX_BPM_RANGE
     lap = _sub(activity, "Lap",
                StartTime=iso_utc(session.started_utc + timedelta(seconds=span.start_s)))
-    _sub(lap, "TotalTimeSeconds", f"{span.end_s - span.start_s:.3f}")
+    # Timer time, as a watch records it: a pause does not count (the trackpoints still
+    # span the whole window).
+    _sub(lap, "TotalTimeSeconds", f"{span.running_s:.3f}")
     _sub(lap, "DistanceMeters", "0")  # indoor interval training: no distance recorded
     _sub(lap, "Calories", "0")  # not measured; the schema requires the element
     trusted = [point.bpm for point in points if point.trusted]

@@ -195,7 +195,10 @@ def test_tcx_has_one_lap_per_phase_as_it_ran_with_its_heart_rate(db, recorded, t
     points_total = 0
     for lap, (index, name, start_s, end_s) in zip(laps, RAN, strict=True):
         assert datetime.fromisoformat(lap.get("StartTime")) == _at(start_s)
-        assert float(lap.findtext(f"{TCX}TotalTimeSeconds")) == pytest.approx(end_s - start_s)
+        # Timer time: the recovery's 10 s pause does not count.
+        paused_s = 10.0 if name == "Recovery" else 0.0
+        assert float(lap.findtext(f"{TCX}TotalTimeSeconds")) == pytest.approx(
+            end_s - start_s - paused_s)
         # The schema's order of a lap's children, Notes last.
         assert [c.tag.removeprefix(TCX) for c in lap] == [
             "TotalTimeSeconds", "DistanceMeters", "Calories", "AverageHeartRateBpm",
@@ -215,3 +218,29 @@ def test_tcx_has_one_lap_per_phase_as_it_ran_with_its_heart_rate(db, recorded, t
             assert _at(start_s) <= when < _at(end_s)
         points_total += len(points)
     assert points_total == sum(1 for _, bpm, _ in stored if bpm >= 1)
+
+
+def test_phases_come_from_the_stored_phase_changes_when_the_actions_cannot_be_replayed(
+        db, recorded, tmp_path):
+    """A newer app's action this version does not know: the phase-change events, stamped
+    when the phase was shown, still say which phase each sample fell in."""
+    changes = [(0.1, 0), (45.2, 1), (100.3, 3), (170.4, 4)]
+    with fast_writer(db, recorded.stored) as writer:
+        writer.submit_event(EventRecord(EventKind.PHASE_CHANGE, 45.2, _at(45.2), None,
+                                        {"action": "rewind", "phase_index": 0}))
+        for t_s, index in changes:
+            writer.submit_event(EventRecord(EventKind.PHASE_CHANGE, t_s, _at(t_s), None, {
+                "phase_index": index, "phase_name": SHORT.phases[index].name}))
+        assert writer.flush(20.0)
+    sid = recorded.stored.session_id
+    export_session(db, sid, "csv", tmp_path)
+
+    rows = read_csv(tmp_path / f"session-{sid}_HIAIM-003_samples.csv")
+    for row in rows:
+        t_s = float(row["t_s"])
+        shown = [index for start_s, index in changes if start_s <= t_s][-1]
+        assert (int(row["phase_index"]), row["phase_name"]) == (shown,
+                                                                SHORT.phases[shown].name)
+    by_t = {r["t_s"]: r["phase_index"] for r in rows}
+    assert (by_t["0.500"], by_t["45.500"], by_t["100.500"], by_t["239.500"]) == (
+        "0", "1", "3", "4")

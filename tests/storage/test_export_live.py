@@ -88,12 +88,16 @@ def test_exports_follow_the_phases_of_a_session_the_operator_changed(db, tmp_pat
         root = ET.parse(tmp_path / "tcx" / f"session-{stored.session_id}_"
                                            f"{person.participant_id}.tcx").getroot()
         laps = root.findall(f"{TCX}Activities/{TCX}Activity/{TCX}Lap")
+        # TotalTimeSeconds is timer time: the live schedule's running time of the phase.
         assert [(lap.findtext(f"{TCX}Notes"),
                  datetime.fromisoformat(lap.get("StartTime")),
                  float(lap.findtext(f"{TCX}TotalTimeSeconds"))) for lap in laps] == [
-            (f"{protocol.phases[i].name} (phase_index {i})",
-             started_utc + timedelta(seconds=round(a, 3)), pytest.approx(b - a, abs=2e-3))
-            for i, a, b in windows if b > a]
+            (f"{w.phase.name} (phase_index {w.index})",
+             started_utc + timedelta(seconds=round(w.start_s, 3)),
+             pytest.approx(w.running_s, abs=2e-3))
+            for w in schedule.ended_phases(end_s) if w.end_s > w.start_s]
+        assert float(laps[2].findtext(f"{TCX}TotalTimeSeconds")) == pytest.approx(90.0,
+                                                                                   abs=2e-3)
 
     (log,) = export_sessions(db, [stored.session_id], "events", tmp_path / "events")
     with log.open(newline="", encoding="utf-8") as f:
