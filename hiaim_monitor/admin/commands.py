@@ -395,7 +395,9 @@ def _recover_all(args: argparse.Namespace) -> int:
 def _db_upgrade(args: argparse.Namespace) -> int:
     from hiaim_monitor.storage.migrate import head_revision  # needs Alembic: only here
 
-    upgrade(args.db)
+    notice = upgrade(args.db)
+    if notice:
+        print(f"{PROG}: warning: {notice}", file=sys.stderr)
     url = resolve_url(args.db)
     name = display_url(url) if url else f"sqlite:///{default_sqlite_path()}"
     _say(f"The database {name} is on the newest schema (revision {head_revision()}).")

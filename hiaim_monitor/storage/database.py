@@ -118,14 +118,16 @@ def open_database_or_local(url: str | None = None) -> tuple[Database, str]:
                 "there until they are copied to the central database.")
 
 
-def upgrade(url: str | None = None) -> None:
+def upgrade(url: str | None = None) -> str:
     """Migrate the database ``url`` names (see ``open_database``) to the newest schema;
-    for ``hiaim-monitor db upgrade``."""
+    for ``hiaim-monitor db upgrade``. Returns ``make_sqlite_private``'s sentence."""
     engine = create_engine(resolve_url(url))
     try:
+        notice = make_sqlite_private(engine.url)
         _migrate(engine)
     finally:
         engine.dispose()
+    return notice
 
 
 def create_engine(url: str | None, *, busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S) -> Engine:

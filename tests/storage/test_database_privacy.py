@@ -65,6 +65,17 @@ def test_a_private_or_group_shared_database_is_left_alone_unless_others_can_read
     assert _mode(path) == 0o600
 
 
+def test_db_upgrade_makes_a_readable_database_private_too(tmp_path, capsys):
+    path = tmp_path / "old.sqlite3"
+    with open_database(f"sqlite:///{path}"):
+        pass
+    path.chmod(0o604)
+    args = admin_parser().parse_args(["db", "upgrade", "--db", f"sqlite:///{path}"])
+    assert run_admin_command(args) == 0
+    assert _mode(path) == 0o600
+    assert "warning: The database" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(("url", "shown"), [
     (f"postgresql://alice@127.0.0.1:1/trial?password={SECRET}",
      "postgresql+psycopg://alice@127.0.0.1:1/trial?password=***"),
