@@ -4,8 +4,11 @@ message or the storage line."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -121,3 +124,24 @@ def test_a_password_given_to_a_real_server_is_hidden_in_names_and_errors(
         assert SECRET not in err
     finally:
         pg_server.drop_database(name)
+
+
+def test_the_monitor_says_once_that_it_made_its_database_private(tmp_path):
+    path = tmp_path / "monitor.sqlite3"
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["HIAIM_DB_URL"] = f"sqlite:///{path}"
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "hiaim_monitor", "--simulate", "1",
+                               "--headless", "--speed", "20", "--duration", "5"],
+                              capture_output=True, text=True, timeout=120, env=env)
+
+    assert run().returncode == 0
+    path.chmod(0o644)
+    first = run()
+    assert first.returncode == 0, first.stderr
+    assert f"hiaim-monitor: warning: The database {path} could be read by other users" \
+        in first.stderr
+    assert _mode(path) == 0o600
+    second = run()
+    assert second.returncode == 0 and "could be read by other users" not in second.stderr
