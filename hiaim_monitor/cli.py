@@ -69,8 +69,9 @@ def run(opts: RunOptions) -> int:
     clock: Clock = (RealClock() if opts.source == "ble"
                     else SimulatedClock(start_utc=datetime.now(UTC), speed=opts.speed))
     db, fallback = open_database_or_local(opts.db_url)
-    if fallback:
-        print(f"hiaim-monitor: warning: {fallback}", file=sys.stderr)
+    for warning in (fallback, db.notice):
+        if warning:
+            print(f"hiaim-monitor: warning: {warning}", file=sys.stderr)
     try:
         for unfinished in recover_at_start(db):
             print(f"Session {unfinished.session_id} (started "

@@ -25,7 +25,7 @@ from hiaim_monitor.admin import registry, session_info
 from hiaim_monitor.admin.registry import RegistryError
 from hiaim_monitor.admin.session_info import SessionNotFound
 from hiaim_monitor.admin.text_table import cell, render_fields, render_table
-from hiaim_monitor.exports import ExportError, ExportFormat, export_session
+from hiaim_monitor.exports import ExportError, ExportFormat, export_sessions
 from hiaim_monitor.hrmax import HRMaxMethod
 from hiaim_monitor.storage import recovery
 from hiaim_monitor.storage.copy import CopyRefused, copy_session
@@ -126,18 +126,24 @@ def add_admin_commands(subparsers: Any) -> None:
     database = group("db", "look after the database")
     leaf(database, "upgrade", _db_upgrade, "migrate the database to the newest schema")
 
-    export = leaf(subparsers, "export", _export, "export a session for analysis")
-    export.add_argument("session_id", metavar="SESSION", type=int)
+    export = leaf(subparsers, "export", _export,
+                  "export sessions for analysis (one set of files per session)")
+    export.add_argument("session_ids", metavar="SESSION", type=int, nargs="+")
     export.add_argument("--format", dest="fmt", required=True,
                         choices=[f.value for f in ExportFormat],
-                        help="csv: every sample; rr: RR intervals for HRV tools; tcx: for "
-                             "training tools; summary: adherence tables")
+                        help="csv: every sample, with its phase; rr: RR intervals for HRV "
+                             "tools; tcx: for training tools, a lap per phase; summary: "
+                             "adherence tables; events: alarms, acknowledgements, notes, "
+                             "operator actions, phase and strap changes")
     export.add_argument("--out", required=True, type=Path, metavar="DIR",
                         help="folder for the files (created if needed)")
     export.add_argument("--with-names", action="store_true",
                         help="add display names to file names and content (identifiable!)")
     export.add_argument("--omit-artifacts", action="store_true",
                         help="leave out flagged beats (rr) and untrusted samples (csv, tcx)")
+    export.add_argument("--with-hrmax", action="store_true",
+                        help="add HRmax and its method to the summary (an age formula's "
+                             "HRmax gives the participant's age away)")
 
 
 def _participant_options(parser: argparse.ArgumentParser) -> None:
@@ -177,8 +183,11 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
-def _open(args: argparse.Namespace) -> Database:
-    return open_database(args.db)
+def _open(args: argparse.Namespace, url: str | None = None) -> Database:
+    db = open_database(url if url is not None else args.db)
+    if db.notice:
+        print(f"{PROG}: warning: {db.notice}", file=sys.stderr)
+    return db
 
 
 def _say(text: str) -> None:
@@ -352,7 +361,7 @@ def _sessions_recover(args: argparse.Namespace) -> int:
 
 def _sessions_copy(args: argparse.Namespace) -> int:
     refused = 0
-    with _open(args) as source, open_database(args.to) as target:
+    with _open(args) as source, _open(args, args.to) as target:
         for session_id in args.session_ids:
             try:
                 copied = copy_session(source, target, session_id)
@@ -386,7 +395,9 @@ def _recover_all(args: argparse.Namespace) -> int:
 def _db_upgrade(args: argparse.Namespace) -> int:
     from hiaim_monitor.storage.migrate import head_revision  # needs Alembic: only here
 
-    upgrade(args.db)
+    notice = upgrade(args.db)
+    if notice:
+        print(f"{PROG}: warning: {notice}", file=sys.stderr)
     url = resolve_url(args.db)
     name = display_url(url) if url else f"sqlite:///{default_sqlite_path()}"
     _say(f"The database {name} is on the newest schema (revision {head_revision()}).")
@@ -395,10 +406,15 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     with _open(args) as db:
-        paths = export_session(db, args.session_id, args.fmt, args.out,
-                               with_names=args.with_names, omit_artifacts=args.omit_artifacts)
+        paths = export_sessions(db, args.session_ids, args.fmt, args.out,
+                                with_names=args.with_names,
+                                omit_artifacts=args.omit_artifacts,
+                                with_hrmax=args.with_hrmax)
     if not paths:
-        _say(f"Session {args.session_id} has no participants; nothing was written.")
+        which = ", ".join(str(i) for i in dict.fromkeys(args.session_ids))
+        _say(f"Session {which} has no participants; nothing was written."
+             if len(args.session_ids) == 1 else
+             f"Sessions {which} have no participants; nothing was written.")
     for path in paths:
         _say(str(path))
     if args.with_names and paths:

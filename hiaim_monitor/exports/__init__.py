@@ -1,15 +1,17 @@
-"""Exports of a stored session in the formats analysis tools read.
+"""Exports of stored sessions in the formats analysis tools read.
 
-    paths = export_session(db, session_id, "csv", Path("out"))
+    paths = export_sessions(db, [12, 13], "csv", Path("out"))
 
 Files are named by session id and study code (``session-12_HIAIM-001_samples.csv``); display
-names appear, in file names and content, only with ``with_names=True``. Formats and their
-exact layout: ``samples_csv`` (csv), ``rr`` (rr), ``tcx`` (tcx), ``summary`` (summary).
+names appear, in file names and content, only with ``with_names=True``; HRmax and its method
+only with ``with_hrmax=True`` (summary). Formats and their exact layout: ``samples_csv``
+(csv), ``rr`` (rr), ``tcx`` (tcx), ``summary`` (summary), ``events`` (events). Every file is
+the user's only (0600), and the files of one call appear together or not at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Final
 
@@ -17,38 +19,65 @@ from hiaim_monitor.exports import data
 from hiaim_monitor.exports.common import (
     ExportError,
     ExportFormat,
+    ExportOptions,
+    FileSet,
     participant_stem,
     prepare_out_dir,
 )
+from hiaim_monitor.exports.events import export_events
 from hiaim_monitor.exports.rr import export_rr
 from hiaim_monitor.exports.samples_csv import export_samples_csv
 from hiaim_monitor.exports.summary import export_summary
 from hiaim_monitor.exports.tcx import export_tcx
 from hiaim_monitor.storage.database import Database
 
-_WRITERS: Final[dict[ExportFormat, Callable[..., list[Path]]]] = {
+Writer = Callable[[Database, data.ExportSession, FileSet, ExportOptions], None]
+_WRITERS: Final[dict[ExportFormat, Writer]] = {
     ExportFormat.CSV: export_samples_csv,
     ExportFormat.RR: export_rr,
     ExportFormat.TCX: export_tcx,
     ExportFormat.SUMMARY: export_summary,
+    ExportFormat.EVENTS: export_events,
 }
 
 
-def export_session(db: Database, session_id: int, fmt: ExportFormat | str, out_dir: Path, *,
-                   with_names: bool = False, omit_artifacts: bool = False) -> list[Path]:
-    """Write session ``session_id`` as ``fmt`` into ``out_dir`` (created if needed) and
+def export_sessions(db: Database, session_ids: Iterable[int], fmt: ExportFormat | str,
+                    out_dir: Path, *, with_names: bool = False, omit_artifacts: bool = False,
+                    with_hrmax: bool = False) -> list[Path]:
+    """Write each of ``session_ids`` as ``fmt`` into ``out_dir`` (created if needed) and
     return the files written. ``omit_artifacts`` leaves out flagged beats (rr) and untrusted
     samples (csv, tcx). Raises ``ExportError`` (one sentence) for an unknown session or
-    format or a folder that cannot be written, ``StorageError`` when the database fails."""
+    format or a folder that cannot be written, ``StorageError`` when the database fails;
+    then no file is written (nor replaced)."""
     try:
         writer = _WRITERS[ExportFormat(fmt)]
     except ValueError:
         raise ExportError(f"Unknown export format {fmt!r}; choose one of "
                           f"{', '.join(f.value for f in ExportFormat)}.") from None
-    session = data.load_session(db, session_id)
-    _check_unique_names(session, with_names)
-    out_dir = prepare_out_dir(Path(out_dir))
-    return writer(db, session, out_dir, with_names=with_names, omit_artifacts=omit_artifacts)
+    options = ExportOptions(with_names=with_names, omit_artifacts=omit_artifacts,
+                            with_hrmax=with_hrmax)
+    ids = list(dict.fromkeys(session_ids))  # once each, in the order given
+    if not ids:
+        raise ExportError("Give at least one session id to export.")
+    sessions = data.load_sessions(db, ids)
+    for session in sessions:
+        _check_unique_names(session, with_names)
+    files = FileSet(prepare_out_dir(Path(out_dir)))
+    try:
+        for session in sessions:
+            writer(db, session, files, options)
+        return files.commit()
+    except BaseException:
+        files.discard()
+        raise
+
+
+def export_session(db: Database, session_id: int, fmt: ExportFormat | str, out_dir: Path, *,
+                   with_names: bool = False, omit_artifacts: bool = False,
+                   with_hrmax: bool = False) -> list[Path]:
+    """``export_sessions`` for one session."""
+    return export_sessions(db, [session_id], fmt, out_dir, with_names=with_names,
+                           omit_artifacts=omit_artifacts, with_hrmax=with_hrmax)
 
 
 def _check_unique_names(session: data.ExportSession, with_names: bool) -> None:
@@ -64,4 +93,4 @@ def _check_unique_names(session: data.ExportSession, with_names: bool) -> None:
         seen[stem] = p.study_code
 
 
-__all__ = ["ExportError", "ExportFormat", "export_session"]
+__all__ = ["ExportError", "ExportFormat", "export_session", "export_sessions"]

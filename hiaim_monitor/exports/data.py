@@ -1,4 +1,4 @@
-"""Reading one stored session back for export: who took part with which HRmax, and their
+"""Reading stored sessions back for export: who took part with which HRmax, and their
 samples, beats and interval results in time order."""
 
 from __future__ import annotations
@@ -48,6 +48,21 @@ class ExportSession:
     ended_utc: datetime | None
     end_s: float  # session clock at the end (the last sample while it was never finished)
     participants: tuple[ExportParticipant, ...]  # in study-code order
+
+
+def load_sessions(db: Database, session_ids: Sequence[int]) -> list[ExportSession]:
+    """The sessions and their participants, in the order given; ``ExportError`` naming
+    every id that is not there."""
+    with storage_errors(db), db.session() as s:
+        found = set(s.scalars(sa.select(SessionRow.id).where(SessionRow.id.in_(session_ids))))
+    missing = [str(i) for i in session_ids if i not in found]
+    if len(missing) == 1:
+        raise ExportError(f"There is no session {missing[0]} in {db.name}; nothing was "
+                          "exported (`sessions list` shows the sessions there are).")
+    if missing:
+        raise ExportError(f"There are no sessions {', '.join(missing)} in {db.name}; nothing "
+                          "was exported (`sessions list` shows the sessions there are).")
+    return [load_session(db, i) for i in session_ids]
 
 
 def load_session(db: Database, session_id: int) -> ExportSession:

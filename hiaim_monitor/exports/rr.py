@@ -6,7 +6,7 @@ column of RR intervals (seconds or milliseconds; Kubios HRV User's Guide, "Suppo
 formats"), RHRV's LoadBeatRR reads bare values (scale = 0.001 for ms); a comment line is not
 something every tool skips, so the file stays bare and the flags go to a sidecar.
 
-``session-<id>_<code>_rr_flags.txt``: CSV (header row, RFC 4180) with every stored beat:
+``session-<id>_<code>_rr_flags.txt``: CSV (header row, LF line ends) with every stored beat:
 line (its line number in the _rr.txt file, empty when --omit-artifacts left it out), t_s
 (beat time, session clock), rr_ms, flags (BeatFlag names joined by '|', empty when clean).
 Gaps in the signal show in t_s; the bare RR list cannot say where they are.
@@ -15,38 +15,40 @@ Gaps in the signal show in t_s; the bare RR list cannot say where they are.
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 from typing import Final
 
 from hiaim_monitor.engine.codes import BeatFlag
 from hiaim_monitor.exports import data
-from hiaim_monitor.exports.common import CSV_OPTIONS, atomic_file, flag_names, num, participant_stem
+from hiaim_monitor.exports.common import (
+    CSV_OPTIONS,
+    ExportOptions,
+    FileSet,
+    flag_names,
+    num,
+    participant_stem,
+)
 from hiaim_monitor.storage.database import Database
 
 RR_DECIMALS: Final = 3  # strap RR values are in 1/1024 s: 0.001 ms keeps them exact enough
 FLAG_COLUMNS: Final = ("line", "t_s", "rr_ms", "flags")
 
 
-def export_rr(db: Database, session: data.ExportSession, out_dir: Path, *, with_names: bool,
-              omit_artifacts: bool) -> list[Path]:
+def export_rr(db: Database, session: data.ExportSession, files: FileSet,
+              options: ExportOptions) -> None:
     """Per participant, the RR file and its flags sidecar."""
-    written = []
     for p in session.participants:
         stem = participant_stem(session.session_id, p.study_code,
-                                p.display_name if with_names else None)
-        rr_path = out_dir / f"{stem}_rr.txt"
-        flags_path = out_dir / f"{stem}_rr_flags.txt"
+                                p.display_name if options.with_names else None)
         beats = data.beats(db, p.session_participant_id)
-        with atomic_file(rr_path) as rr_file, atomic_file(flags_path) as flags_file:
+        with files.open(f"{stem}_rr.txt") as rr_file, \
+                files.open(f"{stem}_rr_flags.txt") as flags_file:
             sidecar = csv.writer(flags_file, **CSV_OPTIONS)
             sidecar.writerow(FLAG_COLUMNS)
             line = 0
             for t_s, rr_ms, flags in beats:
-                kept = not (omit_artifacts and flags)
+                kept = not (options.omit_artifacts and flags)
                 if kept:
                     line += 1
                     rr_file.write(f"{num(rr_ms, RR_DECIMALS)}\n")
                 sidecar.writerow([line if kept else "", num(t_s, 3), num(rr_ms, RR_DECIMALS),
                                   flag_names(flags, BeatFlag)])
-        written += [rr_path, flags_path]
-    return written

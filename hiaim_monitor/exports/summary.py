@@ -1,5 +1,6 @@
-"""The session tables a trial statistician wants, as two CSV files (header row, RFC 4180,
-UTF-8, empty cell = missing, yes/no as 1/0 so every package reads them as numbers).
+"""The session tables a trial statistician wants, as two CSV files (header row, quoted as
+RFC 4180, LF line ends, UTF-8, empty cell = missing, yes/no as 1/0 so every package reads
+them as numbers).
 
 ``session-<id>_intervals.csv``: one row per participant and prescribed work phase, with its
 planned and ran seconds. Judged phases carry the stored adherence figures; a phase cut short
@@ -10,15 +11,16 @@ data are explicit rather than absent.
 
 ``session-<id>_participants.csv``: one row per participant: time in each class and zone,
 mean and peak bpm, samples and beats with artifact counts, and intervals achieved / judged /
-prescribed. Time is counted like the live engine counts it (engine.adherence
-summarise_session): untrusted samples and lost signal are "no data"; above_ceiling is high
-intensity too but has its own column.
+prescribed. hrmax_bpm and hrmax_method are there only with ``with_hrmax``: an HRmax from an
+age formula gives the participant's age back (Tanaka: age = (208 − HRmax) / 0.7), which a
+pseudonymised data set should not carry unless it is asked for. Time is counted like the
+live engine counts it (engine.adherence summarise_session): untrusted samples and lost
+signal are "no data"; above_ceiling is high intensity too but has its own column.
 """
 
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 from typing import Any, Final, NamedTuple
 
 import numpy as np
@@ -26,7 +28,7 @@ import numpy as np
 from hiaim_monitor.engine.adherence import summarise_session, target_of
 from hiaim_monitor.engine.codes import UNTRUSTED, Level
 from hiaim_monitor.exports import data
-from hiaim_monitor.exports.common import CSV_OPTIONS, atomic_file, iso_utc, num
+from hiaim_monitor.exports.common import CSV_OPTIONS, ExportOptions, FileSet, iso_utc, num
 from hiaim_monitor.schedule import planned_windows
 from hiaim_monitor.storage.database import Database
 from hiaim_monitor.storage.schema import PhaseAdherenceRow
@@ -46,21 +48,21 @@ PARTICIPANT_COLUMNS: Final = (
     *(f"seconds_zone_{z}" for z in _ZONES), "mean_bpm", "peak_bpm", "samples",
     "samples_untrusted", "beats", "beats_flagged", "intervals_achieved", "intervals_judged",
     "intervals_prescribed")
+_HRMAX_COLUMNS: Final = ("hrmax_bpm", "hrmax_method")
 
 
-def export_summary(db: Database, session: data.ExportSession, out_dir: Path, *,
-                   with_names: bool, omit_artifacts: bool) -> list[Path]:
+def export_summary(db: Database, session: data.ExportSession, files: FileSet,
+                   options: ExportOptions) -> None:
     """The two session tables. ``omit_artifacts`` changes nothing here: the figures already
     leave untrusted samples out."""
-    del omit_artifacts
-    intervals_path = out_dir / f"session-{session.session_id}_intervals.csv"
-    people_path = out_dir / f"session-{session.session_id}_participants.csv"
+    with_names = options.with_names
     work_phases = _work_phases(session)
-    with atomic_file(intervals_path) as f_int, atomic_file(people_path) as f_people:
+    with files.open(f"session-{session.session_id}_intervals.csv") as f_int, \
+            files.open(f"session-{session.session_id}_participants.csv") as f_people:
         intervals = csv.writer(f_int, **CSV_OPTIONS)
         people = csv.writer(f_people, **CSV_OPTIONS)
-        intervals.writerow(_columns(INTERVAL_COLUMNS, with_names))
-        people.writerow(_columns(PARTICIPANT_COLUMNS, with_names))
+        intervals.writerow(_columns(INTERVAL_COLUMNS, options))
+        people.writerow(_columns(PARTICIPANT_COLUMNS, options))
         for p in session.participants:
             judged = {a.phase_index: a for a in data.adherence(db, p.session_participant_id)}
             who: list[Any] = [p.study_code, p.display_name] if with_names else [p.study_code]
@@ -73,14 +75,16 @@ def export_summary(db: Database, session: data.ExportSession, out_dir: Path, *,
                     a.phase_name, a.kind.value, "", a.start_s, a.end_s))])
             people.writerow([session.session_id, iso_utc(session.started_utc),
                              session.protocol.key, session.site, session.status.value,
-                             *who, num(p.hrmax_bpm, 1), p.hrmax_method.value,
+                             *who,
+                             *([num(p.hrmax_bpm, 1), p.hrmax_method.value]
+                               if options.with_hrmax else []),
                              int(p.beta_blocker),
                              *_participant_figures(db, session, p, judged, len(work_phases))])
-    return [intervals_path, people_path]
 
 
-def _columns(columns: tuple[str, ...], with_names: bool) -> list[str]:
-    return [c for c in columns if with_names or c != "display_name"]
+def _columns(columns: tuple[str, ...], options: ExportOptions) -> list[str]:
+    return [c for c in columns if (options.with_names or c != "display_name")
+            and (options.with_hrmax or c not in _HRMAX_COLUMNS)]
 
 
 class _Prescribed(NamedTuple):

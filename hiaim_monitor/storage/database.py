@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
@@ -37,9 +38,11 @@ class StorageError(Exception):
 class Database:
     """An open session store: an engine on a migrated database."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, notice: str = "") -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # One sentence the user should see once (say, a file made private on opening).
+        self.notice = notice
 
     @property
     def url(self) -> URL:
@@ -87,11 +90,12 @@ def open_database(url: str | None = None, *,
     """
     engine = create_engine(resolve_url(url), busy_timeout_s=busy_timeout_s)
     try:
+        notice = make_sqlite_private(engine.url)
         _migrate(engine)
     except BaseException:
         engine.dispose()
         raise
-    return Database(engine)
+    return Database(engine, notice=notice)
 
 
 def open_database_or_local(url: str | None = None) -> tuple[Database, str]:
@@ -114,14 +118,16 @@ def open_database_or_local(url: str | None = None) -> tuple[Database, str]:
                 "there until they are copied to the central database.")
 
 
-def upgrade(url: str | None = None) -> None:
+def upgrade(url: str | None = None) -> str:
     """Migrate the database ``url`` names (see ``open_database``) to the newest schema;
-    for ``hiaim-monitor db upgrade``."""
+    for ``hiaim-monitor db upgrade``. Returns ``make_sqlite_private``'s sentence."""
     engine = create_engine(resolve_url(url))
     try:
+        notice = make_sqlite_private(engine.url)
         _migrate(engine)
     finally:
         engine.dispose()
+    return notice
 
 
 def create_engine(url: str | None, *, busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S) -> Engine:
@@ -156,6 +162,11 @@ def _parse(url: str) -> URL:
             "(expected sqlite:///path or postgresql+psycopg://user@host/name).") from None
     if parsed.drivername == "postgres":
         parsed = parsed.set(drivername="postgresql")
+    if parsed.host and "@" in parsed.host:
+        # Part of the password would be taken for the host, and shown in every message.
+        raise StorageError(
+            f"Cannot open database {_hide_password(url)!r}: its password contains '@'; "
+            "write it as %40 in the URL.")
     return parsed
 
 
@@ -203,6 +214,38 @@ def _create_private_file(path: Path, url: URL) -> None:
             f"({error.filename}).") from None
 
 
+def make_sqlite_private(url: URL) -> str:
+    """Make an existing SQLite file that other users can read (made by an older version, or
+    copied with cp) readable by its owner only, and its -wal and -shm files with it: they
+    hold the newest rows. Returns the one sentence to tell the user, "" when there was
+    nothing to do. Nothing to do for a server database: its server guards the data."""
+    path = url.database
+    if url.get_backend_name() != "sqlite" or not path or path == ":memory:" \
+            or path.startswith("file:"):
+        return ""
+    db_file = Path(path).expanduser()
+    loose = []
+    for candidate in (db_file, Path(f"{db_file}-wal"), Path(f"{db_file}-shm")):
+        try:
+            mode = stat.S_IMODE(candidate.stat().st_mode)
+        except OSError:
+            continue  # not there (yet): SQLite makes it with the database file's mode
+        if mode & 0o077:
+            loose.append((candidate, mode))
+    if not loose:
+        return ""
+    modes = ", ".join(f"{p.name} {m:04o}" for p, m in loose)
+    try:
+        for candidate, _mode in loose:
+            os.chmod(candidate, DB_FILE_MODE)
+    except OSError as error:
+        return (f"The database {db_file} can be read by other users ({modes}) and could not "
+                f"be made private ({(error.strerror or str(error)).lower()}); ask its owner "
+                f"to run `chmod 600 {db_file}*`.")
+    return (f"The database {db_file} could be read by other users ({modes}); it is now "
+            f"readable by you only ({DB_FILE_MODE:04o}).")
+
+
 def _migrate(engine: Engine) -> None:
     # Imported here: Alembic is needed to open a database, not to import the package.
     from hiaim_monitor.storage.migrate import upgrade_to_head
@@ -224,14 +267,22 @@ def storage_errors(db: Database) -> Iterator[None]:
 
 
 def display_url(url: URL | str) -> str:
-    """``url`` as text with the password replaced by ***."""
+    """``url`` as text with the password replaced by ***: the one after the user name, and
+    a ``password=`` in the query (libpq takes one there too)."""
     if isinstance(url, str):
         return _hide_password(url)
-    return url.render_as_string(hide_password=True)
+    return _hide_password(url.render_as_string(hide_password=True))
+
+
+# user:PASSWORD@ up to the last "@": a password with an "@" not written as %40 leaves its
+# tail in what a URL parser takes for the host.
+_PASSWORD_IN_AUTHORITY: Final = re.compile(r"(://[^:/@]*:)[^\s]*@")
+_PASSWORD_IN_QUERY: Final = re.compile(r"([?&]password=)[^&\s]*", re.IGNORECASE)
 
 
 def _hide_password(text: str) -> str:
-    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", text)
+    text = _PASSWORD_IN_AUTHORITY.sub(r"\1***@", text)
+    return _PASSWORD_IN_QUERY.sub(r"\1***", text)
 
 
 def explain(error: BaseException, name: str, *, opening: bool = False) -> str:

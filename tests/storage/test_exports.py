@@ -27,6 +27,7 @@ from tests.storage.recorded import (
     DURATION_S,
     IMPLAUSIBLE_AT,
     NOT_JUDGED,
+    SHORT,
     WORK_PHASES,
     Recorded,
     admin_parser,
@@ -67,8 +68,9 @@ def test_csv_has_every_stored_sample_with_class_zone_contact_and_flag_names(db, 
         stored = stored_rows(db, SampleRow, sp_id, "t_s", "wall_utc", "bpm", "pct_hrmax",
                              "level", "flags", "contact")
         assert len(rows) == len(stored) == 240
-        assert list(rows[0]) == ["session_id", "study_code", "wall_utc", "t_s", "bpm",
-                                 "pct_hrmax", "class", "zone", "contact", "flags"]
+        assert list(rows[0]) == ["session_id", "study_code", "wall_utc", "t_s", "phase_index",
+                                 "phase_name", "bpm", "pct_hrmax", "class", "zone", "contact",
+                                 "flags"]
         for row, (t_s, wall, bpm, pct, level, _, contact) in zip(rows, stored, strict=True):
             assert (row["session_id"], row["study_code"]) == (str(sid), code)
             assert datetime.fromisoformat(row["wall_utc"]) == wall
@@ -150,7 +152,8 @@ def test_omit_artifacts_drops_exactly_the_flagged_beats(db, recorded, tmp_path):
         assert [int(r["line"]) for r in sidecar if r["line"]] == list(range(1, len(kept) + 1))
 
 
-def test_tcx_is_a_garmin_v2_activity_with_a_trackpoint_per_sample(db, recorded, tmp_path):
+def test_tcx_is_a_garmin_v2_activity_with_a_lap_per_phase_and_a_trackpoint_per_sample(
+        db, recorded, tmp_path):
     sid = recorded.stored.session_id
     paths = export_session(db, sid, "tcx", tmp_path)
 
@@ -161,19 +164,29 @@ def test_tcx_is_a_garmin_v2_activity_with_a_trackpoint_per_sample(db, recorded, 
     (activity,) = root.findall(f"{TCX}Activities/{TCX}Activity")
     assert activity.get("Sport") == "Other"
     assert activity.findtext(f"{TCX}Id") == "2026-03-02T09:30:00.000Z"
-    (lap,) = activity.findall(f"{TCX}Lap")
-    assert lap.get("StartTime") == activity.findtext(f"{TCX}Id")
-    # The schema fixes the order of a lap's children.
-    assert [child.tag.removeprefix(TCX) for child in lap] == [
-        "TotalTimeSeconds", "DistanceMeters", "Calories", "AverageHeartRateBpm",
-        "MaximumHeartRateBpm", "Intensity", "TriggerMethod", "Track"]
-    assert float(lap.findtext(f"{TCX}TotalTimeSeconds")) == DURATION_S
-    assert (lap.findtext(f"{TCX}DistanceMeters"), lap.findtext(f"{TCX}Calories"),
-            lap.findtext(f"{TCX}Intensity"), lap.findtext(f"{TCX}TriggerMethod")) == (
-        "0", "0", "Active", "Manual")
+    laps = activity.findall(f"{TCX}Lap")
+    # Nothing changed the plan: a lap per protocol phase, back to back.
+    assert [lap.findtext(f"{TCX}Notes") for lap in laps] == [
+        f"{phase.name} (phase_index {i})" for i, phase in enumerate(SHORT.phases)]
+    assert laps[0].get("StartTime") == activity.findtext(f"{TCX}Id")
+    start_s = 0.0
+    for lap, phase in zip(laps, SHORT.phases, strict=True):
+        assert datetime.fromisoformat(lap.get("StartTime")) == START_UTC + timedelta(
+            seconds=start_s)
+        assert float(lap.findtext(f"{TCX}TotalTimeSeconds")) == phase.duration_s
+        start_s += phase.duration_s
+        # The schema fixes the order of a lap's children.
+        assert [child.tag.removeprefix(TCX) for child in lap] == [
+            "TotalTimeSeconds", "DistanceMeters", "Calories", "AverageHeartRateBpm",
+            "MaximumHeartRateBpm", "Intensity", "TriggerMethod", "Track", "Notes"]
+        assert (lap.findtext(f"{TCX}DistanceMeters"), lap.findtext(f"{TCX}Calories"),
+                lap.findtext(f"{TCX}TriggerMethod")) == ("0", "0", "Manual")
+    assert start_s == DURATION_S
+    assert [lap.findtext(f"{TCX}Intensity") for lap in laps] == [
+        "Active", "Active", "Resting", "Active", "Active"]
 
     stored = stored_rows(db, SampleRow, sp_id, "t_s", "bpm", "flags")
-    points = lap.findall(f"{TCX}Track/{TCX}Trackpoint")
+    points = activity.findall(f"{TCX}Lap/{TCX}Track/{TCX}Trackpoint")
     with_hr = [(t, bpm) for t, bpm, _ in stored if bpm >= 1]  # TCX cannot hold 0 bpm
     assert len(points) == len(with_hr) == len(stored) - 1
     for point, (t_s, bpm) in zip(points, with_hr, strict=True):
@@ -181,7 +194,8 @@ def test_tcx_is_a_garmin_v2_activity_with_a_trackpoint_per_sample(db, recorded, 
         assert when == START_UTC + timedelta(seconds=t_s)
         assert int(point.findtext(f"{TCX}HeartRateBpm/{TCX}Value")) == bpm
     trusted = [bpm for _, bpm, flags in stored if bpm >= 1 and not flags & int(UNTRUSTED)]
-    assert int(lap.findtext(f"{TCX}MaximumHeartRateBpm/{TCX}Value")) == max(trusted)
+    assert max(int(lap.findtext(f"{TCX}MaximumHeartRateBpm/{TCX}Value"))
+               for lap in laps) == max(trusted)
 
     export_session(db, sid, "tcx", tmp_path / "clean", omit_artifacts=True)
     clean = ET.parse(tmp_path / "clean" / f"session-{sid}_{code}.tcx").getroot()
@@ -222,6 +236,8 @@ def test_summary_has_a_row_per_prescribed_interval_and_per_participant(db, recor
 
     people = read_csv(paths[1])
     assert [r["study_code"] for r in people] == ["HIAIM-001", "HIAIM-002", "HIAIM-003"]
+    # An age-formula HRmax gives the age back: not there unless asked for.
+    assert not {"hrmax_bpm", "hrmax_method"} & set(people[0])
     for row in people:
         code = row["study_code"]
         samples = recorded.samples[code]
@@ -261,11 +277,31 @@ def test_a_phase_cut_short_is_exported_not_judged_with_planned_and_ran_seconds(d
             third["intervals_prescribed"]) == ("0", "1", "2")
 
 
+def test_hrmax_and_its_method_are_in_the_summary_only_when_asked_for(db, recorded, tmp_path,
+                                                                     backend, capsys):
+    sid = recorded.stored.session_id
+    plain = read_csv(export_session(db, sid, "summary", tmp_path / "plain")[1])
+    assert "hrmax" not in ",".join(plain[0])
+    args = admin_parser().parse_args(["export", str(sid), "--format", "summary", "--out",
+                                      str(tmp_path / "with"), "--with-hrmax",
+                                      "--db", backend.url])
+    assert run_admin_command(args) == 0
+    people = read_csv(tmp_path / "with" / f"session-{sid}_participants.csv")
+    assert [(r["study_code"], float(r["hrmax_bpm"]), r["hrmax_method"]) for r in people] == [
+        (p.participant_id, pytest.approx(p.hrmax.bpm, abs=0.05), p.hrmax.method.value)
+        for p in recorded.people]
+    assert {r["hrmax_method"] for r in people} == {"measured", "tanaka"}
+    # The rest of the row is the same either way.
+    for with_hrmax, without in zip(people, plain, strict=True):
+        del with_hrmax["hrmax_bpm"], with_hrmax["hrmax_method"]
+        assert with_hrmax == without
+
+
 def test_an_unknown_session_or_format_is_refused_in_one_sentence(db, recorded, tmp_path):
     with pytest.raises(ExportError, match=r"^There is no session 999 in .*\.$"):
         export_session(db, 999, "csv", tmp_path)
     with pytest.raises(ExportError, match=r"^Unknown export format 'xlsx'; choose one of "
-                                          r"csv, rr, tcx, summary\.$"):
+                                          r"csv, rr, tcx, summary, events\.$"):
         export_session(db, recorded.stored.session_id, "xlsx", tmp_path)
     a_file = tmp_path / "file"
     a_file.write_text("")
