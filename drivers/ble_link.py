@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from bleak import BleakAdapter, BleakClient
 from bleak.backends.adapter import BaseBleakAdapter
@@ -19,6 +20,7 @@ from bleak.backends.client import BaseBleakClient
 from bleak.backends.device import BLEDevice
 from bleak.exc import BleakCharacteristicNotFoundError
 
+from hiaim_monitor import config
 from hiaim_monitor.clock import Clock
 from hiaim_monitor.hrm import (
     BATTERY_LEVEL_UUID,
@@ -43,8 +45,9 @@ _log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class BleTiming:
-    """Timeouts bound the Bluetooth stack and are real seconds; backoff and the LOST
-    threshold are on the session clock (so a simulated clock can speed tests up)."""
+    """Timeouts bound the Bluetooth stack and are real seconds; backoff, the LOST threshold
+    and ``silent_after_s`` are on the session clock (so a simulated clock can speed tests up).
+    """
 
     connect_timeout_s: float = 20.0
     gatt_timeout_s: float = 10.0  # one read, or one notification subscription
@@ -58,6 +61,7 @@ class BleTiming:
     backoff_jitter: float = 0.5  # up to this fraction of each delay is random
     lost_after_s: float = 60.0  # unreachable this long: LOST, with the hint
     stable_after_s: float = 10.0  # a link that lasted less does not reset the backoff
+    silent_after_s: float = config.SILENT_LINK_AFTER_S  # connected, no heart rate: reconnect
 
     def __post_init__(self) -> None:
         for name in self.__dataclass_fields__:
@@ -69,6 +73,13 @@ class BleTiming:
             raise ValueError(f"BleTiming.backoff_jitter must be in [0, 1), got {jitter}")
         if self.backoff_max_s < self.backoff_initial_s:
             raise ValueError("BleTiming.backoff_max_s must not be below backoff_initial_s")
+
+
+class LinkEnd(StrEnum):
+    """Why ``wait_until_disconnected`` returned."""
+
+    DROPPED = "dropped"  # the stack says the link is gone
+    SILENT = "silent"  # connected, but no heart rate for silent_after_s
 
 
 class NotAHeartRateStrap(Exception):
@@ -101,6 +112,7 @@ class StrapLink:
         self.client: BleakClient | None = None
         self.location: BodySensorLocation | None = None
         self._lost = asyncio.Event()
+        self.last_heard_s: float | None = None  # last 0x2A37 notification, session clock
         self._notifying: list[BleakGATTCharacteristic | str] = []
         self._closing: asyncio.Task[None] | None = None
 
@@ -147,6 +159,7 @@ class StrapLink:
                 "This device sends no heart rate: pair a heart-rate strap instead."
             ) from exc
         self._notifying.append(HEART_RATE_MEASUREMENT_UUID)
+        self.last_heard_s = self.clock.monotonic()  # silence counts from the subscription
         on_streaming()
         # Battery and location are extras: a strap without them still streams.
         try:
@@ -160,19 +173,38 @@ class StrapLink:
         except Exception as exc:
             _log.debug("strap %s: no body sensor location: %r", self.strap_id, exc)
 
-    async def wait_until_disconnected(self, check_interval_s: float) -> None:
-        """Return when the link drops.
+    async def wait_until_disconnected(self, check_interval_s: float) -> LinkEnd:
+        """Return when the link drops, or when it stays up but the strap has sent no heart
+        rate for ``timing.silent_after_s``: a stalled strap is no use connected.
 
         bleak's disconnected callback says so; a link that went quiet without one is asked
         every ``check_interval_s`` (real seconds) whether it is still connected.
         """
-        while not self._lost.is_set():
-            try:
-                async with asyncio.timeout(check_interval_s):
-                    await self._lost.wait()
-            except TimeoutError:
-                if self.client is None or not self.client.is_connected:
-                    return
+        silent_after_s = self.timing.silent_after_s
+        lost = asyncio.ensure_future(self._lost.wait())
+        silence: asyncio.Future[None] | None = None
+        try:
+            while True:
+                heard_s = self.last_heard_s
+                quiet_s = 0.0 if heard_s is None else self.clock.monotonic() - heard_s
+                if quiet_s >= silent_after_s:
+                    return LinkEnd.SILENT
+                # Wakes when the silence would be long enough, unless a notification came.
+                silence = asyncio.ensure_future(self.clock.sleep(silent_after_s - quiet_s))
+                done, _ = await asyncio.wait(
+                    {lost, silence}, timeout=check_interval_s,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                silence.cancel()
+                if lost in done:
+                    return LinkEnd.DROPPED
+                if not done and (self.client is None or not self.client.is_connected):
+                    return LinkEnd.DROPPED
+        finally:
+            # Not awaited: a cancelled strap task must not wait here (stop() cancels it).
+            lost.cancel()
+            if silence is not None:
+                silence.cancel()
 
     async def close(self) -> None:
         """Stop notifications and disconnect; never raises, bounded by the timeouts.
@@ -239,7 +271,9 @@ class StrapLink:
     def _on_measurement(self, _char: BleakGATTCharacteristic, data: bytearray) -> None:
         # The hot path: timestamp, decode, enqueue. A malformed packet comes back as
         # PacketDropped from the same call, so it can never end the link.
-        self.emit(sample_from_notification(self.strap_id, data, self.clock))
+        event = sample_from_notification(self.strap_id, data, self.clock)
+        self.last_heard_s = event.t_mono_s
+        self.emit(event)
 
     def _on_battery(self, _char: BleakGATTCharacteristic, data: bytearray) -> None:
         self.emit(self._battery_event(data))
