@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -62,6 +63,9 @@ class BleTiming:
     lost_after_s: float = 60.0  # unreachable this long: LOST, with the hint
     stable_after_s: float = 10.0  # a link that lasted less does not reset the backoff
     silent_after_s: float = config.SILENT_LINK_AFTER_S  # connected, no heart rate: reconnect
+    # ...and quiet this long in real seconds too: on a fast simulated clock a monitor that
+    # lags a few hundred ms must not take its own lag for a silent strap.
+    silent_min_real_s: float = 2.0
 
     def __post_init__(self) -> None:
         for name in self.__dataclass_fields__:
@@ -113,6 +117,7 @@ class StrapLink:
         self.location: BodySensorLocation | None = None
         self._lost = asyncio.Event()
         self.last_heard_s: float | None = None  # last 0x2A37 notification, session clock
+        self._last_heard_real_s = 0.0  # the same, time.monotonic()
         self._notifying: list[BleakGATTCharacteristic | str] = []
         self._closing: asyncio.Task[None] | None = None
 
@@ -159,7 +164,7 @@ class StrapLink:
                 "This device sends no heart rate: pair a heart-rate strap instead."
             ) from exc
         self._notifying.append(HEART_RATE_MEASUREMENT_UUID)
-        self.last_heard_s = self.clock.monotonic()  # silence counts from the subscription
+        self._heard(self.clock.monotonic())  # silence counts from the subscription
         on_streaming()
         # Battery and location are extras: a strap without them still streams.
         try:
@@ -180,22 +185,32 @@ class StrapLink:
         bleak's disconnected callback says so; a link that went quiet without one is asked
         every ``check_interval_s`` (real seconds) whether it is still connected.
         """
-        silent_after_s = self.timing.silent_after_s
+        timing = self.timing
+        if self.last_heard_s is None:
+            self._heard(self.clock.monotonic())
         lost = asyncio.ensure_future(self._lost.wait())
         silence: asyncio.Future[None] | None = None
         try:
             while True:
-                heard_s = self.last_heard_s
-                quiet_s = 0.0 if heard_s is None else self.clock.monotonic() - heard_s
-                if quiet_s >= silent_after_s:
+                assert self.last_heard_s is not None
+                session_left_s = timing.silent_after_s - (
+                    self.clock.monotonic() - self.last_heard_s)
+                real_left_s = timing.silent_min_real_s - (
+                    time.monotonic() - self._last_heard_real_s)
+                if session_left_s <= 0 and real_left_s <= 0:
                     return LinkEnd.SILENT
-                # Wakes when the silence would be long enough, unless a notification came.
-                silence = asyncio.ensure_future(self.clock.sleep(silent_after_s - quiet_s))
-                done, _ = await asyncio.wait(
-                    {lost, silence}, timeout=check_interval_s,
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-                silence.cancel()
+                waiters: set[asyncio.Future[object]] = {lost}
+                silence = None
+                if session_left_s > 0:
+                    # Wakes when the silence would be long enough, unless a notification came.
+                    silence = asyncio.ensure_future(self.clock.sleep(session_left_s))
+                    waiters.add(silence)
+                timeout_s = check_interval_s if real_left_s <= 0 else min(
+                    check_interval_s, real_left_s)
+                done, _ = await asyncio.wait(waiters, timeout=timeout_s,
+                                             return_when=asyncio.FIRST_COMPLETED)
+                if silence is not None:
+                    silence.cancel()
                 if lost in done:
                     return LinkEnd.DROPPED
                 if not done and (self.client is None or not self.client.is_connected):
@@ -272,8 +287,12 @@ class StrapLink:
         # The hot path: timestamp, decode, enqueue. A malformed packet comes back as
         # PacketDropped from the same call, so it can never end the link.
         event = sample_from_notification(self.strap_id, data, self.clock)
-        self.last_heard_s = event.t_mono_s
+        self._heard(event.t_mono_s)
         self.emit(event)
+
+    def _heard(self, t_mono_s: float) -> None:
+        self.last_heard_s = t_mono_s
+        self._last_heard_real_s = time.monotonic()
 
     def _on_battery(self, _char: BleakGATTCharacteristic, data: bytearray) -> None:
         self.emit(self._battery_event(data))

@@ -28,6 +28,7 @@ FAST = BleTiming(
     stable_after_s=2.0,
     # Twice the real default: a busy test machine may stall the loop a few hundred ms.
     silent_after_s=10.0,
+    silent_min_real_s=0.2,
 )
 
 
