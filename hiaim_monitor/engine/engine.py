@@ -205,10 +205,11 @@ class ZoneEngine:
             if pct >= person.ceiling_pct or person.ceiling_since is not None or (
                     AlarmKind.ABOVE_CEILING in active):
                 self._ceiling(person, pct, t, s)
-        # A usable value ends a signal loss, and so does a strap saying it is off the skin
-        # (its own state and alarm); values nobody can use do not.
+        # A usable value ends a signal loss; values nobody can use do not. A strap off the
+        # skin hands over to its own alarm once that is raised (not at each flicker of the
+        # contact bit, which would raise and clear signal lost every second).
         if AlarmKind.SIGNAL_LOST in active and (
-                not flags & UNTRUSTED_BITS or not person.contact_ok):
+                not flags & UNTRUSTED_BITS or AlarmKind.NO_CONTACT in active):
             self.alarms.set(person.p.participant_id, AlarmKind.SIGNAL_LOST, False, t,
                             s.wall_utc)
         self._credit_phase(person, t, level)

@@ -207,6 +207,20 @@ def test_a_strap_off_the_skin_says_so_rather_than_signal_lost():
     assert view.alarms == (AlarmKind.NO_CONTACT,)
 
 
+def test_a_flickering_contact_bit_with_bad_values_raises_signal_lost_once():
+    clock, engine = make()
+    run(clock, engine, lambda t: 150, 10)
+    for k in range(40):
+        contact = SensorContact.NOT_DETECTED if k % 2 else SensorContact.DETECTED
+        engine.ingest([sample(clock, "S1", 0, contact=contact, rr=())])
+        view = engine.snapshot().participants[0]
+        assert view.bpm is None or k < 10  # the old number goes with the signal
+        clock.advance(1)
+    assert view.signal in (SignalState.LOST, SignalState.NO_CONTACT)
+    assert [(e.kind, e.raised) for e in engine.alarms.history] == [
+        (AlarmKind.SIGNAL_LOST, True)]
+
+
 def test_no_contact_shows_check_strap_and_raises_an_alarm_after_5_s():
     clock, engine = make()
     run(clock, engine, lambda t: 150, 10)
