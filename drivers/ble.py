@@ -46,6 +46,7 @@ _log = logging.getLogger(__name__)
 DEFAULT_MAX_PER_ADAPTER: Final = 7  # laptop adapters hold roughly 5–10 links
 _MAX_BACKOFF_DOUBLINGS: Final = 30  # keeps 2**n finite; the ceiling is reached long before
 _RECANCEL_S: Final = 0.1  # real seconds between cancels of a strap task that has not ended
+SILENT_SENTENCE: Final = "Connected, but the strap sent no heart rate: reconnecting."
 
 
 class _Adapter:
@@ -296,7 +297,7 @@ class BleHeartRateSource(HeartRateSource):
             end = await link.wait_until_disconnected(timing.link_check_interval_s)
             if end is LinkEnd.SILENT:
                 # Said before the disconnect, which can take a while: the strap is no use.
-                self._set(strap, StrapState.RECONNECTING, self._silent_sentence())
+                self._set(strap, StrapState.RECONNECTING, SILENT_SENTENCE)
             await self._close(strap)
             # What the scanner heard while the link was up says nothing about now.
             adapter.scanner.forget(strap.address)
@@ -362,10 +363,6 @@ class BleHeartRateSource(HeartRateSource):
     def scanning(self, adapter: str) -> contextlib.AbstractAsyncContextManager[None]:
         """Keep ``adapter``'s scan running for one more user while in the block."""
         return self._scanning(self._adapters[adapter])
-
-    def _silent_sentence(self) -> str:
-        return (f"Connected but no heart rate for {self.timing.silent_after_s:g} s: "
-                "reconnecting.")
 
     def _streaming(self, strap: _Strap) -> None:
         strap.ever_streamed = True

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from drivers.ble import BleHeartRateSource
+from drivers.ble import SILENT_SENTENCE, BleHeartRateSource
 from drivers.ble_errors import NOT_ADVERTISING_HINT
 from drivers.ble_scan import StrapScanner, scan
 from hiaim_monitor.clock import SimulatedClock
@@ -251,7 +251,7 @@ async def test_a_strap_connected_but_silent_is_reconnected_and_streams_again(rig
     assert strap.connected  # the link is up: only the notifications stopped
     await wait_until(lambda: rig.state(strap) is StrapState.RECONNECTING, "RECONNECTING")
     reconnecting = rig.statuses(strap)[-1]
-    assert "no heart rate" in reconnecting.detail
+    assert reconnecting.detail == SILENT_SENTENCE
     last_before_s = rig.samples(strap)[-1].t_mono_s
     # Reconnected once silent_after_s had passed with nothing, not much later.
     quiet_s = reconnecting.t_mono_s - last_before_s
