@@ -10,6 +10,9 @@ task that connects, streams and reconnects for as long as the strap belongs to t
   address (that makes bleak run a hidden scan per connect).
 - After a link drops the strap must be heard advertising again before a connect is tried:
   connecting to a strap that is not there only waits out the connect timeout.
+- A link that stays up while the strap notifies nothing for ``silent_after_s`` counts as
+  dropped: the driver disconnects and reconnects it (a fresh subscription wakes a stalled
+  strap), so a silent strap never sits "streaming".
 - Only statuses reach the sink, never exceptions: adapter problems become one sentence,
   anything else is retried, with exponential backoff and jitter on the session clock, and
   shows as LOST with a hint once the strap has been unreachable for ``lost_after_s``.
@@ -30,7 +33,7 @@ from bleak.backends.scanner import BaseBleakScanner
 
 from drivers.base import EventSink, HeartRateSource, StrapInfo
 from drivers.ble_errors import NOT_ADVERTISING_HINT, explain_adapter_error
-from drivers.ble_link import BleTiming, NotAHeartRateStrap, StrapLink
+from drivers.ble_link import BleTiming, LinkEnd, NotAHeartRateStrap, StrapLink
 from drivers.ble_scan import StrapScanner
 from hiaim_monitor.clock import Clock
 from hiaim_monitor.hrm import BodySensorLocation
@@ -43,6 +46,7 @@ _log = logging.getLogger(__name__)
 DEFAULT_MAX_PER_ADAPTER: Final = 7  # laptop adapters hold roughly 5–10 links
 _MAX_BACKOFF_DOUBLINGS: Final = 30  # keeps 2**n finite; the ceiling is reached long before
 _RECANCEL_S: Final = 0.1  # real seconds between cancels of a strap task that has not ended
+SILENT_SENTENCE: Final = "Connected, but the strap sent no heart rate: reconnecting."
 
 
 class _Adapter:
@@ -290,14 +294,18 @@ class BleHeartRateSource(HeartRateSource):
                 await self._close(strap)
                 return
             connected_at_s = self.clock.monotonic()
-            await link.wait_until_disconnected(timing.link_check_interval_s)
+            end = await link.wait_until_disconnected(timing.link_check_interval_s)
+            if end is LinkEnd.SILENT:
+                # Said before the disconnect, which can take a while: the strap is no use.
+                self._set(strap, StrapState.RECONNECTING, SILENT_SENTENCE)
             await self._close(strap)
             # What the scanner heard while the link was up says nothing about now.
             adapter.scanner.forget(strap.address)
             now_s = self.clock.monotonic()
             unreachable_since_s = now_s
             failures = 0 if now_s - connected_at_s >= timing.stable_after_s else failures + 1
-            self._set(strap, StrapState.RECONNECTING, "Connection lost: reconnecting.")
+            if end is LinkEnd.DROPPED:
+                self._set(strap, StrapState.RECONNECTING, "Connection lost: reconnecting.")
             if failures:
                 await self._back_off(strap, failures, unreachable_since_s)
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from bleak import BleakAdapter, BleakClient
 from bleak.backends.adapter import BaseBleakAdapter
@@ -19,6 +21,7 @@ from bleak.backends.client import BaseBleakClient
 from bleak.backends.device import BLEDevice
 from bleak.exc import BleakCharacteristicNotFoundError
 
+from hiaim_monitor import config
 from hiaim_monitor.clock import Clock
 from hiaim_monitor.hrm import (
     BATTERY_LEVEL_UUID,
@@ -43,8 +46,9 @@ _log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class BleTiming:
-    """Timeouts bound the Bluetooth stack and are real seconds; backoff and the LOST
-    threshold are on the session clock (so a simulated clock can speed tests up)."""
+    """Timeouts bound the Bluetooth stack and are real seconds; backoff, the LOST threshold
+    and ``silent_after_s`` are on the session clock (so a simulated clock can speed tests up).
+    """
 
     connect_timeout_s: float = 20.0
     gatt_timeout_s: float = 10.0  # one read, or one notification subscription
@@ -58,6 +62,10 @@ class BleTiming:
     backoff_jitter: float = 0.5  # up to this fraction of each delay is random
     lost_after_s: float = 60.0  # unreachable this long: LOST, with the hint
     stable_after_s: float = 10.0  # a link that lasted less does not reset the backoff
+    silent_after_s: float = config.SILENT_LINK_AFTER_S  # connected, no heart rate: reconnect
+    # ...and quiet this long in real seconds too: on a fast simulated clock a monitor that
+    # lags a few hundred ms must not take its own lag for a silent strap.
+    silent_min_real_s: float = 2.0
 
     def __post_init__(self) -> None:
         for name in self.__dataclass_fields__:
@@ -69,6 +77,13 @@ class BleTiming:
             raise ValueError(f"BleTiming.backoff_jitter must be in [0, 1), got {jitter}")
         if self.backoff_max_s < self.backoff_initial_s:
             raise ValueError("BleTiming.backoff_max_s must not be below backoff_initial_s")
+
+
+class LinkEnd(StrEnum):
+    """Why ``wait_until_disconnected`` returned."""
+
+    DROPPED = "dropped"  # the stack says the link is gone
+    SILENT = "silent"  # connected, but no heart rate for silent_after_s
 
 
 class NotAHeartRateStrap(Exception):
@@ -101,6 +116,8 @@ class StrapLink:
         self.client: BleakClient | None = None
         self.location: BodySensorLocation | None = None
         self._lost = asyncio.Event()
+        self.last_heard_s: float | None = None  # last 0x2A37 notification, session clock
+        self._last_heard_real_s = 0.0  # the same, time.monotonic()
         self._notifying: list[BleakGATTCharacteristic | str] = []
         self._closing: asyncio.Task[None] | None = None
 
@@ -147,6 +164,7 @@ class StrapLink:
                 "This device sends no heart rate: pair a heart-rate strap instead."
             ) from exc
         self._notifying.append(HEART_RATE_MEASUREMENT_UUID)
+        self._heard(self.clock.monotonic())  # silence counts from the subscription
         on_streaming()
         # Battery and location are extras: a strap without them still streams.
         try:
@@ -160,19 +178,48 @@ class StrapLink:
         except Exception as exc:
             _log.debug("strap %s: no body sensor location: %r", self.strap_id, exc)
 
-    async def wait_until_disconnected(self, check_interval_s: float) -> None:
-        """Return when the link drops.
+    async def wait_until_disconnected(self, check_interval_s: float) -> LinkEnd:
+        """Return when the link drops, or when it stays up but the strap has sent no heart
+        rate for ``timing.silent_after_s``: a stalled strap is no use connected.
 
         bleak's disconnected callback says so; a link that went quiet without one is asked
         every ``check_interval_s`` (real seconds) whether it is still connected.
         """
-        while not self._lost.is_set():
-            try:
-                async with asyncio.timeout(check_interval_s):
-                    await self._lost.wait()
-            except TimeoutError:
-                if self.client is None or not self.client.is_connected:
-                    return
+        timing = self.timing
+        if self.last_heard_s is None:
+            self._heard(self.clock.monotonic())
+        lost = asyncio.ensure_future(self._lost.wait())
+        silence: asyncio.Future[None] | None = None
+        try:
+            while True:
+                assert self.last_heard_s is not None
+                session_left_s = timing.silent_after_s - (
+                    self.clock.monotonic() - self.last_heard_s)
+                real_left_s = timing.silent_min_real_s - (
+                    time.monotonic() - self._last_heard_real_s)
+                if session_left_s <= 0 and real_left_s <= 0:
+                    return LinkEnd.SILENT
+                waiters: set[asyncio.Future[object]] = {lost}
+                silence = None
+                if session_left_s > 0:
+                    # Wakes when the silence would be long enough, unless a notification came.
+                    silence = asyncio.ensure_future(self.clock.sleep(session_left_s))
+                    waiters.add(silence)
+                timeout_s = check_interval_s if real_left_s <= 0 else min(
+                    check_interval_s, real_left_s)
+                done, _ = await asyncio.wait(waiters, timeout=timeout_s,
+                                             return_when=asyncio.FIRST_COMPLETED)
+                if silence is not None:
+                    silence.cancel()
+                if lost in done:
+                    return LinkEnd.DROPPED
+                if not done and (self.client is None or not self.client.is_connected):
+                    return LinkEnd.DROPPED
+        finally:
+            # Not awaited: a cancelled strap task must not wait here (stop() cancels it).
+            lost.cancel()
+            if silence is not None:
+                silence.cancel()
 
     async def close(self) -> None:
         """Stop notifications and disconnect; never raises, bounded by the timeouts.
@@ -239,7 +286,13 @@ class StrapLink:
     def _on_measurement(self, _char: BleakGATTCharacteristic, data: bytearray) -> None:
         # The hot path: timestamp, decode, enqueue. A malformed packet comes back as
         # PacketDropped from the same call, so it can never end the link.
-        self.emit(sample_from_notification(self.strap_id, data, self.clock))
+        event = sample_from_notification(self.strap_id, data, self.clock)
+        self._heard(event.t_mono_s)
+        self.emit(event)
+
+    def _heard(self, t_mono_s: float) -> None:
+        self.last_heard_s = t_mono_s
+        self._last_heard_real_s = time.monotonic()
 
     def _on_battery(self, _char: BleakGATTCharacteristic, data: bytearray) -> None:
         self.emit(self._battery_event(data))

@@ -27,4 +27,7 @@ BATTERY_CLEAR_PCT: Final = 20  # at or above this it clears (a fresh strap or ba
 RING_CAPACITY_SAMPLES: Final = 3 * 3600 * 4  # 3 h at 4 samples/s, per participant
 BEAT_REANCHOR_S: Final = 2.0  # rebuilt beat times this far from arrival are re-anchored
 PHASE_JUDGE_GRACE_S: Final = 2.0  # wait for in-flight samples before judging a phase
+# A connected strap that has notified nothing this long (session seconds; straps notify about
+# once a second) is treated as a drop-out: disconnected and reconnected.
+SILENT_LINK_AFTER_S: Final = 5.0
 SIM_STRAPS_PER_ADAPTER: Final = 7  # --simulate-ble spreads straps like a real class would

@@ -3,7 +3,8 @@
 The strap advertises the Heart Rate service under its name, serves Heart Rate (0x180D) and
 Battery (0x180F) over GATT, and notifies the ``VirtualStrap``'s Heart Rate Measurement bytes
 unchanged while a central is subscribed, paced on the strap's ``Clock``. Tests drive faults
-through ``power_off``, ``power_on``, ``drop_connection`` and ``send_raw``.
+through ``power_off``, ``power_on``, ``drop_connection`` and ``send_raw``, and the strap's own
+``FaultConfig`` (a STALL keeps the link up but silent until the central connects again).
 """
 
 from __future__ import annotations
@@ -245,6 +246,7 @@ class EmulatedStrap:
     def _on_connection(self, connection: Connection) -> None:
         self._connection = connection
         self.connection_count += 1
+        self.strap.new_connection()
         connection.on(Connection.EVENT_DISCONNECTION, self._on_disconnection)
         if not self._powered:
             # A central's connect landed while the strap was switching off.

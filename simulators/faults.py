@@ -22,6 +22,9 @@ class FaultKind(StrEnum):
     MISSED_BEAT = "missed-beat"  # a beat the strap did not detect: two RRs merged into one
     TRUNCATED = "truncated"  # a notification cut short: it cannot be decoded
     ODD_BYTE = "odd-byte"  # an odd trailing byte after the RR values
+    # The link stays up but notifications stop until the central connects afresh (a strap
+    # firmware stall, seen as a strap "streaming" nothing).
+    STALL = "stall"
 
     @property
     def lasts(self) -> bool:
@@ -33,7 +36,7 @@ class FaultKind(StrEnum):
 class ScheduledFault:
     kind: FaultKind
     at_s: float  # on the strap's clock
-    duration_s: float = 0.0  # DROPOUT and CONTACT_LOSS only
+    duration_s: float = 0.0  # DROPOUT and CONTACT_LOSS only (a STALL lasts to a reconnect)
     target: str | None = None  # a strap_id or participant_id; None = every strap
 
 
@@ -46,6 +49,7 @@ class FaultConfig:
     ectopic_per_beat: float = 0.0  # probability
     missed_beat_per_beat: float = 0.0  # probability
     malformed_per_notification: float = 0.0  # probability; truncated or odd byte, 50/50
+    stalls_per_h: float = 0.0  # per strap; each lasts until the next connection
     battery_start_pct: tuple[int, int] = (100, 100)  # drawn per strap, inclusive
     battery_drain_pct_per_h: float = 0.0  # a coin cell loses well under 1 %/h; use 600 to test
     scheduled: tuple[ScheduledFault, ...] = field(default=())
@@ -122,6 +126,8 @@ class FaultInjector:
             rng("contact"),
             start_t_s,
         )
+        self._stall_rng = rng("stall")
+        self._next_stall_s = self._stall_after(start_t_s)
         self._beat_rng = rng("beats")
         self._packet_rng = rng("packets")
         self._battery_start_pct = rng("battery").randint(*config.battery_start_pct)
@@ -140,6 +146,18 @@ class FaultInjector:
                 self._one_shots.remove(f)
                 return f.kind
         return None
+
+    def _stall_after(self, t_s: float) -> float:
+        rate_per_s = self.config.stalls_per_h / 3600.0
+        return t_s + self._stall_rng.expovariate(rate_per_s) if rate_per_s > 0 else math.inf
+
+    def stall_starts(self, t_s: float) -> bool:
+        """True when a stall began by ``t_s`` since the last call (asked in time order)."""
+        started = self._take_one_shot((FaultKind.STALL,), t_s) is not None
+        while t_s >= self._next_stall_s:
+            started = True
+            self._next_stall_s = self._stall_after(self._next_stall_s)
+        return started
 
     def link_down(self, t_s: float) -> bool:
         """True while the strap is not getting notifications through."""

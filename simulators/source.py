@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from drivers.base import EventSink, HeartRateSource, StrapInfo
+from hiaim_monitor import config
 from hiaim_monitor.clock import Clock
 from hiaim_monitor.protocols import TrainingProtocol
 from hiaim_monitor.samples import (
@@ -35,9 +36,9 @@ from simulators.physiology import (
 )
 from simulators.strap import Notification, VirtualStrap, strap_id_for, strap_name_for
 
-# A BLE central declares a silent link lost after its supervision timeout (commonly 4–6 s)
-# and starts reconnecting; the simulated strap says the same after this much silence.
-RECONNECTING_AFTER_S: Final = 6.0
+# The BLE driver reconnects a strap that has sent nothing for this long (the link gone, or
+# up but silent); the simulated strap says the same after as much silence.
+RECONNECTING_AFTER_S: Final = config.SILENT_LINK_AFTER_S
 BATTERY_EMPTY_SENTENCE: Final = "The strap's battery is empty: replace it."
 _DUE_SLACK_S: Final = 1e-6  # float rounding of a stepped clock must not leave a send undone
 
@@ -105,6 +106,7 @@ class StrapFleet:
         if self._states[i] is not None:
             return
         strap, t = self.straps[i], self.clock.monotonic()
+        strap.new_connection()
         self._sink(StrapStatus(strap.strap_id, t, StrapState.CONNECTING))
         self._states[i] = StrapState.CONNECTING
         if streaming_at_once:
@@ -202,6 +204,7 @@ class StrapFleet:
                 StrapState.RECONNECTING,
                 f"No data for {RECONNECTING_AFTER_S:g} s: reconnecting.",
             )
+            strap.new_connection()  # as the driver's reconnect would: a stalled strap wakes
         # A strap still connecting keeps trying quietly, as the BLE driver does.
 
 

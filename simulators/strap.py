@@ -76,6 +76,7 @@ class VirtualStrap:
         self._backlog_raw: deque[int] = deque()
         self._recent_rr_ms: deque[float] = deque(maxlen=_BPM_AVERAGE_BEATS)
         self._bpm = 0  # what straps send before they have found a beat
+        self._stalled = False
         self._beats_ms = 0.0
         self._beats_raw = 0
         self._battery_pct = self._faults.battery_pct(start_t_s)
@@ -93,6 +94,15 @@ class VirtualStrap:
     @property
     def battery_empty(self) -> bool:
         return self._battery_pct <= 0
+
+    @property
+    def stalled(self) -> bool:
+        """True while a STALL fault keeps the strap silent on its connection."""
+        return self._stalled
+
+    def new_connection(self) -> None:
+        """A central connected afresh: a stalled strap notifies again."""
+        self._stalled = False
 
     @property
     def pending_rr_count(self) -> int:
@@ -132,7 +142,9 @@ class VirtualStrap:
         if level <= 0:
             self._backlog_raw.clear()
             return None
-        if faults.link_down(t_s):
+        if faults.stall_starts(t_s):
+            self._stalled = True
+        if self._stalled or faults.link_down(t_s):
             # Beats during a drop-out are gone, and so is whatever was queued on the link.
             self._to_raw(rr_ms)
             self._backlog_raw.clear()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Final
 
 
 class AlarmKind(StrEnum):
@@ -12,6 +13,11 @@ class AlarmKind(StrEnum):
     SIGNAL_LOST = "signal-lost"
     NO_CONTACT = "no-contact"
     BATTERY_LOW = "battery-low"
+
+
+# Detail of a SIGNAL_LOST raised while the strap still sends, but nothing usable (bpm 0,
+# out of range, jumps never confirmed): the strap needs a look, not the radio.
+NO_VALID_HEART_RATE: Final = "no valid heart rate"
 
 
 @dataclass(frozen=True, slots=True)

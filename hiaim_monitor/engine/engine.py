@@ -22,7 +22,7 @@ from hiaim_monitor.engine.adherence import (
     judge_window,
     target_of,
 )
-from hiaim_monitor.engine.alarms import AlarmBoard, AlarmKind
+from hiaim_monitor.engine.alarms import NO_VALID_HEART_RATE, AlarmBoard, AlarmKind
 from hiaim_monitor.engine.classify import zone_of
 from hiaim_monitor.engine.codes import PLAUSIBLE_BPM, Level
 from hiaim_monitor.engine.report import participant_report
@@ -165,6 +165,8 @@ class ZoneEngine:
             person.last_beat_t = None
         person.samples += 1
         person.last_t = t
+        if person.usable_t is None:
+            person.usable_t = t
         bpm = float(s.bpm)
         flags = MALFORMED if s.malformed_tail else 0
         active = person.active_alarms
@@ -186,15 +188,16 @@ class ZoneEngine:
                 flags |= int(verdict.flag)
             if verdict.cleared_previous:
                 self._clear_jump_flags(person, verdict.cleared_previous, out)
-        if AlarmKind.SIGNAL_LOST in active:
-            self.alarms.set(person.p.participant_id, AlarmKind.SIGNAL_LOST, False, t,
-                            s.wall_utc)
-
         level = UNKNOWN
         if flags & UNTRUSTED_BITS:
             ok = PLAUSIBLE_BPM[0] <= bpm <= PLAUSIBLE_BPM[1]
             pct = person.p.intensity_pct(bpm, reserve=cfg.heart_rate_reserve) if ok else math.nan
         else:
+            if t - person.usable_t > cfg.lost_after_s:
+                # Back after a loss of usable signal: the old class says nothing about now.
+                person.smoother.reset()
+                person.classifier.reset()
+            person.usable_t = t
             smooth = person.smoother.update(bpm, t)
             pct = person.p.intensity_pct(smooth, reserve=cfg.heart_rate_reserve)
             level = int(person.classifier.update(pct, t))
@@ -202,6 +205,13 @@ class ZoneEngine:
             if pct >= person.ceiling_pct or person.ceiling_since is not None or (
                     AlarmKind.ABOVE_CEILING in active):
                 self._ceiling(person, pct, t, s)
+        # A usable value ends a signal loss; values nobody can use do not. A strap off the
+        # skin hands over to its own alarm once that is raised (not at each flicker of the
+        # contact bit, which would raise and clear signal lost every second).
+        if AlarmKind.SIGNAL_LOST in active and (
+                not flags & UNTRUSTED_BITS or AlarmKind.NO_CONTACT in active):
+            self.alarms.set(person.p.participant_id, AlarmKind.SIGNAL_LOST, False, t,
+                            s.wall_utc)
         self._credit_phase(person, t, level)
         person.batch_idx.append(len(out.rows))
         out.rows.append(person.row)
@@ -289,11 +299,16 @@ class ZoneEngine:
         person.beats += len(rr_ms)
 
     def _update_time_alarms(self) -> None:
+        """Signal lost, as the views show it: nothing heard, or nothing usable, for
+        lost_after_s."""
         now = self.session_time()
+        cfg = self.cfg
         for person in self.people:
-            if person.last_t is not None and now - person.last_t > self.cfg.lost_after_s:
-                self.alarms.set(person.p.participant_id, AlarmKind.SIGNAL_LOST, True, now,
-                                self.clock.now_utc())
+            if person.last_t is None or signal_of(person, now, cfg)[0] is not SignalState.LOST:
+                continue
+            still_sending = now - person.last_t <= cfg.lost_after_s
+            self.alarms.set(person.p.participant_id, AlarmKind.SIGNAL_LOST, True, now,
+                            self.clock.now_utc(), NO_VALID_HEART_RATE if still_sending else "")
 
     def _judge_finished_phases(self, grace_s: float = config.PHASE_JUDGE_GRACE_S) -> None:
         """Judge each work phase once the schedule says it has ended, on the window it

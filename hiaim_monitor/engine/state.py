@@ -102,6 +102,9 @@ class Person:
         self.dropped = 0
         self.beats = 0
         self.last_t: float | None = None  # last sample of any kind, session seconds
+        # Last trusted sample (the first sample until there is one): stale and lost count
+        # from here, so a strap sending only values nobody can use goes lost as well.
+        self.usable_t: float | None = None
         self.contact_ok = True
         self.shown_bpm: float | None = None  # last trusted
         self.shown_pct: float | None = None

@@ -20,6 +20,8 @@ def signal_of(person: Person, now: float, cfg: EngineConfig) -> tuple[SignalStat
         return SignalState.LOST, now - person.last_t
     if not person.contact_ok:
         return SignalState.NO_CONTACT, now - person.last_t
+    if person.usable_t is not None and now - person.usable_t > cfg.lost_after_s:
+        return SignalState.LOST, now - person.usable_t  # packets, but nothing usable
     if person.shown_t is None or now - person.shown_t > cfg.stale_after_s:
         shown = person.shown_t if person.shown_t is not None else person.last_t
         return SignalState.STALE, now - shown

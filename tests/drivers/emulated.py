@@ -12,7 +12,8 @@ from hiaim_monitor.samples import HeartRateSample
 
 CLOCK_SPEED = 20  # strap time runs 20x: one notification per strap every 50 ms real
 WAIT_S = 5.0  # real seconds; every wait normally ends well within one
-# Timeouts are real seconds; backoff and lost_after_s are strap-clock seconds (÷ 20 real).
+# Timeouts are real seconds; backoff, lost_after_s and silent_after_s are strap-clock seconds
+# (÷ 20 real).
 FAST = BleTiming(
     connect_timeout_s=2.0,
     gatt_timeout_s=2.0,
@@ -25,6 +26,9 @@ FAST = BleTiming(
     backoff_max_s=2.0,
     lost_after_s=10.0,
     stable_after_s=2.0,
+    # Twice the real default: a busy test machine may stall the loop a few hundred ms.
+    silent_after_s=10.0,
+    silent_min_real_s=0.2,
 )
 
 

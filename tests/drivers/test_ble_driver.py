@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from drivers.ble import BleHeartRateSource
+from drivers.ble import SILENT_SENTENCE, BleHeartRateSource
 from drivers.ble_errors import NOT_ADVERTISING_HINT
 from drivers.ble_scan import StrapScanner, scan
 from hiaim_monitor.clock import SimulatedClock
@@ -31,7 +31,7 @@ from hiaim_monitor.samples import (
 )
 from simulators.ble_emulation import EmulatedBleWorld, EmulatedStrap
 from simulators.bleak_bumble import BumbleClient, BumbleScanner
-from simulators.faults import FaultConfig
+from simulators.faults import FaultConfig, FaultKind, ScheduledFault
 from simulators.roster import make_virtual_class
 from simulators.source import make_strap
 from tests.drivers.emulated import (
@@ -236,6 +236,39 @@ async def test_a_dropped_link_is_reconnected_and_streams_again(rig: Rig) -> None
     ]
     assert strap.connection_count == 2
     assert rig.states(other) == [StrapState.CONNECTING, StrapState.STREAMING]
+
+
+async def test_a_strap_connected_but_silent_is_reconnected_and_streams_again(rig: Rig) -> None:
+    stall_at_s = rig.clock.monotonic() + 30.0  # well after the first connect
+    (strap,) = await rig.add_straps(
+        1, FaultConfig().with_scheduled(ScheduledFault(FaultKind.STALL, stall_at_s))
+    )
+    (other,) = await rig.add_straps(1)
+    await rig.start(rig.source())
+    await wait_until(lambda: rig.streaming_with(strap, 3)(), "the strap streams")
+
+    await wait_until(lambda: strap.strap.stalled, "the strap stalls")
+    assert strap.connected  # the link is up: only the notifications stopped
+    await wait_until(lambda: rig.state(strap) is StrapState.RECONNECTING, "RECONNECTING")
+    reconnecting = rig.statuses(strap)[-1]
+    assert reconnecting.detail == SILENT_SENTENCE
+    last_before_s = rig.samples(strap)[-1].t_mono_s
+    # Reconnected once silent_after_s had passed with nothing, not much later.
+    quiet_s = reconnecting.t_mono_s - last_before_s
+    assert FAST.silent_after_s <= quiet_s < FAST.silent_after_s + 1.0 + 0.5 * CLOCK_SPEED
+    before = len(rig.samples(strap))
+    await wait_until(lambda: rig.streaming_with(strap, before + 3)(), "it streams again")
+
+    assert rig.states(strap) == [
+        StrapState.CONNECTING,
+        StrapState.STREAMING,
+        StrapState.RECONNECTING,
+        StrapState.STREAMING,
+    ]
+    assert strap.connection_count == 2
+    assert rig.samples(strap)[before].t_mono_s > reconnecting.t_mono_s
+    assert rig.states(other) == [StrapState.CONNECTING, StrapState.STREAMING]
+    assert_samples_are_the_notifications(rig.samples(strap), strap.notifications_sent)
 
 
 async def test_a_vanished_strap_goes_reconnecting_then_lost_and_recovers(rig: Rig) -> None:

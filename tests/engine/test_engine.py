@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hiaim_monitor.clock import SimulatedClock
-from hiaim_monitor.engine.alarms import AlarmKind
+from hiaim_monitor.engine.alarms import NO_VALID_HEART_RATE, AlarmKind
 from hiaim_monitor.engine.codes import BeatFlag, Level, SampleFlag
 from hiaim_monitor.engine.engine import EngineConfig, ZoneEngine
 from hiaim_monitor.engine.snapshot import SignalState
@@ -130,6 +130,95 @@ def test_strap_silent_5_s_is_stale_and_12_s_lost_with_no_number():
     assert back.signal is SignalState.LIVE and AlarmKind.SIGNAL_LOST not in back.alarms
     kinds = [(e.kind, e.raised) for e in engine.alarms.history]
     assert kinds == [(AlarmKind.SIGNAL_LOST, True), (AlarmKind.SIGNAL_LOST, False)]
+
+
+@pytest.mark.parametrize("bad_bpm", [0, 255, 20])
+def test_strap_sending_only_implausible_values_goes_stale_then_lost_with_an_alarm(bad_bpm):
+    clock, engine = make()
+    run(clock, engine, lambda t: 150, 10)
+    run(clock, engine, lambda t: bad_bpm, 15)  # 5 s of packets nobody can use
+    stale = engine.snapshot().participants[0]
+    assert stale.signal is SignalState.STALE and stale.bpm == 150
+    assert stale.age_s == pytest.approx(6)  # of the last usable value, not the last packet
+    assert AlarmKind.SIGNAL_LOST not in stale.alarms
+    run(clock, engine, lambda t: bad_bpm, 30)
+    lost = engine.snapshot().participants[0]
+    assert lost.signal is SignalState.LOST
+    assert lost.bpm is None and lost.pct_hrmax is None and lost.level is None
+    assert AlarmKind.SIGNAL_LOST in lost.alarms
+    raised = engine.alarms.history[-1]
+    assert raised.kind is AlarmKind.SIGNAL_LOST and raised.raised
+    assert raised.detail == NO_VALID_HEART_RATE
+    assert 19 <= raised.t_s <= 21  # lost 10 s after the last usable value, at 9 s
+    # Every packet is kept, flagged.
+    kept = engine.samples.latest(0, 20)
+    assert kept["bpm"].tolist() == [bad_bpm] * 20
+    assert all(f & SampleFlag.IMPLAUSIBLE for f in kept["flags"])
+    handed = sum(len(rows.samples["bpm"]) for rows in engine.take_final())
+    assert handed == 30  # for storage too, every one
+    run(clock, engine, lambda t: 140, 32)
+    back = engine.snapshot().participants[0]
+    assert back.signal is SignalState.LIVE and back.bpm == 140
+    assert AlarmKind.SIGNAL_LOST not in back.alarms
+    kinds = [(e.kind, e.raised) for e in engine.alarms.history]
+    assert kinds == [(AlarmKind.SIGNAL_LOST, True), (AlarmKind.SIGNAL_LOST, False)]
+
+
+def test_a_never_confirmed_jump_among_bad_values_does_not_keep_the_signal_alive():
+    clock, engine = make()
+    run(clock, engine, lambda t: 100, 10)
+    run(clock, engine, lambda t: 200 if t == 12 else 0, 25)  # a spike, then zeros
+    data = engine.samples.latest(0, 15)
+    assert data["flags"][2] & SampleFlag.UNCONFIRMED_JUMP
+    view = engine.snapshot().participants[0]
+    assert view.signal is SignalState.LOST and view.bpm is None
+    assert AlarmKind.SIGNAL_LOST in view.alarms
+
+
+def test_after_a_loss_of_usable_values_the_class_starts_afresh():
+    clock, engine = make()
+    run(clock, engine, lambda t: 180, 40)  # high
+    run(clock, engine, lambda t: 0, 60)
+    engine.ingest([sample(clock, "S1", 110)])  # 55 %: below, at once, no 5 s dwell on high
+    view = engine.snapshot().participants[0]
+    assert view.signal is SignalState.LIVE and view.level is Level.BELOW
+
+
+def test_a_strap_that_never_sent_a_usable_value_goes_lost_10_s_after_its_first_packet():
+    clock, engine = make()
+    run(clock, engine, lambda t: 0, 5)
+    view = engine.snapshot().participants[0]
+    assert view.signal is SignalState.STALE and view.bpm is None
+    run(clock, engine, lambda t: 0, 12)
+    view = engine.snapshot().participants[0]
+    assert view.signal is SignalState.LOST and view.bpm is None
+    assert AlarmKind.SIGNAL_LOST in view.alarms
+
+
+def test_a_strap_off_the_skin_says_so_rather_than_signal_lost():
+    clock, engine = make()
+    run(clock, engine, lambda t: 0, 12)  # lost: nothing usable
+    assert AlarmKind.SIGNAL_LOST in engine.snapshot().participants[0].alarms
+    for _ in range(6):
+        engine.ingest([sample(clock, "S1", 0, contact=SensorContact.NOT_DETECTED, rr=())])
+        clock.advance(1)
+    view = engine.snapshot().participants[0]
+    assert view.signal is SignalState.NO_CONTACT
+    assert view.alarms == (AlarmKind.NO_CONTACT,)
+
+
+def test_a_flickering_contact_bit_with_bad_values_raises_signal_lost_once():
+    clock, engine = make()
+    run(clock, engine, lambda t: 150, 10)
+    for k in range(40):
+        contact = SensorContact.NOT_DETECTED if k % 2 else SensorContact.DETECTED
+        engine.ingest([sample(clock, "S1", 0, contact=contact, rr=())])
+        view = engine.snapshot().participants[0]
+        assert view.bpm is None or k < 10  # the old number goes with the signal
+        clock.advance(1)
+    assert view.signal in (SignalState.LOST, SignalState.NO_CONTACT)
+    assert [(e.kind, e.raised) for e in engine.alarms.history] == [
+        (AlarmKind.SIGNAL_LOST, True)]
 
 
 def test_no_contact_shows_check_strap_and_raises_an_alarm_after_5_s():

@@ -22,11 +22,11 @@ from hiaim_monitor.samples import (
 )
 from hiaim_monitor.session_cue import CuedPhase, SessionCue
 from hiaim_monitor.strap_hub import StrapHub
-from simulators.faults import FaultConfig
+from simulators.faults import FaultConfig, FaultKind, ScheduledFault
 from simulators.hub import RSSI_RANGE_DBM, SimulatedStrapHub
 from simulators.physiology import cue_target, phase_target_bpm
 from simulators.roster import make_virtual_class
-from simulators.source import SimulatedSource
+from simulators.source import RECONNECTING_AFTER_S, SimulatedSource
 from simulators.strap import strap_id_for, strap_name_for
 
 PROTOCOL = load_protocol("hi-aim")
@@ -142,6 +142,38 @@ async def test_only_a_watched_strap_streams_and_unwatching_stops_it() -> None:
     assert not [s for s in rig.samples(watched) if s.t_mono_s > unwatched_at_s]
     assert [s for s in rig.sightings(watched) if s.t_mono_s > unwatched_at_s]  # nearby again
     assert rig.hub.straps == []
+
+
+async def test_a_watched_strap_that_stalls_goes_reconnecting_then_streams_again() -> None:
+    stalled = strap_id_for(2)
+    faults = FaultConfig().with_scheduled(ScheduledFault(FaultKind.STALL, 30.0, target=stalled))
+    rig = Rig(3, faults=faults)
+    await rig.hub.start(rig.events.append)
+    await rig.hub.watch(stalled, "Sim HR 0002")
+    await rig.hub.watch(strap_id_for(3), "Sim HR 0003")
+    await run_until(rig.clock, 60.0)
+    await rig.hub.stop()
+
+    assert rig.states(stalled) == [
+        StrapState.CONNECTING,
+        StrapState.STREAMING,
+        StrapState.RECONNECTING,
+        StrapState.STREAMING,
+        StrapState.STOPPED,
+    ]
+    reconnecting = next(e for e in rig.events if isinstance(e, StrapStatus)
+                        and e.state is StrapState.RECONNECTING)
+    times = [s.t_mono_s for s in rig.samples(stalled)]
+    before = [t for t in times if t < reconnecting.t_mono_s]
+    after = [t for t in times if t >= reconnecting.t_mono_s]
+    # Silent from the stall (arrival stamps on this stepped clock lag by up to 2 s) until
+    # the reconnect, which comes once the silence is long enough; then data again.
+    assert 29.0 <= before[-1] < 32.0
+    assert before[-1] + RECONNECTING_AFTER_S < reconnecting.t_mono_s
+    assert reconnecting.t_mono_s < 33.0 + RECONNECTING_AFTER_S
+    assert after[0] - reconnecting.t_mono_s < 3.0 and len(after) >= 15
+    assert rig.states(strap_id_for(3)) == [
+        StrapState.CONNECTING, StrapState.STREAMING, StrapState.STOPPED]
 
 
 async def test_stop_reports_stopped_for_watched_straps_and_ends_everything() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from dataclasses import replace
 
 import pytest
 
@@ -70,6 +71,41 @@ def test_a_dropout_aimed_at_another_strap_leaves_this_one_alone() -> None:
     times = [n.t_s for n in strap(FaultConfig(scheduled=(other, mine))).notifications_until(200)]
     assert any(100.0 <= t < 112.0 for t in times)
     assert not any(50.0 <= t < 55.0 for t in times)
+
+
+def test_a_stall_silences_the_strap_until_a_new_connection() -> None:
+    faults = FaultConfig().with_scheduled(ScheduledFault(FaultKind.STALL, 100.0))
+    virtual = strap(faults)
+    before = virtual.notifications_until(100.5)
+    silent = virtual.notifications_until(300.0)  # however long: no reconnect, no data
+    assert virtual.stalled and not silent
+    assert before[-1].t_s < 100.0
+    virtual.new_connection()
+    after = virtual.notifications_until(320.0)
+    assert len(after) == pytest.approx(20, abs=1) and not virtual.stalled
+    # The beats of the stall are gone, not sent as a backlog.
+    assert max(len(decode_heart_rate_measurement(n.data).rr_intervals_ms) for n in after) <= 3
+
+
+def test_random_stalls_are_seeded_and_leave_the_other_faults_alone() -> None:
+    def stalls(seed: int) -> list[float]:
+        virtual = strap(FaultConfig(stalls_per_h=20.0), seed=seed)
+        starts, t_s = [], 0.0
+        while t_s < 3600.0:
+            t_s += 1.0
+            virtual.notifications_until(t_s)
+            if virtual.stalled:
+                starts.append(t_s)
+                virtual.new_connection()  # the central reconnects at once
+        return starts
+
+    assert stalls(1) == stalls(1) and stalls(1) != stalls(2)
+    assert 8 <= len(stalls(1)) <= 40  # about 20 an hour
+    base = FaultConfig(ectopic_per_beat=0.01)
+    plain = all_rr_ms(strap(base, seed=3).notifications_until(600.0))
+    with_stalls = all_rr_ms(strap(replace(base, stalls_per_h=0.0001), seed=3)
+                            .notifications_until(600.0))
+    assert plain == with_stalls
 
 
 def test_contact_loss_keeps_notifying_the_last_bpm_flagged_not_detected() -> None:

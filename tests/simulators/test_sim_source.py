@@ -9,7 +9,11 @@ import pytest
 
 from drivers.base import HeartRateSource
 from hiaim_monitor.clock import RealClock, SimulatedClock
+from hiaim_monitor.engine.engine import ZoneEngine
+from hiaim_monitor.engine.snapshot import SignalState
 from hiaim_monitor.hrm import SensorContact
+from hiaim_monitor.hrmax import measured_hrmax
+from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.samples import (
     BatteryReading,
@@ -21,7 +25,7 @@ from hiaim_monitor.samples import (
 )
 from simulators.faults import FaultConfig, FaultKind, ScheduledFault
 from simulators.roster import make_virtual_class
-from simulators.source import SimulatedSource, make_strap
+from simulators.source import RECONNECTING_AFTER_S, SimulatedSource, make_strap
 
 PROTOCOL = load_protocol("hi-aim")
 
@@ -139,11 +143,40 @@ async def test_a_long_dropout_reports_reconnecting_then_streaming() -> None:
         StrapState.STOPPED,
     ]
     status = {e.state: e for e in events if isinstance(e, StrapStatus) and e.strap_id == strap_id}
-    assert 106.0 < status[StrapState.RECONNECTING].t_mono_s < 108.0
+    # As the BLE driver: silent for RECONNECTING_AFTER_S after the last notification (~99 s).
+    reconnecting_s = status[StrapState.RECONNECTING].t_mono_s
+    assert 99.0 < reconnecting_s - RECONNECTING_AFTER_S < 101.1
     assert 112.0 <= status[StrapState.STREAMING].t_mono_s < 113.1
     assert "reconnecting" in status[StrapState.RECONNECTING].detail
     other = src.assignments["SIM-001"]
     assert StrapState.RECONNECTING not in states(events, other)
+
+
+async def test_a_stalled_strap_is_back_before_its_tile_shows_signal_lost() -> None:
+    faults = FaultConfig().with_scheduled(ScheduledFault(FaultKind.STALL, 100.0, target="SIM-002"))
+    clock = SimulatedClock()
+    src = source(2, clock, faults=faults)
+    events: list[SourceEvent] = []
+    await src.start(events.append)
+    await run_until(clock, 150.0)
+    await src.stop()
+    strap_id = src.assignments["SIM-002"]
+    assert states(events, strap_id)[2:4] == [StrapState.RECONNECTING, StrapState.STREAMING]
+
+    # The monitor's view, tick by tick: stale while silent, live again, never lost.
+    people = [Participant(p.participant_id, p.display_name, info.strap_id,
+                          measured_hrmax(p.hrmax_bpm))
+              for p, info in zip(src.participants, src.straps, strict=True)]
+    view_clock = SimulatedClock()
+    engine = ZoneEngine(PROTOCOL, people, view_clock, start_mono_s=0.0)
+    seen = []
+    for event in sorted(events, key=lambda e: e.t_mono_s):
+        view_clock.advance(max(0.0, event.t_mono_s - view_clock.monotonic()))
+        engine.ingest([event])
+        seen.append(engine.snapshot().participants[1].signal)
+    assert SignalState.STALE in seen and seen[-1] is SignalState.LIVE
+    assert SignalState.LOST not in seen
+    assert not engine.alarms.history
 
 
 async def test_a_short_dropout_is_only_a_gap() -> None:
