@@ -207,6 +207,7 @@ def _make_source(opts: RunOptions, db: Database, clock: Clock, start_s: float,
                  sensors: SensorThread) -> tuple[HeartRateSource, list[Participant]]:
     """The source the options ask for, and who wears which of its straps."""
     from drivers.ble import BleHeartRateSource
+    from drivers.ble_errors import AdapterUnavailable
 
     if opts.source == "ble":
         people = assigned_class(db, opts.strap_keys or None)
@@ -214,7 +215,12 @@ def _make_source(opts: RunOptions, db: Database, clock: Clock, start_s: float,
             raise UsageError("no straps are assigned to participants: assign one with "
                              "'hiaim-monitor straps assign ADDRESS CODE'")
         straps = {p.strap_id: p.display_name for p in people}
-        return BleHeartRateSource(straps, clock, adapters=opts.adapters), people
+        ble = BleHeartRateSource(straps, clock, adapters=opts.adapters)
+        try:  # before a session is stored: without an adapter it would record nothing
+            sensors.call(ble.check_adapters())
+        except AdapterUnavailable as err:
+            raise UsageError(str(err)) from None
+        return ble, people
 
     from simulators.faults import FaultConfig
     from simulators.roster import make_virtual_class

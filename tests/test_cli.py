@@ -228,3 +228,17 @@ def test_sessions_recorded_locally_are_copied_to_another_database(tmp_path):
     assert "is already in" in again.stderr and "nothing was copied" in again.stderr
     listing = run_cli("sessions", "list", "--db", target)
     assert len([line for line in listing.stdout.splitlines() if "finished" in line]) == 1
+
+
+def test_headless_with_real_straps_but_no_adapter_stops_in_one_line_and_stores_nothing(
+        tmp_path):
+    db = f"sqlite:///{tmp_path / 'real.sqlite3'}"
+    for command in (["participants", "add", "--code", "P-1", "--name", "Ann", "--hrmax", "170"],
+                    ["straps", "add", "AA:BB:CC:DD:EE:01"],
+                    ["straps", "assign", "AA:BB:CC:DD:EE:01", "P-1"]):
+        assert run_cli(*command, "--db", db).returncode == 0
+    result = run_cli("--ble", "--headless", "--adapter", "hci99", "--duration", "5", "--db", db)
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("hiaim-monitor: error: No Bluetooth adapter hci99: plug "
+                                     "one in, or check that the Bluetooth service is running.")
+    assert run_cli("sessions", "list", "--db", db).stdout.strip() == "No sessions are recorded yet."
