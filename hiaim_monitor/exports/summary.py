@@ -37,7 +37,8 @@ INTERVAL_COLUMNS: Final = (
 _LEVELS: Final = tuple(lv.name.lower() for lv in Level if lv is not Level.UNKNOWN)
 _ZONES: Final = tuple(str(z) for z in range(6))
 PARTICIPANT_COLUMNS: Final = (
-    "session_id", "session_started_utc", "protocol", "site", "status", "study_code",
+    "session_id", "session_started_utc", "protocol", "site", "status", "simulated",
+    "study_code",
     "display_name", "hrmax_bpm", "hrmax_method", "beta_blocker", "duration_s",
     *(f"seconds_{lv}" for lv in _LEVELS), "seconds_no_data",
     *(f"seconds_zone_{z}" for z in _ZONES), "mean_bpm", "peak_bpm", "samples",
@@ -70,8 +71,8 @@ def export_summary(db: Database, session: data.ExportSession, out_dir: Path, *,
                     a.phase_name, a.kind.value, "", a.start_s, a.end_s))])
             people.writerow([session.session_id, iso_utc(session.started_utc),
                              session.protocol.key, session.site, session.status.value,
-                             *who, num(p.hrmax_bpm, 1), p.hrmax_method.value,
-                             int(p.beta_blocker),
+                             int(session.simulated), *who, num(p.hrmax_bpm, 1),
+                             p.hrmax_method.value, int(p.beta_blocker),
                              *_participant_figures(db, session, p, judged, len(work_phases))])
     return [intervals_path, people_path]
 
