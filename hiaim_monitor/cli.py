@@ -308,20 +308,21 @@ def register_simulated_class(db: Database, virtual: Sequence[VirtualParticipant]
 
 def run_screenshot(opts: ScreenshotOptions) -> int:
     """Render a window offscreen at ``--at`` seconds of a simulated session."""
+    import tempfile
+    from pathlib import Path
+
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from ui.screenshot import save_control, save_wall
+    from ui.control_window import Wiring
+    from ui.screenshot import save_control, save_wall, use_settings_in
 
     session, setup = _simulated_class_at(opts)
-    if opts.window == "wall":
-        save_wall(session, opts.size, opts.out)
-    elif opts.window == "control":
-        save_control(session, None, opts.size, opts.out)
-    else:
-        import tempfile
-
-        from ui.control_window import Wiring
-
-        with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory(prefix="hiaim-screenshot-") as folder:
+        use_settings_in(Path(folder))  # never the user's settings, in or out
+        if opts.window == "wall":
+            save_wall(session, opts.size, opts.out)
+        elif opts.window == "control":
+            save_control(session, None, opts.size, opts.out)
+        else:
             db = open_database(f"sqlite:///{folder}/screenshot.db")
             try:
                 save_control(None, Wiring(setup, db, None, session.clock, _no_start),

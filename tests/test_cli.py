@@ -204,6 +204,20 @@ def test_screenshot_renders_a_window_at_a_session_time(tmp_path, window):
     assert len(colours) > 5
 
 
+@pytest.mark.parametrize("window", ["control", "setup"])
+def test_a_screenshot_leaves_the_users_settings_alone(tmp_path, window):
+    config = tmp_path / "config"
+    settings = config / "hiaim-monitor" / "control.conf"
+    settings.parent.mkdir(parents=True)
+    settings.write_text("[General]\nlanguage=da\n")
+    before = settings.read_bytes()
+    result = run_cli("screenshot", "--window", window, "--simulate", "3", "--at", "100",
+                     "--out", str(tmp_path / "w.png"), env_extra={"XDG_CONFIG_HOME": str(config)})
+    assert result.returncode == 0, result.stderr
+    assert settings.read_bytes() == before
+    assert sorted(p.name for p in config.rglob("*")) == ["control.conf", "hiaim-monitor"]
+
+
 def test_screenshot_refuses_a_bad_size_and_a_non_png_name(tmp_path):
     bad = run_cli("screenshot", "--window", "wall", "--out", str(tmp_path / "w.png"),
                   "--size", "big")
