@@ -214,6 +214,7 @@ def _make_hub(opts: RunOptions, db: Database, clock: Clock, sensors: SensorThrea
         straps = [(s.strap_id, s.name) for s in sim.nearby]
         hub = sim
     else:
+        _need_bumble()
         from simulators.ble_emulation import EmulatedBleWorld
         from simulators.bleak_bumble import BumbleClient, BumbleScanner
 
@@ -261,6 +262,7 @@ def _make_source(opts: RunOptions, db: Database, clock: Clock, start_s: float,
         source: HeartRateSource = sim
         strap_ids = [info.strap_id for info in sim.straps]
     else:
+        _need_bumble()
         from simulators.ble_emulation import EmulatedBleWorld
         from simulators.bleak_bumble import BumbleClient, BumbleScanner
 
@@ -281,6 +283,15 @@ def _make_source(opts: RunOptions, db: Database, clock: Clock, start_s: float,
                           measured_hrmax(v.hrmax_bpm))
               for v, strap_id in zip(virtual, strap_ids, strict=True)]
     return source, people
+
+
+def _need_bumble() -> None:
+    """--simulate-ble runs a real BLE stack (bumble), which `make demo` does not install."""
+    import importlib.util
+
+    if importlib.util.find_spec("bumble") is None:
+        raise UsageError("--simulate-ble needs the bumble package, which `make test` "
+                         "installs (or: pip install -e '.[test]'); --simulate N needs none")
 
 
 def register_simulated_class(db: Database, virtual: Sequence[VirtualParticipant],
