@@ -18,7 +18,7 @@ SIM_MAX_PARTICIPANTS: Final = 40
 # The fastest --speed a simulation keeps up with on 2 cores (BENCHMARKS.md, "Simulation
 # speed"): above it samples pile up behind the session and it is stored degraded. The
 # load is straps × speed notifications per real second, up to a ceiling for small classes.
-SIM_MAX_NOTIFICATIONS_PER_S: Final = 2400.0  # straps × speed
+SIM_MAX_NOTIFICATIONS_PER_S: Final = 1200.0  # straps × speed
 SIM_MAX_SPEED: Final = 300.0  # whatever the class size
 
 # Zone engine

@@ -29,8 +29,8 @@ from hiaim_monitor.cli import main
         (["--simulate", "8", "--speed", "inf"], "--speed must be a finite number, got inf; "
                                                 "the most a simulation of 8 keeps up with"),
         (["--simulate", "8", "--speed", "1000"], "--speed 1000 is faster than a simulation of 8 "
-                                                 "can keep up with here; the most is 300"),
-        (["--simulate", "40", "--speed", "100"], "the most is 60"),
+                                                 "can keep up with here; the most is 150"),
+        (["--simulate", "40", "--speed", "100"], "the most is 30"),
         (["--simulate", "2", "--db", "sqlite:///:memory:"],
          "--db: Cannot record into database sqlite:///:memory:: it lives in memory only, so "
          "the session would be lost at exit"),
