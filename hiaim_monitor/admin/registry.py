@@ -87,6 +87,10 @@ def add_participant(db: Database, code: str, name: str, *, birth_year: int | Non
     code = _valid_code(code)
     with storage_errors(db), db.session() as s, s.begin():
         same = _find(s, code)
+        if same is not None and same.archived:
+            raise RegistryError(tr("Study code {code} belongs to an archived participant; "
+                                   "'participants unarchive {code}' puts them back on the "
+                                   "roster.").format(code=same.study_code))
         if same is not None:
             raise RegistryError(tr("Study code {code} is already registered; choose another "
                                    "code, or edit that participant.")

@@ -326,6 +326,9 @@ def test_an_archived_participant_leaves_the_roster_and_the_class_but_keeps_sessi
     assert ok(cli("sessions", "show", str(recorded.stored.session_id))).count(code) == 1
     code_again, _, err = cli("participants", "archive", code)
     assert code_again == 2 and "is archived already" in err
+    code_again, _, err = cli("participants", "add", "--code", code, "--name", "X",
+                             "--hrmax", "170")
+    assert code_again == 2 and f"'participants unarchive {code}' puts them back" in err
 
     ok(cli("participants", "unarchive", code))
     assert code in [p.participant_id for p in assigned_class(db)]
