@@ -32,7 +32,7 @@ from bleak.backends.client import BaseBleakClient
 from bleak.backends.scanner import BaseBleakScanner
 
 from drivers.base import EventSink, HeartRateSource, StrapInfo
-from drivers.ble_errors import NOT_ADVERTISING_HINT, explain_adapter_error
+from drivers.ble_errors import NOT_ADVERTISING_HINT, AdapterUnavailable, explain_adapter_error
 from drivers.ble_link import BleTiming, LinkEnd, NotAHeartRateStrap, StrapLink
 from drivers.ble_scan import StrapScanner
 from hiaim_monitor.clock import Clock
@@ -168,6 +168,19 @@ class BleHeartRateSource(HeartRateSource):
         for strap in self._straps.values():
             strap.retired, strap.state, strap.detail = False, None, ""
             self._launch(strap)
+
+    async def check_adapters(self) -> None:
+        """Raise ``AdapterUnavailable`` (one sentence) when one of the adapters cannot scan
+        at all: a session started on it would record nothing. Other failures are left to
+        the strap tasks' retries."""
+        for adapter in self._adapters.values():
+            try:
+                async with self._scanning(adapter):
+                    pass
+            except Exception as exc:
+                reason = explain_adapter_error(exc, adapter.name)
+                if reason is not None:
+                    raise AdapterUnavailable(reason) from None
 
     async def stop(self) -> None:
         """Cancel every strap task, stop notifications, disconnect every client, stop the

@@ -31,6 +31,11 @@ _DENIED: Final = {
 }
 
 
+class AdapterUnavailable(RuntimeError):
+    """An adapter cannot be used at all (none there, Bluetooth off, access denied); the
+    message is the operator's one sentence."""
+
+
 def no_adapter_sentence(adapter: str | None) -> str:
     """The operator's sentence for a missing adapter (or no Bluetooth service)."""
     where = f" {adapter}" if adapter else ""

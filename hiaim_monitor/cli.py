@@ -13,13 +13,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from hiaim_monitor import config
+from hiaim_monitor import config, display_check
 from hiaim_monitor.admin import is_admin_command, run_admin_command
 from hiaim_monitor.admin.registry import (
     ParticipantInfo,
     add_participant,
     add_strap,
     assign_strap,
+    edit_participant,
     list_participants,
     list_straps,
 )
@@ -49,7 +50,7 @@ from hiaim_monitor.session import LiveSession
 from hiaim_monitor.session_cue import SessionCue
 from hiaim_monitor.storage import Database, StorageError, open_database
 from hiaim_monitor.storage.assignments import assigned_class
-from hiaim_monitor.storage.database import open_database_or_local
+from hiaim_monitor.storage.database import open_database_or_local, simulation_sqlite_path
 from hiaim_monitor.storage.recovery import recover_at_start
 from hiaim_monitor.terminal_view import run_in_terminal
 
@@ -65,10 +66,29 @@ def has_display() -> bool:
     return True
 
 
+def _window_problem() -> str:
+    """Why no window can open here, in one line ending in what happens instead; "" when
+    one can. Checked before Qt is loaded: a missing X library makes Qt abort."""
+    if not has_display():
+        return ("No display found (DISPLAY and WAYLAND_DISPLAY are unset): showing the live "
+                "table in the terminal.")
+    if display_check.wants_xcb():
+        check = display_check.check_xcb()
+        if not check.ok:
+            return (f"hiaim-monitor: {display_check.missing_line(check)} Showing the live "
+                    "table in the terminal instead.")
+    return ""
+
+
 def run(opts: RunOptions) -> int:
     clock: Clock = (RealClock() if opts.source == "ble"
                     else SimulatedClock(start_utc=datetime.now(UTC), speed=opts.speed))
-    db, fallback = open_database_or_local(opts.db_url)
+    if opts.source == "ble":
+        db, fallback = open_database_or_local(opts.db_url)
+    else:  # never the real registry: virtual participants must not join real classes
+        db, fallback = open_database_or_local(
+            opts.db_url or f"sqlite:///{simulation_sqlite_path()}",
+            local=simulation_sqlite_path())
     for warning in (fallback, db.notice):
         if warning:
             print(f"hiaim-monitor: warning: {warning}", file=sys.stderr)
@@ -78,10 +98,10 @@ def run(opts: RunOptions) -> int:
                   f"{unfinished.started_utc:%Y-%m-%d %H:%M} UTC) was interrupted; resume or "
                   "close it with 'hiaim-monitor sessions recover "
                   f"{unfinished.session_id} --resume' or '--close'.", file=sys.stderr)
-        if opts.headless or not has_display():
-            if not opts.headless:
-                print("No display found (DISPLAY and WAYLAND_DISPLAY are unset): "
-                      "showing the live table in the terminal.", file=sys.stderr)
+        window_problem = "" if opts.headless else _window_problem()
+        if opts.headless or window_problem:
+            if window_problem:
+                print(window_problem, file=sys.stderr)
             recorded = _run_terminal(opts, db, clock)
         else:
             recorded = _run_window(opts, db, clock, fallback)
@@ -91,6 +111,8 @@ def run(opts: RunOptions) -> int:
         return 0
     result = recorded.finished
     assert result is not None
+    what = "Simulated session" if opts.source != "ble" else "Session"
+    print(f"{what} {recorded.session_id} is stored in {db.name}.")
     if result.unwritten_rows:
         print(f"{result.unwritten_rows} rows could not be written to {db.name}.",
               file=sys.stderr)
@@ -114,7 +136,8 @@ def _run_terminal(opts: RunOptions, db: Database, clock: Clock) -> RecordedSessi
         start_s = clock.monotonic()
         source, participants = _make_source(opts, db, clock, start_s, sensors)
         recorded = RecordedSession.start(db, opts.protocol, participants, clock, events,
-                                         duration_s=opts.duration_s)
+                                         duration_s=opts.duration_s,
+                                         simulated=opts.source != "ble")
     except BaseException:
         sensors.stop()
         raise
@@ -150,7 +173,10 @@ def _run_window(opts: RunOptions, db: Database, clock: Clock,
             sensors.start_source(hub, events.put)
         except DiscoveryError as err:
             raise UsageError(str(err)) from None
-        setup = ClassSetup(list_participants(db), opts.protocol,
+        # A real class never offers simulated participants; nobody's offers the archived.
+        roster = list_participants(db, include_simulated=simulated_codes is not None,
+                                   include_archived=False)
+        setup = ClassSetup(roster, opts.protocol,
                            today=clock.now_utc().date(), started_mono_s=clock.monotonic())
         if simulated_codes is not None:  # a simulation: today's class is the simulated one
             for entry in setup.entries:
@@ -159,7 +185,8 @@ def _run_window(opts: RunOptions, db: Database, clock: Clock,
         def start(plan: SessionPlan) -> RecordedSession:
             return RecordedSession.start(db, plan.protocol, plan.participants, clock, events,
                                          duration_s=opts.duration_s, cue=cue,
-                                         remember_straps=True)
+                                         remember_straps=True,
+                                         simulated=simulated_codes is not None)
 
         bridge = SensorBridge(sensors.loop, hub, events, clock)
         return run_app(Wiring(setup, db, bridge, clock, start, storage_notice))
@@ -188,6 +215,7 @@ def _make_hub(opts: RunOptions, db: Database, clock: Clock, sensors: SensorThrea
         straps = [(s.strap_id, s.name) for s in sim.nearby]
         hub = sim
     else:
+        _need_bumble()
         from simulators.ble_emulation import EmulatedBleWorld
         from simulators.bleak_bumble import BumbleClient, BumbleScanner
 
@@ -208,6 +236,7 @@ def _make_source(opts: RunOptions, db: Database, clock: Clock, start_s: float,
                  sensors: SensorThread) -> tuple[HeartRateSource, list[Participant]]:
     """The source the options ask for, and who wears which of its straps."""
     from drivers.ble import BleHeartRateSource
+    from drivers.ble_errors import AdapterUnavailable
 
     if opts.source == "ble":
         people = assigned_class(db, opts.strap_keys or None)
@@ -215,7 +244,12 @@ def _make_source(opts: RunOptions, db: Database, clock: Clock, start_s: float,
             raise UsageError("no straps are assigned to participants: assign one with "
                              "'hiaim-monitor straps assign ADDRESS CODE'")
         straps = {p.strap_id: p.display_name for p in people}
-        return BleHeartRateSource(straps, clock, adapters=opts.adapters), people
+        ble = BleHeartRateSource(straps, clock, adapters=opts.adapters)
+        try:  # before a session is stored: without an adapter it would record nothing
+            sensors.call(ble.check_adapters())
+        except AdapterUnavailable as err:
+            raise UsageError(str(err)) from None
+        return ble, people
 
     from simulators.faults import FaultConfig
     from simulators.roster import make_virtual_class
@@ -229,6 +263,7 @@ def _make_source(opts: RunOptions, db: Database, clock: Clock, start_s: float,
         source: HeartRateSource = sim
         strap_ids = [info.strap_id for info in sim.straps]
     else:
+        _need_bumble()
         from simulators.ble_emulation import EmulatedBleWorld
         from simulators.bleak_bumble import BumbleClient, BumbleScanner
 
@@ -251,6 +286,15 @@ def _make_source(opts: RunOptions, db: Database, clock: Clock, start_s: float,
     return source, people
 
 
+def _need_bumble() -> None:
+    """--simulate-ble runs a real BLE stack (bumble), which `make demo` does not install."""
+    import importlib.util
+
+    if importlib.util.find_spec("bumble") is None:
+        raise UsageError("--simulate-ble needs the bumble package, which `make test` "
+                         "installs (or: pip install -e '.[test]'); --simulate N needs none")
+
+
 def register_simulated_class(db: Database, virtual: Sequence[VirtualParticipant],
                              straps: Sequence[tuple[str, str]]) -> None:
     """Put the simulated participants in the registry (once), each with this simulation's
@@ -259,10 +303,15 @@ def register_simulated_class(db: Database, virtual: Sequence[VirtualParticipant]
     known = {p.study_code: p for p in list_participants(db)}
     known_straps = {s.strap_key for s in list_straps(db)}
     for v, (strap_id, name) in zip(virtual, straps, strict=True):
-        if v.participant_id not in known:
+        was = known.get(v.participant_id)
+        if was is None:
             add_participant(db, v.participant_id, v.display_name, hrmax_bpm=v.hrmax_bpm,
-                            notes="simulated participant")
-        elif known[v.participant_id].strap_key == strap_id:
+                            notes="simulated participant", simulated=True)
+        elif (was.display_name, was.hrmax_bpm) != (v.display_name, v.hrmax_bpm):
+            # Registered by an older version, whose classes differed.
+            edit_participant(db, v.participant_id, name=v.display_name,
+                             hrmax_bpm=v.hrmax_bpm)
+        if was is not None and was.strap_key == strap_id:
             continue
         if strap_id not in known_straps:
             add_strap(db, strap_id, name=name, kind="simulated")
@@ -271,20 +320,21 @@ def register_simulated_class(db: Database, virtual: Sequence[VirtualParticipant]
 
 def run_screenshot(opts: ScreenshotOptions) -> int:
     """Render a window offscreen at ``--at`` seconds of a simulated session."""
+    import tempfile
+    from pathlib import Path
+
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from ui.screenshot import save_control, save_wall
+    from ui.control_window import Wiring
+    from ui.screenshot import save_control, save_wall, use_settings_in
 
     session, setup = _simulated_class_at(opts)
-    if opts.window == "wall":
-        save_wall(session, opts.size, opts.out)
-    elif opts.window == "control":
-        save_control(session, None, opts.size, opts.out)
-    else:
-        import tempfile
-
-        from ui.control_window import Wiring
-
-        with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory(prefix="hiaim-screenshot-") as folder:
+        use_settings_in(Path(folder))  # never the user's settings, in or out
+        if opts.window == "wall":
+            save_wall(session, opts.size, opts.out)
+        elif opts.window == "control":
+            save_control(session, None, opts.size, opts.out)
+        else:
             db = open_database(f"sqlite:///{folder}/screenshot.db")
             try:
                 save_control(None, Wiring(setup, db, None, session.clock, _no_start),

@@ -15,6 +15,11 @@ NON_TTY_PRINT_EVERY_S: Final = 60.0  # session seconds between tables when outpu
 
 SIM_DEFAULT_SEED: Final = 1
 SIM_MAX_PARTICIPANTS: Final = 40
+# The fastest --speed a simulation keeps up with on 2 cores (BENCHMARKS.md, "Simulation
+# speed"): above it samples pile up behind the session and it is stored degraded. The
+# load is straps × speed notifications per real second, up to a ceiling for small classes.
+SIM_MAX_NOTIFICATIONS_PER_S: Final = 1200.0  # straps × speed
+SIM_MAX_SPEED: Final = 300.0  # whatever the class size
 
 # Zone engine
 SMOOTHING_TAU_S: Final = 3.0  # exponential smoothing of heart rate before classification

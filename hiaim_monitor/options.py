@@ -4,7 +4,11 @@ Every mistake a user can make here is one line naming the option (UsageError, ex
 from __future__ import annotations
 
 import argparse
+import difflib
+import math
 import os
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +22,7 @@ from hiaim_monitor.protocols import (
     list_presets,
     load_protocol,
 )
+from hiaim_monitor.storage.database import DB_URL_ENV, StorageError, check_lasting
 
 
 class UsageError(Exception):
@@ -27,6 +32,40 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, not usage + traceback
         raise UsageError(message)
+
+    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                   namespace: argparse.Namespace | None = None) -> argparse.Namespace:
+        argv = sys.argv[1:] if args is None else list(args)
+        _refuse_unknown_options(self, argv)
+        return super().parse_args(argv, namespace)
+
+
+def _refuse_unknown_options(parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
+    """A mistyped option gets its own name and the nearest known one ("unknown option
+    --speeed; did you mean --speed?"): argparse would take its value for a command and
+    complain about that instead."""
+    known = sorted(_all_options(parser))
+    for word in argv:
+        if word == "--":
+            return
+        if not word.startswith("--") or word == "--":
+            continue
+        name = word.split("=", 1)[0]
+        if any(option.startswith(name) for option in known):  # exact, or abbreviated
+            continue
+        nearest = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+        hint = f"; did you mean {nearest[0]}?" if nearest else "; see --help"
+        raise UsageError(f"unknown option {name}{hint}")
+
+
+def _all_options(parser: argparse.ArgumentParser) -> set[str]:
+    """Every long option of ``parser`` and of its commands, at any depth."""
+    options = {o for o in parser._option_string_actions if o.startswith("--")}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                options |= _all_options(sub)
+    return options
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -169,8 +208,16 @@ def parse_options(args: argparse.Namespace) -> RunOptions:
             raise UsageError(f"--adapter: {adapter!r} is not an adapter name such as hci0")
     if len(set(args.adapter)) != len(args.adapter):
         raise UsageError(f"--adapter: each adapter once, got {', '.join(args.adapter)}")
-    if not args.speed > 0 or args.speed != args.speed:
+    if not args.speed > 0 or math.isnan(args.speed):
         raise UsageError(f"--speed must be a number above 0, got {args.speed:g}")
+    n_sim = args.simulate if args.simulate is not None else (args.simulate_ble or 0)
+    fastest = max_speed(n_sim)
+    if math.isinf(args.speed):
+        raise UsageError(f"--speed must be a finite number, got {args.speed:g}; the most a "
+                         f"simulation of {n_sim} keeps up with here is {fastest:g}")
+    if args.speed > fastest:
+        raise UsageError(f"--speed {args.speed:g} is faster than a simulation of {n_sim} "
+                         f"can keep up with here; the most is {fastest:g}")
     if args.ble and args.speed != 1:
         raise UsageError("--speed is for simulations: real straps run in real time")
     try:
@@ -183,9 +230,26 @@ def parse_options(args: argparse.Namespace) -> RunOptions:
     if args.summary_json is not None:
         _check_writable(args.summary_json, "--summary-json")
     source = chosen[0].removeprefix("--")
+    # A simulation records in its own database unless --db says otherwise; real straps
+    # record in --db, else HIAIM_DB_URL, else the default file.
+    url, where = ((args.db, "--db") if args.db or source != "ble"
+                  else (os.environ.get(DB_URL_ENV), DB_URL_ENV))
+    if url:
+        try:
+            check_lasting(url)
+        except StorageError as exc:
+            raise UsageError(f"{where}: {exc}") from None
     return RunOptions(source, n or 0, tuple(args.strap), tuple(args.adapter) or ("hci0",),
                       args.headless, args.speed, duration_s, protocol, args.seed, args.faults,
                       args.summary_json, args.db, args.lang)
+
+
+def max_speed(n_participants: int) -> float:
+    """The fastest ``--speed`` at which a simulation of ``n_participants`` keeps up on a
+    2-core machine (BENCHMARKS.md): faster, samples pile up and the session is stored
+    degraded."""
+    by_load = config.SIM_MAX_NOTIFICATIONS_PER_S / max(1, n_participants)
+    return float(min(config.SIM_MAX_SPEED, int(by_load)))
 
 
 def _check_writable(path: Path, option: str) -> None:

@@ -44,12 +44,14 @@ class RecordedSession:
     def start(cls, db: Database, protocol: TrainingProtocol,
               participants: list[Participant] | tuple[Participant, ...], clock: Clock,
               events: queue.SimpleQueue[SourceEvent], *, duration_s: float | None = None,
-              cue: SessionCue | None = None, remember_straps: bool = False) -> RecordedSession:
-        """Store the new session and start it now. StorageError (one sentence) when the
-        database refuses; nothing runs then."""
+              cue: SessionCue | None = None, remember_straps: bool = False,
+              simulated: bool = False) -> RecordedSession:
+        """Store the new session and start it now (``simulated``: flagged as a simulation's).
+        StorageError (one sentence) when the database refuses; nothing runs then."""
         start_s, start_utc = clock.monotonic(), clock.now_utc()
         people = list(participants)
-        stored = start_session(db, protocol, people, started_utc=start_utc)
+        stored = start_session(db, protocol, people, started_utc=start_utc,
+                               simulated=simulated)
         if remember_straps:
             remember_assignments(db, {p.participant_id: p.strap_id for p in people})
         writer = SessionWriter(db, stored)

@@ -29,12 +29,14 @@ _NAMES: Final = (
 def make_virtual_class(n: int, seed: int) -> list[VirtualParticipant]:
     """``n`` (1–40) virtual participants, the same for the same ``seed``.
 
-    From three participants on, at least one STRUGGLES and one OVERSHOOTS.
+    A study code has the same name, age and HRmax whatever ``n``: SIM-003 of a class of 3
+    is SIM-003 of a class of 40 (the simulations' registry remembers them by code). From
+    three participants on, at least one STRUGGLES and one OVERSHOOTS.
     """
     if not 1 <= n <= MAX_CLASS_SIZE:
         raise ValueError(f"a virtual class has 1–{MAX_CLASS_SIZE} participants, not {n}")
     rng = random.Random(seed)
-    names = rng.sample(_NAMES, n)
+    names = rng.sample(_NAMES, len(_NAMES))[:n]  # one order per seed: a prefix per class
     responses = [Response.NORMAL] * n
     if n >= 3:
         strugglers = max(1, round(0.2 * n))
@@ -47,11 +49,12 @@ def make_virtual_class(n: int, seed: int) -> list[VirtualParticipant]:
         rng.shuffle(responses)
     people = []
     for i, (name, response) in enumerate(zip(names, responses, strict=True), start=1):
-        age_years = round(rng.triangular(45, 80, 66))
-        resting_bpm = round(rng.triangular(55, 85, 70))
-        hrmax_bpm = round(208 - 0.7 * age_years + rng.uniform(-8.0, 8.0))
+        own = random.Random(f"{seed}/{i}")  # this code's figures, whoever else is there
+        age_years = round(own.triangular(45, 80, 66))
+        resting_bpm = round(own.triangular(55, 85, 70))
+        hrmax_bpm = round(208 - 0.7 * age_years + own.uniform(-8.0, 8.0))
         # A low resting heart rate goes with fitness, loosely.
-        fitness = min(1.0, max(0.0, 1.0 - (resting_bpm - 55) / 30 + rng.gauss(0.0, 0.2)))
+        fitness = min(1.0, max(0.0, 1.0 - (resting_bpm - 55) / 30 + own.gauss(0.0, 0.2)))
         people.append(
             VirtualParticipant(
                 participant_id=f"SIM-{i:03d}",
@@ -61,7 +64,7 @@ def make_virtual_class(n: int, seed: int) -> list[VirtualParticipant]:
                 hrmax_bpm=float(hrmax_bpm),
                 fitness=round(fitness, 2),
                 response=response,
-                seed=rng.randrange(2**31),
+                seed=own.randrange(2**31),
             )
         )
     return people

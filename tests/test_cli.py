@@ -1,3 +1,4 @@
+import csv
 import json
 import os
 import signal
@@ -21,7 +22,24 @@ from hiaim_monitor.cli import main
                                                       "hi-aim, low-volume-7x30s"),
         (["--simulate", "8", "--duration", "0"], "--duration must be above 0 seconds"),
         (["--simulate", "eight"], "argument --simulate: invalid int value: 'eight'"),
-        (["--bogus"], "unrecognized arguments: --bogus"),
+        (["--bogus"], "unknown option --bogus; see --help"),
+        (["--simulate", "8", "--speeed", "30"], "unknown option --speeed; did you mean --speed?"),
+        (["participants", "add", "--code", "A", "--nmae", "Ib"],
+         "unknown option --nmae; did you mean --name?"),
+        (["--simulate", "8", "--speed", "inf"], "--speed must be a finite number, got inf; "
+                                                "the most a simulation of 8 keeps up with"),
+        (["--simulate", "8", "--speed", "1000"], "--speed 1000 is faster than a simulation of 8 "
+                                                 "can keep up with here; the most is 150"),
+        (["--simulate", "40", "--speed", "100"], "the most is 30"),
+        (["--simulate", "2", "--db", "sqlite:///:memory:"],
+         "--db: Cannot record into database sqlite:///:memory:: it lives in memory only, so "
+         "the session would be lost at exit"),
+        (["--simulate", "2", "--db", "sqlite://"], "it lives in memory only"),
+        (["--simulate", "2", "--db", "postgresql://u:secret@h:notaport/d"],
+         "--db: Cannot open database 'postgresql://u:***@h:notaport/d': it is not a database "
+         "URL"),
+        (["--simulate", "2", "--db", "sqlite:///x.db?timeout=3"],
+         "SQLite takes no options after '?'"),
         ([], "choose a heart-rate source: --simulate N"),
         (["--simulate", "2", "--ble"], "choose one heart-rate source, not --simulate and --ble"),
         (["--simulate", "2", "--strap", "AA:BB"], "--strap goes with --ble"),
@@ -62,8 +80,9 @@ def run_cli(*args, env_extra=None, timeout=120):
 
 def test_headless_simulated_session_writes_a_summary_of_eight_different_participants(tmp_path):
     out = tmp_path / "out" / "s.json"
+    # At 100× a loaded 2-core machine keeps up (BENCHMARKS.md, "Simulation speed").
     result = run_cli("--simulate", "8", "--headless", "--protocol", "norwegian-4x4",
-                     "--speed", "300", "--duration", "1500", "--seed", "3",
+                     "--speed", "100", "--duration", "1500", "--seed", "3",
                      "--summary-json", str(out))
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
@@ -95,7 +114,7 @@ def test_same_seed_gives_the_same_class(tmp_path):
     runs = []
     for i in range(2):
         out = tmp_path / f"s{i}.json"
-        result = run_cli("--simulate", "3", "--headless", "--speed", "400", "--duration",
+        result = run_cli("--simulate", "3", "--headless", "--speed", "300", "--duration",
                          "120", "--faults", "none", "--seed", "9", "--summary-json", str(out))
         assert result.returncode == 0, result.stderr
         runs.append([(p["display_name"], p["hrmax_bpm"]) for p in
@@ -162,11 +181,14 @@ def test_with_a_display_the_window_opens_with_the_simulated_class_ready_and_ctrl
         app.kill()
     assert app.returncode == 0, err
     assert "Traceback" not in err
-    # The simulated class is in the registry, each with the strap the window pre-fills.
-    listing = run_cli("participants", "list")
+    # The simulated class is in the simulations' registry, each with the strap the window
+    # pre-fills; the real registry never saw them.
+    listing = run_cli("participants", "list", "--simulations")
     assert [line.split()[0] for line in listing.stdout.splitlines()[2:]] == [
         "SIM-001", "SIM-002", "SIM-003"]
     assert "SIM:00:00:00:00:00:03" in listing.stdout
+    assert run_cli("participants", "list").stdout.startswith("No participants are registered")
+    assert run_cli("straps", "list").stdout.startswith("No straps are known yet")
 
 
 @pytest.mark.parametrize("window", ["control", "setup", "wall"])
@@ -182,6 +204,20 @@ def test_screenshot_renders_a_window_at_a_session_time(tmp_path, window):
     # Not a blank canvas: a rendered window has many colours.
     colours = {image.pixel(x, y) for x in range(0, 1000, 25) for y in range(0, 700, 25)}
     assert len(colours) > 5
+
+
+@pytest.mark.parametrize("window", ["control", "setup"])
+def test_a_screenshot_leaves_the_users_settings_alone(tmp_path, window):
+    config = tmp_path / "config"
+    settings = config / "hiaim-monitor" / "control.conf"
+    settings.parent.mkdir(parents=True)
+    settings.write_text("[General]\nlanguage=da\n")
+    before = settings.read_bytes()
+    result = run_cli("screenshot", "--window", window, "--simulate", "3", "--at", "100",
+                     "--out", str(tmp_path / "w.png"), env_extra={"XDG_CONFIG_HOME": str(config)})
+    assert result.returncode == 0, result.stderr
+    assert settings.read_bytes() == before
+    assert sorted(p.name for p in config.rglob("*")) == ["control.conf", "hiaim-monitor"]
 
 
 def test_screenshot_refuses_a_bad_size_and_a_non_png_name(tmp_path):
@@ -207,7 +243,7 @@ def test_unreachable_central_database_records_locally_and_says_where(tmp_path):
     warning = [line for line in result.stderr.splitlines() if "warning" in line]
     assert len(warning) == 1
     assert "127.0.0.1" in warning[0] and "Recording on this computer instead" in warning[0]
-    listing = run_cli("sessions", "list")
+    listing = run_cli("sessions", "list", "--simulations")
     assert listing.returncode == 0
     assert len([line for line in listing.stdout.splitlines() if "finished" in line]) == 1
 
@@ -222,11 +258,52 @@ def test_sessions_recorded_locally_are_copied_to_another_database(tmp_path):
     assert run_cli("--simulate", "2", "--headless", "--speed", "200", "--duration",
                    "20").returncode == 0
     target = f"sqlite:///{tmp_path}/central.sqlite3"
-    first = run_cli("sessions", "copy", "1", "--to", target)
+    first = run_cli("sessions", "copy", "1", "--to", target, "--simulations")
     assert first.returncode == 0, first.stderr
     assert first.stdout.startswith("Session 1 copied to") and "as session 1 (" in first.stdout
-    again = run_cli("sessions", "copy", "1", "--to", target)
+    again = run_cli("sessions", "copy", "1", "--to", target, "--simulations")
     assert again.returncode == 2
     assert "is already in" in again.stderr and "nothing was copied" in again.stderr
     listing = run_cli("sessions", "list", "--db", target)
     assert len([line for line in listing.stdout.splitlines() if "finished" in line]) == 1
+
+
+def test_headless_with_real_straps_but_no_adapter_stops_in_one_line_and_stores_nothing(
+        tmp_path):
+    db = f"sqlite:///{tmp_path / 'real.sqlite3'}"
+    for command in (["participants", "add", "--code", "P-1", "--name", "Ann", "--hrmax", "170"],
+                    ["straps", "add", "AA:BB:CC:DD:EE:01"],
+                    ["straps", "assign", "AA:BB:CC:DD:EE:01", "P-1"]):
+        assert run_cli(*command, "--db", db).returncode == 0
+    result = run_cli("--ble", "--headless", "--adapter", "hci99", "--duration", "5", "--db", db)
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("hiaim-monitor: error: No Bluetooth adapter hci99: plug "
+                                     "one in, or check that the Bluetooth service is running.")
+    assert run_cli("sessions", "list", "--db", db).stdout.strip() == "No sessions are recorded yet."
+
+
+def test_a_simulation_records_in_its_own_database_flagged_and_says_where(tmp_path):
+    result = run_cli("--simulate", "2", "--headless", "--speed", "100", "--duration", "20")
+    assert result.returncode == 0, result.stderr
+    sim_db = tmp_path / "data" / "hiaim-monitor" / "simulations.sqlite3"
+    assert f"Simulated session 1 is stored in sqlite:///{sim_db}." in result.stdout
+    # The real registry and session list never saw it.
+    assert run_cli("sessions", "list").stdout.strip() == "No sessions are recorded yet."
+    assert run_cli("participants", "list").stdout.startswith("No participants are registered")
+    listing = run_cli("sessions", "list", "--simulations").stdout.splitlines()
+    assert listing[2].split()[0] == "1" and listing[2].split()[-1] == "yes"
+    out = tmp_path / "export"
+    assert run_cli("export", "1", "--format", "summary", "--out", str(out),
+                   "--simulations").returncode == 0
+    with open(out / "session-1_participants.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["simulated"] for r in rows] == ["1", "1"]
+
+
+def test_a_session_says_its_id_and_where_it_was_stored_with_the_password_hidden(tmp_path):
+    result = run_cli("--simulate", "1", "--headless", "--speed", "100", "--duration", "10",
+                     "--db", "postgresql://nurse:s3cret@127.0.0.1:9/trial")
+    assert result.returncode == 0, result.stderr
+    assert "s3cret" not in result.stdout + result.stderr
+    sim_db = tmp_path / "data" / "hiaim-monitor" / "simulations.sqlite3"
+    assert f"Simulated session 1 is stored in sqlite:///{sim_db}." in result.stdout

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSettings, QSize
 from PySide6.QtWidgets import QApplication
 
 from hiaim_monitor.session import LiveSession
@@ -15,6 +15,14 @@ def _app() -> QApplication:
     app = QApplication.instance() or QApplication([])
     assert isinstance(app, QApplication)
     return app
+
+
+def use_settings_in(folder: Path) -> None:
+    """Read and write the windows' settings under ``folder`` (a fresh temporary one): a
+    screenshot shows the defaults and never changes the user's own settings."""
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(folder))
+        QSettings.setPath(fmt, QSettings.Scope.SystemScope, str(folder))
 
 
 def save_control(session: LiveSession | None, wiring: Wiring | None, size: tuple[int, int],

@@ -36,6 +36,7 @@ from hiaim_monitor.storage.database import (
     display_url,
     open_database,
     resolve_url,
+    simulation_sqlite_path,
     upgrade,
 )
 from hiaim_monitor.storage.schema import SessionStatus
@@ -62,6 +63,9 @@ def add_admin_commands(subparsers: Any) -> None:
         "--db", metavar="URL", default=None,
         help="database URL (sqlite:///path or postgresql+psycopg://user@host/name); "
              "default: HIAIM_DB_URL, else the embedded SQLite file")
+    db_option.add_argument(
+        "--simulations", action="store_true",
+        help="the simulations' own database (where --simulate records) instead")
 
     def leaf(group: Any, name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
         parser = group.add_parser(name, parents=[db_option], help=help_text,
@@ -79,7 +83,10 @@ def add_admin_commands(subparsers: Any) -> None:
     add.add_argument("--name", required=True, metavar="N",
                      help="display name shown on the wall screen")
     _participant_options(add)
-    leaf(people, "list", _participants_list, "list the registered participants")
+    listing = leaf(people, "list", _participants_list,
+                   "list the registered participants (not the archived ones)")
+    listing.add_argument("--all", action="store_true", dest="include_archived",
+                         help="the archived participants too")
     edit = leaf(people, "edit", _participants_edit, "change a participant's details")
     edit.add_argument("study_code", metavar="CODE")
     edit.add_argument("--code", dest="new_code", metavar="C", help="a new study code")
@@ -88,6 +95,12 @@ def add_admin_commands(subparsers: Any) -> None:
     remove = leaf(people, "remove", _participants_remove,
                   "remove a participant who has no recorded sessions")
     remove.add_argument("study_code", metavar="CODE")
+    archive = leaf(people, "archive", _participants_archive,
+                   "take a participant off the roster (their sessions stay)")
+    archive.add_argument("study_code", metavar="CODE")
+    unarchive = leaf(people, "unarchive", _participants_unarchive,
+                     "put an archived participant back on the roster")
+    unarchive.add_argument("study_code", metavar="CODE")
 
     straps = group("straps", "list, add and assign heart-rate straps")
     leaf(straps, "list", _straps_list, "list the known straps and who wears them")
@@ -183,8 +196,17 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
+def _db_url(args: argparse.Namespace) -> str | None:
+    """The URL ``--db`` / ``--simulations`` name; None: HIAIM_DB_URL, else the default."""
+    if args.simulations:
+        if args.db:
+            raise AdminUsageError("give --db or --simulations, not both.")
+        return f"sqlite:///{simulation_sqlite_path()}"
+    return args.db
+
+
 def _open(args: argparse.Namespace, url: str | None = None) -> Database:
-    db = open_database(url if url is not None else args.db)
+    db = open_database(url if url is not None else _db_url(args))
     if db.notice:
         print(f"{PROG}: warning: {db.notice}", file=sys.stderr)
     return db
@@ -240,19 +262,47 @@ def _participants_remove(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _participants_archive(args: argparse.Namespace) -> int:
+    with _open(args) as db:
+        info = registry.archive_participant(db, args.study_code)
+    _say(f"Archived {info.study_code} ({info.display_name}): off the roster; their "
+         f"{info.sessions} recorded session(s) stay.")
+    return EXIT_OK
+
+
+def _participants_unarchive(args: argparse.Namespace) -> int:
+    with _open(args) as db:
+        info = registry.archive_participant(db, args.study_code, archived=False)
+    _say(f"{info.study_code} ({info.display_name}) is on the roster again.")
+    return EXIT_OK
+
+
 def _participants_list(args: argparse.Namespace) -> int:
     with _open(args) as db:
-        people = registry.list_participants(db)
+        people = registry.list_participants(db, include_archived=args.include_archived)
+        hidden = 0 if args.include_archived else (
+            len(registry.list_participants(db)) - len(people))
     if not people:
-        _say("No participants are registered yet; add one with `participants add`.")
+        _say("No participants are registered yet; add one with `participants add`."
+             if not hidden else f"All {hidden} participants are archived; `participants "
+             "list --all` shows them.")
         return EXIT_OK
     _say(render_table(
         ("code", "name", "born", "sex", "HRmax", "method", "HRmax set", "resting",
-         "beta-blocker", "strap", "sessions", "notes"),
+         "beta-blocker", "strap", "sessions", "kind", "notes"),
         [(p.study_code, p.display_name, p.birth_year, _SEX_LETTER.get(p.sex) if p.sex else None,
           p.hrmax_bpm, p.hrmax_method, p.hrmax_date, p.resting_bpm,
-          "yes" if p.beta_blocker else "", p.strap_key, p.sessions, p.notes) for p in people]))
+          "yes" if p.beta_blocker else "", p.strap_key, p.sessions, _kind(p), p.notes)
+         for p in people]))
+    if hidden:
+        _say(f"{hidden} archived participant(s) not shown; `participants list --all` "
+             "shows them.")
     return EXIT_OK
+
+
+def _kind(p: registry.ParticipantInfo) -> str:
+    return ", ".join(word for word, on in (("simulated", p.simulated),
+                                           ("archived", p.archived)) if on)
 
 
 # -- straps --------------------------------------------------------------------------------
@@ -297,9 +347,9 @@ def _sessions_list(args: argparse.Namespace) -> int:
         return EXIT_OK
     _say(render_table(
         ("id", "started (UTC)", "ended (UTC)", "status", "protocol", "participants", "site",
-         "operator", "host"),
+         "operator", "host", "simulated"),
         [(s.session_id, s.started_utc, s.ended_utc, s.status, s.protocol_key, s.participants,
-          s.site, s.operator, s.host) for s in sessions]))
+          s.site, s.operator, s.host, "yes" if s.simulated else "no") for s in sessions]))
     return EXIT_OK
 
 
@@ -311,6 +361,7 @@ def _sessions_show(args: argparse.Namespace) -> int:
     events = ", ".join(f"{kind} {n}" for kind, n in detail.events.items())
     _say(render_fields([
         ("session", s.session_id), ("status", s.status),
+        ("simulated", "yes: virtual participants, not people" if s.simulated else "no"),
         ("protocol", f"{s.protocol_name} ({s.protocol_key})"),
         ("started (UTC)", s.started_utc), ("ended (UTC)", s.ended_utc),
         ("duration", f"{duration_s / 60:.1f} min" if duration_s is not None else None),
@@ -395,10 +446,10 @@ def _recover_all(args: argparse.Namespace) -> int:
 def _db_upgrade(args: argparse.Namespace) -> int:
     from hiaim_monitor.storage.migrate import head_revision  # needs Alembic: only here
 
-    notice = upgrade(args.db)
+    notice = upgrade(_db_url(args))
     if notice:
         print(f"{PROG}: warning: {notice}", file=sys.stderr)
-    url = resolve_url(args.db)
+    url = resolve_url(_db_url(args))
     name = display_url(url) if url else f"sqlite:///{default_sqlite_path()}"
     _say(f"The database {name} is on the newest schema (revision {head_revision()}).")
     return EXIT_OK

@@ -56,6 +56,8 @@ class ParticipantInfo:
     notes: str
     strap_key: str | None  # default strap
     sessions: int  # sessions taken part in
+    simulated: bool = False  # a simulation's virtual participant, never in a real class
+    archived: bool = False  # off the roster; the recorded sessions stay
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,18 +77,27 @@ _UNSET: Any = object()  # "leave as it is" for edit_participant
 def add_participant(db: Database, code: str, name: str, *, birth_year: int | None = None,
                     sex: str | None = None, hrmax_bpm: float | None = None,
                     hrmax_method: str | None = None, resting_bpm: float | None = None,
-                    beta_blocker: bool = False, notes: str = "",
+                    beta_blocker: bool = False, notes: str = "", simulated: bool = False,
                     today: date | None = None) -> ParticipantInfo:
     """Register a participant. HRmax is either measured (``hrmax_bpm``) or estimated from
-    the birth year by ``hrmax_method`` (tanaka, 220-age, gellish); the method is stored."""
+    the birth year by ``hrmax_method`` (tanaka, 220-age, gellish); the method is stored.
+    Study codes are unique whatever their case: HIAIM-001 and hiaim-001 are one person.
+    ``simulated``: a simulation's virtual participant, kept out of every real class."""
     today = today or datetime.now(UTC).date()
     code = _valid_code(code)
     with storage_errors(db), db.session() as s, s.begin():
-        if _find(s, code) is not None:
+        same = _find(s, code)
+        if same is not None and same.archived:
+            raise RegistryError(tr("Study code {code} belongs to an archived participant; "
+                                   "'participants unarchive {code}' puts them back on the "
+                                   "roster.").format(code=same.study_code))
+        if same is not None:
             raise RegistryError(tr("Study code {code} is already registered; choose another "
-                                   "code, or edit that participant.").format(code=code))
+                                   "code, or edit that participant.")
+                                .format(code=same.study_code))
         row = ParticipantRow(study_code=code, display_name="", beta_blocker=False, notes="",
-                             created_utc=datetime.now(UTC))
+                             created_utc=datetime.now(UTC), simulated=simulated,
+                             archived=False)
         _apply(row, today, name=name, birth_year=birth_year, sex=sex, hrmax_bpm=hrmax_bpm,
                hrmax_method=hrmax_method, resting_bpm=resting_bpm,
                beta_blocker=beta_blocker, notes=notes)
@@ -115,7 +126,8 @@ def edit_participant(db: Database, code: str, *, new_code: str | None = None,
         row = _must_find(s, code)
         if new_code is not None and new_code != row.study_code:
             new_code = _valid_code(new_code)
-            if _find(s, new_code) is not None:
+            same = _find(s, new_code)
+            if same is not None and same.id != row.id:  # a change of case is no clash
                 raise RegistryError(tr("Study code {code} is already registered; choose "
                                        "another code.").format(code=new_code))
             row.study_code = new_code
@@ -141,11 +153,30 @@ def remove_participant(db: Database, code: str) -> None:
         s.delete(row)
 
 
-def list_participants(db: Database) -> list[ParticipantInfo]:
-    """Every registered participant, by study code."""
+def list_participants(db: Database, *, include_simulated: bool = True,
+                      include_archived: bool = True) -> list[ParticipantInfo]:
+    """The registered participants, by study code: every one, or without the simulated
+    and the archived ones (what a real class's roster offers)."""
+    query = sa.select(ParticipantRow).order_by(sa.func.lower(ParticipantRow.study_code))
+    if not include_simulated:
+        query = query.where(ParticipantRow.simulated.is_(False))
+    if not include_archived:
+        query = query.where(ParticipantRow.archived.is_(False))
     with storage_errors(db), db.session() as s:
-        rows = s.scalars(sa.select(ParticipantRow).order_by(ParticipantRow.study_code)).all()
-        return [_info(s, row) for row in rows]
+        return [_info(s, row) for row in s.scalars(query).all()]
+
+
+def archive_participant(db: Database, code: str, *, archived: bool = True) -> ParticipantInfo:
+    """Take a participant off the roster and out of real classes (``archived``), or put
+    them back. Their recorded sessions and default strap stay as they are."""
+    with storage_errors(db), db.session() as s, s.begin():
+        row = _must_find(s, code)
+        if row.archived == archived:
+            text = (tr("{code} is archived already.") if archived
+                    else tr("{code} is not archived."))
+            raise RegistryError(text.format(code=row.study_code))
+        row.archived = archived
+        return _info(s, row)
 
 
 def add_strap(db: Database, strap_key: str, *, name: str = "", kind: str = "") -> StrapInfo:
@@ -312,8 +343,14 @@ def _hrmax(row: ParticipantRow, today: date, birth_year: int | None, bpm: float 
 
 
 def _find(s: Session, code: str) -> ParticipantRow | None:
-    return s.scalars(sa.select(ParticipantRow)
-                     .where(ParticipantRow.study_code == code.strip())).one_or_none()
+    """The participant with ``code`` in any case (codes are typed by hand: hiaim-001 is
+    HIAIM-001). A database from before codes were compared so may hold both: then the
+    exact match."""
+    rows = s.scalars(sa.select(ParticipantRow).where(
+        sa.func.lower(ParticipantRow.study_code) == code.strip().lower())).all()
+    if len(rows) > 1:
+        rows = [r for r in rows if r.study_code == code.strip()] or rows[:1]
+    return rows[0] if rows else None
 
 
 def _must_find(s: Session, code: str) -> ParticipantRow:
@@ -350,4 +387,4 @@ def _info(s: Session, row: ParticipantRow) -> ParticipantInfo:
     return ParticipantInfo(
         row.study_code, row.display_name, row.birth_year, row.sex, row.hrmax_bpm,
         row.hrmax_method, row.hrmax_date, row.resting_bpm, row.beta_blocker, row.notes or "",
-        strap, _session_count(s, row.id))
+        strap, _session_count(s, row.id), bool(row.simulated), bool(row.archived))

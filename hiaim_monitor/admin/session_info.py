@@ -41,6 +41,7 @@ class SessionListing:
     operator: str
     host: str
     participants: int
+    simulated: bool = False  # virtual participants, not people
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +75,7 @@ def _count(s: Session, session_id: int) -> int:
 def _listing(s: Session, row: SessionRow) -> SessionListing:
     return SessionListing(row.id, row.started_utc, row.ended_utc, row.status, row.protocol_key,
                           str(row.protocol.get("name", row.protocol_key)), row.site,
-                          row.operator, row.host, _count(s, row.id))
+                          row.operator, row.host, _count(s, row.id), bool(row.simulated))
 
 
 def list_sessions(db: Database) -> list[SessionListing]:

@@ -48,6 +48,7 @@ class ExportSession:
     ended_utc: datetime | None
     end_s: float  # session clock at the end (the last sample while it was never finished)
     participants: tuple[ExportParticipant, ...]  # in study-code order
+    simulated: bool = False  # virtual participants, not people
 
 
 def load_sessions(db: Database, session_ids: Sequence[int]) -> list[ExportSession]:
@@ -93,7 +94,7 @@ def load_session(db: Database, session_id: int) -> ExportSession:
             end_s = float(last or 0.0)
         return ExportSession(session_id, protocol_from_json(row.protocol), row.site,
                              row.operator, row.status, row.started_utc, row.ended_utc,
-                             max(0.0, end_s), participants)
+                             max(0.0, end_s), participants, bool(row.simulated))
 
 
 def samples(db: Database, session_participant_id: int) -> Sequence[sa.Row]:

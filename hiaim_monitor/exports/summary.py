@@ -42,7 +42,8 @@ INTERVAL_COLUMNS: Final = (
 _LEVELS: Final = tuple(lv.name.lower() for lv in Level if lv is not Level.UNKNOWN)
 _ZONES: Final = tuple(str(z) for z in range(6))
 PARTICIPANT_COLUMNS: Final = (
-    "session_id", "session_started_utc", "protocol", "site", "status", "study_code",
+    "session_id", "session_started_utc", "protocol", "site", "status", "simulated",
+    "study_code",
     "display_name", "hrmax_bpm", "hrmax_method", "beta_blocker", "duration_s",
     *(f"seconds_{lv}" for lv in _LEVELS), "seconds_no_data",
     *(f"seconds_zone_{z}" for z in _ZONES), "mean_bpm", "peak_bpm", "samples",
@@ -75,7 +76,7 @@ def export_summary(db: Database, session: data.ExportSession, files: FileSet,
                     a.phase_name, a.kind.value, "", a.start_s, a.end_s))])
             people.writerow([session.session_id, iso_utc(session.started_utc),
                              session.protocol.key, session.site, session.status.value,
-                             *who,
+                             int(session.simulated), *who,
                              *([num(p.hrmax_bpm, 1), p.hrmax_method.value]
                                if options.with_hrmax else []),
                              int(p.beta_blocker),

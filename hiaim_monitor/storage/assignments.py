@@ -1,4 +1,6 @@
-"""Today's class from the registry: the participants whose default strap is assigned."""
+"""Today's class from the registry: the participants whose default strap is assigned.
+Only real people with real straps: simulated participants, straps of kind "simulated" and
+archived participants never join a class of real straps."""
 
 from __future__ import annotations
 
@@ -10,7 +12,12 @@ import sqlalchemy as sa
 from hiaim_monitor.hrmax import HRMax, HRMaxMethod, estimate_hrmax
 from hiaim_monitor.participants import Participant
 from hiaim_monitor.storage.database import Database, StorageError, storage_errors
-from hiaim_monitor.storage.schema import ParticipantRow, StrapAssignmentRow, StrapRow
+from hiaim_monitor.storage.schema import (
+    SIMULATED_STRAP_KIND,
+    ParticipantRow,
+    StrapAssignmentRow,
+    StrapRow,
+)
 
 
 def assigned_class(db: Database, strap_keys: Sequence[str] | None = None) -> list[Participant]:
@@ -21,6 +28,8 @@ def assigned_class(db: Database, strap_keys: Sequence[str] | None = None) -> lis
             sa.select(ParticipantRow, StrapRow)
             .join(StrapAssignmentRow, StrapAssignmentRow.participant_id == ParticipantRow.id)
             .join(StrapRow, StrapRow.id == StrapAssignmentRow.strap_id)
+            .where(ParticipantRow.simulated.is_(False), ParticipantRow.archived.is_(False),
+                   StrapRow.kind != SIMULATED_STRAP_KIND)
             .order_by(ParticipantRow.study_code)).all()
     wanted = None if strap_keys is None else {k.upper() for k in strap_keys}
     people = []

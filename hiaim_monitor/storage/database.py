@@ -25,6 +25,9 @@ from sqlalchemy.orm import Session, sessionmaker
 APP_NAME: Final = "hiaim-monitor"
 DB_URL_ENV: Final = "HIAIM_DB_URL"
 DEFAULT_DB_FILENAME: Final = "sessions.sqlite3"
+# Simulations record here, beside the real store and never in it: virtual participants
+# must not join the trial's registry or its sessions.
+SIMULATION_DB_FILENAME: Final = "simulations.sqlite3"
 DB_FILE_MODE: Final = 0o600  # health data: readable by the user only
 DB_DIR_MODE: Final = 0o700
 SQLITE_BUSY_TIMEOUT_S: Final = 5.0  # wait this long for another writer before "locked"
@@ -81,6 +84,25 @@ def default_sqlite_path() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME)) / DEFAULT_DB_FILENAME
 
 
+def simulation_sqlite_path() -> Path:
+    """Where simulations record unless ``--db`` names a database."""
+    return Path(platformdirs.user_data_dir(APP_NAME)) / SIMULATION_DB_FILENAME
+
+
+def check_lasting(url: str) -> None:
+    """Raise ``StorageError`` (one sentence) when ``url`` is not a database URL, or names
+    one that lives in memory only (a recorded session would be lost at exit)."""
+    parsed = _parse(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database or ""
+        if path in ("", ":memory:") or "mode=memory" in path or \
+                parsed.query.get("mode") == "memory":
+            raise StorageError(
+                f"Cannot record into database {_hide_password(url)}: it lives in memory only, "
+                "so the session would be lost at exit; give a file, e.g. "
+                "sqlite:///path/sessions.sqlite3.")
+
+
 def open_database(url: str | None = None, *,
                   busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S) -> Database:
     """Open (creating it if needed) and migrate the session store.
@@ -98,11 +120,13 @@ def open_database(url: str | None = None, *,
     return Database(engine, notice=notice)
 
 
-def open_database_or_local(url: str | None = None) -> tuple[Database, str]:
+def open_database_or_local(url: str | None = None, *,
+                           local: Path | None = None) -> tuple[Database, str]:
     """Open the database ``url`` names (see ``open_database``). When that is a database
-    server that cannot be reached, open the local default SQLite file instead, so a class
-    can still be recorded; the sentence returned then says so ("" otherwise). A URL that
-    is wrong in itself (unknown kind, missing driver) is still an error."""
+    server that cannot be reached, open the local SQLite file ``local`` (default: the
+    embedded store) instead, so a class can still be recorded; the sentence returned then
+    says so ("" otherwise). A URL that is wrong in itself (unknown kind, missing driver)
+    is still an error."""
     engine = create_engine(resolve_url(url))
     is_server = engine.url.get_backend_name() != "sqlite"
     engine.dispose()
@@ -112,7 +136,7 @@ def open_database_or_local(url: str | None = None) -> tuple[Database, str]:
         if not is_server:
             raise
         reason = str(error)
-    local = default_sqlite_path()
+    local = local or default_sqlite_path()
     db = open_database(f"sqlite:///{local}")
     return db, (f"{reason} Recording on this computer instead, in {local}; the sessions stay "
                 "there until they are copied to the central database.")
@@ -155,8 +179,8 @@ def create_engine(url: str | None, *, busy_timeout_s: float = SQLITE_BUSY_TIMEOU
 
 def _parse(url: str) -> URL:
     try:
-        parsed = sa.make_url(url)
-    except exc.ArgumentError:
+        parsed = sa.make_url(url)  # ValueError: a port that is not a number
+    except (exc.ArgumentError, ValueError):
         raise StorageError(
             f"Cannot open database {_hide_password(url)!r}: it is not a database URL "
             "(expected sqlite:///path or postgresql+psycopg://user@host/name).") from None
@@ -167,6 +191,11 @@ def _parse(url: str) -> URL:
         raise StorageError(
             f"Cannot open database {_hide_password(url)!r}: its password contains '@'; "
             "write it as %40 in the URL.")
+    if parsed.get_backend_name() == "sqlite" and parsed.query and "uri" not in parsed.query:
+        # SQLAlchemy would drop them with a warning: say so instead.
+        raise StorageError(
+            f"Cannot open database {display_url(parsed)}: SQLite takes no options after '?' "
+            "here (give sqlite:///path, or add uri=true for SQLite URI options).")
     return parsed
 
 

@@ -33,6 +33,9 @@ NAMING_CONVENTION = {
 }
 
 
+SIMULATED_STRAP_KIND = "simulated"  # straps.kind of a simulation's virtual strap
+
+
 class SessionStatus(StrEnum):
     RUNNING = "running"
     FINISHED = "finished"
@@ -120,6 +123,10 @@ class ParticipantRow(Base):
     beta_blocker: Mapped[bool] = mapped_column(default=False)  # HR targets may not apply
     notes: Mapped[str] = mapped_column(sa.Text, default="")
     created_utc: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A simulation's virtual participant: never on a real class's roster.
+    simulated: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # No longer training: off the roster and out of real classes; the sessions stay.
+    archived: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
 class StrapRow(Base):
@@ -161,6 +168,8 @@ class SessionRow(Base):
     ended_utc: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[SessionStatus] = mapped_column(_enum(SessionStatus, 16))
     notes: Mapped[str] = mapped_column(sa.Text, default="")
+    # Simulated participants, not people: kept apart from the trial's data.
+    simulated: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
 class SessionParticipantRow(Base):

@@ -47,21 +47,24 @@ class StoredSession:
 def start_session(db: Database, protocol: TrainingProtocol,
                   participants: Sequence[Participant], *, started_utc: datetime,
                   operator: str = "", site: str = "", notes: str = "",
-                  host: str | None = None) -> StoredSession:
+                  host: str | None = None, simulated: bool = False) -> StoredSession:
     """Record a new running session. Participants and straps not yet in the store are added
-    (by study code and strap id); ones already there are left as they are."""
+    (by study code and strap id); ones already there are left as they are. ``simulated``:
+    virtual participants, not people (the session and the participants it adds say so)."""
     with storage_errors(db), db.session() as s, s.begin():
         row = SessionRow(
             protocol_key=protocol.key, protocol=protocol_to_json(protocol),
             operator=operator, site=site,
             host=socket.gethostname() if host is None else host,
-            started_utc=started_utc, status=SessionStatus.RUNNING, notes=notes)
+            started_utc=started_utc, status=SessionStatus.RUNNING, notes=notes,
+            simulated=simulated)
         s.add(row)
         s.flush()
         ids = {}
         for p in participants:
             sp = SessionParticipantRow(
-                session_id=row.id, participant_id=_participant(s, p, started_utc).id,
+                session_id=row.id,
+                participant_id=_participant(s, p, started_utc, simulated).id,
                 strap_id=_strap(s, p.strap_id).id, hrmax_bpm=p.hrmax.bpm,
                 hrmax_method=p.hrmax.method, resting_bpm=p.resting_bpm,
                 ceiling_pct=p.ceiling_pct)
@@ -126,7 +129,8 @@ def session_participant_ids(s: Session, session_id: int) -> dict[str, int]:
     return {code: sp_id for code, sp_id in rows}
 
 
-def _participant(s: Session, p: Participant, now_utc: datetime) -> ParticipantRow:
+def _participant(s: Session, p: Participant, now_utc: datetime,
+                 simulated: bool) -> ParticipantRow:
     row = s.scalars(sa.select(ParticipantRow)
                     .where(ParticipantRow.study_code == p.participant_id)).one_or_none()
     if row is None:
@@ -134,7 +138,7 @@ def _participant(s: Session, p: Participant, now_utc: datetime) -> ParticipantRo
             study_code=p.participant_id, display_name=p.display_name,
             hrmax_bpm=p.hrmax.bpm, hrmax_method=p.hrmax.method, hrmax_date=now_utc.date(),
             resting_bpm=p.resting_bpm, beta_blocker=p.beta_blocker, notes="",
-            created_utc=now_utc)
+            created_utc=now_utc, simulated=simulated, archived=False)
         s.add(row)
         s.flush()
     return row

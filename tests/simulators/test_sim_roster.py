@@ -49,3 +49,13 @@ def test_most_of_a_large_class_responds_normally() -> None:
 def test_class_sizes_outside_1_to_40_are_refused(n: int) -> None:
     with pytest.raises(ValueError, match="1–40"):
         make_virtual_class(n, seed=0)
+
+
+@pytest.mark.parametrize("seed", [1, 7])
+def test_a_simulated_code_is_the_same_person_whatever_the_class_size(seed: int) -> None:
+    big = {p.participant_id: p for p in make_virtual_class(40, seed=seed)}
+    for n in (1, 3, 8, 16):
+        for p in make_virtual_class(n, seed=seed):
+            same = big[p.participant_id]
+            assert (p.display_name, p.age_years, p.hrmax_bpm, p.resting_bpm, p.seed) == (
+                same.display_name, same.age_years, same.hrmax_bpm, same.resting_bpm, same.seed)

@@ -162,11 +162,11 @@ def test_a_high_phase_stopped_68_s_in_is_stored_as_not_judged_with_planned_and_r
 
 def test_killed_app_loses_about_a_second_and_is_found_interrupted(tmp_path):
     url = f"sqlite:///{tmp_path / 'crash.sqlite3'}"
-    env = {**{k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")},
-           "HIAIM_DB_URL": url}
-    app = subprocess.Popen(
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    app = subprocess.Popen(  # a simulation records only where --db says, never HIAIM_DB_URL
         [sys.executable, "-m", "hiaim_monitor", "--simulate", "4", "--headless",
-         "--faults", "none"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+         "--faults", "none", "--db", url], env=env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE)
     try:
         db = open_database(url)
         deadline = time.monotonic() + 60
@@ -198,8 +198,8 @@ def test_killed_app_loses_about_a_second_and_is_found_interrupted(tmp_path):
 
     after = subprocess.run(
         [sys.executable, "-m", "hiaim_monitor", "--simulate", "1", "--headless",
-         "--speed", "200", "--duration", "20"], env=env, capture_output=True, text=True,
-        timeout=120)
+         "--speed", "200", "--duration", "20", "--db", url], env=env, capture_output=True,
+        text=True, timeout=120)
     assert after.returncode == 0, after.stderr
     assert "Session 1 (started" in after.stderr and "was interrupted" in after.stderr
     with db.engine.connect() as conn:

@@ -49,3 +49,46 @@ def test_upgrading_again_keeps_the_data(backend: Backend):
         assert s.scalars(sa.select(SessionRow.protocol_key)).all() == ["hi-aim"]
         with db.engine.connect() as conn:
             assert current_revision(conn) == head_revision()
+
+
+def test_rows_an_older_simulation_left_in_a_real_database_are_flagged_simulated(
+        backend: Backend):
+    from alembic import command
+
+    from hiaim_monitor.storage.migrate import alembic_config
+
+    engine = sa.create_engine(backend.url)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "0003")  # before the flag existed
+            now = START_UTC.replace(tzinfo=None)
+            conn.execute(sa.text(
+                "insert into participants (id, study_code, display_name, beta_blocker, notes, "
+                "created_utc) values (1, 'SIM-001', 'Anne', false, 'simulated participant', "
+                ":t), (2, 'SIM-002', 'Bo', false, '', :t), (3, 'HIAIM-001', 'Cy', false, "
+                "'', :t)"), {"t": now})
+            conn.execute(sa.text("insert into straps (id, strap_key, name, kind) values "
+                                 "(1, 'SIM:00:00:00:00:00:02', '', 'simulated'), "
+                                 "(2, 'AA:00:00:00:00:01', '', 'ble')"))
+            conn.execute(sa.text("insert into strap_assignments values (2, 1, :t), (3, 2, :t)"),
+                         {"t": now})
+            conn.execute(sa.text(
+                "insert into sessions (id, protocol_key, protocol, operator, site, host, "
+                "started_utc, status, notes) values (1, 'hi-aim', '{}', '', '', '', :t, "
+                "'finished', ''), (2, 'hi-aim', '{}', '', '', '', :t, 'finished', '')"),
+                {"t": now})
+            conn.execute(sa.text(
+                "insert into session_participants (session_id, participant_id, hrmax_bpm, "
+                "hrmax_method, notes) values (1, 1, 170, 'measured', ''), "
+                "(2, 3, 170, 'measured', '')"))
+        upgrade(backend.url)
+        with engine.connect() as conn:
+            people = conn.execute(sa.text(
+                "select study_code, simulated, archived from participants order by id")).all()
+            sessions = conn.execute(sa.text(
+                "select id, simulated from sessions order by id")).all()
+    finally:
+        engine.dispose()
+    assert [(c, bool(s), bool(a)) for c, s, a in people] == [
+        ("SIM-001", True, False), ("SIM-002", True, False), ("HIAIM-001", False, False)]
+    assert [(i, bool(s)) for i, s in sessions] == [(1, True), (2, False)]

@@ -11,8 +11,15 @@ import pytest
 import sqlalchemy as sa
 
 from hiaim_monitor.admin import is_admin_command, run_admin_command
+from hiaim_monitor.admin.registry import (
+    add_participant,
+    add_strap,
+    assign_strap,
+    list_participants,
+)
 from hiaim_monitor.hrmax import HRMaxMethod
 from hiaim_monitor.storage import SessionStatus
+from hiaim_monitor.storage.assignments import assigned_class
 from hiaim_monitor.storage.migrate import head_revision
 from hiaim_monitor.storage.schema import (
     EventKind,
@@ -79,7 +86,7 @@ def test_participants_add_list_edit_remove_round_trip(db, cli):
     listing = ok(cli("participants", "list")).splitlines()
     assert listing[0].split() == ["code", "name", "born", "sex", "HRmax", "method", "HRmax",
                                   "set", "resting", "beta-blocker", "strap", "sessions",
-                                  "notes"]
+                                  "kind", "notes"]
     assert set(listing[1]) <= {"-", " "}
     anna, bo = listing[2:]
     age = THIS_YEAR - 1960
@@ -288,3 +295,79 @@ def test_refusals_speak_the_operators_language(db):
     assert str(refused.value) == ("Studiekoden HA-001 er allerede registreret; vælg en anden "
                                   "kode, eller ret den deltager.")
     assert str(bad_year.value) == "Fødselsåret 1850 ligger før 1900; tjek året."
+
+
+def test_study_codes_are_one_person_whatever_their_case(db, cli):
+    ok(cli("participants", "add", "--code", "HIAIM-001", "--name", "Ann", "--hrmax", "170"))
+    code, _, err = cli("participants", "add", "--code", "hiaim-001", "--name", "Bo",
+                       "--hrmax", "160")
+    assert code == 2 and "Study code HIAIM-001 is already registered" in err
+    ok(cli("participants", "edit", "hiaim-001", "--name", "Ann B"))
+    ok(cli("straps", "add", "AA:00:00:00:00:01"))
+    ok(cli("straps", "assign", "AA:00:00:00:00:01", "Hiaim-001"))
+    assert [(p.study_code, p.display_name, p.strap_key) for p in list_participants(db)] == [
+        ("HIAIM-001", "Ann B", "AA:00:00:00:00:01")]
+    ok(cli("participants", "add", "--code", "HIAIM-002", "--name", "Cy", "--hrmax", "170"))
+    code, _, err = cli("participants", "edit", "HIAIM-002", "--code", "hiaim-001")
+    assert code == 2 and "already registered" in err
+    ok(cli("participants", "edit", "HIAIM-002", "--code", "hiaim-002"))  # its own, recased
+    assert participant(db, "hiaim-002") is not None
+    ok(cli("participants", "remove", "hiaim-002"))
+    assert [p.study_code for p in list_participants(db)] == ["HIAIM-001"]
+
+
+def test_an_archived_participant_leaves_the_roster_and_the_class_but_keeps_sessions(db, cli):
+    recorded = record_session(db)
+    code = recorded.people[0].participant_id
+    ok(cli("straps", "add", "AA:00:00:00:00:07"))
+    ok(cli("straps", "assign", "AA:00:00:00:00:07", code))
+    assert code in [p.participant_id for p in assigned_class(db)]
+
+    out = ok(cli("participants", "archive", code.lower()))
+    assert out.startswith(f"Archived {code} (") and "1 recorded session(s) stay" in out
+    listing = ok(cli("participants", "list"))
+    assert code not in listing and "1 archived participant(s) not shown" in listing
+    assert f"{code} " in ok(cli("participants", "list", "--all"))
+    assert "archived" in ok(cli("participants", "list", "--all"))
+    assert code not in [p.study_code for p in list_participants(db, include_archived=False)]
+    assert code not in [p.participant_id for p in assigned_class(db)]
+    assert ok(cli("sessions", "show", str(recorded.stored.session_id))).count(code) == 1
+    code_again, _, err = cli("participants", "archive", code)
+    assert code_again == 2 and "is archived already" in err
+    code_again, _, err = cli("participants", "add", "--code", code, "--name", "X",
+                             "--hrmax", "170")
+    assert code_again == 2 and f"'participants unarchive {code}' puts them back" in err
+
+    ok(cli("participants", "unarchive", code))
+    assert code in [p.participant_id for p in assigned_class(db)]
+    assert code in ok(cli("participants", "list"))
+
+
+def test_simulated_participants_and_straps_never_join_a_real_class(db):
+    add_participant(db, "HIAIM-001", "Ann", hrmax_bpm=170)
+    add_strap(db, "AA:00:00:00:00:01", kind="ble")
+    assign_strap(db, "AA:00:00:00:00:01", "HIAIM-001")
+    add_participant(db, "SIM-001", "Anne", hrmax_bpm=165, simulated=True)
+    add_strap(db, "SIM:00:00:00:00:00:01", kind="simulated")
+    assign_strap(db, "SIM:00:00:00:00:00:01", "SIM-001")
+    # A participant registered by hand but wearing a simulated strap stays out too.
+    add_participant(db, "HIAIM-002", "Bo", hrmax_bpm=170)
+    add_strap(db, "SIM:00:00:00:00:00:02", kind="simulated")
+    assign_strap(db, "SIM:00:00:00:00:00:02", "HIAIM-002")
+
+    assert [p.participant_id for p in assigned_class(db)] == ["HIAIM-001"]
+    roster = list_participants(db, include_simulated=False, include_archived=False)
+    assert [p.study_code for p in roster] == ["HIAIM-001", "HIAIM-002"]
+    assert [p.simulated for p in list_participants(db)] == [False, False, True]
+
+
+def test_sessions_list_and_show_say_which_sessions_were_simulated(db, cli):
+    real = record_session(db).stored.session_id
+    with db.session() as s, s.begin():
+        s.execute(sa.update(SessionRow).where(SessionRow.id == real).values(simulated=True))
+    second = record_session(db).stored.session_id
+    rows = ok(cli("sessions", "list")).splitlines()
+    assert rows[0].split()[-1] == "simulated"
+    assert [(r.split()[0], r.split()[-1]) for r in rows[2:]] == [(str(second), "no"),
+                                                                 (str(real), "yes")]
+    assert "simulated:     yes" in ok(cli("sessions", "show", str(real)))
