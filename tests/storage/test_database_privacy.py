@@ -129,11 +129,11 @@ def test_a_password_given_to_a_real_server_is_hidden_in_names_and_errors(
 def test_the_monitor_says_once_that_it_made_its_database_private(tmp_path):
     path = tmp_path / "monitor.sqlite3"
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    env["HIAIM_DB_URL"] = f"sqlite:///{path}"
 
     def run() -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "hiaim_monitor", "--simulate", "1",
-                               "--headless", "--speed", "20", "--duration", "5"],
+                               "--headless", "--speed", "20", "--duration", "5",
+                               "--db", f"sqlite:///{path}"],
                               capture_output=True, text=True, timeout=120, env=env)
 
     assert run().returncode == 0
