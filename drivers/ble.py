@@ -32,21 +32,30 @@ from bleak.backends.client import BaseBleakClient
 from bleak.backends.scanner import BaseBleakScanner
 
 from drivers.base import EventSink, HeartRateSource, StrapInfo
-from drivers.ble_errors import NOT_ADVERTISING_HINT, AdapterUnavailable, explain_adapter_error
+from drivers.ble_errors import (
+    NOT_ADVERTISING,
+    AdapterUnavailable,
+    adapter_problem,
+    explain_adapter_error,
+)
 from drivers.ble_link import BleTiming, LinkEnd, NotAHeartRateStrap, StrapLink
 from drivers.ble_scan import StrapScanner
 from hiaim_monitor.clock import Clock
 from hiaim_monitor.hrm import BodySensorLocation
 from hiaim_monitor.samples import SourceEvent, StrapState, StrapStatus
+from hiaim_monitor.strap_notes import StrapNote, StrapReason
 
-__all__ = ["BleHeartRateSource", "BleTiming", "over_capacity_sentence"]
+__all__ = ["BleHeartRateSource", "BleTiming", "over_capacity", "over_capacity_sentence"]
 
 _log = logging.getLogger(__name__)
 
 DEFAULT_MAX_PER_ADAPTER: Final = 7  # laptop adapters hold roughly 5–10 links
 _MAX_BACKOFF_DOUBLINGS: Final = 30  # keeps 2**n finite; the ceiling is reached long before
 _RECANCEL_S: Final = 0.1  # real seconds between cancels of a strap task that has not ended
-SILENT_SENTENCE: Final = "Connected, but the strap sent no heart rate: reconnecting."
+SILENT: Final = StrapNote.of(StrapReason.LINK_SILENT)
+SILENT_SENTENCE: Final = SILENT.english()
+DROPPED: Final = StrapNote.of(StrapReason.LINK_DROPPED)
+NOT_A_STRAP: Final = StrapNote.of(StrapReason.NOT_A_HEART_RATE_STRAP)
 
 
 class _Adapter:
@@ -64,7 +73,7 @@ class _Strap:
         self.name = name
         self.adapter: str | None = None  # None: no free connection slot
         self.state: StrapState | None = None
-        self.detail = ""
+        self.note: StrapNote | None = None
         self.ever_streamed = False
         self.retired = False  # out of the session, or the source stopped
         self.link: StrapLink | None = None
@@ -76,13 +85,15 @@ def _key(address: str) -> str:
     return address.upper()
 
 
-def over_capacity_sentence(adapter_count: int, max_per_adapter: int) -> str:
+def over_capacity(adapter_count: int, max_per_adapter: int) -> StrapNote:
     """Why a strap beyond the adapters' capacity gets no connection, and what to do."""
-    adapters = f"{adapter_count} Bluetooth adapter{'s' if adapter_count != 1 else ''}"
-    return (
-        f"No free Bluetooth connection for this strap: {adapters} hold at most "
-        f"{adapter_count * max_per_adapter} straps, so plug in another adapter and add it."
-    )
+    return StrapNote.of(StrapReason.NO_FREE_CONNECTION, adapters=adapter_count,
+                        straps=adapter_count * max_per_adapter)
+
+
+def over_capacity_sentence(adapter_count: int, max_per_adapter: int) -> str:
+    """``over_capacity`` in English."""
+    return over_capacity(adapter_count, max_per_adapter).english()
 
 
 class BleHeartRateSource(HeartRateSource):
@@ -166,7 +177,7 @@ class BleHeartRateSource(HeartRateSource):
         self._sink = sink
         self._running = True
         for strap in self._straps.values():
-            strap.retired, strap.state, strap.detail = False, None, ""
+            strap.retired, strap.state, strap.note = False, None, None
             self._launch(strap)
 
     async def check_adapters(self) -> None:
@@ -246,7 +257,7 @@ class BleHeartRateSource(HeartRateSource):
             self._set(
                 strap,
                 StrapState.FAILED,
-                over_capacity_sentence(len(self._adapters), self.max_per_adapter),
+                over_capacity(len(self._adapters), self.max_per_adapter),
             )
             return
         strap.task = asyncio.create_task(self._run(strap), name=f"ble-strap-{strap.address}")
@@ -273,12 +284,12 @@ class BleHeartRateSource(HeartRateSource):
         if self._sink is not None:
             self._sink(event)
 
-    def _set(self, strap: _Strap, state: StrapState, detail: str = "") -> None:
+    def _set(self, strap: _Strap, state: StrapState, note: StrapNote | None = None) -> None:
         # Only changes are reported: a retry loop must not flood the queue.
-        if not self._running or strap.retired or (strap.state, strap.detail) == (state, detail):
+        if not self._running or strap.retired or (strap.state, strap.note) == (state, note):
             return
-        strap.state, strap.detail = state, detail
-        self._emit(StrapStatus(strap.address, self.clock.monotonic(), state, detail))
+        strap.state, strap.note = state, note
+        self._emit(StrapStatus(strap.address, self.clock.monotonic(), state, note=note))
 
     # -- one strap's life ------------------------------------------------------------------
 
@@ -294,8 +305,8 @@ class BleHeartRateSource(HeartRateSource):
         while not strap.retired:
             try:
                 link = await self._connect(strap)
-            except NotAHeartRateStrap as exc:
-                self._set(strap, StrapState.FAILED, str(exc))
+            except NotAHeartRateStrap:
+                self._set(strap, StrapState.FAILED, NOT_A_STRAP)
                 return
             except Exception as exc:
                 _log.debug("strap %s: attempt failed: %r", strap.address, exc)
@@ -310,7 +321,7 @@ class BleHeartRateSource(HeartRateSource):
             end = await link.wait_until_disconnected(timing.link_check_interval_s)
             if end is LinkEnd.SILENT:
                 # Said before the disconnect, which can take a while: the strap is no use.
-                self._set(strap, StrapState.RECONNECTING, SILENT_SENTENCE)
+                self._set(strap, StrapState.RECONNECTING, SILENT)
             await self._close(strap)
             # What the scanner heard while the link was up says nothing about now.
             adapter.scanner.forget(strap.address)
@@ -318,7 +329,7 @@ class BleHeartRateSource(HeartRateSource):
             unreachable_since_s = now_s
             failures = 0 if now_s - connected_at_s >= timing.stable_after_s else failures + 1
             if end is LinkEnd.DROPPED:
-                self._set(strap, StrapState.RECONNECTING, "Connection lost: reconnecting.")
+                self._set(strap, StrapState.RECONNECTING, DROPPED)
             if failures:
                 await self._back_off(strap, failures, unreachable_since_s)
 
@@ -397,11 +408,11 @@ class BleHeartRateSource(HeartRateSource):
                     await adapter.scanner.stop()
 
     def _note_failure(self, strap: _Strap, exc: Exception, unreachable_since_s: float) -> None:
-        reason = explain_adapter_error(exc, strap.adapter)
+        reason = adapter_problem(exc, strap.adapter)
         if reason is not None:
             self._set(strap, StrapState.FAILED, reason)
         elif self.clock.monotonic() - unreachable_since_s >= self.timing.lost_after_s:
-            self._set(strap, StrapState.LOST, NOT_ADVERTISING_HINT)
+            self._set(strap, StrapState.LOST, NOT_ADVERTISING)
         elif strap.state is StrapState.FAILED:
             # The adapter is back; the strap itself has not been missing long.
             waiting = StrapState.RECONNECTING if strap.ever_streamed else StrapState.CONNECTING
@@ -418,7 +429,7 @@ class BleHeartRateSource(HeartRateSource):
         if strap.state is not StrapState.FAILED and now_s < lost_at_s < now_s + delay_s:
             # Report LOST on time rather than after the whole wait.
             await self.clock.sleep(lost_at_s - now_s)
-            self._set(strap, StrapState.LOST, NOT_ADVERTISING_HINT)
+            self._set(strap, StrapState.LOST, NOT_ADVERTISING)
             delay_s -= lost_at_s - now_s
         await self.clock.sleep(delay_s)
 

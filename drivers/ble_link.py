@@ -160,9 +160,7 @@ class StrapLink:
             async with asyncio.timeout(self.timing.gatt_timeout_s):
                 await client.start_notify(HEART_RATE_MEASUREMENT_UUID, self._on_measurement)
         except BleakCharacteristicNotFoundError as exc:
-            raise NotAHeartRateStrap(
-                "This device sends no heart rate: pair a heart-rate strap instead."
-            ) from exc
+            raise NotAHeartRateStrap(f"{self.strap_id} has no Heart Rate Measurement") from exc
         self._notifying.append(HEART_RATE_MEASUREMENT_UUID)
         self._heard(self.clock.monotonic())  # silence counts from the subscription
         on_streaming()

@@ -28,6 +28,7 @@ from hiaim_monitor.samples import (
     StrapState,
     StrapStatus,
 )
+from hiaim_monitor.strap_notes import StrapNote
 
 NEARBY_FORGET_S: Final = 30.0  # a strap not heard for this long leaves the nearby list
 LIVE_BPM_FOR_S: Final = 5.0  # a strap's number is shown this long after its last sample
@@ -52,10 +53,11 @@ class NearbyStrap:
     rssi_dbm: int | None  # latest signal strength
     seen_mono_s: float  # last heard (sighting or data)
     state: StrapState | None  # connection state once watched; None: only heard advertising
-    detail: str  # the driver's last sentence about it
+    detail: str  # the driver's last sentence about it, in English
     bpm: int | None  # latest heart rate, None when not streaming or without contact
     bpm_mono_s: float | None
     battery_pct: int | None
+    note: StrapNote | None = None  # why it is in its state: ``shown_detail`` translates it
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,7 +243,7 @@ class ClassSetup:
                 strap = replace(strap, bpm=ev.bpm if contact else None,
                                 bpm_mono_s=ev.t_mono_s, seen_mono_s=heard)
             elif isinstance(ev, StrapStatus):
-                strap = replace(strap, state=ev.state, detail=ev.detail)
+                strap = replace(strap, state=ev.state, detail=ev.detail, note=ev.note)
                 if ev.state is StrapState.STREAMING:
                     strap = replace(strap, seen_mono_s=heard)
                 if ev.state in (StrapState.STOPPED, StrapState.LOST, StrapState.FAILED):
@@ -303,7 +305,8 @@ class ClassSetup:
             if strap is None:
                 continue
             if strap.state is not None:
-                reports.append(StrapStatus(strap_id, t_mono_s, strap.state, strap.detail))
+                reports.append(StrapStatus(strap_id, t_mono_s, strap.state, strap.detail,
+                                           strap.note))
             if strap.battery_pct is not None:
                 reports.append(BatteryReading(strap_id, t_mono_s, strap.battery_pct))
         return reports

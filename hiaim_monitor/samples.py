@@ -17,6 +17,7 @@ from hiaim_monitor.hrm import (
     SensorContact,
     decode_heart_rate_measurement,
 )
+from hiaim_monitor.strap_notes import StrapNote
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +47,14 @@ class StrapStatus:
     strap_id: str
     t_mono_s: float
     state: StrapState
-    detail: str = ""  # one sentence for the operator, empty when the state says it all
+    detail: str = ""  # one sentence for the operator in English, empty when the state says it all
+    # Why, as a code: a window shows ``note.translated()``. Given a note and no detail, the
+    # detail is the note's English sentence.
+    note: StrapNote | None = None
+
+    def __post_init__(self) -> None:
+        if self.note is not None and not self.detail:
+            object.__setattr__(self, "detail", self.note.english())
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from hiaim_monitor.protocols import TrainingProtocol
 from hiaim_monitor.samples import StrapSighting, StrapState, StrapStatus
 from hiaim_monitor.session_cue import SessionCue
 from hiaim_monitor.strap_hub import SIGHTING_EVERY_S
+from hiaim_monitor.strap_notes import StrapNote, StrapReason
 from simulators.faults import FaultConfig
 from simulators.physiology import VirtualParticipant
 from simulators.source import SimulatedSource, StrapFleet
@@ -35,9 +36,7 @@ RSSI_RANGE_DBM: Final = (-85, -45)
 _RSSI_CENTRE_RANGE_DBM: Final = (-80.0, -50.0)
 _RSSI_WAVER_DBM: Final = 2.0  # SD of one reading around the strap's own level
 _DUE_SLACK_S: Final = 1e-6
-NOT_SIMULATED_SENTENCE: Final = (
-    "This strap is not one of the simulated class's straps: pick one from the nearby list."
-)
+NOT_SIMULATED: Final = StrapNote.of(StrapReason.NOT_SIMULATED)
 
 
 class _Signal:
@@ -137,7 +136,7 @@ class SimulatedStrapHub(HeartRateSource):
         if strap_id not in self._all:
             if self._sink is not None:
                 t = self.clock.monotonic()
-                self._sink(StrapStatus(strap_id, t, StrapState.FAILED, NOT_SIMULATED_SENTENCE))
+                self._sink(StrapStatus(strap_id, t, StrapState.FAILED, note=NOT_SIMULATED))
             return
         self._watched.setdefault(strap_id, name or self._all[strap_id].name)
         if self._fleet is not None:

@@ -26,6 +26,7 @@ from hiaim_monitor.samples import (
     sample_from_notification,
 )
 from hiaim_monitor.session_cue import SessionCue
+from hiaim_monitor.strap_notes import StrapNote, StrapReason
 from simulators.faults import FaultConfig
 from simulators.physiology import (
     HeartModel,
@@ -39,7 +40,7 @@ from simulators.strap import Notification, VirtualStrap, strap_id_for, strap_nam
 # The BLE driver reconnects a strap that has sent nothing for this long (the link gone, or
 # up but silent); the simulated strap says the same after as much silence.
 RECONNECTING_AFTER_S: Final = config.SILENT_LINK_AFTER_S
-BATTERY_EMPTY_SENTENCE: Final = "The strap's battery is empty: replace it."
+BATTERY_EMPTY: Final = StrapNote.of(StrapReason.BATTERY_EMPTY)
 _DUE_SLACK_S: Final = 1e-6  # float rounding of a stepped clock must not leave a send undone
 
 
@@ -168,15 +169,15 @@ class StrapFleet:
                 if self._states[i] is not None:
                     self._states[i] = StrapState.FAILED
                     self._sink(
-                        StrapStatus(
-                            strap.strap_id, t, StrapState.FAILED, f"Simulation failed: {exc}"
-                        )
+                        StrapStatus(strap.strap_id, t, StrapState.FAILED, note=StrapNote.of(
+                            StrapReason.SIMULATION_FAILED, error=str(exc)))
                     )
             raise
 
-    def _set_state(self, i: int, state: StrapState, detail: str = "") -> None:
+    def _set_state(self, i: int, state: StrapState, note: StrapNote | None = None) -> None:
         self._states[i] = state
-        self._sink(StrapStatus(self.straps[i].strap_id, self.clock.monotonic(), state, detail))
+        self._sink(StrapStatus(self.straps[i].strap_id, self.clock.monotonic(), state,
+                               note=note))
 
     def _deliver(self, i: int, note: Notification) -> None:
         strap = self.straps[i]
@@ -197,12 +198,12 @@ class StrapFleet:
         strap = self.straps[i]
         if strap.battery_empty:
             self._sink(BatteryReading(strap.strap_id, now, 0))
-            self._set_state(i, StrapState.LOST, BATTERY_EMPTY_SENTENCE)
+            self._set_state(i, StrapState.LOST, BATTERY_EMPTY)
         elif state is StrapState.STREAMING:
             self._set_state(
                 i,
                 StrapState.RECONNECTING,
-                f"No data for {RECONNECTING_AFTER_S:g} s: reconnecting.",
+                StrapNote.of(StrapReason.NO_DATA, seconds=RECONNECTING_AFTER_S),
             )
             strap.new_connection()  # as the driver's reconnect would: a stalled strap wakes
         # A strap still connecting keeps trying quietly, as the BLE driver does.

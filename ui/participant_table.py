@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QTableWidget, QTableWidgetItem, QWidget
 from hiaim_monitor.engine.codes import Level
 from hiaim_monitor.engine.snapshot import ParticipantView, SignalState
 from hiaim_monitor.i18n import tr
+from hiaim_monitor.strap_notes import shown_detail
 from hiaim_monitor.terminal_view import ALARM_WORD, CLASS_WORD, SIGNAL_WORD, mmss
 
 # Okabe & Ito's colour-blind-safe palette (2008), one colour per class.
@@ -112,7 +113,8 @@ class ParticipantTable(QTableWidget):
             live = p.signal is SignalState.LIVE
             attention = tuple(name in ("Alarms", "Strap") and _needs_attention(name, p)
                               for name in self.columns)
-            shown = (texts, live, p.level, attention)
+            strap_tip = shown_detail(p.strap_note, "")  # why the strap is in its state
+            shown = (texts, live, p.level, attention, strap_tip)
             if self._shown[row] == shown:
                 continue
             self._shown[row] = shown
@@ -125,6 +127,8 @@ class ParticipantTable(QTableWidget):
                     self.setItem(row, col, item)
                 if item.text() != texts[col]:
                     item.setText(texts[col])
+                if name == "Strap":
+                    item.setToolTip(strap_tip)
                 item.setForeground(QBrush(QColor("#C00000")) if attention[col] else text_colour)
                 if name == "Class":
                     colour = CLASS_COLOUR.get(p.level) if p.level is not None else None

@@ -125,7 +125,7 @@ class ZoneEngine:
             elif isinstance(ev, BatteryReading):
                 self._battery(person, ev)
             elif isinstance(ev, StrapStatus):
-                person.strap_state = ev.state
+                person.strap_state, person.strap_note = ev.state, ev.note
         # Per participant in time order, so the order within a tick does not matter.
         samples.sort(key=lambda item: (item[0], item[1]))
         out = Columns()
@@ -376,6 +376,7 @@ class ZoneEngine:
             alarms=self.alarms.of(person.p.participant_id),
             trace_t_s=trace_t,
             trace_pct=trace_pct,
+            strap_note=person.strap_note,
         )
 
     # -- results ------------------------------------------------------------------------

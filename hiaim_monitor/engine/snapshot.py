@@ -11,6 +11,7 @@ from hiaim_monitor.engine.alarms import AlarmKind
 from hiaim_monitor.engine.codes import Level
 from hiaim_monitor.protocols import PhasePosition, TrainingProtocol
 from hiaim_monitor.samples import StrapState
+from hiaim_monitor.strap_notes import StrapNote
 
 
 class SignalState(StrEnum):
@@ -42,6 +43,7 @@ class ParticipantView:
     alarms: tuple[AlarmKind, ...]
     trace_t_s: np.ndarray  # session seconds of the recent trace (read-only copy)
     trace_pct: np.ndarray  # % HRmax of the recent trace; nan where not trusted
+    strap_note: StrapNote | None = None  # why the strap is in strap_state, when it says
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from hiaim_monitor.engine.ringbuffer import RingTable
 from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import TrainingProtocol
 from hiaim_monitor.samples import StrapState
+from hiaim_monitor.strap_notes import StrapNote
 
 SAMPLE_COLUMNS = {"t_s": np.float32, "bpm": np.float32, "pct": np.float32,
                   "level": np.int8, "flags": np.uint8}
@@ -114,6 +115,7 @@ class Person:
         self.ceiling_since: float | None = None
         self.battery: int | None = None
         self.strap_state: StrapState | None = None
+        self.strap_note: StrapNote | None = None
         self.prev_t: float | None = None  # previous sample, for in-phase crediting
         self.prev_level = int(Level.UNKNOWN)
         self.acc_phase = -1

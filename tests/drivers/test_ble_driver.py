@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from drivers.ble import SILENT_SENTENCE, BleHeartRateSource
+from drivers.ble import SILENT, SILENT_SENTENCE, BleHeartRateSource
 from drivers.ble_errors import NOT_ADVERTISING_HINT
 from drivers.ble_scan import StrapScanner, scan
 from hiaim_monitor.clock import SimulatedClock
@@ -29,6 +29,7 @@ from hiaim_monitor.samples import (
     StrapState,
     StrapStatus,
 )
+from hiaim_monitor.strap_notes import StrapNote, StrapReason
 from simulators.ble_emulation import EmulatedBleWorld, EmulatedStrap
 from simulators.bleak_bumble import BumbleClient, BumbleScanner
 from simulators.faults import FaultConfig, FaultKind, ScheduledFault
@@ -252,6 +253,7 @@ async def test_a_strap_connected_but_silent_is_reconnected_and_streams_again(rig
     await wait_until(lambda: rig.state(strap) is StrapState.RECONNECTING, "RECONNECTING")
     reconnecting = rig.statuses(strap)[-1]
     assert reconnecting.detail == SILENT_SENTENCE
+    assert reconnecting.note == SILENT  # a code, so the window can translate it
     last_before_s = rig.samples(strap)[-1].t_mono_s
     # Reconnected once silent_after_s had passed with nothing, not much later.
     quiet_s = reconnecting.t_mono_s - last_before_s
@@ -407,6 +409,8 @@ async def test_a_missing_adapter_is_reported_in_one_sentence(rig: Rig) -> None:
     on_missing = straps[1]
     await wait_until(lambda: rig.state(on_missing) is StrapState.FAILED, "FAILED on hci7")
     assert rig.statuses(on_missing)[-1].detail.startswith("No Bluetooth adapter hci7")
+    assert rig.statuses(on_missing)[-1].note == StrapNote.of(StrapReason.NO_ADAPTER,
+                                                             adapter="hci7")
     await wait_until(lambda: rig.streaming_with(straps[0], 1)(), "the strap on hci0 streams")
 
 

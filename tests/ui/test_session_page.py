@@ -12,6 +12,8 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QMessageBox, QPlainTextEdit
 
+from drivers.ble_errors import NOT_ADVERTISING
+from hiaim_monitor import i18n
 from hiaim_monitor.admin.registry import add_participant, list_participants
 from hiaim_monitor.class_setup import ClassSetup
 from hiaim_monitor.clock import SimulatedClock
@@ -264,6 +266,25 @@ def test_a_newer_strap_report_wins_over_what_setup_knew(studio, qtbot):
     studio.events.put(StrapStatus("A", studio.clock.monotonic(), StrapState.LOST))
     studio.window.refresh()
     assert row_of(studio.window, "Anna")["Strap"] == "lost · 10 %"
+
+
+def test_a_lost_strap_says_why_in_danish_on_the_session_page(studio, qtbot):
+    i18n.set_language("da")
+    try:
+        start(studio, qtbot)
+        cell = studio.window.table.item(0, COLUMNS.index("Strap"))
+        assert studio.window.table.item(0, 0).text() == "Anna"
+        assert (cell.text(), cell.toolTip()) == ("sender · 10 %", "")
+        studio.events.put(StrapStatus("A", studio.clock.monotonic(), StrapState.LOST,
+                                      note=NOT_ADVERTISING))
+        studio.window.refresh()
+        assert cell.text() == "tabt · 10 %"
+        assert cell.toolTip().startswith("Bæltet kan ikke findes — er det taget på")
+        studio.events.put(StrapStatus("A", studio.clock.monotonic(), StrapState.STREAMING))
+        studio.window.refresh()
+        assert cell.toolTip() == ""  # streaming again: nothing to say
+    finally:
+        i18n.set_language("en")
 
 
 def test_header_shows_the_target_band_of_the_phase_running(studio, qtbot):

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from hiaim_monitor.class_setup import ClassSetup, NearbyStrap
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.samples import StrapState
+from hiaim_monitor.strap_notes import shown_detail
 from ui.participant_table import LOW_BATTERY_PCT
 from ui.setup.columns import fit_columns_stretching_last, last_column_hint_px
 from ui.setup.strap_drag import STRAP_MIME, strap_mime
@@ -196,7 +197,7 @@ class PairingPanel(QWidget):
         name.setToolTip(strap.strap_id)
         self._item(row, SIGNAL, signal_text(strap.rssi_dbm))
         connection = self._item(row, STATE, tr(STATE_WORD[strap.state]))
-        connection.setToolTip(strap.detail)
+        connection.setToolTip(shown_detail(strap.note, strap.detail))
         failed = strap.state in (StrapState.FAILED, StrapState.LOST)
         connection.setForeground(QBrush(QColor(WARNING_COLOUR if failed else "black")))
         bpm = self._item(row, BPM, NO_VALUE if strap.bpm is None else str(strap.bpm))
