@@ -8,6 +8,7 @@ import argparse
 import json
 import os
 import queue
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -51,6 +52,7 @@ from hiaim_monitor.storage import Database, StorageError, open_database
 from hiaim_monitor.storage.assignments import assigned_class
 from hiaim_monitor.storage.database import open_database_or_local
 from hiaim_monitor.storage.recovery import recover_at_start
+from hiaim_monitor.storage.spill import replay_spills
 from hiaim_monitor.terminal_view import run_in_terminal
 
 if TYPE_CHECKING:
@@ -72,33 +74,46 @@ def run(opts: RunOptions) -> int:
     if fallback:
         print(f"hiaim-monitor: warning: {fallback}", file=sys.stderr)
     try:
+        _store_spilled(db)
         for unfinished in recover_at_start(db):
             print(f"Session {unfinished.session_id} (started "
-                  f"{unfinished.started_utc:%Y-%m-%d %H:%M} UTC) was interrupted; resume or "
-                  "close it with 'hiaim-monitor sessions recover "
-                  f"{unfinished.session_id} --resume' or '--close'.", file=sys.stderr)
+                  f"{unfinished.started_utc:%Y-%m-%d %H:%M} UTC) was interrupted; it keeps what "
+                  "it recorded: close it with 'hiaim-monitor sessions recover "
+                  f"{unfinished.session_id} --close'.", file=sys.stderr)
         if opts.headless or not has_display():
             if not opts.headless:
                 print("No display found (DISPLAY and WAYLAND_DISPLAY are unset): "
                       "showing the live table in the terminal.", file=sys.stderr)
             recorded = _run_terminal(opts, db, clock)
+            wait_s = config.FINISH_WAIT_S
         else:
             recorded = _run_window(opts, db, clock, fallback)
+            wait_s = config.EXIT_WAIT_S  # the window has been waiting since Stop already
+        result = recorded.settle(wait_s) if recorded is not None else None
     finally:
         db.close()
-    if recorded is None:
+    if recorded is None or result is None:
         return 0
-    result = recorded.finished
-    assert result is not None
-    if result.unwritten_rows:
-        print(f"{result.unwritten_rows} rows could not be written to {db.name}.",
-              file=sys.stderr)
+    if result.spill_path is not None:
+        print(f"The database {db.name} did not answer: {result.pending_rows} rows of session "
+              f"{recorded.session_id} are kept in {result.spill_path} and stored the next "
+              "time hiaim-monitor starts.", file=sys.stderr)
     if result.error:
         print(f"hiaim-monitor: error: {result.error}", file=sys.stderr)
     if opts.summary_json is not None:
         summary = {"session_id": recorded.session_id, **recorded.session.summary()}
         opts.summary_json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return 0 if not (result.unwritten_rows or result.error) else 1
+
+
+def _store_spilled(db: Database) -> None:
+    """Rows a previous run kept on disk while the database was down go in first."""
+    try:
+        for replayed in replay_spills(db):
+            print(f"Stored {replayed.rows} rows of session {replayed.session_id} kept in "
+                  f"{replayed.path} since the database was down.", file=sys.stderr)
+    except StorageError as err:
+        print(f"hiaim-monitor: warning: {err}", file=sys.stderr)
 
 
 def _run_terminal(opts: RunOptions, db: Database, clock: Clock) -> RecordedSession:
@@ -117,15 +132,28 @@ def _run_terminal(opts: RunOptions, db: Database, clock: Clock) -> RecordedSessi
     except BaseException:
         sensors.stop()
         raise
+    previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         sensors.start_source(source, events.put)
         run_in_terminal(recorded.session)
     except KeyboardInterrupt:
         print("Stopped by the user.", file=sys.stderr)
+    except Terminated:
+        print("Stopped by SIGTERM (logout or shutdown); finishing the session.",
+              file=sys.stderr)
     finally:
+        signal.signal(signal.SIGTERM, previous)
         sensors.stop()
-        recorded.finish()
+        recorded.finish(wait_s=0.0)  # run() waits for the database, then keeps the rest
     return recorded
+
+
+class Terminated(Exception):
+    """SIGTERM arrived (logout, shutdown, systemd): end the session as Ctrl+C does."""
+
+
+def _terminated(_signum: int, _frame: object) -> None:
+    raise Terminated
 
 
 def _run_window(opts: RunOptions, db: Database, clock: Clock,

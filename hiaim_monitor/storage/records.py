@@ -47,6 +47,16 @@ class AdherenceRecord(NamedTuple):
     adherence: PhaseAdherence
 
 
+class FlagCorrection(NamedTuple):
+    """A sample stored earlier gets new flags and level (a jump it was part of was
+    confirmed); the sample is found by participant and session time."""
+
+    session_participant_id: int
+    t_s: float
+    flags: int  # engine.codes.SampleFlag bits
+    level: int  # engine.codes.Level
+
+
 def sample_row(r: SampleRecord) -> dict[str, Any]:
     """The samples-table row for ``r``."""
     pct = r.pct_hrmax
@@ -87,3 +97,10 @@ def adherence_row(r: AdherenceRecord) -> dict[str, Any]:
         "time_to_target_s": a.time_to_target_s, "peak_pct": a.peak_pct,
         "achieved": a.achieved,
     }
+
+
+def correction_row(r: FlagCorrection) -> dict[str, Any]:
+    """Bind values of the UPDATE that applies ``r`` (names differ from the columns', as
+    SQLAlchemy reserves those for the SET clause)."""
+    return {"b_sp": r.session_participant_id, "b_t_s": float(r.t_s),
+            "b_flags": int(r.flags), "b_level": int(r.level)}

@@ -161,6 +161,10 @@ class SessionRow(Base):
     ended_utc: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[SessionStatus] = mapped_column(_enum(SessionStatus, 16))
     notes: Mapped[str] = mapped_column(sa.Text, default="")
+    # Liveness: the writer stamps heartbeat_utc with every commit (and every few seconds
+    # when idle); with host and pid it tells a session still recording from a dead one.
+    heartbeat_utc: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pid: Mapped[int | None] = mapped_column(sa.Integer)
 
 
 class SessionParticipantRow(Base):
