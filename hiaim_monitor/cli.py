@@ -108,12 +108,12 @@ def run(opts: RunOptions) -> int:
 
 def _store_spilled(db: Database) -> None:
     """Rows a previous run kept on disk while the database was down go in first."""
-    try:
-        for replayed in replay_spills(db):
-            print(f"Stored {replayed.rows} rows of session {replayed.session_id} kept in "
-                  f"{replayed.path} since the database was down.", file=sys.stderr)
-    except StorageError as err:
-        print(f"hiaim-monitor: warning: {err}", file=sys.stderr)
+    problems: list[str] = []
+    for replayed in replay_spills(db, problems=problems):
+        print(f"Stored {replayed.rows} rows of session {replayed.session_id} kept in "
+              f"{replayed.path} since the database was down.", file=sys.stderr)
+    for problem in problems:
+        print(f"hiaim-monitor: warning: {problem}", file=sys.stderr)
 
 
 def _run_terminal(opts: RunOptions, db: Database, clock: Clock) -> RecordedSession:

@@ -78,9 +78,11 @@ class Replayed:
     finished: bool  # the session was marked finished as it ended
 
 
-def replay_spills(db: Database, directory: Path | None = None) -> list[Replayed]:
+def replay_spills(db: Database, directory: Path | None = None,
+                  problems: list[str] | None = None) -> list[Replayed]:
     """Store every spill file that belongs to ``db`` and remove it. Files of other databases
-    are left for them. StorageError when the database fails (the file stays)."""
+    are left for them; a file that cannot be stored stays, and the sentence saying why is
+    appended to ``problems`` (or raised as StorageError when that is None)."""
     directory = directory or spill_dir()
     if not directory.is_dir():
         return []
@@ -89,7 +91,12 @@ def replay_spills(db: Database, directory: Path | None = None) -> list[Replayed]
         payload = _load(path)
         if payload is None or payload["db"] != db.name:
             continue
-        done.append(_replay(db, path, payload))
+        try:
+            done.append(_replay(db, path, payload))
+        except StorageError as error:
+            if problems is None:
+                raise
+            problems.append(str(error))
     return done
 
 

@@ -196,3 +196,27 @@ def test_sigterm_finishes_the_session_with_its_rows(tmp_path):
     assert status == "finished"
     assert samples >= seen
     db.close()
+
+
+def test_a_spill_file_whose_session_is_gone_is_kept_and_named(tmp_path):
+    """The database file was replaced since (a new, empty one at the same path): the rows
+    are not filed under a stranger's session; the file stays and one sentence says why."""
+    path = tmp_path / "replaced.sqlite3"
+    url = f"sqlite:///{path}"
+    db = open_database(url, busy_timeout_s=0.2)
+    recorded = recorded_class(db, 5)
+    with Backend("sqlite", url, sqlite_path=path).unwritable():
+        recorded.finish(wait_s=0.1)
+        result = recorded.settle(wait_s=0.2)
+    db.close()
+    for suffix in ("", "-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    fresh = open_database(url)
+    try:
+        problems: list[str] = []
+        assert replay_spills(fresh, problems=problems) == []
+        assert len(problems) == 1 and "has no such session" in problems[0]
+        assert result.spill_path is not None and result.spill_path.exists()
+    finally:
+        fresh.close()
+        result.spill_path.unlink()
