@@ -40,14 +40,14 @@ log = logging.getLogger(__name__)
 class FinishResult:
     unwritten_rows: int  # rows kept nowhere: neither in the database nor in a spill file
     error: str  # one sentence when rows could not be kept; "" otherwise
-    pending_rows: int = 0  # still waiting for the database (the writer keeps trying)
+    pending_rows: int = 0  # rows not in the database yet (waiting, or in the spill file)
     spill_path: Path | None = None  # the backlog and the session's end were kept here
+    pending: bool = False  # the writer is still storing the rows and the session's end
 
     @property
     def stored(self) -> bool:
         """Every row and the session's end are in the database."""
-        return not (self.pending_rows or self.spill_path or self.unwritten_rows
-                    or self.error)
+        return not (self.pending or self.spill_path or self.unwritten_rows or self.error)
 
 
 _STORED = FinishResult(0, "")
@@ -115,7 +115,8 @@ class RecordedSession:
         if self.writer.done:
             self.finished = _STORED
         else:
-            self.finished = FinishResult(0, "", pending_rows=max(1, self.writer.backlog_rows))
+            self.finished = FinishResult(0, "", pending_rows=self.writer.backlog_rows,
+                                         pending=True)
         return self.finished
 
     def settle(self, wait_s: float = config.EXIT_WAIT_S) -> FinishResult:
