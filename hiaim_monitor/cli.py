@@ -8,6 +8,7 @@ import argparse
 import json
 import os
 import queue
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -52,6 +53,7 @@ from hiaim_monitor.storage import Database, StorageError, open_database
 from hiaim_monitor.storage.assignments import assigned_class
 from hiaim_monitor.storage.database import open_database_or_local, simulation_sqlite_path
 from hiaim_monitor.storage.recovery import recover_at_start
+from hiaim_monitor.storage.spill import replay_spills
 from hiaim_monitor.terminal_view import run_in_terminal
 
 if TYPE_CHECKING:
@@ -93,26 +95,34 @@ def run(opts: RunOptions) -> int:
         if warning:
             print(f"hiaim-monitor: warning: {warning}", file=sys.stderr)
     try:
+        _store_spilled(db)
         for unfinished in recover_at_start(db):
             print(f"Session {unfinished.session_id} (started "
-                  f"{unfinished.started_utc:%Y-%m-%d %H:%M} UTC) was interrupted; resume or "
-                  "close it with 'hiaim-monitor sessions recover "
-                  f"{unfinished.session_id} --resume' or '--close'.", file=sys.stderr)
+                  f"{unfinished.started_utc:%Y-%m-%d %H:%M} UTC) was interrupted; it keeps what "
+                  "it recorded: close it with 'hiaim-monitor sessions recover "
+                  f"{unfinished.session_id} --close'.", file=sys.stderr)
         window_problem = "" if opts.headless else _window_problem()
         if opts.headless or window_problem:
             if window_problem:
                 print(window_problem, file=sys.stderr)
             recorded = _run_terminal(opts, db, clock)
+            wait_s = config.FINISH_WAIT_S
         else:
             recorded = _run_window(opts, db, clock, fallback)
+            wait_s = config.EXIT_WAIT_S  # the window has been waiting since Stop already
+        result = recorded.settle(wait_s) if recorded is not None else None
     finally:
         db.close()
-    if recorded is None:
+    if recorded is None or result is None:
         return 0
-    result = recorded.finished
-    assert result is not None
     what = "Simulated session" if opts.source != "ble" else "Session"
-    print(f"{what} {recorded.session_id} is stored in {db.name}.")
+    if result.spill_path is not None:
+        print(f"The database {db.name} did not answer: {result.pending_rows} rows of "
+              f"{what.lower()} "
+              f"{recorded.session_id} are kept in {result.spill_path} and stored the next "
+              "time hiaim-monitor starts.", file=sys.stderr)
+    else:
+        print(f"{what} {recorded.session_id} is stored in {db.name}.")
     if result.unwritten_rows:
         print(f"{result.unwritten_rows} rows could not be written to {db.name}.",
               file=sys.stderr)
@@ -122,6 +132,16 @@ def run(opts: RunOptions) -> int:
         summary = {"session_id": recorded.session_id, **recorded.session.summary()}
         opts.summary_json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return 0 if not (result.unwritten_rows or result.error) else 1
+
+
+def _store_spilled(db: Database) -> None:
+    """Rows a previous run kept on disk while the database was down go in first."""
+    problems: list[str] = []
+    for replayed in replay_spills(db, problems=problems):
+        print(f"Stored {replayed.rows} rows of session {replayed.session_id} kept in "
+              f"{replayed.path} since the database was down.", file=sys.stderr)
+    for problem in problems:
+        print(f"hiaim-monitor: warning: {problem}", file=sys.stderr)
 
 
 def _run_terminal(opts: RunOptions, db: Database, clock: Clock) -> RecordedSession:
@@ -141,15 +161,28 @@ def _run_terminal(opts: RunOptions, db: Database, clock: Clock) -> RecordedSessi
     except BaseException:
         sensors.stop()
         raise
+    previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         sensors.start_source(source, events.put)
         run_in_terminal(recorded.session)
     except KeyboardInterrupt:
         print("Stopped by the user.", file=sys.stderr)
+    except Terminated:
+        print("Stopped by SIGTERM (logout or shutdown); finishing the session.",
+              file=sys.stderr)
     finally:
+        signal.signal(signal.SIGTERM, previous)
         sensors.stop()
-        recorded.finish()
+        recorded.finish(wait_s=0.0)  # run() waits for the database, then keeps the rest
     return recorded
+
+
+class Terminated(Exception):
+    """SIGTERM arrived (logout, shutdown, systemd): end the session as Ctrl+C does."""
+
+
+def _terminated(_signum: int, _frame: object) -> None:
+    raise Terminated
 
 
 def _run_window(opts: RunOptions, db: Database, clock: Clock,

@@ -36,3 +36,13 @@ PHASE_JUDGE_GRACE_S: Final = 2.0  # wait for in-flight samples before judging a 
 # once a second) is treated as a drop-out: disconnected and reconnected.
 SILENT_LINK_AFTER_S: Final = 5.0
 SIM_STRAPS_PER_ADAPTER: Final = 7  # --simulate-ble spreads straps like a real class would
+
+# Storage: a crash (SIGKILL, power cut of the app) loses at most about a second. A sample
+# waits at most one tick for the consumer and one flush interval for the writer.
+WRITER_FLUSH_INTERVAL_S: Final = 0.5  # the writer commits this often (real seconds)
+WRITER_RETRY_MAX_S: Final = 1.0  # longest wait between retries while the database fails
+HEARTBEAT_EVERY_S: Final = 5.0  # an idle writer still stamps its session this often
+HEARTBEAT_STALE_AFTER_S: Final = 30.0  # no heartbeat for longer: nobody is recording it
+FINISH_WAIT_S: Final = 10.0  # the terminal waits this long for the database at the end
+WINDOW_FINISH_WAIT_S: Final = 0.3  # the window waits no longer; the writer goes on trying
+EXIT_WAIT_S: Final = 3.0  # closing the window waits this long, then spills to a file

@@ -1,12 +1,21 @@
 """A live session together with its storage: started from a plan, finished exactly once.
-Used by the window and the terminal alike, so both store a session the same way."""
+Used by the window and the terminal alike, so both store a session the same way.
+
+Finishing never throws rows away and never makes the caller wait long: the writer goes on
+storing the backlog (and then marks the session finished) while the window stays
+responsive; if the app must end before the database answers, ``settle`` keeps the backlog
+in a spill file, stored at the next start.
+"""
 
 from __future__ import annotations
 
+import logging
 import queue
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
+from hiaim_monitor import config
 from hiaim_monitor.admin.registry import RegistryError, assign_strap
 from hiaim_monitor.clock import Clock
 from hiaim_monitor.participants import Participant
@@ -18,17 +27,30 @@ from hiaim_monitor.storage import (
     Database,
     SessionWriter,
     StorageError,
-    finish_session,
     start_session,
 )
 from hiaim_monitor.storage.recorder import SessionRecorder
-from hiaim_monitor.storage.sessions import StoredSession, store_notes
+from hiaim_monitor.storage.sessions import SessionEnd, StoredSession, store_notes
+from hiaim_monitor.storage.spill import write_spill
+
+log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(frozen=True)
 class FinishResult:
-    unwritten_rows: int  # rows the writer could not store
-    error: str  # one sentence when marking the session finished failed; "" when it worked
+    unwritten_rows: int  # rows kept nowhere: neither in the database nor in a spill file
+    error: str  # one sentence when rows could not be kept; "" otherwise
+    pending_rows: int = 0  # rows not in the database yet (waiting, or in the spill file)
+    spill_path: Path | None = None  # the backlog and the session's end were kept here
+    pending: bool = False  # the writer is still storing the rows and the session's end
+
+    @property
+    def stored(self) -> bool:
+        """Every row and the session's end are in the database."""
+        return not (self.pending or self.spill_path or self.unwritten_rows or self.error)
+
+
+_STORED = FinishResult(0, "")
 
 
 class RecordedSession:
@@ -38,7 +60,8 @@ class RecordedSession:
         self.session = session
         self.writer = writer
         self.stored = stored
-        self.finished: FinishResult | None = None
+        self.finished: FinishResult | None = None  # set once the session has ended
+        self._end: SessionEnd | None = None
 
     @classmethod
     def start(cls, db: Database, protocol: TrainingProtocol,
@@ -65,33 +88,68 @@ class RecordedSession:
         return self.stored.session_id
 
     def finish(self, *, notes: str | None = None,
-               participant_notes: Mapping[str, str] | None = None) -> FinishResult:
-        """Hand storage the last of the data, close the writer and mark the session
-        finished with the notes. Only the first call does anything."""
-        if self.finished is not None:
-            return self.finished
+               participant_notes: Mapping[str, str] | None = None,
+               wait_s: float = config.FINISH_WAIT_S) -> FinishResult:
+        """Hand storage the last of the data and how the session ended (with the notes), and
+        wait up to ``wait_s`` for the database. The writer goes on trying after that
+        (``progress``, ``settle``). Only the first call ends the session."""
+        if self._end is not None:
+            return self.progress()
         self.session.tick()
         self.session.flush_final()
         if self.session.cue is not None:
             self.session.cue.publish(())
-        unwritten = self.writer.close()
         # The window may go on showing the finished session, and straps may still report:
-        # from here on nothing is handed to the closed writer.
+        # from here on nothing is handed to the writer.
         self.session.recorder = None
-        error = ""
-        try:
-            finish_session(self.db, self.session_id,
-                           ended_utc=self.session.clock.now_utc(), notes=notes,
-                           participant_notes=participant_notes)
-        except StorageError as err:
-            error = str(err)
-        self.finished = FinishResult(unwritten, error)
+        self._end = SessionEnd(self.session.clock.now_utc(), notes, participant_notes)
+        self.writer.finish(self._end)
+        self.writer.wait(wait_s)
+        return self.progress()
+
+    def progress(self) -> FinishResult:
+        """Where the finished session's data is now."""
+        if self._end is None:
+            raise RuntimeError("the session has not been finished yet")
+        if self.finished is not None and (self.finished.spill_path
+                                          or self.finished.unwritten_rows):
+            return self.finished
+        if self.writer.done:
+            self.finished = _STORED
+        else:
+            self.finished = FinishResult(0, "", pending_rows=self.writer.backlog_rows,
+                                         pending=True)
         return self.finished
 
+    def settle(self, wait_s: float = config.EXIT_WAIT_S) -> FinishResult:
+        """The app is ending: wait up to ``wait_s`` more for the database, then keep what it
+        has not taken in a spill file, stored at the next start."""
+        if self._end is None:
+            self.finish(wait_s=wait_s)
+        elif not self.writer.done:
+            self.writer.wait(wait_s)
+        if self.writer.done or (self.finished is not None and self.finished.spill_path):
+            return self.progress()
+        backlog = self.writer.abandon()
+        rows = sum(1 for _, row in backlog.rows if row)
+        try:
+            path = write_spill(self.db, self.stored, backlog)
+        except OSError as err:
+            log.error("The backlog of session %d could not be kept: %s", self.session_id, err)
+            self.finished = FinishResult(
+                rows, f"{rows} rows of session {self.session_id} could not be written to "
+                      f"{self.db.name}, nor kept on this computer ({err.strerror or err}).")
+            return self.finished
+        self.finished = FinishResult(0, "", spill_path=path, pending_rows=rows)
+        return self.finished
 
     def store_notes(self, notes: str, participant_notes: Mapping[str, str]) -> str:
         """The notes as they read now, for a session already finished (the operator often
         writes them after Stop); returns one sentence when the database refused, else ""."""
+        end = self._end
+        if end is not None and self.writer.amend_end(
+                SessionEnd(end.ended_utc, notes, participant_notes)):
+            return ""  # the writer still has the session's end: the notes go with it
         try:
             store_notes(self.db, self.session_id, notes=notes,
                         participant_notes=participant_notes)

@@ -147,8 +147,8 @@ class LiveSession:
         return snap
 
     def flush_final(self) -> None:
-        """At the end: hand storage what the engine still held back (a jump never
-        confirmed keeps its flag)."""
+        """At the end: hand storage the last rows and results (a jump never confirmed
+        keeps its flag)."""
         if self.recorder is not None:
             self.engine.release_held()
             self.recorder.record(self.engine, [], None, None)

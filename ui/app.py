@@ -1,5 +1,5 @@
 """Qt side of the composition: the control window, the timer that drives it, and a clean
-finish however the app ends (window closed, Ctrl+Q, Ctrl+C in the terminal)."""
+finish however the app ends (window closed, Ctrl+Q, Ctrl+C in the terminal, SIGTERM)."""
 
 from __future__ import annotations
 
@@ -47,14 +47,22 @@ def run_app(wiring: Wiring) -> RecordedSession | None:
     timer.start()
     window.refresh()
     window.show()
-    # Ctrl+C in the terminal ends the app; the timer above lets Python see the signal.
-    previous = signal.signal(signal.SIGINT, lambda *_: app.quit())
+    # Ctrl+C in the terminal, and SIGTERM (logout, shutdown), end the app and so finish the
+    # session cleanly; the timer above lets Python see the signal.
+    previous = {sig: signal.signal(sig, lambda *_: app.quit())
+                for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         app.exec()
     finally:
         timer.stop()
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         window.finish_recording(stop_reason="interrupted")
         if window.wall is not None:
             window.wall.close()
+        # Sessions before the last one whose rows still wait: kept in a spill file if the
+        # database does not answer (the caller settles the last one and says where it went).
+        for earlier in window.saving:
+            if earlier is not window.recorded:
+                earlier.settle(config.EXIT_WAIT_S)
     return window.recorded

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QStackedWidget,
 )
 
+from hiaim_monitor import config
 from hiaim_monitor.class_setup import ClassSetup, SessionPlan, SetupError
 from hiaim_monitor.clock import Clock
 from hiaim_monitor.engine.snapshot import SessionSnapshot
@@ -72,6 +73,8 @@ class ControlWindow(QMainWindow):
             raise ValueError("give the window a running session or the wiring to set one up")
         self.wiring = wiring
         self.recorded: RecordedSession | None = None
+        # Finished sessions whose rows still wait for the database (the writer keeps trying).
+        self.saving: list[RecordedSession] = []
         self._quit_confirmed = False
         self.wall: WallScreen | None = None
         self.setWindowTitle("HI AIM Monitor")
@@ -196,6 +199,7 @@ class ControlWindow(QMainWindow):
     # -- redraw -------------------------------------------------------------------------
     def refresh(self) -> None:
         """The timer's tick: drain the sensor queue into whichever stage is showing."""
+        self._report_saved()
         w = self.wiring
         if self.in_session:
             if self.session_panel.ended and w is not None and w.bridge is not None:
@@ -296,13 +300,21 @@ class ControlWindow(QMainWindow):
             return
         self.session_panel.notes.save()
         note, per_participant = self.session_panel.notes.notes()
-        result = self.recorded.finish(notes=note, participant_notes=per_participant)
-        if result.error:
-            self.say(result.error)
-        elif result.unwritten_rows:
-            self.say(tr("{n} rows could not be stored.").format(n=result.unwritten_rows))
-        else:
+        # Waits only briefly: a database that does not answer must not freeze the window.
+        result = self.recorded.finish(notes=note, participant_notes=per_participant,
+                                      wait_s=config.WINDOW_FINISH_WAIT_S)
+        if result.stored:
             self.say(tr("Session {id} is stored.").format(id=self.recorded.session_id))
+            return
+        self.saving.append(self.recorded)
+        self.say(tr("Saving session {id}: {n} rows wait for the database, which does not "
+                    "answer yet; they are kept and stored when it does.").format(
+                        id=self.recorded.session_id, n=result.pending_rows))
+
+    def _report_saved(self) -> None:
+        for recorded in [r for r in self.saving if r.progress().stored]:
+            self.saving.remove(recorded)
+            self.say(tr("Session {id} is stored.").format(id=recorded.session_id))
 
     # -- keys ---------------------------------------------------------------------------
     def _space(self) -> None:

@@ -118,15 +118,11 @@ def add_admin_commands(subparsers: Any) -> None:
     show = leaf(sessions, "show", _sessions_show, "show a session and what it recorded")
     show.add_argument("session_id", metavar="ID", type=int)
     recover = leaf(sessions, "recover", _sessions_recover,
-                   "find sessions a crash left open (run it while the monitor is not "
-                   "running); with an ID, resume or close one")
+                   "find sessions a crash left open (a session still recording is left "
+                   "alone); with an ID and --close, finish one")
     recover.add_argument("session_id", metavar="ID", type=int, nargs="?")
-    what = recover.add_mutually_exclusive_group()
-    what.add_argument("--resume", action="store_true",
-                      help="carry on with the session; the time since its last sample is "
-                           "recorded as a gap")
-    what.add_argument("--close", action="store_true",
-                      help="finish the session at its last stored sample")
+    recover.add_argument("--close", action="store_true",
+                         help="finish the session at its last stored sample")
 
     copy = leaf(sessions, "copy", _sessions_copy,
                 "copy finished sessions to another database, e.g. those recorded on this "
@@ -348,8 +344,9 @@ def _sessions_list(args: argparse.Namespace) -> int:
     _say(render_table(
         ("id", "started (UTC)", "ended (UTC)", "status", "protocol", "participants", "site",
          "operator", "host", "simulated"),
-        [(s.session_id, s.started_utc, s.ended_utc, s.status, s.protocol_key, s.participants,
-          s.site, s.operator, s.host, "yes" if s.simulated else "no") for s in sessions]))
+        [(s.session_id, s.started_utc, s.ended_utc, s.shown_status, s.protocol_key,
+          s.participants, s.site, s.operator, s.host, "yes" if s.simulated else "no")
+         for s in sessions]))
     return EXIT_OK
 
 
@@ -360,7 +357,7 @@ def _sessions_show(args: argparse.Namespace) -> int:
     duration_s = (s.ended_utc - s.started_utc).total_seconds() if s.ended_utc else None
     events = ", ".join(f"{kind} {n}" for kind, n in detail.events.items())
     _say(render_fields([
-        ("session", s.session_id), ("status", s.status),
+        ("session", s.session_id), ("status", s.shown_status),
         ("simulated", "yes: virtual participants, not people" if s.simulated else "no"),
         ("protocol", f"{s.protocol_name} ({s.protocol_key})"),
         ("started (UTC)", s.started_utc), ("ended (UTC)", s.ended_utc),
@@ -382,31 +379,29 @@ def _sessions_show(args: argparse.Namespace) -> int:
 
 def _sessions_recover(args: argparse.Namespace) -> int:
     if args.session_id is None:
-        if args.resume or args.close:
-            raise AdminUsageError("--resume and --close need a session id, e.g. "
+        if args.close:
+            raise AdminUsageError("--close needs a session id, e.g. "
                                   "`sessions recover 12 --close`.")
         return _recover_all(args)
     with _open(args) as db:
         s = session_info.get_session(db, args.session_id)
         if s.status is SessionStatus.FINISHED:
             raise AdminUsageError(f"Session {s.session_id} is already finished; there is "
-                                  "nothing to resume or close.")
+                                  "nothing to close.")
         if s.status is SessionStatus.RUNNING and s.host != socket.gethostname():
             raise AdminUsageError(f"Session {s.session_id} is running on {s.host or 'another'} "
-                                  "host and may still be recording there; resume or close it "
-                                  "from that machine.")
-        if not (args.resume or args.close):
-            raise AdminUsageError(f"Say what to do with session {s.session_id}: --resume "
-                                  "carries on with it, --close finishes it at its last "
-                                  "stored sample.")
-        if args.close:
-            ended = recovery.close(db, s.session_id)
-            _say(f"Session {s.session_id} is finished, ending at its last stored data "
-                 f"({cell(ended)} UTC).")
-        else:
-            recovery.resume(db, s.session_id)
-            _say(f"Session {s.session_id} is running again; the time since its last stored "
-                 "sample is recorded as a gap.")
+                                  "host and may still be recording there; close it from that "
+                                  "machine.")
+        if s.recording:
+            raise AdminUsageError(f"Session {s.session_id} is still being recorded on "
+                                  f"{s.host}; stop it there, it is finished then.")
+        if not args.close:
+            raise AdminUsageError(f"Say what to do with session {s.session_id}: --close "
+                                  "finishes it at its last stored sample. (An interrupted "
+                                  "session cannot be resumed; start a new one.)")
+        ended = recovery.close(db, s.session_id)
+        _say(f"Session {s.session_id} is finished, ending at its last stored data "
+             f"({cell(ended)} UTC).")
     return EXIT_OK
 
 
@@ -436,8 +431,7 @@ def _recover_all(args: argparse.Namespace) -> int:
          "last data (s)", "site", "operator"),
         [(u.session_id, u.started_utc, u.status, u.protocol_key, u.participants,
           u.last_sample_utc, u.last_sample_t_s, u.site, u.operator) for u in found]))
-    _say("Resume one with `sessions recover ID --resume`, or finish it with "
-         "`sessions recover ID --close`.")
+    _say("Finish one with `sessions recover ID --close`.")
     return EXIT_OK
 
 

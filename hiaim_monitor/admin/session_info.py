@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from hiaim_monitor.engine.codes import UNTRUSTED
 from hiaim_monitor.hrmax import HRMaxMethod
 from hiaim_monitor.storage.database import Database, storage_errors
+from hiaim_monitor.storage.recovery import heartbeat_fresh, is_recording
 from hiaim_monitor.storage.schema import (
     EventRow,
     ParticipantRow,
@@ -42,6 +43,22 @@ class SessionListing:
     host: str
     participants: int
     simulated: bool = False  # virtual participants, not people
+    heartbeat_utc: datetime | None = None  # the writer's last sign of life
+    recording: bool = False  # running, and someone is still recording it
+
+    @property
+    def shown_status(self) -> str:
+        """The status as a person should read it: a session stored as running that nobody
+        records any more is interrupted, whatever the row says."""
+        if self.status is not SessionStatus.RUNNING:
+            return str(self.status)
+        if self.recording and heartbeat_fresh(self.heartbeat_utc):
+            return str(self.status)
+        since = (f" since {self.heartbeat_utc:%Y-%m-%d %H:%M:%S} UTC"
+                 if self.heartbeat_utc is not None else "")
+        if self.recording:  # its process runs here, but the database is not hearing it
+            return f"running (no heartbeat{since})"
+        return f"interrupted (no heartbeat{since})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +92,8 @@ def _count(s: Session, session_id: int) -> int:
 def _listing(s: Session, row: SessionRow) -> SessionListing:
     return SessionListing(row.id, row.started_utc, row.ended_utc, row.status, row.protocol_key,
                           str(row.protocol.get("name", row.protocol_key)), row.site,
-                          row.operator, row.host, _count(s, row.id), bool(row.simulated))
+                          row.operator, row.host, _count(s, row.id), bool(row.simulated),
+                          row.heartbeat_utc, is_recording(row))
 
 
 def list_sessions(db: Database) -> list[SessionListing]:

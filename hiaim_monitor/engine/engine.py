@@ -237,9 +237,12 @@ class ZoneEngine:
             if ring_back >= min(self.samples.written[person.row], self.samples.capacity):
                 return
             recent = self.samples.latest(person.row, ring_back + 1)
-            self.samples.set_recent(person.row, "flags", ring_back,
-                                    int(recent["flags"][0]) & ~JUMP)
+            flags = int(recent["flags"][0]) & ~JUMP
+            self.samples.set_recent(person.row, "flags", ring_back, flags)
             self.samples.set_recent(person.row, "level", ring_back, level)
+            if int(self.samples.written[person.row]) - 1 - ring_back < person.handed_samples:
+                # Storage has it already, still flagged: it gets the correction.
+                person.corrections.append((float(recent["t_s"][0]), flags, level))
 
     def _ceiling(self, person: Person, pct: float, t: float, s: HeartRateSample) -> None:
         pid = person.p.participant_id
@@ -381,34 +384,28 @@ class ZoneEngine:
 
     # -- results ------------------------------------------------------------------------
     def take_final(self) -> list[FinalRows]:
-        """Samples and beats that can no longer change, since the last call, per participant
-        (for storage). A sample of a jump still waiting for confirmation is held back until
-        the jump is confirmed (its flag cleared) or refuted; beats are final at once."""
+        """Samples and beats since the last call, per participant (for storage). Nothing is
+        held back, so a crash loses only what storage had not committed yet: a sample of a
+        jump still awaiting confirmation goes out flagged UNCONFIRMED_JUMP, and when later
+        samples confirm the jump, its new flags and level follow as ``corrections``."""
         out = []
         for person in self.people:
             row = person.row
             written = int(self.samples.written[row])
-            end = written
-            if person.jump.pending and end > person.handed_samples:
-                flags = self.samples.latest(row, end - person.handed_samples)["flags"]
-                held = np.flatnonzero(flags & JUMP)
-                if held.size:
-                    end = person.handed_samples + int(held[0])
             beats_written = int(self.beats.written[row])
-            n_samples = end - person.handed_samples
-            n_beats = beats_written - person.handed_beats
-            if n_samples <= 0 and n_beats <= 0:
+            if (written <= person.handed_samples and beats_written <= person.handed_beats
+                    and not person.corrections):
                 continue
-            samples = rows_between(self.samples, row, person.handed_samples, end)
+            samples = rows_between(self.samples, row, person.handed_samples, written)
             beats = rows_between(self.beats, row, person.handed_beats, beats_written)
-            person.handed_samples = max(person.handed_samples, end)
+            person.handed_samples = written
             person.handed_beats = beats_written
-            out.append(FinalRows(person.p, samples, beats))
+            corrections, person.corrections = tuple(person.corrections), []
+            out.append(FinalRows(person.p, samples, beats, corrections))
         return out
 
     def release_held(self) -> None:
-        """End of session: jumps still waiting for confirmation stay unconfirmed, so the
-        samples held back for them are final now."""
+        """End of session: jumps still waiting for confirmation stay unconfirmed."""
         for person in self.people:
             person.jump.reset()
         self.judge_ended_now()

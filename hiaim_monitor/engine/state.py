@@ -48,6 +48,8 @@ class FinalRows:
     participant: Participant
     samples: dict[str, np.ndarray]
     beats: dict[str, np.ndarray]
+    # (t_s, flags, level) of samples handed out earlier whose jump was confirmed since
+    corrections: tuple[tuple[float, int, int], ...] = ()
 
 
 def rows_between(ring: RingTable, row: int, start: int, end: int) -> dict[str, np.ndarray]:
@@ -125,5 +127,6 @@ class Person:
         self.trace: tuple[int, np.ndarray, np.ndarray] | None = None  # (written, t, pct)
         self.batch_idx: list[int] = []  # this ingest's rows of this person in _Columns
         self.handed_samples = 0  # ring rows already given out by take_final
+        self.corrections: list[tuple[float, int, int]] = []  # for FinalRows.corrections
         self.handed_beats = 0
         self.active_alarms: set[AlarmKind] = set()  # the alarm board's own set

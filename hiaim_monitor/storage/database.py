@@ -32,6 +32,9 @@ DB_FILE_MODE: Final = 0o600  # health data: readable by the user only
 DB_DIR_MODE: Final = 0o700
 SQLITE_BUSY_TIMEOUT_S: Final = 5.0  # wait this long for another writer before "locked"
 PG_CONNECT_TIMEOUT_S: Final = 5  # whole seconds (libpq); an unreachable server fails fast
+# Execution option of an engine whose transactions write: on SQLite they take the write lock
+# at BEGIN, so a locked database makes them wait the busy timeout (see _sqlite_engine).
+WRITES: Final = "hiaim_writes"
 
 
 class StorageError(Exception):
@@ -225,7 +228,11 @@ def _sqlite_engine(url: URL, busy_timeout_s: float) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A deferred transaction that reads and then writes cannot wait for the lock: when
+        # another connection writes meanwhile, SQLite answers "database is locked" at once
+        # (its snapshot is stale), busy timeout or not. A writer therefore locks up front.
+        writes = connection.get_execution_options().get(WRITES, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
     return engine
 

@@ -15,7 +15,7 @@ from hiaim_monitor.engine.codes import SampleFlag
 from hiaim_monitor.engine.engine import ZoneEngine
 from hiaim_monitor.hrm import SensorContact
 from hiaim_monitor.samples import BatteryReading, SourceEvent, StrapStatus
-from hiaim_monitor.storage.records import BeatRecord, EventRecord, SampleRecord
+from hiaim_monitor.storage.records import BeatRecord, EventRecord, FlagCorrection, SampleRecord
 from hiaim_monitor.storage.schema import EventKind
 from hiaim_monitor.storage.sessions import StoredSession
 from hiaim_monitor.storage.writer import SessionWriter, WriterStatus
@@ -58,6 +58,9 @@ class SessionRecorder:
                     for t, b, pct, lv, fl in zip(s["t_s"].tolist(), s["bpm"].tolist(),
                                                  s["pct"].tolist(), s["level"].tolist(),
                                                  s["flags"].tolist(), strict=True))
+            if final.corrections:
+                self.writer.submit_corrections(
+                    FlagCorrection(sp, t, flags, level) for t, flags, level in final.corrections)
             b = final.beats
             if len(b["t_s"]):
                 self.writer.submit_beats(

@@ -47,6 +47,16 @@ class AdherenceRecord(NamedTuple):
     adherence: PhaseAdherence
 
 
+class FlagCorrection(NamedTuple):
+    """A sample stored earlier gets new flags and level (a jump it was part of was
+    confirmed); the sample is found by participant and session time."""
+
+    session_participant_id: int
+    t_s: float
+    flags: int  # engine.codes.SampleFlag bits
+    level: int  # engine.codes.Level
+
+
 def sample_row(r: SampleRecord) -> dict[str, Any]:
     """The samples-table row for ``r``."""
     pct = r.pct_hrmax
@@ -88,3 +98,10 @@ def adherence_row(r: AdherenceRecord) -> dict[str, Any]:
         "achieved": a.achieved, "planned_s": a.planned_s, "ran_s": a.ran_s,
         "judged": a.judged,
     }
+
+
+def correction_row(r: FlagCorrection) -> dict[str, Any]:
+    """Bind values of the UPDATE that applies ``r`` (names differ from the columns', as
+    SQLAlchemy reserves those for the SET clause)."""
+    return {"b_sp": r.session_participant_id, "b_t_s": float(r.t_s),
+            "b_flags": int(r.flags), "b_level": int(r.level)}

@@ -1,30 +1,36 @@
 """Crash recovery: sessions this machine left ``running`` are found at the next start, marked
-interrupted, and then resumed (same session, a recorded gap) or closed at their last data.
+interrupted, and then closed at their last data.
 
-Only sessions started on this host are touched: with a central database, a session running
-at another site is alive, not crashed.
+A session is only taken for dead when nobody records it: on this host, the process that
+recorded it is gone; elsewhere, its writer's heartbeat is stale. Only sessions started on
+this host are touched: with a central database, a session running at another site is not
+ours.
+
+An interrupted session is not resumed: going on recording into it would need its schedule,
+its participants' straps and the engine's state back, and the time since the crash would
+still be missing. Start a new session instead; the interrupted one keeps what it recorded.
 """
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from hiaim_monitor import config
 from hiaim_monitor.storage.database import Database, StorageError, storage_errors
 from hiaim_monitor.storage.schema import (
-    EventKind,
-    EventRow,
     SampleRow,
     SessionParticipantRow,
     SessionRow,
     SessionStatus,
 )
-from hiaim_monitor.storage.sessions import StoredSession, session_participant_ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,11 +44,64 @@ class UnfinishedSession:
     last_sample_t_s: float | None  # session clock; None: nothing was stored
     last_sample_utc: datetime | None
     participants: int
+    heartbeat_utc: datetime | None = None  # the writer's last sign of life
 
 
-def find_unfinished(db: Database, *, host: str | None = None) -> list[UnfinishedSession]:
-    """Sessions of ``host`` (None: this machine) that are running or interrupted, oldest
-    first."""
+def heartbeat_fresh(heartbeat_utc: datetime | None, now_utc: datetime | None = None) -> bool:
+    """True when a writer stamped the session recently enough to be still recording."""
+    if heartbeat_utc is None:
+        return False
+    now_utc = now_utc or datetime.now(UTC)
+    return now_utc - heartbeat_utc <= timedelta(seconds=config.HEARTBEAT_STALE_AFTER_S)
+
+
+def process_alive(pid: int | None, heartbeat_utc: datetime | None) -> bool:
+    """True when process ``pid`` of this host runs and may be the one whose last heartbeat
+    was ``heartbeat_utc`` (a process started after it only reuses the number)."""
+    if pid is None or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it exists, as another user
+    started = _process_started_utc(pid)
+    return started is None or heartbeat_utc is None or started <= heartbeat_utc + timedelta(
+        seconds=1)  # the clock ticks of /proc are coarse
+
+
+def _process_started_utc(pid: int) -> datetime | None:
+    """When process ``pid`` started (Linux /proc); None where that cannot be read."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = next(line for line in Path("/proc/stat").read_text().splitlines()
+                    if line.startswith("btime "))
+    except (OSError, StopIteration):
+        return None
+    # Field 22, counted after the command name, which may itself hold spaces or brackets.
+    ticks = int(stat.rsplit(")", 1)[1].split()[19])
+    seconds = int(boot.split()[1]) + ticks / os.sysconf("SC_CLK_TCK")
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def is_recording(row: SessionRow, *, this_host: str | None = None,
+                 now_utc: datetime | None = None) -> bool:
+    """True when a running session is alive. On this host the process that records it
+    decides (it goes on through a database outage that stops its heartbeat, and a killed
+    one is dead at once); elsewhere only a fresh heartbeat says so."""
+    if row.status is not SessionStatus.RUNNING:
+        return False
+    this_host = socket.gethostname() if this_host is None else this_host
+    if row.host == this_host and row.pid is not None:
+        return process_alive(row.pid, row.heartbeat_utc)
+    return heartbeat_fresh(row.heartbeat_utc, now_utc)
+
+
+def find_unfinished(db: Database, *, host: str | None = None,
+                    now_utc: datetime | None = None) -> list[UnfinishedSession]:
+    """Sessions of ``host`` (None: this machine) that are interrupted, or running while
+    nobody records them, oldest first."""
     host = socket.gethostname() if host is None else host
     with storage_errors(db), db.session() as s:
         rows = s.scalars(
@@ -52,12 +111,15 @@ def find_unfinished(db: Database, *, host: str | None = None) -> list[Unfinished
             .order_by(SessionRow.started_utc)).all()
         out = []
         for row in rows:
+            if is_recording(row, this_host=host, now_utc=now_utc):
+                continue
             last = _last_sample(s, row.id)
             count = s.scalar(sa.select(sa.func.count()).select_from(SessionParticipantRow)
                              .where(SessionParticipantRow.session_id == row.id))
             out.append(UnfinishedSession(
                 row.id, row.status, row.protocol_key, row.operator, row.site, row.started_utc,
-                last[0] if last else None, last[1] if last else None, count or 0))
+                last[0] if last else None, last[1] if last else None, count or 0,
+                row.heartbeat_utc))
         return out
 
 
@@ -74,32 +136,14 @@ def mark_interrupted(db: Database, session_ids: Iterable[int]) -> int:
         return result.rowcount
 
 
-def recover_at_start(db: Database, *, host: str | None = None) -> list[UnfinishedSession]:
-    """The start-up check: mark what this machine left running as interrupted and return
-    every interrupted session, for the operator to resume or close."""
-    unfinished = find_unfinished(db, host=host)
+def recover_at_start(db: Database, *, host: str | None = None,
+                     now_utc: datetime | None = None) -> list[UnfinishedSession]:
+    """The start-up check: mark what this machine left running (and nobody records) as
+    interrupted and return every interrupted session, for the operator to close."""
+    unfinished = find_unfinished(db, host=host, now_utc=now_utc)
     mark_interrupted(db, (u.session_id for u in unfinished
                           if u.status is SessionStatus.RUNNING))
     return [replace(u, status=SessionStatus.INTERRUPTED) for u in unfinished]
-
-
-def resume(db: Database, session_id: int, *, now_utc: datetime | None = None) -> StoredSession:
-    """Carry on with an interrupted session: the same id, running again, and a 'gap' event
-    from the last stored sample to now, so nobody mistakes the gap for missing data."""
-    now_utc = now_utc or datetime.now(UTC)
-    with storage_errors(db), db.session() as s, s.begin():
-        row = _unfinished(s, db, session_id)
-        last_t_s, last_utc = _last_sample(s, session_id) or (0.0, row.started_utc)
-        until_t_s = (now_utc - row.started_utc).total_seconds()
-        s.add(EventRow(
-            session_id=session_id, session_participant_id=None, t_s=last_t_s,
-            wall_utc=last_utc, kind=EventKind.GAP,
-            detail={"until_t_s": until_t_s, "until_utc": now_utc.isoformat(),
-                    "duration_s": until_t_s - last_t_s,
-                    "cause": "the app stopped without closing the session"}))
-        row.status = SessionStatus.RUNNING
-        row.ended_utc = None
-        return StoredSession(session_id, row.started_utc, session_participant_ids(s, session_id))
 
 
 def close(db: Database, session_id: int) -> datetime:
@@ -107,6 +151,11 @@ def close(db: Database, session_id: int) -> datetime:
     nothing was stored); returns that end time."""
     with storage_errors(db), db.session() as s, s.begin():
         row = _unfinished(s, db, session_id)
+        if is_recording(row):
+            raise StorageError(
+                f"Session {session_id} is still being recorded (by process {row.pid} on "
+                f"{row.host or 'an unknown host'}); stop it there, or wait until it has "
+                "sent no heartbeat for a while.")
         last = _last_sample(s, session_id)
         row.status = SessionStatus.FINISHED
         row.ended_utc = last[1] if last else row.started_utc
@@ -119,7 +168,7 @@ def _unfinished(s: Session, db: Database, session_id: int) -> SessionRow:
         raise StorageError(f"There is no session {session_id} in {db.name}.")
     if row.status is SessionStatus.FINISHED:
         raise StorageError(f"Session {session_id} is already finished; there is nothing to "
-                           "resume or close.")
+                           "close.")
     return row
 
 

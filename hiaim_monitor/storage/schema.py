@@ -170,6 +170,10 @@ class SessionRow(Base):
     notes: Mapped[str] = mapped_column(sa.Text, default="")
     # Simulated participants, not people: kept apart from the trial's data.
     simulated: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Liveness: the writer stamps heartbeat_utc with every commit (and every few seconds
+    # when idle); with host and pid it tells a session still recording from a dead one.
+    heartbeat_utc: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pid: Mapped[int | None] = mapped_column(sa.Integer)
 
 
 class SessionParticipantRow(Base):

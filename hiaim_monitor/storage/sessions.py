@@ -3,6 +3,7 @@ and HRmax, and the protocol exactly as it ran."""
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -57,7 +58,7 @@ def start_session(db: Database, protocol: TrainingProtocol,
             operator=operator, site=site,
             host=socket.gethostname() if host is None else host,
             started_utc=started_utc, status=SessionStatus.RUNNING, notes=notes,
-            simulated=simulated)
+            simulated=simulated, heartbeat_utc=datetime.now(UTC), pid=os.getpid())
         s.add(row)
         s.flush()
         ids = {}
@@ -74,16 +75,32 @@ def start_session(db: Database, protocol: TrainingProtocol,
         return StoredSession(row.id, started_utc, ids)
 
 
+@dataclass(frozen=True, slots=True)
+class SessionEnd:
+    """How a session ended: when, and the operator's notes as they finally read (None:
+    leave the session's notes as they are; participants by study code)."""
+
+    ended_utc: datetime
+    notes: str | None = None
+    participant_notes: Mapping[str, str] | None = None
+
+
 def finish_session(db: Database, session_id: int, *, ended_utc: datetime | None = None,
                    notes: str | None = None,
                    participant_notes: Mapping[str, str] | None = None) -> None:
     """Mark a session finished at ``ended_utc`` (now when None), with the operator's notes
     on the session and on participants (by study code) as they finally read."""
+    end = SessionEnd(ended_utc or datetime.now(UTC), notes, participant_notes)
     with storage_errors(db), db.session() as s, s.begin():
-        row = _session(db, s, session_id)
-        row.status = SessionStatus.FINISHED
-        row.ended_utc = ended_utc or datetime.now(UTC)
-        _put_notes(s, row, notes, participant_notes)
+        apply_end(db, s, session_id, end)
+
+
+def apply_end(db: Database, s: Session, session_id: int, end: SessionEnd) -> None:
+    """Inside the transaction ``s``: mark the session finished as ``end`` says."""
+    row = _session(db, s, session_id)
+    row.status = SessionStatus.FINISHED
+    row.ended_utc = end.ended_utc
+    _put_notes(s, row, end.notes, end.participant_notes)
 
 
 def store_notes(db: Database, session_id: int, *, notes: str | None = None,

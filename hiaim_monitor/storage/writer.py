@@ -1,15 +1,22 @@
 """The session writer: stores every sample, beat, event and interval result on its own thread,
-in batches about once a second, so the consumer thread never waits for the database.
+in batches twice a second, so the consumer thread never waits for the database and a crash
+loses well under a second.
 
 While the database fails (locked, disk full, server unreachable) rows wait in a bounded
-buffer and writes are retried with exponential backoff; once it is back the backlog is
-written. Only a buffer overflow loses rows, oldest first, and those are counted, logged,
-reported in the status and recorded as a 'storage' event when the database is back.
+buffer and writes are retried with a short backoff (at most ``RETRY_MAX_S``), so the backlog
+is written within about a second of the database coming back. Only a buffer overflow loses
+rows, oldest first, and those are counted, logged, reported in the status and recorded as a
+'storage' event when the database is back.
 A row the database rejects as invalid is likewise counted and logged, never retried forever.
 
 Every row has a sequence number, and each transaction also stores how far the writer has
-got (``writer_progress``). A batch retried after a commit whose acknowledgement was lost
-therefore skips the rows that did reach the database: nothing is stored twice.
+got (``writer_progress``, see ``batch``). A batch retried after a commit whose acknowledgement
+was lost therefore skips the rows that did reach the database: nothing is stored twice.
+Each commit also stamps the session's heartbeat, so others can tell it is being recorded.
+
+At the end, ``finish`` hands the writer how the session ended and returns at once: the
+writer goes on until the backlog is written and then marks the session finished. If the
+process must end first, ``abandon`` stops it and returns the rest for a spill file.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import logging
+import math
 import threading
 import time
 import uuid
@@ -27,32 +35,47 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
 
-import sqlalchemy as sa
 from sqlalchemy import exc
+from sqlalchemy.orm import Session
 
+from hiaim_monitor import config
 from hiaim_monitor.engine.adherence import PhaseAdherence
 from hiaim_monitor.storage import records
-from hiaim_monitor.storage.database import Database, error_detail, explain
-from hiaim_monitor.storage.records import AdherenceRecord, BeatRecord, EventRecord, SampleRecord
-from hiaim_monitor.storage.schema import (
-    EventKind,
-    EventRow,
-    PhaseAdherenceRow,
-    RRIntervalRow,
-    SampleRow,
-    WriterProgressRow,
+from hiaim_monitor.storage.batch import (
+    ADHERENCE,
+    BEATS,
+    CORRECTIONS,
+    EVENTS,
+    KIND_NAMES,
+    SAMPLES,
+    Converted,
+    Refused,
+    is_bad_row,
+    stamp_heartbeat,
+    store_rows,
 )
-from hiaim_monitor.storage.sessions import StoredSession
+from hiaim_monitor.storage.database import WRITES, Database, error_detail, explain
+from hiaim_monitor.storage.records import (
+    AdherenceRecord,
+    BeatRecord,
+    EventRecord,
+    FlagCorrection,
+    SampleRecord,
+)
+from hiaim_monitor.storage.schema import EventKind
+from hiaim_monitor.storage.sessions import SessionEnd, StoredSession, apply_end
 
 log = logging.getLogger(__name__)
 
-FLUSH_INTERVAL_S: Final = 1.0  # a crash loses at most about this much
+FLUSH_INTERVAL_S: Final = config.WRITER_FLUSH_INTERVAL_S  # a crash loses about this much
 # 40 participants send about 1 sample and 2.5 beats a second each: ~25 min of outage.
 CAPACITY_ROWS: Final = 200_000
 BATCH_ROWS: Final = 5_000  # rows per transaction when a backlog is written
-RETRY_FIRST_S: Final = 0.5  # first wait after a failed write; doubles each time
-RETRY_MAX_S: Final = 30.0
-CLOSE_TIMEOUT_S: Final = 10.0
+RETRY_FIRST_S: Final = 0.25  # first wait after a failed write; doubles up to RETRY_MAX_S
+# Low: a retry costs one failed connection attempt, and the backlog must reach the
+# database soon after it is back (a crash then loses only what is still in memory).
+RETRY_MAX_S: Final = config.WRITER_RETRY_MAX_S
+CLOSE_TIMEOUT_S: Final = config.FINISH_WAIT_S
 
 
 class StorageState(StrEnum):
@@ -69,16 +92,16 @@ class WriterStatus:
     dropped_rows: int  # lost to a full buffer so far
 
 
-_SAMPLES, _BEATS, _EVENTS, _ADHERENCE = range(4)
-_TABLES: Final = (SampleRow.__table__, RRIntervalRow.__table__, EventRow.__table__,
-                  PhaseAdherenceRow.__table__)
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """What a writer still holds, for a spill file: rows as they would be stored, with the
+    sequence number of the first, and how the session ended (None: not yet)."""
 
-
-def _is_bad_row(error: BaseException) -> bool:
-    """True when retrying cannot help: the rows themselves are wrong, not the database."""
-    if isinstance(error, exc.IntegrityError | exc.DataError):
-        return True
-    return isinstance(error, exc.StatementError) and not isinstance(error, exc.DBAPIError)
+    writer_id: str
+    session_id: int
+    start_seq: int
+    rows: Converted
+    end: SessionEnd | None
 
 
 class SessionWriter:
@@ -87,19 +110,24 @@ class SessionWriter:
     def __init__(self, db: Database, session: StoredSession, *,
                  capacity_rows: int = CAPACITY_ROWS, flush_interval_s: float = FLUSH_INTERVAL_S,
                  batch_rows: int = BATCH_ROWS, retry_first_s: float = RETRY_FIRST_S,
-                 retry_max_s: float = RETRY_MAX_S) -> None:
+                 retry_max_s: float = RETRY_MAX_S,
+                 heartbeat_every_s: float = config.HEARTBEAT_EVERY_S) -> None:
         if capacity_rows < 1:
             raise ValueError("the writer's buffer needs room for at least one row")
         self.db = db
+        # SQLite: take the write lock at BEGIN, so a locked file waits the busy timeout.
+        self._engine = db.engine.execution_options(**{WRITES: True})
         self.session = session
         self.capacity_rows = capacity_rows
         self._flush_interval_s = flush_interval_s
         self._batch_rows = batch_rows
         self._retry_first_s = retry_first_s
         self._retry_max_s = retry_max_s
+        self._heartbeat_every_s = heartbeat_every_s
         self._convert: tuple[Callable[[Any], dict[str, Any]], ...] = (
             records.sample_row, records.beat_row,
-            lambda r: records.event_row(r, session.session_id), records.adherence_row)
+            lambda r: records.event_row(r, session.session_id), records.adherence_row,
+            records.correction_row)
 
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)  # the thread waits here
@@ -116,6 +144,10 @@ class SessionWriter:
         self._flush_now = False
         self._closed = False
         self._close_deadline = 0.0
+        self._end: SessionEnd | None = None  # set by finish(): mark the session finished
+        self._abandoned = False
+        self._done = threading.Event()  # closed, everything written (and the end marked)
+        self._last_commit_s = time.monotonic()
         self._status = WriterStatus(StorageState.OK, "", datetime.now(UTC), 0)
         self._changes: list[WriterStatus] = []
         self._thread = threading.Thread(target=self._run, daemon=True,
@@ -125,19 +157,23 @@ class SessionWriter:
     # -- the consumer thread's side -----------------------------------------------------
     def submit_samples(self, samples: Iterable[SampleRecord]) -> None:
         """Queue heart-rate samples for writing."""
-        self._submit(_SAMPLES, samples)
+        self._submit(SAMPLES, samples)
 
     def submit_beats(self, beats: Iterable[BeatRecord]) -> None:
         """Queue RR intervals for writing."""
-        self._submit(_BEATS, beats)
+        self._submit(BEATS, beats)
 
     def submit_event(self, event: EventRecord) -> None:
         """Queue one event (phase change, alarm, connection change, gap) for writing."""
-        self._submit(_EVENTS, (event,))
+        self._submit(EVENTS, (event,))
 
     def submit_adherence(self, session_participant_id: int, result: PhaseAdherence) -> None:
         """Queue the judgement of one finished work phase for one participant."""
-        self._submit(_ADHERENCE, (AdherenceRecord(session_participant_id, result),))
+        self._submit(ADHERENCE, (AdherenceRecord(session_participant_id, result),))
+
+    def submit_corrections(self, corrections: Iterable[FlagCorrection]) -> None:
+        """Queue new flags for samples submitted earlier (a jump that was confirmed)."""
+        self._submit(CORRECTIONS, corrections)
 
     @property
     def backlog_rows(self) -> int:
@@ -202,6 +238,58 @@ class SessionWriter:
                       self.session.session_id, self._status.reason or "the writer timed out")
         return left
 
+    def finish(self, end: SessionEnd) -> None:
+        """No more rows: write the backlog, then mark the session finished as ``end`` says.
+        Returns at once; the writer retries until it is done (``wait``) or abandoned."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the session writer was closed before the session ended")
+            self._closed = True
+            self._end = end
+            self._close_deadline = math.inf
+            self._wake.notify()
+
+    def amend_end(self, end: SessionEnd) -> bool:
+        """Replace how the session ended (notes written after Stop) while the end is not
+        stored yet; False when it is (then store the change directly)."""
+        with self._lock:
+            if self._end is None or self._done.is_set():
+                return False
+            self._end = end
+            self._flush_now = True
+            self._wake.notify()
+            return True
+
+    def wait(self, timeout_s: float) -> bool:
+        """Wait up to ``timeout_s`` for ``finish`` to be done; True when it is."""
+        return self._done.wait(timeout_s)
+
+    @property
+    def done(self) -> bool:
+        """Closed, and everything is stored (with the session's end, after ``finish``)."""
+        return self._done.is_set()
+
+    def abandon(self, timeout_s: float = 2.0) -> Backlog:
+        """Stop trying (the process is ending) and return what was not stored. A write under
+        way may still commit after this: storing the backlog again skips it (see batch)."""
+        with self._lock:
+            self._closed = True
+            self._abandoned = True
+            self._wake.notify()
+        self._thread.join(timeout_s)
+        with self._lock:
+            entries, start_seq = list(self._buffer), self._head_seq
+            end = None if self._done.is_set() else self._end
+        rows: Converted = []
+        for kind, item in entries:
+            try:
+                rows.append((kind, self._convert[kind](item)))
+            except Exception as error:  # counted and logged like a refused row
+                log.error("A %s row was refused and not stored (%s): %r", KIND_NAMES[kind],
+                          error_detail(error), item)
+                rows.append((kind, {}))  # keeps the sequence; never stored
+        return Backlog(self.writer_id, self.session.session_id, start_seq, rows, end)
+
     def __enter__(self) -> SessionWriter:
         return self
 
@@ -242,14 +330,19 @@ class SessionWriter:
         while True:
             with self._lock:
                 # Wait for the next write, unless asked to write now or just told to close.
-                while not self._flush_now and not (self._closed and not closing):
+                while not (self._flush_now or self._abandoned
+                           or (self._closed and not closing)):
                     left = next_write - time.monotonic()
                     if left <= 0:
                         break
                     self._wake.wait(left)
                 self._flush_now = False
-                closing, deadline = self._closed, self._close_deadline
-            ok = self._write_backlog()
+                if self._abandoned:
+                    return
+                closing, deadline, end = self._closed, self._close_deadline, self._end
+            ok = self._write_backlog(heartbeat=not closing)
+            if ok and end is not None:
+                ok = self._write_end(end)
             now = time.monotonic()
             if ok:
                 retry_s = 0.0
@@ -257,22 +350,46 @@ class SessionWriter:
             else:
                 retry_s = min(max(2 * retry_s, self._retry_first_s), self._retry_max_s)
                 next_write = now + retry_s
-            if closing and (ok or now >= deadline):
+            if closing and ok:
+                with self._lock:
+                    if self._end is not end:  # amended meanwhile: store that one too
+                        continue
+                    self._done.set()
+                return
+            if closing and now >= deadline:
                 return
             if closing:
                 next_write = min(next_write, deadline)
 
-    def _write_backlog(self) -> bool:
-        """Write everything buffered, in batches; False when the database failed."""
+    def _write_end(self, end: SessionEnd) -> bool:
+        try:
+            with Session(self._engine) as s, s.begin():
+                apply_end(self.db, s, self.session.session_id, end)
+        except Exception as error:  # the thread must outlive any failure
+            self._failed(error)
+            return False
+        return True
+
+    def _write_backlog(self, *, heartbeat: bool = True) -> bool:
+        """Write everything buffered, in batches; False when the database failed. With
+        ``heartbeat``, an idle writer still stamps the session now and then."""
         while True:
             with self._lock:
                 count = min(len(self._buffer), self._batch_rows)
                 if count == 0:
+                    beat_due = (heartbeat and time.monotonic() - self._last_commit_s
+                                >= self._heartbeat_every_s)
+                if count == 0 and not beat_due:
                     self._dropping = False
                     if self._status.state is StorageState.RECOVERED:
                         self._set_status(StorageState.OK, "")
                     self._drained.notify_all()
                     return True
+            if count == 0:
+                if not self._beat():
+                    return False
+                continue
+            with self._lock:
                 batch = list(itertools.islice(self._buffer, count))
                 end = self._head_seq + count
                 self._in_flight_end = end
@@ -281,8 +398,9 @@ class SessionWriter:
             except Exception as error:  # the thread must outlive any failure
                 self._failed(error)
                 return False
-            for table, item, error in refused:
-                log.error("A %s row was refused and not stored (%s): %r", _TABLES[table].name,
+            self._last_commit_s = time.monotonic()
+            for kind, item, error in refused:
+                log.error("A %s row was refused and not stored (%s): %r", KIND_NAMES[kind],
                           error_detail(error), item)
             with self._lock:
                 for _ in range(max(0, end - self._head_seq)):
@@ -295,67 +413,41 @@ class SessionWriter:
                 if self._status.state is StorageState.FAILING:
                     self._recovered()
 
-    def _write(self, batch: list[tuple[int, Any]], start_seq: int
-               ) -> list[tuple[int, Any, Exception]]:
-        """Insert ``batch`` (sequence numbers from ``start_seq``) in one transaction; return
+    def _beat(self) -> bool:
+        """Stamp the session's heartbeat without rows; False when the database failed."""
+        try:
+            with self._engine.begin() as conn:
+                stamp_heartbeat(conn, self.session.session_id, datetime.now(UTC))
+        except Exception as error:  # the thread must outlive any failure
+            self._failed(error)
+            return False
+        self._last_commit_s = time.monotonic()
+        with self._lock:
+            if self._status.state is StorageState.FAILING:
+                self._recovered()
+        return True
+
+    def _write(self, batch: list[tuple[int, Any]], start_seq: int) -> Refused:
+        """Store ``batch`` (sequence numbers from ``start_seq``) in one transaction; return
         the rows refused as invalid (only counted once that transaction committed, as a
         failed one is retried whole)."""
-        refused: list[tuple[int, Any, Exception]] = []
-        converted: list[tuple[int, dict[str, Any]]] = []  # (table, row), in sequence
-        for table, item in batch:
+        refused: Refused = []
+        converted: Converted = []
+        for kind, item in batch:
             try:
-                converted.append((table, self._convert[table](item)))
+                converted.append((kind, self._convert[kind](item)))
             except Exception as error:  # a malformed record must not hold up the others
-                refused.append((table, item, error))
-                converted.append((table, {}))  # keeps the sequence; never inserted
-        end_seq = start_seq + len(batch)
+                refused.append((kind, item, error))
+                converted.append((kind, {}))  # keeps the sequence; never inserted
+        args = (self.writer_id, self.session.session_id, converted, start_seq)
         try:
-            with self.db.engine.begin() as conn:
-                self._insert(conn, converted, start_seq, end_seq, row_by_row=False)
+            with self._engine.begin() as conn:
+                store_rows(conn, *args, row_by_row=False, heartbeat=True)
         except exc.SQLAlchemyError as error:
-            if not _is_bad_row(error):
+            if not is_bad_row(error):
                 raise
-            with self.db.engine.begin() as conn:
-                refused += self._insert(conn, converted, start_seq, end_seq, row_by_row=True)
-        return refused
-
-    def _insert(self, conn: sa.Connection, converted: list[tuple[int, dict[str, Any]]],
-                start_seq: int, end_seq: int, *, row_by_row: bool
-                ) -> list[tuple[int, Any, Exception]]:
-        """Insert what is not stored yet and move this writer's progress to ``end_seq``;
-        with ``row_by_row``, find the rows the database refuses and commit the rest."""
-        progress = sa.select(WriterProgressRow.end_seq).where(
-            WriterProgressRow.writer_id == self.writer_id)
-        stored_to = conn.scalar(progress)
-        skip = 0 if stored_to is None else max(0, stored_to - start_seq)
-        groups: list[list[dict[str, Any]]] = [[] for _ in _TABLES]
-        for table, row in converted[skip:]:
-            if row:
-                groups[table].append(row)
-        refused: list[tuple[int, Any, Exception]] = []
-        for index, (table, rows) in enumerate(zip(_TABLES, groups, strict=True)):
-            if not rows:
-                continue
-            if not row_by_row:
-                conn.execute(sa.insert(table), rows)
-                continue
-            for row in rows:
-                try:
-                    with conn.begin_nested():
-                        conn.execute(sa.insert(table), row)
-                except exc.SQLAlchemyError as error:
-                    if not _is_bad_row(error):
-                        raise
-                    refused.append((index, row, error))
-        now = datetime.now(UTC)
-        if stored_to is None:
-            conn.execute(sa.insert(WriterProgressRow).values(
-                writer_id=self.writer_id, session_id=self.session.session_id,
-                end_seq=end_seq, updated_utc=now))
-        else:
-            conn.execute(sa.update(WriterProgressRow)
-                         .where(WriterProgressRow.writer_id == self.writer_id)
-                         .values(end_seq=max(stored_to, end_seq), updated_utc=now))
+            with self._engine.begin() as conn:
+                refused += store_rows(conn, *args, row_by_row=True, heartbeat=True)
         return refused
 
     def _failed(self, error: Exception) -> None:
@@ -383,7 +475,7 @@ class SessionWriter:
                     self.db.name, failing.since_utc.isoformat(timespec="seconds"),
                     self._dropped)
         # The outage goes on record with the data, so an analysis knows what is missing.
-        self._buffer.append((_EVENTS, EventRecord(
+        self._buffer.append((EVENTS, EventRecord(
             EventKind.STORAGE, self.session.t_s(now), now, None,
             {"failing_since_utc": failing.since_utc.isoformat(), "reason": failing.reason,
              "dropped_rows_total": self._dropped})))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -63,3 +65,21 @@ def fast_writer(db: Database, session: StoredSession, **kwargs: object) -> Sessi
                                   "retry_max_s": 0.2}
     options.update(kwargs)
     return SessionWriter(db, session, **options)  # type: ignore[arg-type]
+
+
+def dead_pid() -> int:
+    """The id of a process that has ended (a session whose recorder was killed)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def as_crashed(db: Database, session_id: int) -> None:
+    """The session's recorder died long ago: its process is gone, its heartbeat old."""
+    import sqlalchemy as sa
+
+    from hiaim_monitor.storage.schema import SessionRow
+
+    with db.session() as s, s.begin():
+        s.execute(sa.update(SessionRow).where(SessionRow.id == session_id)
+                  .values(pid=dead_pid(), heartbeat_utc=START_UTC))

@@ -1,27 +1,27 @@
 """Crash recovery: a session left running is found at the next start, marked interrupted,
-and then resumed with a recorded gap or closed at its last stored sample."""
+and then closed at its last stored sample; a session still recording is left alone."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
 
 import pytest
-import sqlalchemy as sa
 
 from hiaim_monitor.hrm import SensorContact
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.storage import (
-    EventKind,
     SampleRecord,
     SessionStatus,
     StorageError,
     finish_session,
     recovery,
     start_session,
-    stored_protocol,
 )
-from hiaim_monitor.storage.schema import EventRow, SessionRow
-from tests.storage.helpers import START_UTC, fast_writer, roster
+from hiaim_monitor.storage.schema import SessionRow
+from tests.storage.helpers import START_UTC, as_crashed, fast_writer, roster
 
 LAST_T_S = 754.25
 
@@ -36,6 +36,7 @@ def crashed_session(db, host="test-host"):
             SampleRecord(sp, t, START_UTC + timedelta(seconds=t), 130, 70.0, 1, 0,
                          SensorContact.DETECTED)
             for t in (1.0, 500.0, LAST_T_S) for sp in (sp_a, sp_b) if (sp, t) != (sp_b, LAST_T_S))
+    as_crashed(db, stored.session_id)
     return stored
 
 
@@ -67,26 +68,6 @@ def test_start_up_marks_a_session_left_running_as_interrupted(db):
         crashed.session_id]
 
 
-def test_resume_records_a_gap_from_the_last_sample_to_now(db):
-    crashed = crashed_session(db)
-    recovery.mark_interrupted(db, [crashed.session_id])
-    now = START_UTC + timedelta(seconds=LAST_T_S + 95.5)
-
-    resumed = recovery.resume(db, crashed.session_id, now_utc=now)
-
-    assert resumed == crashed
-    assert status_of(db, crashed.session_id) == (SessionStatus.RUNNING, None)
-    with db.session() as s:
-        gap = s.scalars(sa.select(EventRow).where(EventRow.kind == EventKind.GAP)).one()
-    assert gap.session_id == crashed.session_id and gap.session_participant_id is None
-    assert gap.t_s == LAST_T_S
-    assert gap.wall_utc == START_UTC + timedelta(seconds=LAST_T_S)
-    assert gap.detail["until_t_s"] == LAST_T_S + 95.5
-    assert gap.detail["duration_s"] == 95.5
-    assert gap.detail["until_utc"] == now.isoformat()
-    assert stored_protocol(db, crashed.session_id) == load_protocol("hi-aim")
-
-
 def test_close_ends_the_session_at_its_last_stored_sample(db):
     crashed = crashed_session(db)
     recovery.mark_interrupted(db, [crashed.session_id])
@@ -98,11 +79,40 @@ def test_close_ends_the_session_at_its_last_stored_sample(db):
     assert recovery.recover_at_start(db, host="test-host") == []
 
 
-def test_a_finished_session_cannot_be_resumed_or_closed(db):
+def test_a_finished_session_cannot_be_closed_again(db):
     crashed = crashed_session(db)
     recovery.close(db, crashed.session_id)
-    for action in (recovery.resume, recovery.close):
-        with pytest.raises(StorageError, match=r"^Session \d+ is already finished; .*\.$"):
-            action(db, crashed.session_id)
+    with pytest.raises(StorageError, match=r"^Session \d+ is already finished; .*\.$"):
+        recovery.close(db, crashed.session_id)
     with pytest.raises(StorageError, match="no session 424242"):
-        recovery.resume(db, 424242)
+        recovery.close(db, 424242)
+
+
+def test_a_second_instance_leaves_a_session_still_recording_alone(db, backend):
+    """This process records a session; another instance on this host starts up (here the
+    recovery command, as a separate process): the live session is not marked interrupted,
+    even when its heartbeat is old (a database outage stops it). Once its process is gone,
+    it is."""
+    live = start_session(db, load_protocol("hi-aim"), roster(2), started_utc=START_UTC)
+    with fast_writer(db, live) as writer:
+        writer.submit_samples([SampleRecord(live.session_participant_ids["HIAIM-001"], 1.0,
+                                            START_UTC, 120, 65.0, 0, 0)])
+    other = subprocess.run(
+        [sys.executable, "-m", "hiaim_monitor", "sessions", "recover", "--db", backend.url],
+        capture_output=True, text=True, timeout=60)
+    assert other.returncode == 0, other.stderr
+    assert "No unfinished sessions" in other.stdout, other.stdout
+    assert status_of(db, live.session_id) == (SessionStatus.RUNNING, None)
+
+    # The database was out for an hour: no heartbeat since just after this process started.
+    started = recovery._process_started_utc(os.getpid())
+    assert started is not None
+    with db.session() as s, s.begin():
+        s.get(SessionRow, live.session_id).heartbeat_utc = started + timedelta(seconds=0.5)
+    later = datetime.now(UTC) + timedelta(hours=1)
+    assert recovery.recover_at_start(db, now_utc=later) == []
+    assert status_of(db, live.session_id) == (SessionStatus.RUNNING, None)
+
+    as_crashed(db, live.session_id)  # now its recorder is gone
+    assert [u.session_id for u in recovery.recover_at_start(db)] == [live.session_id]
+    assert status_of(db, live.session_id)[0] is SessionStatus.INTERRUPTED

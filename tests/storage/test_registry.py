@@ -22,14 +22,13 @@ from hiaim_monitor.storage import SessionStatus
 from hiaim_monitor.storage.assignments import assigned_class
 from hiaim_monitor.storage.migrate import head_revision
 from hiaim_monitor.storage.schema import (
-    EventKind,
     EventRow,
     ParticipantRow,
     SessionRow,
     StrapAssignmentRow,
     StrapRow,
 )
-from tests.storage.helpers import START_UTC
+from tests.storage.helpers import START_UTC, as_crashed
 from tests.storage.recorded import (
     DURATION_S,
     admin_parser,
@@ -164,7 +163,7 @@ BAD_WRITES = [
     (("straps", "add", "STRAP-001"), "Strap STRAP-001 is already registered"),
     (("sessions", "show", "999"), "There is no session 999"),
     (("sessions", "recover", "999", "--close"), "There is no session 999"),
-    (("sessions", "recover", "--resume"), "--resume and --close need a session id"),
+    (("sessions", "recover", "--close"), "--close needs a session id"),
 ]
 
 
@@ -227,41 +226,58 @@ def test_sessions_list_and_show_say_what_was_recorded(db, cli):
     assert table[4].split()[-1] == "0/1"  # not judged: neither achieved nor judged
 
 
-def test_sessions_recover_marks_then_resumes_or_closes(db, cli):
+def test_sessions_recover_marks_crashed_sessions_and_closes_one(db, cli):
     here = socket.gethostname()
-    to_resume = record_session(db, finish=False, host=here).stored.session_id
-    to_close = record_session(db, finish=False, host=here).stored.session_id
+    crashed = [record_session(db, finish=False, host=here).stored.session_id for _ in range(2)]
+    for session_id in crashed:
+        as_crashed(db, session_id)
+    live = record_session(db, finish=False, host=here).stored.session_id  # this process
     elsewhere = record_session(db, finish=False, host="another-site").stored.session_id
 
     out = ok(cli("sessions", "recover"))
-    assert [line.split()[0] for line in out.splitlines()[2:4]] == [str(to_resume),
-                                                                   str(to_close)]
-    assert "--resume" in out.splitlines()[-1]
+    assert [line.split()[0] for line in out.splitlines()[2:]] == [*map(str, crashed),
+                                                                  "Finish"]
+    assert "--resume" not in out
 
     def status(session_id):
         with db.session() as s:
             row = s.get(SessionRow, session_id)
             return row.status, row.ended_utc
 
-    assert status(to_resume)[0] is status(to_close)[0] is SessionStatus.INTERRUPTED
+    assert status(crashed[0])[0] is status(crashed[1])[0] is SessionStatus.INTERRUPTED
+    assert status(live)[0] is SessionStatus.RUNNING  # its process is still recording it
     assert status(elsewhere)[0] is SessionStatus.RUNNING  # may be live at the other site
-    code, _, err = cli("sessions", "recover", str(to_close))
-    assert code == 2 and "--resume carries on with it, --close finishes it" in err
+    code, _, err = cli("sessions", "recover", str(crashed[1]))
+    assert code == 2 and "--close finishes it" in err and "cannot be resumed" in err
     code, _, err = cli("sessions", "recover", str(elsewhere), "--close")
     assert code == 2 and "is running on another-site host" in err
+    code, _, err = cli("sessions", "recover", str(live), "--close")
+    assert code == 2 and f"Session {live} is still being recorded on {here}" in err
+    assert status(live)[0] is SessionStatus.RUNNING
 
-    assert "running again" in ok(cli("sessions", "recover", str(to_resume), "--resume"))
-    assert status(to_resume) == (SessionStatus.RUNNING, None)
-    with db.session() as s:
-        gap = s.scalars(sa.select(EventRow).where(EventRow.session_id == to_resume,
-                                                  EventRow.kind == EventKind.GAP)).one()
-    assert gap.t_s == DURATION_S - 0.5  # from the last stored sample
+    ok(cli("sessions", "recover", str(crashed[1]), "--close"))
+    assert status(crashed[1]) == (SessionStatus.FINISHED,
+                                  START_UTC + timedelta(seconds=DURATION_S - 0.5))
+    code, _, err = cli("sessions", "recover", str(crashed[1]), "--close")
+    assert code == 2 and f"Session {crashed[1]} is already finished" in err
 
-    ok(cli("sessions", "recover", str(to_close), "--close"))
-    assert status(to_close) == (SessionStatus.FINISHED,
-                                START_UTC + timedelta(seconds=DURATION_S - 0.5))
-    code, _, err = cli("sessions", "recover", str(to_close), "--close")
-    assert code == 2 and f"Session {to_close} is already finished" in err
+
+def test_sessions_list_tells_a_dead_session_from_a_live_one(db, cli):
+    here = socket.gethostname()
+    killed_here = record_session(db, finish=False, host=here).stored.session_id
+    as_crashed(db, killed_here)
+    live_here = record_session(db, finish=False, host=here).stored.session_id
+    silent_there = record_session(db, finish=False, host="another-site").stored.session_id
+    as_crashed(db, silent_there)
+    live_there = record_session(db, finish=False, host="another-site").stored.session_id
+
+    rows = {int(line.split()[0]): line for line in ok(cli("sessions", "list")).splitlines()[2:]}
+    no_beat = "interrupted (no heartbeat since 2026-03-02 09:30:00 UTC)"
+    assert no_beat in rows[killed_here] and no_beat in rows[silent_there]
+    for session_id in (live_here, live_there):
+        assert " running " in rows[session_id] and "interrupted" not in rows[session_id]
+    shown = ok(cli("sessions", "show", str(killed_here)))
+    assert f"status:        {no_beat}" in shown
 
 
 def test_db_upgrade_reports_the_newest_schema(cli):

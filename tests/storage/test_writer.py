@@ -233,7 +233,8 @@ def test_a_commit_whose_acknowledgement_is_lost_is_not_stored_twice(db, stored, 
     moment): the writer must treat it as failed and retry, and the retry must not store the
     same rows again."""
     samples, beats = make_rows(stored, 30)
-    real_begin = db.engine.begin
+    writer = fast_writer(db, stored)
+    real_begin = writer._engine.begin
     lost = []
 
     @contextlib.contextmanager
@@ -245,8 +246,7 @@ def test_a_commit_whose_acknowledgement_is_lost_is_not_stored_twice(db, stored, 
             lost.append(True)
             raise sa.exc.OperationalError("COMMIT", {}, ConnectionError("connection reset"))
 
-    monkeypatch.setattr(db.engine, "begin", begin_losing_one_ack)
-    writer = fast_writer(db, stored)
+    monkeypatch.setattr(writer._engine, "begin", begin_losing_one_ack)
     writer.submit_samples(flat(samples[:10]))
     writer.submit_beats(flat(beats[:10]))
     wait_for(lambda: lost)
