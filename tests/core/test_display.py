@@ -74,3 +74,15 @@ def test_every_class_has_one_word_and_one_colour_and_every_cue_a_text():
     assert len(set(CLASS_COLOUR.values())) == 4
     assert [cue_text(c) for c in Cue] == ["▲ PUSH", "● HOLD", "▼ EASE OFF"]
     assert cue_text(None) == ""
+
+
+def test_class_words_are_translated_for_every_view():
+    from hiaim_monitor import i18n
+    from hiaim_monitor.display import class_word
+
+    i18n.set_language("da")
+    try:
+        assert [class_word(lv) for lv in CLASS_WORD] == ["let", "moderat", "høj", "for høj"]
+    finally:
+        i18n.set_language("en")
+    assert class_word(Level.ABOVE_CEILING) == "too high" and class_word(None) == ""

@@ -355,3 +355,30 @@ def test_w_on_the_wall_itself_hides_it_too(wall, qtbot):
         wall.place_on(QGuiApplication.instance().primaryScreen())
     qtbot.keyClick(wall, Qt.Key.Key_W)
     assert not wall.isVisible()
+
+
+# Cap heights (px) at 8, 16 and 40 on a 1080p wall; on a 55" screen (0.63 mm a pixel) a text
+# reads from about 200 times its height (benchmarks/wall_text.py prints the distances).
+LEAST_CAP_PX = {
+    8: {"name": 34, "number": 80, "pct": 45, "cue": 42, "word": 27},
+    16: {"name": 27, "number": 50, "pct": 32, "cue": 35, "word": 20},
+    40: {"name": 24, "number": 38, "pct": 22, "cue": 22, "word": 17},
+}
+
+
+@pytest.mark.parametrize("n", sorted(LEAST_CAP_PX))
+def test_name_number_pct_and_cue_are_big_enough_to_read_across_the_room(wall, n):
+    snap = simulated_snapshot(n)
+    draw(wall, snap)
+    for tile in wall.tiles:
+        assert set(tile.placed) >= {"name", "number", "pct", "word"}
+        for part, least in LEAST_CAP_PX[n].items():
+            if part not in tile.placed:
+                continue  # no cue on a tile that needs none
+            font = tile.placed[part].font
+            if part == "pct" and len(tile.placed[part].text) > len("88 %"):
+                least *= 0.78  # 100 % and more (over the ceiling) takes three digits' type
+            cap_px = (tile.placed[part].ink.height() if part == "number"
+                      else QFontMetricsF(font).capHeight())
+            assert cap_px >= least, f"{n} tiles: {tile.content.name}'s {part} is {cap_px} px"
+        assert tile.texts()["name"] == tile.content.name, "and the name is whole"
