@@ -30,23 +30,24 @@ class TileStyle:
     width: int
     height: int
     parts: TileParts
-    message_part: Rect  # "signal lost" spans the number and % HRmax parts
+    message_part: Rect  # "signal lost" spans the number and % HRmax parts, at the %'s height
     fonts: dict[str, QFont] = field(hash=False, compare=False)
 
 
 def tile_style(width: int, height: int) -> TileStyle:
     parts = tile_parts(width, height)
     texts = longest_texts()
-    nx, ny, _, nh = parts.number
-    px_, _, pw, _ = parts.pct
-    message_part = (nx, ny, px_ + pw - nx, nh)
+    nx, _, _, _ = parts.number
+    px_, py, pw, ph = parts.pct
+    # Level with the %, below the marks and badges that may sit above it.
+    message_part = (nx, py, px_ + pw - nx, ph)
 
     def fit(key: str, part: Rect, **kw: object) -> QFont:
         return font_px(fitted_px(texts[key], part[2], part[3], **kw))  # type: ignore[arg-type]
 
     fonts = {
         "number": fit("number", parts.number, by_ink=True),
-        "message": fit("message", (0, 0, message_part[2], nh * 0.6)),
+        "message": fit("message", message_part),
         "pct": fit("pct", parts.pct, by_ink=True),
         "pct3": fit("pct3", parts.pct, by_ink=True),
         # Every word and cue is known in advance: fitted by their ink, they get the row.

@@ -7,6 +7,7 @@ class's, and the cue says push only below the target, hold only inside it and ea
 at or above its top.
 """
 
+import itertools
 import math
 
 import pytest
@@ -87,6 +88,10 @@ def test_word_cue_colour_and_number_agree_on_every_tile_through_a_whole_session(
             at = tile.mapTo(wall, tile.probe_point())
             background = QColor(image.pixel(at.x(), at.y()))
             where = f"{p.display_name} at {t} s ({phase.name if phase else '-'}): {texts}"
+            inks = [placed.ink for placed in tile.placed.values()]
+            assert all(tile.rect().contains(r) for r in inks), f"clipped: {where}"
+            assert not any(a.intersects(b) for a, b in itertools.combinations(inks, 2)), \
+                f"overlap: {where}"
             if "pct" not in texts:
                 # No number: a message, a neutral tile, no word or cue to contradict it.
                 assert p.bpm is None and not any(ch.isdigit() for ch in texts["number"])
