@@ -151,15 +151,20 @@ def measure(kind: str, n: int, seconds: float) -> Run:
 
         def timed_frame() -> None:
             cpu0, t0 = time.thread_time(), time.perf_counter()
+            before = window.shown
             drew = original()
             t1 = time.perf_counter()
             run.frame_cpu_s += time.thread_time() - cpu0
-            if not drew:
+            if drew:
+                run.frame_s.append(t1 - t0)
+            else:
                 run.idle_frames += 1
-                return
-            run.frame_s.append(t1 - t0)
             shown = window.shown
-            # Every snapshot up to the one just drawn is now on screen.
+            if shown is before:
+                return  # no new snapshot taken
+            # Every snapshot up to the one this frame took is now on screen: drawn, or
+            # (a sample that changes nothing visible, e.g. the same whole bpm and % on a
+            # tile without a trace) already there.
             while order and shown is not None:
                 key = order[0]
                 run.latency_s.append(t1 - ingest_at.pop(key))

@@ -9,26 +9,16 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from hiaim_monitor.display import CLASS_COLOUR, class_word
 from hiaim_monitor.engine.alarms import AlarmKind
-from hiaim_monitor.engine.codes import Level
 from hiaim_monitor.engine.snapshot import SessionSnapshot, SignalState
 from hiaim_monitor.i18n import tr
 
 if TYPE_CHECKING:
     from hiaim_monitor.session import LiveSession
 
-CLASS_STYLE = {
-    Level.BELOW: "bold cyan",
-    Level.INTERMEDIATE: "bold yellow",
-    Level.HIGH: "bold red",
-    Level.ABOVE_CEILING: "bold white on red",
-}
-CLASS_WORD = {
-    Level.BELOW: "below",
-    Level.INTERMEDIATE: "intermediate",
-    Level.HIGH: "high",
-    Level.ABOVE_CEILING: "above ceiling",
-}
+# The wall's and the control window's class colours, as the cell's background.
+CLASS_STYLE = {level: f"bold black on {colour}" for level, colour in CLASS_COLOUR.items()}
 ALARM_WORD = {
     AlarmKind.ABOVE_CEILING: "above ceiling",
     AlarmKind.SIGNAL_LOST: "signal lost",
@@ -90,8 +80,8 @@ def render(snap: SessionSnapshot) -> Group:
         bpm = "—" if p.bpm is None else str(p.bpm)
         pct = "—" if p.pct_hrmax is None else f"{p.pct_hrmax:.0f} %"
         cls = (
-            Text(tr(CLASS_WORD[p.level]), style=CLASS_STYLE[p.level])
-            if p.level is not None and p.level is not Level.UNKNOWN
+            Text(class_word(p.level), style=CLASS_STYLE[p.level] if not dim else "dim")
+            if p.level in CLASS_STYLE and p.pct_hrmax is not None
             else Text("—", style="dim")
         )
         in_target = "" if p.target is None else mmss(p.in_target_s)

@@ -9,19 +9,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QTableWidget, QTableWidgetItem, QWidget
 
-from hiaim_monitor.engine.codes import Level
+from hiaim_monitor.display import CLASS_COLOUR, class_word
 from hiaim_monitor.engine.snapshot import ParticipantView, SignalState
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.strap_notes import shown_detail
-from hiaim_monitor.terminal_view import ALARM_WORD, CLASS_WORD, SIGNAL_WORD, mmss
+from hiaim_monitor.terminal_view import ALARM_WORD, SIGNAL_WORD, mmss
+from ui.wall.palette import text_on
 
-# Okabe & Ito's colour-blind-safe palette (2008), one colour per class.
-CLASS_COLOUR = {
-    Level.BELOW: "#56B4E9",
-    Level.INTERMEDIATE: "#E69F00",
-    Level.HIGH: "#D55E00",
-    Level.ABOVE_CEILING: "#CC79A7",
-}
 NO_NUMBER = "—"
 LOW_BATTERY_PCT = 15  # below this the battery is worth the operator's attention
 
@@ -55,7 +49,7 @@ def _pct(p: ParticipantView) -> str:
 
 
 def _class(p: ParticipantView) -> str:
-    return tr(CLASS_WORD[p.level]) if p.level in CLASS_WORD else NO_NUMBER
+    return class_word(p.level) if _shows_number(p) and p.level in CLASS_COLOUR else NO_NUMBER
 
 
 # Column title (English, translated on display) → what the cell says for one participant.
@@ -131,8 +125,11 @@ class ParticipantTable(QTableWidget):
                     item.setToolTip(strap_tip)
                 item.setForeground(QBrush(QColor("#C00000")) if attention[col] else text_colour)
                 if name == "Class":
-                    colour = CLASS_COLOUR.get(p.level) if p.level is not None else None
+                    # The wall's class colours; a stale class is only grey text, as its row.
+                    colour = CLASS_COLOUR.get(p.level) if live and p.level is not None else None
                     item.setBackground(QBrush(QColor(colour or "white")))
+                    if colour is not None:
+                        item.setForeground(QBrush(QColor(text_on(colour))))
         if changed and self._fit_columns:
             fit_columns(self)
 

@@ -57,22 +57,48 @@ class Smoother:
         self.value = None
 
 
+def shown_pct(pct: float, level: Level, edges: tuple[float, float, float]) -> int:
+    """The whole % to show for ``pct`` classified as ``level`` (``edges``: the lower edges of
+    INTERMEDIATE, HIGH and ABOVE_CEILING, as the classifier's ``edges``).
+
+    Hysteresis and the dwell keep the class a few seconds behind the value at a class edge
+    (87 % is still intermediate for the first seconds after crossing 85 %). The number shown
+    then stays at the edge of the class it is shown with (84 %), and moves on once the class
+    does: the shown % is the value the classifier has accepted, so a view's number never
+    contradicts the class word, colour and cue beside it (``level_of(shown_pct(...))`` is
+    always ``level`` for whole-number edges).
+    """
+    value = round(pct)
+    if level > Level.BELOW:
+        value = max(value, math.ceil(edges[level - 1]))
+    if level < Level.ABOVE_CEILING:
+        # The highest whole number below the next edge; never below the class's own edge.
+        top = math.ceil(edges[level]) - 1
+        if level > Level.BELOW:
+            top = max(top, math.ceil(edges[level - 1]))
+        value = min(value, top)
+    return value
+
+
 class HysteresisClassifier:
     """Stable class per participant.
 
     A move up to a class needs the value at least ``hysteresis_pct`` above that class's lower
     edge; a move down needs it ``hysteresis_pct`` below the current class's lower edge. A new
-    class is taken only once it has held for ``min_dwell_s``.
+    class is taken only once it has held for ``min_dwell_s``. The safety ceiling is the
+    exception: reaching it is enough to move up (no hysteresis on the way up), so the class
+    says "above the ceiling" by the time the ceiling alarm (which starts at the ceiling) goes
+    off.
     """
 
-    __slots__ = ("_edges", "_pending", "_pending_since", "hysteresis_pct", "level",
+    __slots__ = ("_pending", "_pending_since", "edges", "hysteresis_pct", "level",
                  "min_dwell_s")
 
     def __init__(self, thresholds: Thresholds, hysteresis_pct: float, min_dwell_s: float,
                  ceiling_pct: float | None = None) -> None:
         ceiling = thresholds.ceiling_pct if ceiling_pct is None else ceiling_pct
         # Lower edge of INTERMEDIATE, HIGH and ABOVE_CEILING.
-        self._edges = (thresholds.intermediate_pct, thresholds.high_pct, ceiling)
+        self.edges = (thresholds.intermediate_pct, thresholds.high_pct, ceiling)
         self.hysteresis_pct = hysteresis_pct
         self.min_dwell_s = min_dwell_s
         self.level = Level.UNKNOWN
@@ -84,19 +110,20 @@ class HysteresisClassifier:
         current = self.level
         if current is Level.UNKNOWN:
             level = Level.BELOW
-            for i, edge in enumerate(self._edges):
+            for i, edge in enumerate(self.edges):
                 if pct >= edge:
                     level = Level(i + 1)
             return level
         h = self.hysteresis_pct
         level = current
-        # Up: each higher edge must be cleared by h.
-        while level < Level.ABOVE_CEILING and pct >= self._edges[level] + h:
+        # Up: each higher edge must be cleared by h (the ceiling only reached).
+        while level < Level.ABOVE_CEILING and pct >= self.edges[level] + (
+                0.0 if level == Level.HIGH else h):
             level = Level(level + 1)
         if level != current:
             return level
         # Down: fall below the current class's lower edge by h, then keep falling.
-        while level > Level.BELOW and pct < self._edges[level - 1] - h:
+        while level > Level.BELOW and pct < self.edges[level - 1] - h:
             level = Level(level - 1)
         return level
 

@@ -23,7 +23,6 @@ from hiaim_monitor.engine.adherence import (
     target_of,
 )
 from hiaim_monitor.engine.alarms import NO_VALID_HEART_RATE, AlarmBoard, AlarmKind
-from hiaim_monitor.engine.classify import zone_of
 from hiaim_monitor.engine.codes import PLAUSIBLE_BPM, Level
 from hiaim_monitor.engine.report import participant_report
 from hiaim_monitor.engine.ringbuffer import RingTable
@@ -42,7 +41,7 @@ from hiaim_monitor.engine.state import (
     Person,
     rows_between,
 )
-from hiaim_monitor.engine.views import recent_trace, signal_of
+from hiaim_monitor.engine.views import recent_trace, shown_numbers, signal_of
 from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import TrainingProtocol
 from hiaim_monitor.samples import (
@@ -201,7 +200,9 @@ class ZoneEngine:
             smooth = person.smoother.update(bpm, t)
             pct = person.p.intensity_pct(smooth, reserve=cfg.heart_rate_reserve)
             level = int(person.classifier.update(pct, t))
-            person.shown_bpm, person.shown_pct, person.shown_t = bpm, pct, t
+            # Views show the smoothed value the class came from, not the raw sample.
+            person.shown_bpm, person.shown_pct, person.shown_t = smooth, pct, t
+            person.shown_level = level
             if pct >= person.ceiling_pct or person.ceiling_since is not None or (
                     AlarmKind.ABOVE_CEILING in active):
                 self._ceiling(person, pct, t, s)
@@ -353,7 +354,7 @@ class ZoneEngine:
         cfg = self.cfg
         signal, age = signal_of(person, now, cfg)
         shows = signal in (SignalState.LIVE, SignalState.STALE) and person.shown_bpm is not None
-        pct = person.shown_pct if shows else None
+        bpm, pct, level = shown_numbers(person, cfg) if shows else (None, None, None)
         in_target_s = person.acc_in_target_s if person.acc_phase == phase_idx else 0.0
         if (person.prev_t is not None and self._phase_of(person.prev_t) == (phase_idx, target)
                 and in_target(person.prev_level, target)):
@@ -364,10 +365,9 @@ class ZoneEngine:
             display_name=person.p.display_name,
             strap_id=person.p.strap_id,
             signal=signal,
-            bpm=round(person.shown_bpm) if shows and person.shown_bpm is not None else None,
+            bpm=bpm,
             pct_hrmax=pct,
-            level=person.classifier.level if signal is SignalState.LIVE else None,
-            zone=zone_of(pct) if pct is not None else None,
+            level=level,
             age_s=max(0.0, age) if age is not None else None,
             battery_pct=person.battery,
             strap_state=person.strap_state,

@@ -28,10 +28,13 @@ class ParticipantView:
     display_name: str
     strap_id: str
     signal: SignalState
-    bpm: int | None  # None when lost, without contact, or never seen
-    pct_hrmax: float | None  # smoothed, of the shown bpm
-    level: Level | None  # the stable class; None unless live
-    zone: int | None  # 5-zone band 0–5 of pct_hrmax
+    # What a view shows is the smoothed value the class was computed from, and the three
+    # agree: while the class lags the value at a class edge, the % shown stays at the
+    # edge of that class (engine.classify.shown_pct). All None when lost, without contact,
+    # or never seen; a stale view keeps the last shown value and its class.
+    bpm: int | None
+    pct_hrmax: int | None  # whole % HRmax (% heart-rate reserve when the engine uses it)
+    level: Level | None  # the stable class of pct_hrmax
     age_s: float | None  # of the shown value (or of the last sample when none is shown)
     battery_pct: int | None
     strap_state: StrapState | None

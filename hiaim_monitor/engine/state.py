@@ -109,8 +109,9 @@ class Person:
         # from here, so a strap sending only values nobody can use goes lost as well.
         self.usable_t: float | None = None
         self.contact_ok = True
-        self.shown_bpm: float | None = None  # last trusted
-        self.shown_pct: float | None = None
+        self.shown_bpm: float | None = None  # smoothed, of the last trusted sample
+        self.shown_pct: float | None = None  # of shown_bpm
+        self.shown_level = int(Level.UNKNOWN)  # the class shown_pct was given
         self.shown_t: float | None = None
         self.last_beat_t: float | None = None
         self.no_contact_since: float | None = None

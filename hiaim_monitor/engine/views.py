@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from hiaim_monitor.engine.classify import shown_pct
+from hiaim_monitor.engine.codes import Level
 from hiaim_monitor.engine.ringbuffer import RingTable
 from hiaim_monitor.engine.snapshot import SignalState
 from hiaim_monitor.engine.state import UNTRUSTED_BITS, EngineConfig, Person
@@ -26,6 +28,23 @@ def signal_of(person: Person, now: float, cfg: EngineConfig) -> tuple[SignalStat
         shown = person.shown_t if person.shown_t is not None else person.last_t
         return SignalState.STALE, now - shown
     return SignalState.LIVE, now - person.shown_t
+
+
+def shown_numbers(person: Person, cfg: EngineConfig) -> tuple[int, int, Level]:
+    """The bpm and whole % a view shows, and their class: of the smoothed value the class was
+    computed from. While the class lags that value at a class edge (hysteresis, dwell), the
+    % stays at the edge of the class shown and the bpm is the one of that % (see
+    ``classify.shown_pct``), so number, % and class always agree."""
+    assert person.shown_bpm is not None and person.shown_pct is not None
+    level = Level(person.shown_level)
+    pct = shown_pct(person.shown_pct, level, person.classifier.edges)
+    bpm = person.shown_bpm
+    if pct != round(person.shown_pct):
+        # intensity_pct is affine in bpm (% HRmax or % reserve): step back along it.
+        slope = person.p.intensity_pct(bpm + 1.0, reserve=cfg.heart_rate_reserve) - \
+            person.p.intensity_pct(bpm, reserve=cfg.heart_rate_reserve)
+        bpm += (pct - person.shown_pct) / slope
+    return round(bpm), pct, level
 
 
 def recent_trace(ring: RingTable, person: Person, window_s: float

@@ -72,3 +72,16 @@ def test_unknown_language_falls_back_to_english():
         assert i18n.set_language("xx") == "en"
     finally:
         i18n.set_language("en")
+
+
+def test_class_cell_wears_the_walls_class_colour_and_word():
+    from hiaim_monitor.display import CLASS_COLOUR
+    from hiaim_monitor.engine.codes import Level
+
+    clock, events, session = make_session()
+    clock.advance(630)
+    events.put(sample_from_notification("A", encode_heart_rate_measurement(144), clock))
+    table = render(session.tick()).renderables[1]
+    cell = table.columns[3]._cells[0]  # Anna's class
+    assert cell.plain == "high"
+    assert CLASS_COLOUR[Level.HIGH].lower() in str(cell.style).lower()

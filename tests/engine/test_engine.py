@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from hiaim_monitor.clock import SimulatedClock
 from hiaim_monitor.engine.alarms import NO_VALID_HEART_RATE, AlarmKind
+from hiaim_monitor.engine.classify import level_of
 from hiaim_monitor.engine.codes import BeatFlag, Level, SampleFlag
 from hiaim_monitor.engine.engine import EngineConfig, ZoneEngine
 from hiaim_monitor.engine.snapshot import SignalState
@@ -97,7 +98,7 @@ def test_time_in_target_this_phase_counts_up_live():
     view = engine.snapshot().participants[0]
     assert view.target is Level.HIGH
     assert 50 <= view.in_target_s <= 70
-    assert view.level is Level.HIGH and view.zone == 5
+    assert view.level is Level.HIGH and view.pct_hrmax == 90 and view.bpm == 180
 
 
 def test_hovering_one_bpm_around_a_threshold_does_not_flicker():
@@ -112,13 +113,62 @@ def test_hovering_one_bpm_around_a_threshold_does_not_flicker():
     assert set(levels) == {Level.HIGH}
 
 
+def test_the_shown_number_is_the_smoothed_value_and_never_contradicts_its_class():
+    # 68 % → 72 % → 88 % → 101 % → 80 % (HRmax 200), with noise: the class lags the smoothed
+    # value at every edge (hysteresis, 5 s dwell), and a view must never say "72 % easy".
+    clock, engine = make(protocol=load_protocol("hi-aim"), people=[person(resting_bpm=60.0)])
+    rng = np.random.default_rng(5)
+    plan = [(136, 30), (144, 30), (176, 30), (202, 30), (160, 30)]
+    th = engine.protocol.thresholds
+    lagged = 0
+    for target_bpm, seconds in plan:
+        for _ in range(seconds):
+            engine.ingest([sample(clock, "S1", target_bpm + int(rng.integers(-3, 4)))])
+            clock.advance(1)
+            view = engine.snapshot().participants[0]
+            smoothed_pct = float(engine.samples.latest(0, 1)["pct"][0])
+            assert level_of(view.pct_hrmax, th) is view.level, (view.pct_hrmax, view.level)
+            # bpm and % are one value: the bpm's own % is the shown % to rounding.
+            assert abs(100 * view.bpm / HRMAX - view.pct_hrmax) <= 0.75
+            # The smoothed value itself, unless that would contradict the class.
+            rounded = round(smoothed_pct)
+            assert view.pct_hrmax == rounded or level_of(rounded, th) is not view.level
+            lagged += level_of(rounded, th) is not view.level
+    assert lagged >= 5  # the class really lagged the value, and the number waited with it
+    assert view.level is Level.INTERMEDIATE and view.pct_hrmax == 80
+
+
+def test_the_shown_bpm_is_smoothed_not_the_raw_sample():
+    clock, engine = make()
+    run(clock, engine, lambda t: 120, 30)
+    engine.ingest([sample(clock, "S1", 130)])  # one step up: smoothing takes it in gradually
+    view = engine.snapshot().participants[0]
+    assert 120 < view.bpm < 130 and abs(view.pct_hrmax - 100 * view.bpm / HRMAX) <= 0.75
+
+
+def test_reaching_the_ceiling_says_above_ceiling_before_the_alarm():
+    clock, engine = make()
+    run(clock, engine, lambda t: 190, 30)
+    levels = []
+    for _ in range(20):  # 101 %: smoothed, it only creeps up to 101, so no margin above 100
+        engine.ingest([sample(clock, "S1", 202)])
+        clock.advance(1)
+        view = engine.snapshot().participants[0]
+        levels.append(view.level)
+        if AlarmKind.ABOVE_CEILING in view.alarms:
+            assert view.level is Level.ABOVE_CEILING and view.pct_hrmax >= 100
+    assert levels[-1] is Level.ABOVE_CEILING
+    assert AlarmKind.ABOVE_CEILING in engine.snapshot().participants[0].alarms
+
+
 def test_strap_silent_5_s_is_stale_and_12_s_lost_with_no_number():
     clock, engine = make()
     run(clock, engine, lambda t: 150, 10)
     clock.advance(4)  # 5 s since the last sample
     stale = engine.snapshot().participants[0]
     assert stale.signal is SignalState.STALE and stale.bpm == 150
-    assert stale.age_s == pytest.approx(5) and stale.level is None
+    # A stale value keeps the class it was shown with (dimmed on the wall, grey in tables).
+    assert stale.age_s == pytest.approx(5) and stale.level is Level.INTERMEDIATE
     clock.advance(7)
     engine.ingest([])
     lost = engine.snapshot().participants[0]

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Final
 
-from hiaim_monitor.engine.alarms import AlarmKind
+from hiaim_monitor.display import CLASS_COLOUR, CLASS_WORD, Cue, class_word, cue_for, cue_text
 from hiaim_monitor.engine.codes import Level
 from hiaim_monitor.engine.snapshot import ParticipantView, SessionSnapshot, SignalState
 from hiaim_monitor.i18n import tr
@@ -17,52 +16,8 @@ from hiaim_monitor.protocols import Phase, Thresholds, TrainingProtocol
 from hiaim_monitor.terminal_view import SIGNAL_WORD, mmss
 from ui.wall import palette
 
-CUE_HYSTERESIS_PCT: Final = 1.0  # % HRmax past a band edge before "hold" changes its mind
 LOW_BATTERY_PCT: Final = 15  # the battery mark shows below this
-
-
-class Cue(StrEnum):
-    PUSH = "PUSH"
-    HOLD = "HOLD"
-    EASE_OFF = "EASE OFF"
-
-
-CUE_ARROW: Final = {Cue.PUSH: "▲", Cue.HOLD: "●", Cue.EASE_OFF: "▼"}
-
-# Words for participants, in capitals to read at a glance (English source, tr() on display).
-CLASS_WORD: Final = {
-    Level.BELOW: "EASY",
-    Level.INTERMEDIATE: "INTERMEDIATE",
-    Level.HIGH: "HIGH",
-    Level.ABOVE_CEILING: "TOO HIGH",
-}
 STALE_AGE: Final = "{age_s} s ago"  # the age of a stale value; {age_s} whole seconds
-
-
-def cue_for(pct: float | None, phase: Phase | None, target: Level | None,
-            level: Level | None, thresholds: Thresholds, previous: Cue | None) -> Cue | None:
-    """Push, hold or ease off, toward the current phase's band. Outside work phases only
-    "ease off" is ever said (a recovery that is too hard); over the ceiling, always.
-    ``previous`` adds a little hysteresis so the cue does not flicker at a band edge."""
-    if pct is None or phase is None:
-        return None
-    if level is Level.ABOVE_CEILING or pct >= thresholds.ceiling_pct:
-        return Cue.EASE_OFF
-    lo = phase.target_min_pct
-    hi = phase.target_max_pct if phase.target_max_pct is not None else thresholds.ceiling_pct
-    h = CUE_HYSTERESIS_PCT
-    if target is None:
-        if phase.target_max_pct is None:
-            return None
-        edge = hi - h if previous is Cue.EASE_OFF else hi + h
-        return Cue.EASE_OFF if pct > edge else None
-    lo_edge = lo - h if previous is Cue.HOLD else lo
-    hi_edge = hi + h if previous is Cue.HOLD else hi
-    if pct < lo_edge:
-        return Cue.PUSH
-    if pct > hi_edge:
-        return Cue.EASE_OFF
-    return Cue.HOLD
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,31 +32,30 @@ class TileContent:
     intervals: str  # "★ 2/3" or ""
     battery_low: bool
     beta_blocker: bool
-    ceiling: bool  # above the safety ceiling: framed
-    background: str  # hex colour
+    ceiling: bool  # the class is above the safety ceiling: framed
+    background: str  # hex colour: the class's, dimmed when stale
     text: str  # hex colour of names, words and the trace
     number_colour: str
     signal: SignalState
-    zone: int | None
+    level: Level | None  # the class shown; None with no number
 
 
-def tile_content(p: ParticipantView, phase: Phase | None, thresholds: Thresholds,
-                 previous_cue: Cue | None) -> TileContent:
-    """Everything one tile shows. A lost or strap-off participant shows a message and never
-    a number; a stale one shows the old number greyed, on a dimmed colour, with its age."""
+def tile_content(p: ParticipantView, phase: Phase | None) -> TileContent:
+    """Everything one tile shows. Number, %, class word, colour and cue are one message: all
+    come from the view's shown value and its class (hiaim_monitor.display). A lost or
+    strap-off participant shows a message and never a number; a stale one shows the old
+    number greyed, on its class colour dimmed, with its age and no cue."""
     signal = p.signal
-    shown = signal in (SignalState.LIVE, SignalState.STALE) and p.bpm is not None
-    zone = p.zone if shown else None
+    shown = signal in (SignalState.LIVE, SignalState.STALE) and p.bpm is not None \
+        and p.level in CLASS_COLOUR
+    level = p.level if shown else None
     pct = p.pct_hrmax if shown else None
-    ceiling = AlarmKind.ABOVE_CEILING in p.alarms or p.level is Level.ABOVE_CEILING
-    cue = None
-    if signal is SignalState.LIVE:
-        cue = cue_for(pct, phase, p.target, p.level, thresholds, previous_cue)
+    cue = cue_for(level, pct, phase) if signal is SignalState.LIVE else None
 
     number, is_message = (str(p.bpm), False) if shown else ("", True)
     word = ""
-    if shown and zone is not None:
-        background = palette.ZONE_COLOUR[zone]
+    if level is not None:
+        background = CLASS_COLOUR[level]
         text = palette.text_on(background)
         number_colour = text
         if signal is SignalState.STALE:
@@ -110,8 +64,8 @@ def tile_content(p: ParticipantView, phase: Phase | None, thresholds: Thresholds
             number_colour = palette.STALE_NUMBER
             age_s = 0 if p.age_s is None else math.floor(p.age_s)
             word = tr(STALE_AGE).format(age_s=age_s)
-        elif p.level in CLASS_WORD:
-            word = tr(CLASS_WORD[p.level])
+        else:
+            word = class_word(level).upper()
     else:
         background = palette.NEUTRAL_BG
         text = palette.MESSAGE_TEXT
@@ -122,7 +76,7 @@ def tile_content(p: ParticipantView, phase: Phase | None, thresholds: Thresholds
         # LIVE or STALE without a number (never seen one) reads as waiting.
         number = tr(SIGNAL_WORD[signal if signal in (SignalState.LOST, SignalState.NO_CONTACT)
                                 else SignalState.WAITING])
-    pct_text = f"{pct:.0f} %" if pct is not None else ""
+    pct_text = f"{pct} %" if pct is not None else ""
     intervals = (f"★ {p.intervals_achieved}/{p.intervals_judged}"
                  if p.intervals_judged else "")
     return TileContent(
@@ -132,16 +86,16 @@ def tile_content(p: ParticipantView, phase: Phase | None, thresholds: Thresholds
         pct=pct_text,
         word=word,
         cue=cue,
-        cue_text=f"{CUE_ARROW[cue]} {tr(cue.value)}" if cue is not None else "",
+        cue_text=cue_text(cue),
         intervals=intervals,
         battery_low=p.battery_pct is not None and p.battery_pct < LOW_BATTERY_PCT,
         beta_blocker=p.beta_blocker,
-        ceiling=ceiling and shown,
+        ceiling=level is Level.ABOVE_CEILING,
         background=background,
         text=text,
         number_colour=number_colour,
         signal=signal,
-        zone=zone,
+        level=level,
     )
 
 
@@ -153,10 +107,13 @@ def longest_texts() -> dict[str, list[str]]:
     return {
         "number": ["888"],
         "message": messages,
-        "pct": ["188 %"],
-        "word": [tr(w) for w in CLASS_WORD.values()] + [tr(STALE_AGE).format(age_s=88)],
-        "cue": [f"{CUE_ARROW[c]} {tr(c.value)}" for c in Cue],
+        "pct": ["88 %"],
+        "pct3": ["188 %"],  # at 100 % and above the % takes a smaller type
+        "word": [class_word(lv).upper() for lv in CLASS_WORD]
+        + [tr(STALE_AGE).format(age_s=88)],
+        "cue": [cue_text(c) for c in Cue],
         "badges": ["★ 18/18"],
+        "marks": ["β"],
     }
 
 

@@ -25,10 +25,11 @@ def font_px(px: int, bold: bool = True) -> QFont:
 
 
 def _fits(texts: list[str], width: float, height: float, px: int, bold: bool,
-          digits_only: bool) -> bool:
+          by_ink: bool) -> bool:
     fm = QFontMetricsF(font_px(px, bold))
-    if digits_only:
-        # Digits have no descenders and no accents: their ink decides, not the line height.
+    if by_ink:
+        # Texts known in full (digits, the cue and class words): their ink decides, not the
+        # line height, which keeps room for accents and descenders they may not have.
         ink = [fm.tightBoundingRect(t) for t in texts]
         return all(r.width() <= width and r.height() <= height for r in ink) and \
             max(fm.horizontalAdvance(t) for t in texts) <= width
@@ -36,18 +37,18 @@ def _fits(texts: list[str], width: float, height: float, px: int, bold: bool,
 
 
 def fitted_px(texts: Iterable[str], width: float, height: float, *, bold: bool = True,
-              digits_only: bool = False, max_px: int | None = None) -> int:
+              by_ink: bool = False, max_px: int | None = None) -> int:
     """The largest pixel size at which every one of ``texts`` fits ``width`` × ``height``
     (MIN_TEXT_PX if even that is too big: the caller elides)."""
     wanted = [t for t in texts if t] or ["M"]
     lo, hi = MIN_TEXT_PX, max(MIN_TEXT_PX, int(height * 1.5))
     if max_px is not None:
         hi = max(lo, min(hi, max_px))
-    if not _fits(wanted, width, height, lo, bold, digits_only):
+    if not _fits(wanted, width, height, lo, bold, by_ink):
         return lo
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if _fits(wanted, width, height, mid, bold, digits_only):
+        if _fits(wanted, width, height, mid, bold, by_ink):
             lo = mid
         else:
             hi = mid - 1
@@ -66,8 +67,8 @@ class PlacedText:
 
 
 def place(text: str, font: QFont, part: Rect, *, align: str = "left",
-          digits_only: bool = False) -> PlacedText:
-    """``text`` in ``part``: vertically centred (digits by their ink, other text by its line),
+          by_ink: bool = False) -> PlacedText:
+    """``text`` in ``part``: vertically centred (by its ink when fitted by ink, else by its line),
     aligned left, right or centre; elided with "…" if it is still too wide."""
     x, y, w, h = part
     fm = QFontMetricsF(font)
@@ -80,14 +81,14 @@ def place(text: str, font: QFont, part: Rect, *, align: str = "left",
         left = x + (w - advance) / 2
     else:
         left = float(x)
-    if digits_only and text:
+    if by_ink and text:
         tight = fm.tightBoundingRect(text)
         baseline = y + (h - tight.height()) / 2 - tight.top()
     else:
         baseline = y + (h - fm.height()) / 2 + fm.ascent()
     if not text:
         return PlacedText(text, font, QPointF(left, baseline), QRect())
-    local = fm.tightBoundingRect(text) if digits_only else fm.boundingRect(text)
+    local = fm.tightBoundingRect(text) if by_ink else fm.boundingRect(text)
     # Side bearings can put ink a pixel past the advance: nudge it back inside the part.
     if left + local.right() > x + w:
         left = x + w - local.right()

@@ -54,7 +54,7 @@ class WallHeader(QWidget):
             rect = self.parts.text_parts()[key]
             samples = header_samples(self.protocol) if self.protocol is not None else {}
             px = fitted_px(samples.get(key, ["M"]), rect[2], rect[3],
-                           digits_only=key == "countdown")
+                           by_ink=key == "countdown")
             self.fonts[key] = font_px(px)
         return self.fonts[key]
 
@@ -71,7 +71,7 @@ class WallHeader(QWidget):
             if text:
                 self.placed[key] = place(text, self._font(key), rects[key],
                                          align=align.get(key, "left"),
-                                         digits_only=key == "countdown")
+                                         by_ink=key == "countdown")
 
     def texts(self) -> dict[str, str]:
         return {k: v.text for k, v in self.placed.items()}

@@ -14,7 +14,7 @@ IDEAL_TILE_ASPECT: Final = 1.5  # width / height a tile's contents are designed 
 HEADER_FRACTION: Final = 0.12  # of the screen height
 HEADER_MIN_PX: Final = 56
 GAP_FRACTION: Final = 0.005  # of the screen width, between tiles
-MARGIN_FRACTION: Final = 0.045  # of a tile's width, inside each tile edge
+MARGIN_FRACTION: Final = 0.035  # of a tile's width, inside each tile edge
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +82,10 @@ class TileParts:
     badges: Rect  # intervals achieved: top right
     number: Rect  # bpm (or "signal lost") in the largest type
     pct: Rect  # % HRmax, beside the number
-    word: Rect  # class word, or the age of a stale value
-    cue: Rect  # push / hold / ease off
-    marks: Rect  # battery low, beta blocker: right of the cue
-    trace: Rect  # the mini trace
+    marks: Rect  # battery low, beta blocker: above the % HRmax
+    cue: Rect  # push / hold / ease off, the whole width
+    word: Rect  # class word, or the age of a stale value, the whole width
+    trace: Rect | None  # the mini trace; None on tiles too small for one worth reading
     margin: int  # clear border inside the tile: no text there
 
     def text_parts(self) -> dict[str, Rect]:
@@ -93,38 +93,73 @@ class TileParts:
                 "pct": self.pct, "word": self.word, "cue": self.cue, "marks": self.marks}
 
 
-# Share of the inner height per row, top to bottom: name, number, word, cue, trace.
-ROW_SHARES: Final = (0.15, 0.36, 0.12, 0.12, 0.25)
-NUMBER_WIDTH_SHARE: Final = 0.60  # of the inner width; % HRmax takes the rest
-BADGES_WIDTH_SHARE: Final = 0.34  # of the inner width, at the right of the name row
-MARKS_WIDTH_SHARE: Final = 0.26  # of the inner width, at the right of the cue row
+# Share of the inner height per row, top to bottom: name, number, cue, word, trace. A
+# participant reads the number, the % and the cue from their bike; the class word says in
+# words what the colour says, and the trace is a shape to glance at.
+ROW_SHARES: Final = (0.15, 0.36, 0.14, 0.10, 0.25)
+# Without the trace its space goes to the name, the number and the cue.
+COMPACT_ROW_SHARES: Final = (0.27, 0.32, 0.26, 0.15)
+TRACE_MIN_PX: Final = 80  # a shorter trace is a flat line from across the room: none then
+NUMBER_WIDTH_SHARE: Final = 0.55  # of the inner width; % HRmax takes the rest
+# Ink height over advance width of "888" in a bold sans (DejaVu Sans Bold: 0.77 / 2.09 em):
+# a compact tile's number row is no taller than the width lets the number be.
+NUMBER_INK_PER_WIDTH: Final = 0.37
+BADGES_WIDTH_SHARE: Final = 0.30  # of the inner width, at the right of the name row
+COMPACT_BADGES_SHARE: Final = 0.62  # of the band above the % on a tile without a trace
+PCT_HEIGHT_SHARE: Final = 0.64  # of the number row, at its foot; the marks sit above
 
 
-def tile_parts(width: int, height: int) -> TileParts:
-    """Rows of a ``width`` × ``height`` tile. A small gap separates neighbouring parts."""
-    margin = max(3, round(width * MARGIN_FRACTION))
-    inner_w = width - 2 * margin
-    inner_h = height - 2 * margin
+def _rows(inner_h: int, margin: int, shares: tuple[float, ...]) -> tuple[list[int], list[int]]:
+    """Tops and heights of rows sharing ``inner_h``; the last takes the rounding."""
     gap = max(1, round(inner_h * 0.015))
-    usable_h = inner_h - gap * (len(ROW_SHARES) - 1)
-    heights = [int(usable_h * share) for share in ROW_SHARES]
-    heights[-1] = usable_h - sum(heights[:-1])  # the trace takes the rounding
+    usable_h = inner_h - gap * (len(shares) - 1)
+    heights = [int(usable_h * share) for share in shares]
+    heights[-1] = usable_h - sum(heights[:-1])
     ys = [margin]
     for h in heights[:-1]:
         ys.append(ys[-1] + h + gap)
-    gap_x = max(2, round(inner_w * 0.03))
-    badges_w = int(inner_w * BADGES_WIDTH_SHARE)
+    return ys, heights
+
+
+def tile_parts(width: int, height: int) -> TileParts:
+    """Rows of a ``width`` × ``height`` tile: name, number and %, cue, class word, and the trace
+    when it would be at least TRACE_MIN_PX tall. A small gap separates neighbouring parts."""
+    margin = max(3, round(width * MARGIN_FRACTION))
+    inner_w = width - 2 * margin
+    inner_h = height - 2 * margin
+    ys, heights = _rows(inner_h, margin, ROW_SHARES)
+    trace: Rect | None = (margin, ys[4], inner_w, heights[4])
     number_w = int(inner_w * NUMBER_WIDTH_SHARE)
-    name = (margin, ys[0], inner_w - badges_w - gap_x, heights[0])
-    badges = (margin + inner_w - badges_w, ys[0], badges_w, heights[0])
+    if heights[4] < TRACE_MIN_PX:
+        shares = list(COMPACT_ROW_SHARES)
+        # Height the number cannot use (its width limits it) goes to the name and the word.
+        spare = shares[1] - min(shares[1], number_w * NUMBER_INK_PER_WIDTH * 1.08 / inner_h)
+        shares[0] += spare / 2
+        shares[1] -= spare
+        shares[3] += spare / 2
+        ys, heights = _rows(inner_h, margin, tuple(shares))
+        trace = None
+    gap_x = max(2, round(inner_w * 0.03))
     number = (margin, ys[1], number_w, heights[1])
-    pct = (margin + number_w + gap_x, ys[1], inner_w - number_w - gap_x, heights[1])
-    word = (margin, ys[2], inner_w, heights[2])
-    marks_w = int(inner_w * MARKS_WIDTH_SHARE)
-    cue = (margin, ys[3], inner_w - marks_w - gap_x, heights[3])
-    marks = (margin + inner_w - marks_w, ys[3], marks_w, heights[3])
-    trace = (margin, ys[4], inner_w, heights[4])
-    return TileParts(name, badges, number, pct, word, cue, marks, trace, margin)
+    pct_x, pct_w = margin + number_w + gap_x, inner_w - number_w - gap_x
+    pct_h = round(heights[1] * PCT_HEIGHT_SHARE)
+    pct = (pct_x, ys[1] + heights[1] - pct_h, pct_w, pct_h)
+    above_pct = (pct_x, ys[1], pct_w, max(1, heights[1] - pct_h - gap_x // 2))
+    if trace is None:
+        # Small tiles: the name gets the whole row (a name is never cut short on a wall of
+        # 40); the intervals badge joins the marks above the %.
+        name = (margin, ys[0], inner_w, heights[0])
+        badges_w = int(pct_w * COMPACT_BADGES_SHARE)
+        badges = (pct_x + pct_w - badges_w, ys[1], badges_w, above_pct[3])
+        marks = (pct_x, ys[1], max(1, pct_w - badges_w - gap_x), above_pct[3])
+    else:
+        badges_w = int(inner_w * BADGES_WIDTH_SHARE)
+        name = (margin, ys[0], inner_w - badges_w - gap_x, heights[0])
+        badges = (margin + inner_w - badges_w, ys[0], badges_w, heights[0])
+        marks = above_pct
+    cue = (margin, ys[2], inner_w, heights[2])
+    word = (margin, ys[3], inner_w, heights[3])
+    return TileParts(name, badges, number, pct, marks, cue, word, trace, margin)
 
 
 @dataclass(frozen=True, slots=True)

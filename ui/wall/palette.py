@@ -1,6 +1,7 @@
-"""Colours of the wall. Zone backgrounds come from Okabe & Ito's colour-blind-safe palette
-(2008) and also differ in lightness, so neighbouring zones stay apart for red-green colour
-blindness and in greyscale; the text on each is black or white, whichever reads better."""
+"""Colours of the wall around the class colours (those are hiaim_monitor.display's
+CLASS_COLOUR, shared with the control window): the background, the header, the states with
+no class to colour by, and the contrast arithmetic that picks black or white text.
+"""
 
 from __future__ import annotations
 
@@ -14,25 +15,13 @@ PAUSED_BG: Final = "#E69F00"
 PROGRESS_BG: Final = "#333333"
 PROGRESS_FG: Final = "#56B4E9"
 
-# 5-zone band (zone k: see hiaim_monitor.engine.codes.ZONE_EDGES_PCT); zone 0 is below 50 %.
-ZONE_COLOUR: Final = {
-    0: "#BBBBBB",  # grey: at rest
-    1: "#56B4E9",  # sky blue: 50–60 %
-    2: "#0072B2",  # blue: 60–70 %
-    3: "#009E73",  # bluish green: 70–80 %
-    4: "#E69F00",  # orange: 80–90 %
-    5: "#D55E00",  # vermilion: 90 % and above
-}
-CEILING_BORDER: Final = "#CC79A7"  # reddish purple frame while above the safety ceiling
-
 NEUTRAL_BG: Final = "#3A3A3A"  # a tile with no value to colour by (lost, no contact, waiting)
 MESSAGE_TEXT: Final = "#FFFFFF"  # "signal lost"
 WARNING_TEXT: Final = "#F0E442"  # "check strap": yellow on grey
 WAITING_TEXT: Final = "#B0B0B0"
-STALE_NUMBER: Final = "#A8A8A8"  # an old number, greyed
+STALE_NUMBER: Final = "#B4B4B4"  # an old number, greyed
 STALE_TEXT: Final = "#D8D8D8"
-STALE_DIM: Final = 0.62  # how far a stale tile's colour is pulled toward WALL_BG
-BATTERY_LOW: Final = "#FF4040"
+STALE_DIM: Final = 0.70  # how far a stale tile's colour is pulled toward WALL_BG
 
 
 def _channel(c: int) -> float:

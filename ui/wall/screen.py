@@ -84,9 +84,8 @@ class WallScreen(QWidget):
             top = phase.target_max_pct if phase.target_max_pct is not None \
                 else snap.protocol.thresholds.ceiling_pct
             band = (phase.target_min_pct, top)
-        thresholds = snap.protocol.thresholds
         for tile, p in zip(self.tiles, snap.participants, strict=True):
-            if tile.update_from(p, phase, thresholds, band, snap.elapsed_s):
+            if tile.update_from(p, phase, band, snap.elapsed_s):
                 drawn += 1
                 if visible:
                     if tile.content_changed:

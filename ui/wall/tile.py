@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QWidget
 
 from hiaim_monitor.engine.snapshot import ParticipantView, SignalState
-from hiaim_monitor.protocols import Phase, Thresholds
+from hiaim_monitor.protocols import Phase
 from ui.wall.content import TileContent, longest_texts, tile_content
 from ui.wall.fonts import PlacedText, fitted_px, font_px, place
 from ui.wall.layout import Rect, TileParts, tile_parts
@@ -30,32 +30,34 @@ class TileStyle:
     width: int
     height: int
     parts: TileParts
-    message_part: Rect  # "signal lost" spans the number and % HRmax parts
-    pct_part: Rect  # the lower part of the % HRmax area, level with the number's foot
+    message_part: Rect  # "signal lost" spans the number and % HRmax parts, at the %'s height
     fonts: dict[str, QFont] = field(hash=False, compare=False)
 
 
 def tile_style(width: int, height: int) -> TileStyle:
     parts = tile_parts(width, height)
     texts = longest_texts()
-    nx, ny, _, nh = parts.number
-    px_, _, pw, _ = parts.pct
-    message_part = (nx, ny, px_ + pw - nx, nh)
-    pct_part = (px_, ny + nh // 3, pw, nh - nh // 3)
+    nx, _, _, _ = parts.number
+    px_, py, pw, ph = parts.pct
+    # Level with the %, below the marks and badges that may sit above it.
+    message_part = (nx, py, px_ + pw - nx, ph)
 
     def fit(key: str, part: Rect, **kw: object) -> QFont:
         return font_px(fitted_px(texts[key], part[2], part[3], **kw))  # type: ignore[arg-type]
 
     fonts = {
-        "number": fit("number", parts.number, digits_only=True),
-        "message": fit("message", (0, 0, message_part[2], nh * 0.6)),
-        "pct": fit("pct", pct_part),
-        "word": fit("word", parts.word),
-        "cue": fit("cue", parts.cue),
+        "number": fit("number", parts.number, by_ink=True),
+        "message": fit("message", message_part),
+        "pct": fit("pct", parts.pct, by_ink=True),
+        "pct3": fit("pct3", parts.pct, by_ink=True),
+        # Every word and cue is known in advance: fitted by their ink, they get the row.
+        "word": fit("word", parts.word, by_ink=True),
+        "cue": fit("cue", parts.cue, by_ink=True),
         "badges": fit("badges", parts.badges),
+        "marks": fit("marks", parts.marks),
         "name": font_px(fitted_px(["Ågy"], 10_000, parts.name[3])),
     }
-    return TileStyle(width, height, parts, message_part, pct_part, fonts)
+    return TileStyle(width, height, parts, message_part, fonts)
 
 
 class WallTile(QWidget):
@@ -83,14 +85,18 @@ class WallTile(QWidget):
         self.style_ = style
         self._name_font = None
         self._key = None
-        x, y, w, h = style.parts.trace
-        self.trace.setGeometry(x, y, w, h)
-        self.trace.set_line_width(max(2, round(h / 22)))
+        if style.parts.trace is None:
+            self.trace.hide()
+        else:
+            x, y, w, h = style.parts.trace
+            self.trace.setGeometry(x, y, w, h)
+            self.trace.set_line_width(max(2, round(h / 22)))
+            self.trace.show()
         if self.content is not None:
             self.trace.set_colours(self.content.background, self.content.text)
             self._place()
 
-    def update_from(self, p: ParticipantView, phase: Phase | None, thresholds: Thresholds,
+    def update_from(self, p: ParticipantView, phase: Phase | None,
                     band_pct: tuple[float, float] | None, elapsed_s: float) -> bool:
         """Take the participant's current view; True when the tile must be repainted."""
         live = p.signal is SignalState.LIVE
@@ -104,7 +110,7 @@ class WallTile(QWidget):
         else:
             x_end_s = float(math.floor(elapsed_s))
         # Most participants have no new sample in a given frame: a few comparisons say so.
-        key = (x_end_s, p.signal, p.bpm, p.pct_hrmax, p.level, p.zone,
+        key = (x_end_s, p.signal, p.bpm, p.pct_hrmax, p.level,
                None if live else math.floor(p.age_s or 0.0), p.battery_pct, p.beta_blocker,
                p.target, p.intervals_achieved, p.intervals_judged, p.alarms, p.display_name,
                phase, band_pct)
@@ -113,8 +119,7 @@ class WallTile(QWidget):
             return False
         self._trace_source = p.trace_t_s
         self._key = key
-        previous_cue = self.content.cue if self.content is not None else None
-        content = tile_content(p, phase, thresholds, previous_cue)
+        content = tile_content(p, phase)
         changed = content != self.content
         trace = self.trace
         recoloured = False
@@ -122,9 +127,12 @@ class WallTile(QWidget):
             self.content = content
             recoloured = trace.set_colours(content.background, content.text)
             self._place()
+        self.content_changed = changed
+        if self.style_ is not None and self.style_.parts.trace is None:
+            self.trace_changed = False  # no trace on this size of tile: nothing to update
+            return changed
         moved_band = trace.set_band(band_pct)
         new_line = trace.set_trace(p.trace_t_s, p.trace_pct, x_end_s)
-        self.content_changed = changed
         self.trace_changed = recoloured or moved_band or new_line
         return changed or self.trace_changed
 
@@ -144,10 +152,12 @@ class WallTile(QWidget):
             placed["number"] = place(c.number, fonts["message"], style.message_part)
         else:
             placed["number"] = place(c.number, fonts["number"], parts.number,
-                                     align="right", digits_only=True)
-            placed["pct"] = place(c.pct, fonts["pct"], style.pct_part)
-        placed["word"] = place(c.word, fonts["word"], parts.word)
-        placed["cue"] = place(c.cue_text, fonts["cue"], parts.cue)
+                                     align="right", by_ink=True)
+            # Two digits nearly always; three (100 % and up) in the type fitted for three.
+            pct_font = fonts["pct3"] if len(c.pct) > len("88 %") else fonts["pct"]
+            placed["pct"] = place(c.pct, pct_font, parts.pct, by_ink=True)
+        placed["word"] = place(c.word, fonts["word"], parts.word, by_ink=True)
+        placed["cue"] = place(c.cue_text, fonts["cue"], parts.cue, by_ink=True)
         placed["badges"] = place(c.intervals, fonts["badges"], parts.badges, align="right")
         mx, my, mw, mh = parts.marks
         right = mx + mw
@@ -158,7 +168,7 @@ class WallTile(QWidget):
             self.battery_rect = QRect(right - icon_w, my + (mh - icon_h) // 2, icon_w, icon_h)
             right -= icon_w + max(3, icon_h // 2)
         if c.beta_blocker:
-            placed["marks"] = place("β", fonts["cue"], (mx, my, max(0, right - mx), mh),
+            placed["marks"] = place("β", fonts["marks"], (mx, my, max(0, right - mx), mh),
                                     align="right")
         self.placed = {k: v for k, v in placed.items() if v.text}
 

@@ -5,6 +5,7 @@ import itertools
 import pytest
 
 from ui.wall.layout import (
+    TRACE_MIN_PX,
     contains,
     grid_for,
     header_parts,
@@ -63,7 +64,9 @@ def test_tile_parts_lie_inside_the_tile_and_apart(width, height):
     parts = tile_parts(width, height)
     tile = (0, 0, width, height)
     inner = (parts.margin, parts.margin, width - 2 * parts.margin, height - 2 * parts.margin)
-    all_parts = {**parts.text_parts(), "trace": parts.trace}
+    all_parts = parts.text_parts()
+    if parts.trace is not None:
+        all_parts["trace"] = parts.trace
     for name, rect in all_parts.items():
         assert contains(inner, rect), name
         assert contains(tile, rect), name
@@ -72,10 +75,23 @@ def test_tile_parts_lie_inside_the_tile_and_apart(width, height):
         assert not overlaps(ra, rb), f"{a} overlaps {b}"
 
 
-def test_the_number_gets_the_biggest_row():
-    parts = tile_parts(228, 174)
-    others = [parts.name, parts.word, parts.cue, parts.trace]
+@pytest.mark.parametrize(("width", "height"), [(228, 174), (472, 223), (472, 455)])
+def test_the_number_gets_the_biggest_row(width, height):
+    parts = tile_parts(width, height)
+    others = [parts.name, parts.word, parts.cue] + ([parts.trace] if parts.trace else [])
     assert all(parts.number[3] > r[3] for r in others)
+
+
+def test_small_tiles_give_the_trace_to_name_number_and_cue():
+    # 40 and 16 on a 1080p wall: a trace would be under TRACE_MIN_PX, a flat line from 5 m.
+    for width, height in ((228, 174), (472, 223)):
+        small = tile_parts(width, height)
+        assert small.trace is None
+        assert small.name[2] == width - 2 * small.margin, "a name gets the whole row"
+    small, large = tile_parts(228, 174), tile_parts(472, 455)  # 40 and 8 on 1080p
+    assert large.trace is not None and large.trace[3] >= TRACE_MIN_PX
+    share = {k: small.text_parts()[k][3] / 174 for k in ("name", "cue")}
+    assert all(share[k] > large.text_parts()[k][3] / 455 for k in share)
 
 
 def test_header_parts_lie_inside_the_header_and_apart():

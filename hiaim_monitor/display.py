@@ -1,0 +1,84 @@
+"""How every view shows a participant's intensity: one word and one colour per class, and the
+cue toward the current phase's band. The wall, the control window's table and the terminal
+all take them from here, so the three never disagree.
+
+The cue is worked out from the class and the whole % the view shows beside it (the engine
+makes the two agree: see ``classify.shown_pct``), never from a value of its own, so a tile's
+number, word, colour and cue are one message.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+from hiaim_monitor.engine.adherence import target_of
+from hiaim_monitor.engine.codes import Level
+from hiaim_monitor.i18n import tr
+from hiaim_monitor.protocols import Phase
+
+# English source words (translated on display); the wall shows them in capitals.
+CLASS_WORD: Final = {
+    Level.BELOW: "easy",
+    Level.INTERMEDIATE: "intermediate",
+    Level.HIGH: "high",
+    Level.ABOVE_CEILING: "too high",
+}
+
+# Okabe & Ito's colour-blind-safe palette (2008), one colour per class: sky blue, yellow,
+# vermilion, reddish purple. They differ in hue for red-green colour blindness and
+# neighbouring classes also differ in lightness (about 0.41, 0.74, 0.22, 0.29 relative
+# luminance), so they stay apart in greyscale; black text reads on every one of them.
+CLASS_COLOUR: Final = {
+    Level.BELOW: "#56B4E9",
+    Level.INTERMEDIATE: "#F0E442",
+    Level.HIGH: "#D55E00",
+    Level.ABOVE_CEILING: "#CC79A7",
+}
+
+
+def class_word(level: Level | None) -> str:
+    """The class in the current language ("" for none)."""
+    return tr(CLASS_WORD[level]) if level in CLASS_WORD else ""
+
+
+class Cue(StrEnum):
+    PUSH = "PUSH"
+    HOLD = "HOLD"
+    EASE_OFF = "EASE OFF"
+
+
+CUE_ARROW: Final = {Cue.PUSH: "▲", Cue.HOLD: "●", Cue.EASE_OFF: "▼"}
+
+
+def cue_text(cue: Cue | None) -> str:
+    """Arrow and word, e.g. "▲ PUSH", in the current language ("" for no cue)."""
+    return f"{CUE_ARROW[cue]} {tr(cue.value)}" if cue is not None else ""
+
+
+def cue_for(level: Level | None, pct: float | None, phase: Phase | None) -> Cue | None:
+    """Push, hold or ease off for a participant of class ``level`` showing ``pct`` % in
+    ``phase``.
+
+    A band is read like a class, from its lower edge up to below its upper one (70–85 % is
+    intermediate; 85 % is high). Above the ceiling it is always "ease off". In a work phase:
+    "push" below the target class or the band, "ease off" above the target class (a high
+    class in an intermediate phase) or at the band's top, else "hold". Outside work phases
+    (warm-up, recovery, cool-down) only "ease off" is said, at the band's top. No hysteresis
+    of its own: equal numbers and classes in one phase always get the same cue, and the
+    class's own hysteresis keeps it from flickering.
+    """
+    if level is None or level is Level.UNKNOWN or pct is None or phase is None:
+        return None
+    if level is Level.ABOVE_CEILING:
+        return Cue.EASE_OFF
+    top = phase.target_max_pct
+    at_top = top is not None and pct >= top
+    target = target_of(phase)
+    if target is None:
+        return Cue.EASE_OFF if at_top else None
+    if at_top or (target is Level.INTERMEDIATE and level > target):
+        return Cue.EASE_OFF
+    if level < target or pct < phase.target_min_pct:
+        return Cue.PUSH
+    return Cue.HOLD
