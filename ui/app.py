@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import signal
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QSettings, QTimer, QTranslator
+from PySide6.QtCore import (
+    QCoreApplication,
+    QEvent,
+    QLibraryInfo,
+    QLocale,
+    QSettings,
+    QTimer,
+    QTranslator,
+)
 from PySide6.QtWidgets import QApplication
 
 from hiaim_monitor import config
@@ -58,11 +66,15 @@ def run_app(wiring: Wiring) -> RecordedSession | None:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         window.finish_recording(stop_reason="interrupted")
-        if window.wall is not None:
-            window.wall.close()
+        # Ended by a signal the window may still be open: close it (and the wall), so its
+        # geometry is remembered and no window of this run is left on screen.
+        window.close()
         # Sessions before the last one whose rows still wait: kept in a spill file if the
         # database does not answer (the caller settles the last one and says where it went).
         for earlier in window.saving:
             if earlier is not window.recorded:
                 earlier.settle(config.EXIT_WAIT_S)
+        # A second quit request (the signal handler's, or the last window closing) can
+        # still be queued; left there it would end the next event loop at once.
+        QCoreApplication.removePostedEvents(app, QEvent.Type.Quit)
     return window.recorded
