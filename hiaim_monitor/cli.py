@@ -5,6 +5,7 @@ view together (and so the only core module allowed to import drivers, simulators
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import queue
@@ -162,17 +163,25 @@ def _run_terminal(opts: RunOptions, db: Database, clock: Clock) -> RecordedSessi
         sensors.stop()
         raise
     previous = signal.signal(signal.SIGTERM, _terminated)
+    stop_reason = ""
     try:
         sensors.start_source(source, events.put)
         run_in_terminal(recorded.session)
     except KeyboardInterrupt:
         print("Stopped by the user.", file=sys.stderr)
+        stop_reason = "interrupted"
     except Terminated:
         print("Stopped by SIGTERM (logout or shutdown); finishing the session.",
               file=sys.stderr)
+        stop_reason = "terminated"
     finally:
         signal.signal(signal.SIGTERM, previous)
         sensors.stop()
+        if stop_reason:
+            # Ended early, as with the window's Stop: the phase running is judged on the time
+            # it ran, and the stop is stored with how it came.
+            with contextlib.suppress(ValueError):  # the schedule was over already
+                recorded.session.stop(stop_reason)
         recorded.finish(wait_s=0.0)  # run() waits for the database, then keeps the rest
     return recorded
 

@@ -24,7 +24,7 @@ from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.recorded_session import RecordedSession
 from hiaim_monitor.samples import sample_from_notification
 from hiaim_monitor.storage import open_database
-from hiaim_monitor.storage.schema import SessionRow
+from hiaim_monitor.storage.schema import EventRow, SessionRow
 from hiaim_monitor.storage.spill import pending_spills, replay_spills
 from tests.storage.helpers import Backend
 
@@ -195,6 +195,14 @@ def test_sigterm_finishes_the_session_with_its_rows(tmp_path):
     samples, status, _ = counts(db, 1)
     assert status == "finished"
     assert samples >= seen
+    # Stopped as with the window's Stop: the phase running is judged on what it ran.
+    with db.session() as s:
+        actions = [e.detail for e in s.scalars(
+            sa.select(EventRow).where(EventRow.session_id == 1,
+                                      EventRow.kind == "phase-change"))
+            if e.detail.get("action")]
+    assert actions and actions[-1]["action"] == "stop"
+    assert actions[-1]["reason"] == "terminated"
     db.close()
 
 
