@@ -42,6 +42,15 @@ def install_qt_translations(app: QApplication, code: str) -> QTranslator | None:
     return translator
 
 
+def _end_by_signal(app: QApplication, window: ControlWindow, signum: int) -> None:
+    """Ctrl+C or SIGTERM (logout, shutdown): stop and store the session first, so that Qt's
+    quit, which closes every window, asks nobody whether to quit while it runs (there may
+    be nobody to answer)."""
+    window.finish_recording(
+        stop_reason="terminated" if signum == signal.SIGTERM else "interrupted")
+    app.quit()
+
+
 def run_app(wiring: Wiring) -> RecordedSession | None:
     """Show the control window until the operator closes it; the session run, if any, is
     stored and marked finished before it is returned."""
@@ -57,7 +66,8 @@ def run_app(wiring: Wiring) -> RecordedSession | None:
     window.show()
     # Ctrl+C in the terminal, and SIGTERM (logout, shutdown), end the app and so finish the
     # session cleanly; the timer above lets Python see the signal.
-    previous = {sig: signal.signal(sig, lambda *_: app.quit())
+    previous = {sig: signal.signal(sig, lambda signum, _frame: _end_by_signal(app, window,
+                                                                              signum))
                 for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         app.exec()

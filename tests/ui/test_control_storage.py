@@ -24,6 +24,7 @@ from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.recorded_session import RecordedSession
 from hiaim_monitor.samples import sample_from_notification
 from hiaim_monitor.storage import open_database
+from hiaim_monitor.storage.schema import EventRow
 from ui.control_window import ControlWindow, Wiring
 
 
@@ -77,12 +78,21 @@ def test_stop_during_a_database_outage_keeps_the_window_responsive(qtbot, tmp_pa
     db.close()
 
 
-def test_sigterm_ends_the_window_app_and_finishes_the_session(qtbot, tmp_path):
-    """Logout or shutdown sends SIGTERM: the app quits as with Ctrl+C and the session is
-    stored as finished (it used to die on the spot, leaving it 'running')."""
+@pytest.mark.parametrize(("sig", "reason"), [(signal.SIGTERM, "terminated"),
+                                           (signal.SIGINT, "interrupted")])
+def test_sigterm_ends_the_window_app_and_finishes_the_session(qtbot, tmp_path, monkeypatch,
+                                                              sig, reason):
+    """Logout or shutdown sends SIGTERM, Ctrl+C in the terminal SIGINT: the app quits at
+    once, asking nobody (no one may be there to answer), and the session is stored as
+    finished with the stop and its reason (it used to die on the spot, leaving it
+    'running', or to wait for an answer to 'Quit while the session runs?')."""
     from PySide6.QtWidgets import QApplication
 
     from ui.app import run_app
+
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[1]) or
+                        QMessageBox.StandardButton.No)
 
     db = open_database(f"sqlite:///{tmp_path / 'term.sqlite3'}")
     protocol = load_protocol("norwegian-4x4")
@@ -100,15 +110,22 @@ def test_sigterm_ends_the_window_app_and_finishes_the_session(qtbot, tmp_path):
                       if isinstance(w, ControlWindow))
         window.recorded = recorded
         window._show_session(recorded.session)
-        QTimer.singleShot(300, lambda: os.kill(os.getpid(), signal.SIGTERM))
+        QTimer.singleShot(300, lambda: os.kill(os.getpid(), sig))
+        # Should the app wait for an answer instead, end it anyway so the test can say so.
+        QTimer.singleShot(8000, lambda: QApplication.exit(3))
 
     QTimer.singleShot(200, running)
     returned = run_app(Wiring(setup, db, None, clock, lambda plan: recorded))
 
+    assert asked == []
     assert returned is recorded
     assert recorded.settle(5.0).stored
     with db.engine.connect() as conn:
         status = conn.execute(sa.text("select status from sessions")).scalar_one()
         samples = conn.execute(sa.text("select count(*) from samples")).scalar_one()
     assert (status, samples) == ("finished", 10)
+    with db.session() as s:
+        actions = [e.detail for e in s.scalars(sa.select(EventRow).where(
+            EventRow.kind == "phase-change").order_by(EventRow.id)) if e.detail.get("action")]
+    assert (actions[-1]["action"], actions[-1]["reason"]) == ("stop", reason)
     db.close()
