@@ -107,15 +107,18 @@ def test_sigterm_ends_the_window_app_and_finishes_the_session(qtbot, tmp_path, m
 
     def running() -> None:
         window = next(w for w in QApplication.topLevelWidgets()
-                      if isinstance(w, ControlWindow))
+                      if isinstance(w, ControlWindow) and w.isVisible())
         window.recorded = recorded
         window._show_session(recorded.session)
         QTimer.singleShot(300, lambda: os.kill(os.getpid(), sig))
-        # Should the app wait for an answer instead, end it anyway so the test can say so.
-        QTimer.singleShot(8000, lambda: QApplication.exit(3))
+        give_up.start()
 
+    # Should the app wait for an answer instead, end it anyway so the test can say so.
+    give_up = QTimer(singleShot=True, interval=8000)
+    give_up.timeout.connect(lambda: QApplication.exit(3))
     QTimer.singleShot(200, running)
     returned = run_app(Wiring(setup, db, None, clock, lambda plan: recorded))
+    give_up.stop()
 
     assert asked == []
     assert returned is recorded
