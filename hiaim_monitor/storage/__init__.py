@@ -24,7 +24,8 @@ from hiaim_monitor.storage.sessions import (
     start_session,
     stored_protocol,
 )
-from hiaim_monitor.storage.writer import SessionWriter, StorageState, WriterStatus
+from hiaim_monitor.storage.status import StorageState, WriterStatus
+from hiaim_monitor.storage.writer import SessionWriter
 
 __all__ = [
     "AdherenceRecord",

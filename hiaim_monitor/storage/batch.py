@@ -9,18 +9,20 @@ file both store rows here, so both obey this rule.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy import exc
 
+from hiaim_monitor.storage import records
+from hiaim_monitor.storage.heartbeat import stamp_heartbeat
 from hiaim_monitor.storage.schema import (
     EventRow,
     PhaseAdherenceRow,
     RRIntervalRow,
     SampleRow,
-    SessionRow,
     WriterProgressRow,
 )
 
@@ -38,6 +40,25 @@ _CORRECT: Final = (sa.update(SampleRow)
 
 Converted = list[tuple[int, dict[str, Any]]]  # (kind, row), in sequence; {} = never stored
 Refused = list[tuple[int, dict[str, Any], Exception]]
+
+
+def to_rows(entries: Iterable[tuple[int, Any]], session_id: int) -> tuple[Converted, Refused]:
+    """Records as submitted, ``(kind, record)``, as table rows of session ``session_id``, and
+    those that cannot be (a malformed record must not hold up the others): each of these
+    keeps its place in the sequence as ``{}``, never stored."""
+    to_row: tuple[Callable[[Any], dict[str, Any]], ...] = (  # by kind, as SAMPLES, ...
+        records.sample_row, records.beat_row,
+        lambda r: records.event_row(r, session_id), records.adherence_row,
+        records.correction_row)
+    refused: Refused = []
+    converted: Converted = []
+    for kind, item in entries:
+        try:
+            converted.append((kind, to_row[kind](item)))
+        except Exception as error:
+            refused.append((kind, item, error))
+            converted.append((kind, {}))
+    return converted, refused
 
 
 def is_bad_row(error: BaseException) -> bool:
@@ -91,7 +112,17 @@ def store_rows(conn: sa.Connection, writer_id: str, session_id: int, converted: 
     return refused
 
 
-def stamp_heartbeat(conn: sa.Connection, session_id: int, now_utc: datetime) -> None:
-    """The session is being recorded, as of ``now_utc``."""
-    conn.execute(sa.update(SessionRow).where(SessionRow.id == session_id)
-                 .values(heartbeat_utc=now_utc))
+def store_batch(engine: sa.Engine, writer_id: str, session_id: int, converted: Converted,
+                start_seq: int) -> Refused:
+    """Store ``converted`` as ``store_rows`` does, stamping the session as alive, in one
+    transaction; when the database refuses a row of it, store the rest in another. Returns
+    the rows the database refused."""
+    args = (writer_id, session_id, converted, start_seq)
+    try:
+        with engine.begin() as conn:
+            return store_rows(conn, *args, row_by_row=False, heartbeat=True)
+    except exc.SQLAlchemyError as error:
+        if not is_bad_row(error):
+            raise
+        with engine.begin() as conn:
+            return store_rows(conn, *args, row_by_row=True, heartbeat=True)

@@ -35,9 +35,10 @@ from hiaim_monitor.storage.database import (
     StorageError,
     storage_errors,
 )
+from hiaim_monitor.storage.ending import Backlog
 from hiaim_monitor.storage.schema import SessionRow, SessionStatus
 from hiaim_monitor.storage.sessions import StoredSession, apply_end
-from hiaim_monitor.storage.writer import BATCH_ROWS, Backlog
+from hiaim_monitor.storage.writer import BATCH_ROWS
 
 log = logging.getLogger(__name__)
 
