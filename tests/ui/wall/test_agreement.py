@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor
 
 from hiaim_monitor.display import CLASS_COLOUR
 from hiaim_monitor.engine.adherence import target_of
+from hiaim_monitor.engine.classify import level_of
 from hiaim_monitor.engine.codes import Level
 from hiaim_monitor.engine.snapshot import SignalState
 from hiaim_monitor.protocols import Thresholds, load_protocol
@@ -29,17 +30,6 @@ FRAME_EVERY_S = 4
 WORD_LEVEL = {"EASY": Level.BELOW, "INTERMEDIATE": Level.INTERMEDIATE, "HIGH": Level.HIGH,
               "TOO HIGH": Level.ABOVE_CEILING}
 ARROW = {"▲": "push", "●": "hold", "▼": "ease off"}
-
-
-def class_of(pct: int, th: Thresholds) -> Level:
-    """The class a whole % falls in, as the protocol file defines the classes."""
-    if pct >= th.ceiling_pct:
-        return Level.ABOVE_CEILING
-    if pct >= th.high_pct:
-        return Level.HIGH
-    if pct >= th.intermediate_pct:
-        return Level.INTERMEDIATE
-    return Level.BELOW
 
 
 def allowed_cues(pct: int, phase, th: Thresholds) -> set[str | None]:
@@ -100,7 +90,7 @@ def test_word_cue_colour_and_number_agree_on_every_tile_through_a_whole_session(
                 seen["lost or no contact"] += p.signal is not SignalState.WAITING
                 continue
             pct = int(texts["pct"].removesuffix(" %"))
-            level = class_of(pct, th)
+            level = level_of(pct, th)
             # The big number and the % are one value (to a bpm's rounding).
             hrmax = next(q.hrmax.bpm for q in sim.participants
                          if q.participant_id == p.participant_id)
