@@ -1,8 +1,10 @@
-"""Shared pieces of the storage tests: the two backends, a roster, a quick writer."""
+"""Shared pieces of the storage tests: the two backends, a roster, a quick writer, a live
+session that records."""
 
 from __future__ import annotations
 
 import contextlib
+import queue
 import sqlite3
 import subprocess
 import sys
@@ -11,9 +13,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from hiaim_monitor.clock import SimulatedClock
 from hiaim_monitor.hrmax import estimate_hrmax, measured_hrmax
 from hiaim_monitor.participants import Participant
-from hiaim_monitor.storage import Database, SessionWriter, StoredSession
+from hiaim_monitor.protocols import TrainingProtocol
+from hiaim_monitor.samples import SourceEvent
+from hiaim_monitor.session import LiveSession
+from hiaim_monitor.storage import Database, SessionWriter, StoredSession, start_session
+from hiaim_monitor.storage.recorder import SessionRecorder
 from tests.pg import PostgresServer
 
 BUSY_TIMEOUT_S = 0.2  # a locked SQLite file fails fast in tests
@@ -65,6 +72,21 @@ def fast_writer(db: Database, session: StoredSession, **kwargs: object) -> Sessi
                                   "retry_max_s": 0.2}
     options.update(kwargs)
     return SessionWriter(db, session, **options)  # type: ignore[arg-type]
+
+
+def live_recording(db: Database, protocol: TrainingProtocol, people: list[Participant],
+                   clock: SimulatedClock, *, started_utc: datetime | None = None,
+                   ) -> tuple[LiveSession, SessionWriter, StoredSession,
+                              queue.SimpleQueue[SourceEvent]]:
+    """A new stored session recorded live from session time 0, through a writer that
+    flushes every 0.05 s; also the queue its straps' events go into."""
+    stored = start_session(db, protocol, people,
+                           started_utc=clock.now_utc() if started_utc is None else started_utc)
+    writer = SessionWriter(db, stored, flush_interval_s=0.05)
+    events: queue.SimpleQueue[SourceEvent] = queue.SimpleQueue()
+    session = LiveSession(protocol, people, clock, events, start_mono_s=0.0,
+                          recorder=SessionRecorder(writer, stored, start_mono_s=0.0))
+    return session, writer, stored, events
 
 
 def dead_pid() -> int:

@@ -4,7 +4,6 @@ delays the backlog by no more than about a second once it is back."""
 
 from __future__ import annotations
 
-import queue
 import random
 import sqlite3
 import threading
@@ -21,10 +20,8 @@ from hiaim_monitor.hrmax import measured_hrmax
 from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.samples import sample_from_notification
-from hiaim_monitor.session import LiveSession
 from hiaim_monitor.storage import SessionWriter, StorageState, open_database, start_session
-from hiaim_monitor.storage.recorder import SessionRecorder
-from tests.storage.helpers import START_UTC, Backend, roster
+from tests.storage.helpers import START_UTC, Backend, live_recording, roster
 from tests.storage.test_writer import flat, make_rows, stored_samples
 
 JUMP = int(SampleFlag.UNCONFIRMED_JUMP)
@@ -44,11 +41,7 @@ def test_a_sample_after_an_unconfirmed_jump_reaches_storage_at_once(db, after_ju
     protocol = load_protocol("norwegian-4x4")
     clock = SimulatedClock()
     people = [Participant("P1", "Anna", "A", measured_hrmax(180))]
-    stored = start_session(db, protocol, people, started_utc=clock.now_utc())
-    writer = SessionWriter(db, stored, flush_interval_s=0.05)
-    events = queue.SimpleQueue()
-    session = LiveSession(protocol, people, clock, events, start_mono_s=0.0,
-                          recorder=SessionRecorder(writer, stored, start_mono_s=0.0))
+    session, writer, _, events = live_recording(db, protocol, people, clock)
     contact_lost = after_jump == "no contact"
     sent = []
     for i in range(40):
@@ -76,11 +69,7 @@ def test_a_jump_confirmed_after_it_was_stored_is_corrected_in_storage(db):
     protocol = load_protocol("norwegian-4x4")
     clock = SimulatedClock()
     people = [Participant("P1", "Anna", "A", measured_hrmax(180))]
-    stored = start_session(db, protocol, people, started_utc=clock.now_utc())
-    writer = SessionWriter(db, stored, flush_interval_s=0.05)
-    events = queue.SimpleQueue()
-    session = LiveSession(protocol, people, clock, events, start_mono_s=0.0,
-                          recorder=SessionRecorder(writer, stored, start_mono_s=0.0))
+    session, writer, _, events = live_recording(db, protocol, people, clock)
     for i, bpm in enumerate([120] * 10 + [160, 161, 162]):
         events.put(sample_from_notification("A", encode_heart_rate_measurement(bpm), clock))
         session.tick()

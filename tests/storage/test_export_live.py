@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import queue
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
 
@@ -17,11 +16,10 @@ from hiaim_monitor.exports import export_sessions
 from hiaim_monitor.hrmax import measured_hrmax
 from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import load_protocol
-from hiaim_monitor.session import LiveSession
-from hiaim_monitor.storage import SessionWriter, finish_session, start_session
-from hiaim_monitor.storage.recorder import SessionRecorder
+from hiaim_monitor.storage import finish_session
 from simulators.roster import make_virtual_class
 from simulators.source import SimulatedSource
+from tests.storage.helpers import live_recording
 
 TCX = "{http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2}"
 
@@ -35,11 +33,8 @@ def test_exports_follow_the_phases_of_a_session_the_operator_changed(db, tmp_pat
     people = [Participant(v.participant_id, v.display_name, s.strap_id,
                           measured_hrmax(v.hrmax_bpm))
               for v, s in zip(virtual, source.straps, strict=True)]
-    stored = start_session(db, protocol, people, started_utc=started_utc)
-    writer = SessionWriter(db, stored, flush_interval_s=0.05)
-    events = queue.SimpleQueue()
-    session = LiveSession(protocol, people, clock, events, start_mono_s=0.0,
-                          recorder=SessionRecorder(writer, stored, start_mono_s=0.0))
+    session, writer, stored, events = live_recording(db, protocol, people, clock,
+                                                     started_utc=started_utc)
     plan = [(150.0, session.skip), (200.0, session.pause), (230.0, session.resume),
             (310.0, lambda: session.extend(by_s=20)), (500.0, session.stop)]
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import queue
 import signal
 import subprocess
 import sys
@@ -23,12 +22,11 @@ from hiaim_monitor.hrmax import measured_hrmax
 from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.samples import sample_from_notification
-from hiaim_monitor.session import LiveSession
-from hiaim_monitor.storage import SessionWriter, open_database, start_session
-from hiaim_monitor.storage.recorder import SessionRecorder
+from hiaim_monitor.storage import open_database
 from simulators.faults import FaultConfig
 from simulators.roster import make_virtual_class
 from simulators.source import SimulatedSource
+from tests.storage.helpers import live_recording
 
 
 def count(db, sql, **params):
@@ -45,11 +43,7 @@ def test_live_session_stores_every_sample_beat_alarm_and_interval(db):
     people = [Participant(v.participant_id, v.display_name, s.strap_id,
                           measured_hrmax(v.hrmax_bpm))
               for v, s in zip(virtual, source.straps, strict=True)]
-    stored = start_session(db, protocol, people, started_utc=clock.now_utc())
-    writer = SessionWriter(db, stored, flush_interval_s=0.05)
-    events = queue.SimpleQueue()
-    session = LiveSession(protocol, people, clock, events, start_mono_s=0.0,
-                          recorder=SessionRecorder(writer, stored, start_mono_s=0.0))
+    session, writer, stored, events = live_recording(db, protocol, people, clock)
 
     async def run():
         await source.start(events.put)
@@ -86,11 +80,7 @@ def test_a_confirmed_jump_is_stored_trusted_not_flagged(db):
     protocol = load_protocol("norwegian-4x4")
     clock = SimulatedClock()
     people = [Participant("P1", "Anna", "A", measured_hrmax(180))]
-    stored = start_session(db, protocol, people, started_utc=clock.now_utc())
-    writer = SessionWriter(db, stored, flush_interval_s=0.05)
-    events = queue.SimpleQueue()
-    session = LiveSession(protocol, people, clock, events, start_mono_s=0.0,
-                          recorder=SessionRecorder(writer, stored, start_mono_s=0.0))
+    session, writer, _, events = live_recording(db, protocol, people, clock)
     for bpm in [120] * 10 + [160, 161, 162, 161, 160]:
         events.put(sample_from_notification("A", encode_heart_rate_measurement(bpm), clock))
         session.tick()  # one tick per sample: the jump spans ticks
@@ -106,10 +96,7 @@ def test_operator_actions_are_stored_as_phase_changes_with_their_detail(db):
     protocol = load_protocol("norwegian-4x4")
     clock = SimulatedClock()
     people = [Participant("P1", "Anna", "A", measured_hrmax(180))]
-    stored = start_session(db, protocol, people, started_utc=clock.now_utc())
-    writer = SessionWriter(db, stored, flush_interval_s=0.05)
-    session = LiveSession(protocol, people, clock, queue.SimpleQueue(), start_mono_s=0.0,
-                          recorder=SessionRecorder(writer, stored, start_mono_s=0.0))
+    session, writer, _, _ = live_recording(db, protocol, people, clock)
     session.tick()
     clock.advance(700)
     session.pause()
@@ -141,10 +128,7 @@ def test_a_high_phase_stopped_68_s_in_is_stored_as_not_judged_with_planned_and_r
     protocol = load_protocol("hi-aim")  # High 1/4 runs 840–1020 s
     clock = SimulatedClock()
     people = [Participant("P1", "Anna", "A", measured_hrmax(180))]
-    stored = start_session(db, protocol, people, started_utc=clock.now_utc())
-    writer = SessionWriter(db, stored, flush_interval_s=0.05)
-    session = LiveSession(protocol, people, clock, queue.SimpleQueue(), start_mono_s=0.0,
-                          recorder=SessionRecorder(writer, stored, start_mono_s=0.0))
+    session, writer, _, _ = live_recording(db, protocol, people, clock)
     session.tick()
     clock.advance(840 + 68)
     session.tick()
