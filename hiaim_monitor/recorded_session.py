@@ -18,6 +18,7 @@ from pathlib import Path
 from hiaim_monitor import config
 from hiaim_monitor.admin.registry import RegistryError, assign_strap
 from hiaim_monitor.clock import Clock
+from hiaim_monitor.engine.snapshot import SessionSnapshot
 from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import TrainingProtocol
 from hiaim_monitor.samples import SourceEvent
@@ -86,6 +87,11 @@ class RecordedSession:
     @property
     def session_id(self) -> int:
         return self.stored.session_id
+
+    def tick(self) -> SessionSnapshot:
+        """The one heartbeat: take in what the straps sent, store what became final, and
+        return the snapshot every view shows."""
+        return self.session.tick()
 
     def finish(self, *, notes: str | None = None,
                participant_notes: Mapping[str, str] | None = None,

@@ -141,10 +141,16 @@ class LiveSession:
         return self._with_storage(self._ended(self.engine.snapshot()))
 
     def _ended(self, snap: SessionSnapshot) -> SessionSnapshot:
-        # Once over, the session's time stands at its end, however late the tick came.
-        if snap.finished and snap.elapsed_s > self.duration_s:
-            return dataclasses.replace(snap, elapsed_s=self.duration_s)
-        return snap
+        """The engine's snapshot made complete: what views would otherwise ask the schedule
+        and the recording for. Once over, the session's time stands at its end, however
+        late the tick came."""
+        elapsed_s = snap.elapsed_s
+        if snap.finished and elapsed_s > self.duration_s:
+            elapsed_s = self.duration_s
+        return dataclasses.replace(
+            snap, elapsed_s=elapsed_s, paused=self.schedule.paused,
+            planned_run_s=tuple(self.schedule.planned_run_s()),
+            recording=self.recorder is not None)
 
     def flush_final(self) -> None:
         """At the end: hand storage the last rows and results (a jump never confirmed
@@ -159,7 +165,7 @@ class LiveSession:
         writer = self.recorder.writer
         status = writer.status
         return dataclasses.replace(snap, storage=StorageView(
-            str(status.state), status.reason, writer.backlog_fraction, writer.dropped_rows))
+            status.state, status.reason, writer.backlog_fraction, writer.dropped_rows))
 
     def summary(self) -> dict[str, Any]:
         """Per-participant figures for --summary-json."""

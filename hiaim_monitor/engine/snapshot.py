@@ -51,20 +51,36 @@ class ParticipantView:
 
 @dataclass(frozen=True, slots=True)
 class SessionSnapshot:
+    """Everything a view shows of the session at one tick: views read nothing else."""
+
     t_mono_s: float
     elapsed_s: float
     protocol: TrainingProtocol
     position: PhasePosition | None
     finished: bool
     participants: tuple[ParticipantView, ...]
+    paused: bool = False  # the countdown stands still
+    # Each phase's running time as planned now (operator actions included), for timelines.
+    planned_run_s: tuple[float, ...] = ()
+    recording: bool = False  # notes and acknowledgements are stored with the session now
     storage: StorageView | None = None  # None: nothing is being stored
+
+    @property
+    def running(self) -> bool:
+        return not self.finished
+
+
+class StorageState(StrEnum):
+    OK = "ok"
+    FAILING = "failing"  # writes fail; rows wait in memory
+    RECOVERED = "recovered"  # writes work again; the backlog is being written
 
 
 @dataclass(frozen=True, slots=True)
 class StorageView:
     """The session store as the operator needs to see it."""
 
-    state: str  # "ok", "failing" (rows wait in memory) or "recovered"
+    state: StorageState
     reason: str  # one sentence while failing
     backlog_fraction: float  # of the in-memory buffer, 0–1
     dropped_rows: int  # lost to a full buffer

@@ -10,13 +10,10 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 
+from hiaim_monitor.engine.snapshot import StorageState
 
-class StorageState(StrEnum):
-    OK = "ok"
-    FAILING = "failing"  # writes fail; rows wait in memory
-    RECOVERED = "recovered"  # writes work again; the backlog is being written
+__all__ = ["StatusLog", "StorageState", "WriterStatus"]
 
 
 @dataclass(frozen=True, slots=True)
