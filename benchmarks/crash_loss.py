@@ -77,7 +77,7 @@ def child(db_url: str, state: str) -> None:
 
     threading.Thread(target=feed, daemon=True).start()
     while True:  # the terminal's loop
-        recorded.session.tick()
+        recorded.tick()
         time.sleep(config.TICK_INTERVAL_S)
 
 

@@ -166,7 +166,7 @@ def _run_terminal(opts: RunOptions, db: Database, clock: Clock) -> RecordedSessi
     stop_reason = ""
     try:
         sensors.start_source(source, events.put)
-        run_in_terminal(recorded.session)
+        run_in_terminal(recorded)  # RecordedSession.tick stores what each tick made final
     except KeyboardInterrupt:
         print("Stopped by the user.", file=sys.stderr)
         stop_reason = "interrupted"

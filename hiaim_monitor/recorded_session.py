@@ -1,6 +1,10 @@
 """A live session together with its storage: started from a plan, finished exactly once.
 Used by the window and the terminal alike, so both store a session the same way.
 
+Recording wraps the live session, which knows no storage: each ``tick`` advances it, hands
+what became final (``TickOutput``) to the recorder, and completes the snapshot with the
+storage's state.
+
 Finishing never throws rows away and never makes the caller wait long: the writer goes on
 storing the backlog (and then marks the session finished) while the window stays
 responsive; if the app must end before the database answers, ``settle`` keeps the backlog
@@ -9,6 +13,7 @@ in a spill file, stored at the next start.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 from collections.abc import Mapping
@@ -18,7 +23,7 @@ from pathlib import Path
 from hiaim_monitor import config
 from hiaim_monitor.admin.registry import RegistryError, assign_strap
 from hiaim_monitor.clock import Clock
-from hiaim_monitor.engine.snapshot import SessionSnapshot
+from hiaim_monitor.engine.snapshot import SessionSnapshot, StorageView
 from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import TrainingProtocol
 from hiaim_monitor.samples import SourceEvent
@@ -61,6 +66,7 @@ class RecordedSession:
         self.session = session
         self.writer = writer
         self.stored = stored
+        self.recorder = SessionRecorder(writer, stored)
         self.finished: FinishResult | None = None  # set once the session has ended
         self._end: SessionEnd | None = None
 
@@ -80,18 +86,36 @@ class RecordedSession:
             remember_assignments(db, {p.participant_id: p.strap_id for p in people})
         writer = SessionWriter(db, stored)
         session = LiveSession(protocol, people, clock, events, start_mono_s=start_s,
-                              duration_s=duration_s, cue=cue,
-                              recorder=SessionRecorder(writer, stored, start_mono_s=start_s))
+                              duration_s=duration_s, cue=cue)
         return cls(db, session, writer, stored)
 
     @property
     def session_id(self) -> int:
         return self.stored.session_id
 
+    @property
+    def recording(self) -> bool:
+        """Notes, acknowledgements and rows are stored with the session (until ``finish``)."""
+        return self._end is None
+
     def tick(self) -> SessionSnapshot:
         """The one heartbeat: take in what the straps sent, store what became final, and
-        return the snapshot every view shows."""
-        return self.session.tick()
+        return the snapshot every view shows. Once finished, the session goes on showing
+        what straps send, and nothing more is stored."""
+        out, snap = self.session.advance()
+        if self._end is None:
+            self.recorder.record(out)
+        return self._with_storage(snap)
+
+    def snapshot(self) -> SessionSnapshot:
+        """The snapshot as of now, without taking anything in."""
+        return self._with_storage(self.session.snapshot())
+
+    def _with_storage(self, snap: SessionSnapshot) -> SessionSnapshot:
+        writer = self.writer
+        status = writer.status
+        return dataclasses.replace(snap, recording=self._end is None, storage=StorageView(
+            status.state, status.reason, writer.backlog_fraction, writer.dropped_rows))
 
     def finish(self, *, notes: str | None = None,
                participant_notes: Mapping[str, str] | None = None,
@@ -101,13 +125,12 @@ class RecordedSession:
         (``progress``, ``settle``). Only the first call ends the session."""
         if self._end is not None:
             return self.progress()
-        self.session.tick()
-        self.session.flush_final()
+        self.tick()
+        self.recorder.record(self.session.conclude())
         if self.session.cue is not None:
             self.session.cue.publish(())
         # The window may go on showing the finished session, and straps may still report:
         # from here on nothing is handed to the writer.
-        self.session.recorder = None
         self._end = SessionEnd(self.session.clock.now_utc(), notes, participant_notes)
         self.writer.finish(self._end)
         self.writer.wait(wait_s)

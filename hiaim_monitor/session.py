@@ -1,5 +1,7 @@
 """A live training session: drains the sensor queue on each tick into the zone engine and
-hands out its snapshots; at the end, the per-participant summary."""
+hands out its snapshots, and what became final (``TickOutput``) for whoever records it; at
+the end, the per-participant summary. It knows no storage: recording wraps it
+(``recorded_session``)."""
 
 from __future__ import annotations
 
@@ -7,19 +9,17 @@ import dataclasses
 import queue
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hiaim_monitor.clock import Clock
 from hiaim_monitor.engine.engine import EngineConfig, ZoneEngine
-from hiaim_monitor.engine.snapshot import SessionSnapshot, StorageView
+from hiaim_monitor.engine.output import Acknowledgement, Note, TickOutput
+from hiaim_monitor.engine.snapshot import SessionSnapshot
 from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import TrainingProtocol
 from hiaim_monitor.samples import SourceEvent
 from hiaim_monitor.schedule import OperatorAction, SessionSchedule
 from hiaim_monitor.session_cue import CuedPhase, SessionCue
-
-if TYPE_CHECKING:
-    from hiaim_monitor.storage.recorder import SessionRecorder
 
 
 class LiveSession:
@@ -35,7 +35,6 @@ class LiveSession:
         start_mono_s: float | None = None,
         duration_s: float | None = None,
         engine_config: EngineConfig | None = None,
-        recorder: SessionRecorder | None = None,
         cue: SessionCue | None = None,
     ) -> None:
         self.protocol = protocol
@@ -50,7 +49,6 @@ class LiveSession:
         self.engine = ZoneEngine(protocol, self.participants, clock,
                                  start_mono_s=self.start_mono_s, duration_s=duration_s,
                                  cfg=engine_config)
-        self.recorder = recorder
         self.cue = cue
         self._carried: list[SourceEvent] = []  # reports from before the start
         self._cued_version = -1
@@ -65,7 +63,7 @@ class LiveSession:
     def schedule(self) -> SessionSchedule:
         return self.engine.schedule
 
-    # -- operator actions, at the current session time; stored on the next tick ---------
+    # -- operator actions, at the current session time; in the next tick's output -------
     def pause(self) -> OperatorAction:
         """Stop the countdown; ValueError (one sentence) if already paused or over."""
         return self._acted(self.schedule.pause(self.engine.session_time()))
@@ -104,68 +102,56 @@ class LiveSession:
 
     def acknowledge(self, alarms: list[tuple[str | None, str]]) -> float:
         """The operator saw these alarms ((participant id or None for storage, alarm
-        kind)): logged as an event at the current session time, which is returned."""
+        kind)): logged at the current session time, which is returned."""
         t_s = self.engine.session_time()
-        if self.recorder is not None and alarms:
-            self.recorder.acknowledged(t_s, alarms)
+        wall_utc = self.engine.wall_at(t_s)
+        for participant_id, kind in alarms:
+            self.engine.log_operator(Acknowledgement(t_s, wall_utc, participant_id, kind))
         return t_s
 
     def note(self, text: str, participant_id: str | None = None) -> None:
         """The operator's note on the session (or on one participant), as it now reads."""
-        if self.recorder is not None:
-            self.recorder.noted(self.engine.session_time(), text, participant_id)
+        t_s = self.engine.session_time()
+        self.engine.log_operator(Note(t_s, self.engine.wall_at(t_s), participant_id, text))
 
     def carry_over(self, reports: Iterable[SourceEvent]) -> None:
         """Reports from before the start (the setup's strap states and battery levels):
         taken in, and stored, on the next tick, ahead of what the straps send from now."""
         self._carried.extend(reports)
 
-    def tick(self) -> SessionSnapshot:
-        """Drain everything queued since the last tick into the engine, then snapshot."""
+    def advance(self) -> tuple[TickOutput, SessionSnapshot]:
+        """Drain everything queued since the last tick into the engine: what became final
+        (to be recorded), and the snapshot."""
         batch, self._carried = self._carried, []
         while True:
             try:
                 batch.append(self.events.get_nowait())
             except queue.Empty:
                 break
-        self.engine.ingest(batch)
-        snap = self._ended(self.engine.snapshot())
-        if self.recorder is None:
-            return snap
-        pos = snap.position
-        self.recorder.record(self.engine, batch, pos.index if pos else None,
-                             pos.phase.name if pos else None)
-        return self._with_storage(snap)
+        out = self.engine.ingest(batch)
+        return out, self._ended(self.engine.snapshot())
+
+    def tick(self) -> SessionSnapshot:
+        """``advance`` for a session nothing records (a screenshot): the output is let go."""
+        return self.advance()[1]
+
+    def conclude(self) -> TickOutput:
+        """At the end: the last rows and results (a jump never confirmed keeps its flag)."""
+        return self.engine.conclude()
 
     def snapshot(self) -> SessionSnapshot:
-        return self._with_storage(self._ended(self.engine.snapshot()))
+        return self._ended(self.engine.snapshot())
 
     def _ended(self, snap: SessionSnapshot) -> SessionSnapshot:
-        """The engine's snapshot made complete: what views would otherwise ask the schedule
-        and the recording for. Once over, the session's time stands at its end, however
-        late the tick came."""
+        """The engine's snapshot made complete with what views would otherwise ask the
+        schedule for (the recording's part is ``RecordedSession``'s). Once over, the
+        session's time stands at its end, however late the tick came."""
         elapsed_s = snap.elapsed_s
         if snap.finished and elapsed_s > self.duration_s:
             elapsed_s = self.duration_s
         return dataclasses.replace(
             snap, elapsed_s=elapsed_s, paused=self.schedule.paused,
-            planned_run_s=tuple(self.schedule.planned_run_s()),
-            recording=self.recorder is not None)
-
-    def flush_final(self) -> None:
-        """At the end: hand storage the last rows and results (a jump never confirmed
-        keeps its flag)."""
-        if self.recorder is not None:
-            self.engine.release_held()
-            self.recorder.record(self.engine, [], None, None)
-
-    def _with_storage(self, snap: SessionSnapshot) -> SessionSnapshot:
-        if self.recorder is None:
-            return snap
-        writer = self.recorder.writer
-        status = writer.status
-        return dataclasses.replace(snap, storage=StorageView(
-            status.state, status.reason, writer.backlog_fraction, writer.dropped_rows))
+            planned_run_s=tuple(self.schedule.planned_run_s()))
 
     def summary(self) -> dict[str, Any]:
         """Per-participant figures for --summary-json."""

@@ -274,7 +274,10 @@ class ControlWindow(QMainWindow):
         self.refresh()
 
     def _show_session(self, session: LiveSession) -> None:
-        self.session_panel.attach(session)
+        recorded = self.recorded
+        # Recording wraps the session: the panel ticks the recording, which stores.
+        self.session_panel.attach(session, recorded if recorded is not None
+                                  and recorded.session is session else None)
         self.stack.setCurrentWidget(self.session_panel)
         self._enable_session_keys(True)
         # The Start button that had the keyboard is gone; no box on this page takes it

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from hiaim_monitor.alarm_watch import AlarmWatch, active_alarms
 from hiaim_monitor.engine.snapshot import SessionSnapshot
 from hiaim_monitor.i18n import tr
+from hiaim_monitor.recorded_session import RecordedSession
 from hiaim_monitor.samples import SourceEvent
 from hiaim_monitor.schedule import OperatorAction
 from hiaim_monitor.session import LiveSession
@@ -58,6 +59,7 @@ class SessionPanel(QWidget):
     def __init__(self, sound: AlarmSound | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session: LiveSession | None = None
+        self.recorded: RecordedSession | None = None  # what records the session, if anything
         self.snapshot: SessionSnapshot | None = None
         self.alarms = AlarmWatch()
         self.sound = sound or AlarmSound()
@@ -104,8 +106,9 @@ class SessionPanel(QWidget):
         self.layout_.addLayout(alarm_row)
         self.layout_.addWidget(self.splitter, 1)
 
-    def attach(self, session: LiveSession) -> None:
+    def attach(self, session: LiveSession, recorded: RecordedSession | None = None) -> None:
         self.session = session
+        self.recorded = recorded
         self.snapshot = None
         self._finished_sent = False
         self.alarms = AlarmWatch()
@@ -121,7 +124,8 @@ class SessionPanel(QWidget):
         if self.ended:
             _drop_all(self.session.events)
             return
-        self.show_snapshot(self.session.tick())
+        tick = self.recorded.tick if self.recorded is not None else self.session.tick
+        self.show_snapshot(tick())
 
     @property
     def ended(self) -> bool:
@@ -177,7 +181,7 @@ class SessionPanel(QWidget):
     def _note(self, text: str, participant_id: str | None) -> None:
         if self.session is None:
             return
-        if self.session.recorder is None:  # ended: its recording is closed
+        if self.recorded is None or not self.recorded.recording:  # its recording is closed
             self.late_note.emit()
         else:
             self.session.note(text, participant_id)

@@ -2,14 +2,16 @@
 the intervals done and the alarms, over fixed-size numpy ring buffers.
 
 Owned by one thread (the consumer's); no locks. ``ingest`` takes everything drained from
-the sensor queue since the last tick; ``snapshot`` hands out an immutable view.
+the sensor queue since the last tick and returns what became final as one immutable value
+(``output.TickOutput``); ``snapshot`` hands out an immutable view. The alarm rules live in
+``alarms``; the per-sample path here calls them.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -17,13 +19,21 @@ import numpy as np
 from hiaim_monitor import config
 from hiaim_monitor.clock import Clock
 from hiaim_monitor.engine.adherence import (
-    PhaseAdherence,
     in_target,
     judge_window,
     target_of,
 )
-from hiaim_monitor.engine.alarms import NO_VALID_HEART_RATE, AlarmBoard, AlarmKind
+from hiaim_monitor.engine.alarms import AlarmBoard, AlarmRules
 from hiaim_monitor.engine.codes import PLAUSIBLE_BPM, Level
+from hiaim_monitor.engine.handover import Handover
+from hiaim_monitor.engine.output import (
+    CONTACT_CODE,
+    NO_ENERGY,
+    Correction,
+    OperatorEntry,
+    StrapReport,
+    TickOutput,
+)
 from hiaim_monitor.engine.report import participant_report
 from hiaim_monitor.engine.ringbuffer import RingTable
 from hiaim_monitor.engine.snapshot import ParticipantView, SessionSnapshot, SignalState
@@ -37,9 +47,7 @@ from hiaim_monitor.engine.state import (
     UNTRUSTED_BITS,
     Columns,
     EngineConfig,
-    FinalRows,
     Person,
-    rows_between,
 )
 from hiaim_monitor.engine.views import recent_trace, shown_numbers, signal_of
 from hiaim_monitor.participants import Participant
@@ -77,6 +85,7 @@ class ZoneEngine:
         self.cfg = cfg or EngineConfig()
         self.people = [Person(i, p, protocol, self.cfg) for i, p in enumerate(participants)]
         self.alarms = AlarmBoard()
+        self.rules = AlarmRules(self.alarms, self.cfg)
         for person in self.people:
             person.active_alarms = self.alarms.active.setdefault(person.p.participant_id, set())
         self._by_strap = {person.p.strap_id: person for person in self.people}
@@ -87,6 +96,7 @@ class ZoneEngine:
         self.beats = RingTable(n, self.cfg.capacity_samples, BEAT_COLUMNS)
         self.unknown_events = 0
         self._next_judged = 0  # index of the next phase whose end has not been judged
+        self.handover = Handover(self)
         # (lo_s, hi_s, index, target, schedule version) of the last _phase_of answer
         self._phase_cache: tuple[float, float, int, Level | None, int] = (
             0.0, 0.0, -1, None, -1)
@@ -105,13 +115,16 @@ class ZoneEngine:
     def finished_at(self, t_s: float) -> bool:
         return t_s >= self.duration_s
 
-    def _wall(self, t_s: float) -> Any:
+    def wall_at(self, t_s: float) -> datetime:
+        """Wall time of session time ``t_s``, for what has no arrival stamp of its own."""
         return self.clock.now_utc() - timedelta(seconds=self.session_time() - t_s)
 
     # -- ingest -------------------------------------------------------------------------
-    def ingest(self, batch: Iterable[SourceEvent]) -> None:
-        """Take every event drained since the last tick, in any order."""
+    def ingest(self, batch: Iterable[SourceEvent]) -> TickOutput:
+        """Take every event drained since the last tick, in any order; return what became
+        final (nothing is held back, see ``handover``)."""
         samples: list[tuple[int, float, HeartRateSample]] = []
+        reports: list[StrapReport] = []
         by_strap = self._by_strap
         for ev in batch:
             person = by_strap.get(ev.strap_id)
@@ -121,10 +134,15 @@ class ZoneEngine:
                 samples.append((person.row, ev.t_mono_s, ev))
             elif isinstance(ev, PacketDropped):
                 person.dropped += 1
-            elif isinstance(ev, BatteryReading):
-                self._battery(person, ev)
-            elif isinstance(ev, StrapStatus):
-                person.strap_state, person.strap_note = ev.state, ev.note
+            elif isinstance(ev, BatteryReading | StrapStatus):
+                t = ev.t_mono_s - self.start_mono_s
+                wall = self.wall_at(t)
+                if isinstance(ev, BatteryReading):
+                    person.battery = ev.level_pct
+                    self.rules.battery(person, ev.level_pct, t, wall)
+                else:
+                    person.strap_state, person.strap_note = ev.state, ev.note
+                reports.append(StrapReport(person.p.participant_id, t, wall, ev))
         # Per participant in time order, so the order within a tick does not matter.
         samples.sort(key=lambda item: (item[0], item[1]))
         out = Columns()
@@ -133,23 +151,12 @@ class ZoneEngine:
             person.batch_idx.clear()
         for row, _, s in samples:
             self._sample(people[row], s, out)
-        self.samples.append(np.asarray(out.rows, dtype=np.intp), {
-            "t_s": out.t_s, "bpm": out.bpm, "pct": out.pct, "level": out.level,
-            "flags": out.flags})
-        self.beats.append(np.asarray(out.beat_rows, dtype=np.intp), {
-            "t_s": out.beat_t_s, "rr_ms": out.rr_ms, "flags": out.beat_flags})
+        taken = out.arrays()
+        self.samples.append(taken.sample_rows, taken.samples)
+        self.beats.append(taken.beat_rows, taken.beats)
         self._update_time_alarms()
         self._judge_finished_phases()
-
-    def _battery(self, person: Person, ev: BatteryReading) -> None:
-        person.battery = ev.level_pct
-        t = ev.t_mono_s - self.start_mono_s
-        if ev.level_pct < self.cfg.battery_low_pct:
-            self.alarms.set(person.p.participant_id, AlarmKind.BATTERY_LOW, True, t,
-                            self._wall(t), f"{ev.level_pct} %")
-        elif ev.level_pct >= self.cfg.battery_clear_pct:
-            self.alarms.set(person.p.participant_id, AlarmKind.BATTERY_LOW, False, t,
-                            self._wall(t))
+        return self.handover.output(tuple(reports), taken)
 
     def _sample(self, person: Person, s: HeartRateSample, out: Columns) -> None:
         """The per-sample path: plain floats and ints, no numpy, no enum arithmetic."""
@@ -168,20 +175,13 @@ class ZoneEngine:
             person.usable_t = t
         bpm = float(s.bpm)
         flags = MALFORMED if s.malformed_tail else 0
-        active = person.active_alarms
+        rules, wall = self.rules, s.wall_utc
         person.contact_ok = s.contact.counts
         if not person.contact_ok:
             flags |= NO_CONTACT
-            if person.no_contact_since is None:
-                person.no_contact_since = t
-            if t - person.no_contact_since >= cfg.no_contact_alarm_after_s:
-                self.alarms.set(person.p.participant_id, AlarmKind.NO_CONTACT, True, t,
-                                s.wall_utc)
+            rules.off_skin(person, t, wall)
         else:
-            person.no_contact_since = None
-            if AlarmKind.NO_CONTACT in active:
-                self.alarms.set(person.p.participant_id, AlarmKind.NO_CONTACT, False, t,
-                                s.wall_utc)
+            rules.on_skin(person, t, wall)
             verdict = person.jump.check(bpm, t)
             if verdict.flag:
                 flags |= int(verdict.flag)
@@ -203,16 +203,8 @@ class ZoneEngine:
             # Views show the smoothed value the class came from, not the raw sample.
             person.shown_bpm, person.shown_pct, person.shown_t = smooth, pct, t
             person.shown_level = level
-            if pct >= person.ceiling_pct or person.ceiling_since is not None or (
-                    AlarmKind.ABOVE_CEILING in active):
-                self._ceiling(person, pct, t, s)
-        # A usable value ends a signal loss; values nobody can use do not. A strap off the
-        # skin hands over to its own alarm once that is raised (not at each flicker of the
-        # contact bit, which would raise and clear signal lost every second).
-        if AlarmKind.SIGNAL_LOST in active and (
-                not flags & UNTRUSTED_BITS or AlarmKind.NO_CONTACT in active):
-            self.alarms.set(person.p.participant_id, AlarmKind.SIGNAL_LOST, False, t,
-                            s.wall_utc)
+            rules.ceiling(person, pct, t, wall)
+        rules.signal_back(person, not flags & UNTRUSTED_BITS, t, wall)
         self._credit_phase(person, t, level)
         person.batch_idx.append(len(out.rows))
         out.rows.append(person.row)
@@ -221,6 +213,9 @@ class ZoneEngine:
         out.pct.append(pct)
         out.level.append(level)
         out.flags.append(flags)
+        out.wall_s.append(wall.timestamp())
+        out.contact.append(CONTACT_CODE[s.contact])
+        out.energy_kj.append(NO_ENERGY if s.energy_kj is None else s.energy_kj)
         if s.rr_ms:
             self._beats(person, s.rr_ms, t, out)
 
@@ -243,20 +238,7 @@ class ZoneEngine:
             self.samples.set_recent(person.row, "level", ring_back, level)
             if int(self.samples.written[person.row]) - 1 - ring_back < person.handed_samples:
                 # Storage has it already, still flagged: it gets the correction.
-                person.corrections.append((float(recent["t_s"][0]), flags, level))
-
-    def _ceiling(self, person: Person, pct: float, t: float, s: HeartRateSample) -> None:
-        pid = person.p.participant_id
-        if pct >= person.ceiling_pct:
-            if person.ceiling_since is None:
-                person.ceiling_since = t
-            if t - person.ceiling_since >= self.cfg.ceiling_hold_s:
-                self.alarms.set(pid, AlarmKind.ABOVE_CEILING, True, t, s.wall_utc,
-                                f"{pct:.0f} % HRmax")
-        else:
-            person.ceiling_since = None
-            if pct < person.ceiling_pct - self.cfg.hysteresis_pct:
-                self.alarms.set(pid, AlarmKind.ABOVE_CEILING, False, t, s.wall_utc)
+                person.corrections.append(Correction(float(recent["t_s"][0]), flags, level))
 
     def _phase_of(self, t_s: float) -> tuple[int, Level | None]:
         """Phase index and target at session time ``t_s`` (no target while paused: paused
@@ -303,16 +285,12 @@ class ZoneEngine:
         person.beats += len(rr_ms)
 
     def _update_time_alarms(self) -> None:
-        """Signal lost, as the views show it: nothing heard, or nothing usable, for
-        lost_after_s."""
+        """Signal lost, as the views show it."""
         now = self.session_time()
         cfg = self.cfg
         for person in self.people:
-            if person.last_t is None or signal_of(person, now, cfg)[0] is not SignalState.LOST:
-                continue
-            still_sending = now - person.last_t <= cfg.lost_after_s
-            self.alarms.set(person.p.participant_id, AlarmKind.SIGNAL_LOST, True, now,
-                            self.clock.now_utc(), NO_VALID_HEART_RATE if still_sending else "")
+            if person.last_t is not None and signal_of(person, now, cfg)[0] is SignalState.LOST:
+                self.rules.signal_lost(person, now, self.clock.now_utc())
 
     def _judge_finished_phases(self, grace_s: float = config.PHASE_JUDGE_GRACE_S) -> None:
         """Judge each work phase once the schedule says it has ended, on the window it
@@ -383,32 +361,19 @@ class ZoneEngine:
         )
 
     # -- results ------------------------------------------------------------------------
-    def take_final(self) -> list[FinalRows]:
-        """Samples and beats since the last call, per participant (for storage). Nothing is
-        held back, so a crash loses only what storage had not committed yet: a sample of a
-        jump still awaiting confirmation goes out flagged UNCONFIRMED_JUMP, and when later
-        samples confirm the jump, its new flags and level follow as ``corrections``."""
-        out = []
-        for person in self.people:
-            row = person.row
-            written = int(self.samples.written[row])
-            beats_written = int(self.beats.written[row])
-            if (written <= person.handed_samples and beats_written <= person.handed_beats
-                    and not person.corrections):
-                continue
-            samples = rows_between(self.samples, row, person.handed_samples, written)
-            beats = rows_between(self.beats, row, person.handed_beats, beats_written)
-            person.handed_samples = written
-            person.handed_beats = beats_written
-            corrections, person.corrections = tuple(person.corrections), []
-            out.append(FinalRows(person.p, samples, beats, corrections))
-        return out
+    def log_operator(self, entry: OperatorEntry) -> None:
+        """An acknowledgement or note of the operator, handed out with the next output (the
+        schedule's own actions are gathered from the schedule)."""
+        self.handover.operator.append(entry)
 
-    def release_held(self) -> None:
-        """End of session: jumps still waiting for confirmation stay unconfirmed."""
+    def conclude(self) -> TickOutput:
+        """End of session: what is left, as one output. Jumps still waiting for confirmation
+        stay unconfirmed; phases that have ended are judged without waiting for in-flight
+        samples; the phase change says the session is over."""
         for person in self.people:
             person.jump.reset()
         self.judge_ended_now()
+        return self.handover.output(over=True)
 
     def judge_ended_now(self) -> None:
         """End of session: judge phases that have ended without waiting for in-flight
@@ -421,15 +386,6 @@ class ZoneEngine:
         window = self.schedule.cut_at(cap_s)
         if window is not None and window.index == self._next_judged:
             self._judge(window)
-
-    def take_adherence(self) -> list[tuple[Participant, PhaseAdherence]]:
-        """Interval results judged since the last call."""
-        out = []
-        for person in self.people:
-            for result in person.adherence[person.handed_adherence:]:
-                out.append((person.p, result))
-            person.handed_adherence = len(person.adherence)
-        return out
 
     def summary(self) -> list[dict[str, Any]]:
         """Per participant: counts, time in classes and zones, adherence, detected bouts."""

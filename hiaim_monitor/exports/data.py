@@ -98,11 +98,13 @@ def load_session(db: Database, session_id: int) -> ExportSession:
 
 
 def samples(db: Database, session_participant_id: int) -> Sequence[sa.Row]:
-    """(t_s, wall_utc, bpm, pct_hrmax, level, flags, contact) rows in time order."""
+    """(t_s, wall_utc, bpm, pct_hrmax, level, flags, contact, energy_kj) rows in time
+    order: wall_utc is the arrival the driver stamped, contact and energy_kj as sent."""
     with storage_errors(db), db.engine.connect() as conn:
         return conn.execute(
             sa.select(SampleRow.t_s, SampleRow.wall_utc, SampleRow.bpm, SampleRow.pct_hrmax,
-                      SampleRow.level, SampleRow.flags, SampleRow.contact)
+                      SampleRow.level, SampleRow.flags, SampleRow.contact,
+                      SampleRow.energy_kj)
             .where(SampleRow.session_participant_id == session_participant_id)
             .order_by(SampleRow.t_s, SampleRow.id)).all()
 

@@ -5,8 +5,11 @@ session_id, study_code, [display_name], wall_utc (ISO 8601, arrival), t_s (sessi
 phase_index and phase_name (the protocol phase the sample fell in, as the session ran it with
 its pauses, skips and extensions; empty before the start and after the end; see
 ``phases``), bpm, pct_hrmax, class (below/intermediate/high/above_ceiling/unknown), zone
-(0–5 of pct_hrmax, ZONE_EDGES_PCT), contact (detected/not_detected/not_supported), flags
-(names of SampleFlag bits joined by '|', empty when clean).
+(0–5 of pct_hrmax, ZONE_EDGES_PCT), contact (as the strap sent it: detected/not_detected/
+not_supported; sessions stored before schema 0008 said detected for a strap that cannot
+sense contact), flags (names of SampleFlag bits joined by '|', empty when clean), energy_kj
+(energy expended as the strap sent it, kJ since its last reset; empty when it sent none).
+Columns are only ever added at the end, so a script reading them by position keeps working.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from hiaim_monitor.storage.database import Database
 
 COLUMNS: Final = ("session_id", "study_code", "display_name", "wall_utc", "t_s",
                   "phase_index", "phase_name", "bpm", "pct_hrmax", "class", "zone", "contact",
-                  "flags")
+                  "flags", "energy_kj")
 
 
 def export_samples_csv(db: Database, session: data.ExportSession, files: FileSet,
@@ -49,7 +52,7 @@ def export_samples_csv(db: Database, session: data.ExportSession, files: FileSet
         with files.open(f"{stem}_samples.csv") as f:
             out = csv.writer(f, **CSV_OPTIONS)
             out.writerow(columns)
-            for t_s, wall_utc, bpm, pct, level, flags, contact in data.samples(
+            for t_s, wall_utc, bpm, pct, level, flags, contact, energy_kj in data.samples(
                     db, p.session_participant_id):
                 if options.omit_artifacts and is_artifact_sample(flags):
                     continue
@@ -61,5 +64,5 @@ def export_samples_csv(db: Database, session: data.ExportSession, files: FileSet
                         "" if span is None else span.index, "" if span is None else span.name,
                         bpm, num(pct, 2), class_name(level),
                         "" if pct is None else zone_of(pct), contact.value,
-                        flag_names(flags, SampleFlag)]
+                        flag_names(flags, SampleFlag), "" if energy_kj is None else energy_kj]
                 out.writerow(row)

@@ -94,7 +94,7 @@ def _document(session: data.ExportSession, p: data.ExportParticipant,
               options: ExportOptions) -> ET.Element:
     low, high = TCX_BPM_RANGE
     points = [_Point(t_s, int(bpm), not is_artifact_sample(flags))
-              for t_s, _wall, bpm, _pct, _level, flags, _contact in samples
+              for t_s, _wall, bpm, _pct, _level, flags, _contact, _energy in samples
               if low <= bpm <= high]
     laps = list(spans) or [PhaseSpan(-1, "", PhaseKind.WARM_UP, 0.0, session.end_s)]
     # Which lap each point is in: the last lap starting at or before it (the first for

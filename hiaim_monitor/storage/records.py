@@ -1,8 +1,8 @@
 """What the consumer thread hands the session writer: one plain tuple per row.
 
-Built from what the zone engine already has for each sample (t_s, bpm, pct, level, flags)
-and each beat (t_s, rr_ms, flags), plus the participant's key in the session store. Cheap to
-make on the hot path; the writer thread turns them into table rows.
+Built from what the zone engine made final (``engine.output``: each sample with its arrival
+time, contact status and energy as sent; each beat), plus the participant's key in the
+session store. Cheap to make on the hot path; the writer thread turns them into table rows.
 """
 
 from __future__ import annotations
@@ -19,12 +19,13 @@ from hiaim_monitor.storage.schema import EventKind
 class SampleRecord(NamedTuple):
     session_participant_id: int
     t_s: float  # session clock
-    wall_utc: datetime  # arrival, aware UTC
+    wall_utc: datetime  # arrival as the driver stamped it, aware UTC
     bpm: int
     pct_hrmax: float | None  # NaN or None: implausible heart rate, no percentage
     level: int  # engine.codes.Level
     flags: int  # engine.codes.SampleFlag bits
-    contact: SensorContact = SensorContact.NOT_SUPPORTED
+    contact: SensorContact = SensorContact.NOT_SUPPORTED  # as the strap sent it
+    energy_kj: int | None = None  # energy expended as the strap sent it; None: not sent
 
 
 class BeatRecord(NamedTuple):
@@ -66,6 +67,7 @@ def sample_row(r: SampleRecord) -> dict[str, Any]:
         # SQLite cannot hold NaN (it would become NULL anyway); say so explicitly.
         "pct_hrmax": None if pct is None or math.isnan(pct) else float(pct),
         "level": int(r.level), "flags": int(r.flags), "contact": r.contact,
+        "energy_kj": None if r.energy_kj is None else int(r.energy_kj),
     }
 
 

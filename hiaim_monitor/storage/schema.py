@@ -203,12 +203,17 @@ class SampleRow(Base):
     session_participant_id: Mapped[int] = mapped_column(
         sa.ForeignKey("session_participants.id", ondelete="CASCADE"))
     t_s: Mapped[float]  # session clock: seconds since the session started
-    wall_utc: Mapped[datetime] = mapped_column(UTCDateTime)
+    wall_utc: Mapped[datetime] = mapped_column(UTCDateTime)  # arrival, as the driver stamped
     bpm: Mapped[int]
     pct_hrmax: Mapped[float | None]  # None when the heart rate is implausible
     level: Mapped[int] = mapped_column(sa.SmallInteger)  # engine.codes.Level
     flags: Mapped[int] = mapped_column(sa.SmallInteger)  # engine.codes.SampleFlag bits
+    # As the strap sent it. Rows stored before 0008 said not_detected or detected only (a
+    # strap that cannot sense contact was stored as detected).
     contact: Mapped[SensorContact] = mapped_column(_enum(SensorContact, 16))
+    # Energy expended since the strap's last reset, as sent (uint16, kJ); NULL when it sent
+    # none, and in rows stored before 0008.
+    energy_kj: Mapped[int | None] = mapped_column(sa.Integer)
 
 
 class RRIntervalRow(Base):

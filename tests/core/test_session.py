@@ -1,5 +1,6 @@
 import json
 import queue
+from datetime import timedelta
 
 import pytest
 
@@ -94,3 +95,29 @@ def test_without_a_cap_an_extended_session_runs_past_the_protocol_total():
     clock.advance(session.protocol.total_s + 60)
     assert not session.tick().finished
     assert session.duration_s == session.protocol.total_s + 120
+
+
+def test_acknowledgements_notes_and_actions_come_out_of_the_next_tick_in_time_order():
+    clock, _, session = make()
+    clock.advance(30)
+    session.acknowledge([("P01", "signal-lost"), (None, "storage")])
+    session.note("felt dizzy", "P02")
+    clock.advance(5)
+    session.pause()
+    out, snap = session.advance()
+    assert [(type(e).__name__, e.t_s) for e in out.operator] == [
+        ("Acknowledgement", 30.0), ("Acknowledgement", 30.0), ("Note", 30.0),
+        ("PlanChange", 35.0)]
+    assert out.operator[2].participant_id == "P02" and out.operator[2].text == "felt dizzy"
+    assert out.operator[0].wall_utc == session.started_utc + timedelta(seconds=30)
+    assert snap.paused and not snap.recording and snap.storage is None  # nothing records it
+    again, _ = session.advance()
+    assert again.operator == ()  # each goes out once
+
+
+def test_an_unrecorded_tick_fills_the_snapshot_but_lets_the_output_go():
+    clock, events, session = make()
+    send(clock, events, "A", 120)
+    snap = session.tick()
+    assert snap.planned_run_s == tuple(session.schedule.planned_run_s())
+    assert not snap.recording and snap.storage is None

@@ -3,6 +3,7 @@
 
 import gc
 import os
+from datetime import timedelta
 
 import numpy as np
 import pytest
@@ -62,10 +63,13 @@ def make(protocol=FOUR_HIGH, people=None, **cfg):
 
 
 def run(clock, engine, bpm_at, until_s, strap="S1", step_s=1.0):
-    """Feed one sample per second from ``bpm_at(t)``, one tick per sample."""
+    """Feed one sample per second from ``bpm_at(t)``, one tick per sample; the ticks'
+    outputs."""
+    outputs = []
     while clock.monotonic() < until_s:
-        engine.ingest([sample(clock, strap, bpm_at(clock.monotonic()))])
+        outputs.append(engine.ingest([sample(clock, strap, bpm_at(clock.monotonic()))]))
         clock.advance(step_s)
+    return outputs
 
 
 def four_intervals_missing_the_third(t):
@@ -185,13 +189,13 @@ def test_strap_silent_5_s_is_stale_and_12_s_lost_with_no_number():
 @pytest.mark.parametrize("bad_bpm", [0, 255, 20])
 def test_strap_sending_only_implausible_values_goes_stale_then_lost_with_an_alarm(bad_bpm):
     clock, engine = make()
-    run(clock, engine, lambda t: 150, 10)
-    run(clock, engine, lambda t: bad_bpm, 15)  # 5 s of packets nobody can use
+    outputs = run(clock, engine, lambda t: 150, 10)
+    outputs += run(clock, engine, lambda t: bad_bpm, 15)  # 5 s of packets nobody can use
     stale = engine.snapshot().participants[0]
     assert stale.signal is SignalState.STALE and stale.bpm == 150
     assert stale.age_s == pytest.approx(6)  # of the last usable value, not the last packet
     assert AlarmKind.SIGNAL_LOST not in stale.alarms
-    run(clock, engine, lambda t: bad_bpm, 30)
+    outputs += run(clock, engine, lambda t: bad_bpm, 30)
     lost = engine.snapshot().participants[0]
     assert lost.signal is SignalState.LOST
     assert lost.bpm is None and lost.pct_hrmax is None and lost.level is None
@@ -204,7 +208,7 @@ def test_strap_sending_only_implausible_values_goes_stale_then_lost_with_an_alar
     kept = engine.samples.latest(0, 20)
     assert kept["bpm"].tolist() == [bad_bpm] * 20
     assert all(f & SampleFlag.IMPLAUSIBLE for f in kept["flags"])
-    handed = sum(len(rows.samples["bpm"]) for rows in engine.take_final())
+    handed = sum(len(rows.samples["bpm"]) for out in outputs for rows in out.rows)
     assert handed == 30  # for storage too, every one
     run(clock, engine, lambda t: 140, 32)
     back = engine.snapshot().participants[0]
@@ -562,3 +566,47 @@ def test_a_session_capped_by_duration_judges_the_phase_it_cut_like_a_stop():
     assert (high["phase_name"], high["start_s"], high["end_s"]) == ("High 1/4", 840.0, 1000.0)
     assert (high["ran_s"], high["outcome"]) == (160.0, "achieved")
     assert engine.snapshot().participants[0].intervals_judged == 2
+
+
+def test_ingest_hands_out_each_sample_once_with_its_arrival_contact_and_energy():
+    clock, engine = make()
+    stamped = clock.now_utc() + timedelta(seconds=2, microseconds=123_457)  # the driver's
+    first = engine.ingest([
+        HeartRateSample("S1", 0.0, stamped, 120, (500.0,), SensorContact.NOT_SUPPORTED, 731),
+        HeartRateSample("S1", 0.9, stamped + timedelta(seconds=1), 121, (), SensorContact.DETECTED),
+        BatteryReading("S1", 0.5, 80)])
+    (rows,) = first.rows
+    assert rows.participant_id == "P1"
+    assert [(s.wall_utc, s.bpm, s.contact, s.energy_kj) for s in rows.sample_rows()] == [
+        (stamped, 120, SensorContact.NOT_SUPPORTED, 731),
+        (stamped + timedelta(seconds=1), 121, SensorContact.DETECTED, None)]
+    assert [b.rr_ms for b in rows.beat_rows()] == [500.0]
+    assert [(r.participant_id, r.report.level_pct) for r in first.strap_reports] == [("P1", 80)]
+    assert first.phase_change is not None and first.phase_change.index == 0
+    assert not rows.samples["bpm"].flags.writeable  # the output never changes
+    clock.advance(1)
+    second = engine.ingest([])
+    assert second.rows == () and second.phase_change is None  # nothing twice
+
+
+def test_a_confirmed_jump_corrects_samples_handed_out_in_earlier_ticks():
+    clock, engine = make()
+    run(clock, engine, lambda t: 120, 10)
+    outputs = run(clock, engine, lambda t: 160 + t % 2, 14)
+    first_jump = next(s for s in outputs[0].rows[0].sample_rows())
+    assert first_jump.flags & SampleFlag.UNCONFIRMED_JUMP
+    corrections = [c for out in outputs for rows in out.rows for c in rows.corrections]
+    assert first_jump.t_s in [c.t_s for c in corrections]
+    assert all(not c.flags & SampleFlag.UNCONFIRMED_JUMP for c in corrections)
+
+
+def test_conclude_hands_out_what_is_left_and_says_the_session_is_over():
+    protocol = load_protocol("hi-aim")
+    clock, engine = make(protocol)
+    run(clock, engine, lambda t: 150, 908)  # into High 1/4 (840–1020 s)
+    engine.schedule.stop(908.0)
+    rest = engine.conclude()
+    assert [(pid, a.phase_name, a.judged) for pid, a in rest.adherence] == [
+        ("P1", "High 1/4", False)]
+    assert rest.phase_change is not None and rest.phase_change.index is None
+    assert [e.action.value for e in rest.operator] == ["stop"]

@@ -17,10 +17,10 @@ from hiaim_monitor.clock import SimulatedClock
 from hiaim_monitor.hrmax import estimate_hrmax, measured_hrmax
 from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import TrainingProtocol
+from hiaim_monitor.recorded_session import RecordedSession
 from hiaim_monitor.samples import SourceEvent
 from hiaim_monitor.session import LiveSession
 from hiaim_monitor.storage import Database, SessionWriter, StoredSession, start_session
-from hiaim_monitor.storage.recorder import SessionRecorder
 from tests.pg import PostgresServer
 
 BUSY_TIMEOUT_S = 0.2  # a locked SQLite file fails fast in tests
@@ -76,7 +76,7 @@ def fast_writer(db: Database, session: StoredSession, **kwargs: object) -> Sessi
 
 def live_recording(db: Database, protocol: TrainingProtocol, people: list[Participant],
                    clock: SimulatedClock, *, started_utc: datetime | None = None,
-                   ) -> tuple[LiveSession, SessionWriter, StoredSession,
+                   ) -> tuple[RecordedSession, SessionWriter, StoredSession,
                               queue.SimpleQueue[SourceEvent]]:
     """A new stored session recorded live from session time 0, through a writer that
     flushes every 0.05 s; also the queue its straps' events go into."""
@@ -84,9 +84,8 @@ def live_recording(db: Database, protocol: TrainingProtocol, people: list[Partic
                            started_utc=clock.now_utc() if started_utc is None else started_utc)
     writer = SessionWriter(db, stored, flush_interval_s=0.05)
     events: queue.SimpleQueue[SourceEvent] = queue.SimpleQueue()
-    session = LiveSession(protocol, people, clock, events, start_mono_s=0.0,
-                          recorder=SessionRecorder(writer, stored, start_mono_s=0.0))
-    return session, writer, stored, events
+    session = LiveSession(protocol, people, clock, events, start_mono_s=0.0)
+    return RecordedSession(db, session, writer, stored), writer, stored, events
 
 
 def dead_pid() -> int:

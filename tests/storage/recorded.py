@@ -1,6 +1,8 @@
 """A small recorded session for the registry and export tests: three participants through
-a four-minute protocol with two work phases, one sample a second with a few untrusted ones,
-one beat a second with a few flagged ones, and interval results from the real engine."""
+a four-minute protocol with two work phases, one sample a second with a few untrusted ones
+(the third participant's strap cannot sense skin contact; every 10th sample carries the
+energy expended), one beat a second with a few flagged ones, and interval results from the
+real engine."""
 
 from __future__ import annotations
 
@@ -94,13 +96,17 @@ def record_session(db: Database, *, finish: bool = True, host: str = "test-host"
                 share = {PhaseKind.INTERMEDIATE: 0.78, PhaseKind.HIGH: 0.9}.get(
                     phase.phase.kind, 0.6) + 0.01 * n - (0.1 if n == 2 else 0.0)
                 flags, bpm_override, contact = _sample_flags(i)
+                if n == 2 and contact is SensorContact.DETECTED:
+                    contact = SensorContact.NOT_SUPPORTED  # a strap that cannot sense skin
+                # Straps send the energy expended now and then (here every 10th sample).
+                energy_kj = 3 * i if i % 10 == 0 else None
                 bpm = round(p.hrmax.bpm * share) if bpm_override is None else bpm_override
                 pct = None if bpm == 0 else 100.0 * bpm / p.hrmax.bpm
                 level = (Level.UNKNOWN if flags & ~SampleFlag.MALFORMED or pct is None
                          else level_of(pct, SHORT.thresholds))
                 samples[p.participant_id].append(SampleRecord(
                     sp, t_s, START_UTC + timedelta(seconds=t_s), bpm, pct, int(level),
-                    int(flags), contact))
+                    int(flags), contact, energy_kj))
                 if bpm:
                     rr_ms = round(60_000 / bpm * 1.024) / 1.024  # whole 1/1024 s, as sent
                     beat_t_s += rr_ms / 1000

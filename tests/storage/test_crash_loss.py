@@ -41,7 +41,7 @@ def test_a_sample_after_an_unconfirmed_jump_reaches_storage_at_once(db, after_ju
     protocol = load_protocol("norwegian-4x4")
     clock = SimulatedClock()
     people = [Participant("P1", "Anna", "A", measured_hrmax(180))]
-    session, writer, _, events = live_recording(db, protocol, people, clock)
+    recorded, writer, _, events = live_recording(db, protocol, people, clock)
     contact_lost = after_jump == "no contact"
     sent = []
     for i in range(40):
@@ -51,7 +51,7 @@ def test_a_sample_after_an_unconfirmed_jump_reaches_storage_at_once(db, after_ju
         events.put(sample_from_notification(
             "A", encode_heart_rate_measurement(bpm, sensor_contact=contact), clock))
         sent.append(bpm)
-        session.tick()
+        recorded.tick()
         # Handed over on the tick it arrived: once the writer flushes, it is in the database.
         assert writer.flush(5.0)
         assert len(flags_stored(db)) == len(sent)
@@ -60,8 +60,7 @@ def test_a_sample_after_an_unconfirmed_jump_reaches_storage_at_once(db, after_ju
     assert flags[10] & JUMP  # stored as it stands: the jump was never confirmed
     later = IMPLAUSIBLE if not contact_lost else NO_CONTACT
     assert all(f & later for f in flags[11:])
-    session.flush_final()
-    assert writer.close() == 0
+    assert recorded.finish(wait_s=20.0).stored
     assert flags_stored(db) == flags  # nothing was held back for the end
 
 
@@ -69,10 +68,11 @@ def test_a_jump_confirmed_after_it_was_stored_is_corrected_in_storage(db):
     protocol = load_protocol("norwegian-4x4")
     clock = SimulatedClock()
     people = [Participant("P1", "Anna", "A", measured_hrmax(180))]
-    session, writer, _, events = live_recording(db, protocol, people, clock)
+    recorded, writer, _, events = live_recording(db, protocol, people, clock)
+    session = recorded.session
     for i, bpm in enumerate([120] * 10 + [160, 161, 162]):
         events.put(sample_from_notification("A", encode_heart_rate_measurement(bpm), clock))
-        session.tick()
+        recorded.tick()
         assert writer.flush(5.0)
         if i == 10:
             assert flags_stored(db)[10] & JUMP  # in the database before it is confirmed

@@ -16,7 +16,6 @@ from hiaim_monitor.exports import export_sessions
 from hiaim_monitor.hrmax import measured_hrmax
 from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import load_protocol
-from hiaim_monitor.storage import finish_session
 from simulators.roster import make_virtual_class
 from simulators.source import SimulatedSource
 from tests.storage.helpers import live_recording
@@ -33,8 +32,9 @@ def test_exports_follow_the_phases_of_a_session_the_operator_changed(db, tmp_pat
     people = [Participant(v.participant_id, v.display_name, s.strap_id,
                           measured_hrmax(v.hrmax_bpm))
               for v, s in zip(virtual, source.straps, strict=True)]
-    session, writer, stored, events = live_recording(db, protocol, people, clock,
-                                                     started_utc=started_utc)
+    recorded, _, stored, events = live_recording(db, protocol, people, clock,
+                                                 started_utc=started_utc)
+    session = recorded.session
     plan = [(150.0, session.skip), (200.0, session.pause), (230.0, session.resume),
             (310.0, lambda: session.extend(by_s=20)), (500.0, session.stop)]
 
@@ -43,16 +43,14 @@ def test_exports_follow_the_phases_of_a_session_the_operator_changed(db, tmp_pat
         for at_s, act in plan:
             while clock.monotonic() < at_s:
                 await asyncio.sleep(0)
-                session.tick()
+                recorded.tick()
             act()
-        session.tick()
+        recorded.tick()
         await source.stop()
 
     asyncio.run(run())
-    session.flush_final()
-    assert writer.close() == 0
+    assert recorded.finish(wait_s=20.0).stored
     end_s = clock.monotonic()
-    finish_session(db, stored.session_id, ended_utc=started_utc + timedelta(seconds=end_s))
     schedule = session.schedule  # the live schedule: the truth the exports must match
 
     paths = export_sessions(db, [stored.session_id], "csv", tmp_path / "csv")

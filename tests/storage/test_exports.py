@@ -56,6 +56,10 @@ def stored_rows(db, table, sp_id, *columns):
                          ).all()
 
 
+def by_t_energy(rows):
+    return {r["t_s"]: r["energy_kj"] for r in rows if r["energy_kj"]}
+
+
 def test_csv_has_every_stored_sample_with_class_zone_contact_and_flag_names(db, recorded,
                                                                             tmp_path):
     sid = recorded.stored.session_id
@@ -66,18 +70,20 @@ def test_csv_has_every_stored_sample_with_class_zone_contact_and_flag_names(db, 
     for code, sp_id in recorded.stored.session_participant_ids.items():
         rows = read_csv(tmp_path / f"session-{sid}_{code}_samples.csv")
         stored = stored_rows(db, SampleRow, sp_id, "t_s", "wall_utc", "bpm", "pct_hrmax",
-                             "level", "flags", "contact")
+                             "level", "flags", "contact", "energy_kj")
         assert len(rows) == len(stored) == 240
         assert list(rows[0]) == ["session_id", "study_code", "wall_utc", "t_s", "phase_index",
                                  "phase_name", "bpm", "pct_hrmax", "class", "zone", "contact",
-                                 "flags"]
-        for row, (t_s, wall, bpm, pct, level, _, contact) in zip(rows, stored, strict=True):
+                                 "flags", "energy_kj"]
+        for row, (t_s, wall, bpm, pct, level, _, contact, energy_kj) in zip(rows, stored,
+                                                                           strict=True):
             assert (row["session_id"], row["study_code"]) == (str(sid), code)
             assert datetime.fromisoformat(row["wall_utc"]) == wall
             assert float(row["t_s"]) == pytest.approx(t_s, abs=1e-3)
             assert int(row["bpm"]) == bpm
             assert row["class"] == Level(level).name.lower()
             assert row["contact"] == contact.value
+            assert row["energy_kj"] == ("" if energy_kj is None else str(energy_kj))
             if pct is None:
                 assert row["pct_hrmax"] == row["zone"] == ""
             else:
@@ -89,6 +95,10 @@ def test_csv_has_every_stored_sample_with_class_zone_contact_and_flag_names(db, 
         assert by_t["16.500"] == "unconfirmed_jump"
         assert by_t[f"{IMPLAUSIBLE_AT}.500"] == "implausible"
         assert rows[0]["flags"] == ""
+        assert by_t_energy(rows) == {f"{i}.500": str(3 * i) for i in range(0, 240, 10)}
+        contacts = {r["contact"] for r in rows}
+        assert contacts == ({"not_supported", "not_detected"} if code == "HIAIM-003"
+                            else {"detected", "not_detected"})
 
 
 def test_display_names_appear_only_when_asked_for(db, recorded, tmp_path):

@@ -52,7 +52,7 @@ def recorded_class(db, seconds: int) -> RecordedSession:
         for strap in ("A", "B"):
             events.put(sample_from_notification(
                 strap, encode_heart_rate_measurement(110 + i % 7), clock))
-        recorded.session.tick()
+        recorded.tick()
         clock.advance(1)
     return recorded
 
@@ -68,7 +68,7 @@ def test_finishing_during_an_outage_returns_at_once_and_stores_everything_later(
         db, backend: Backend):
     recorded = recorded_class(db, 30)
     with backend.unwritable():
-        recorded.session.tick()
+        recorded.tick()
         began = time.monotonic()
         result = recorded.finish(notes="Good class.", wait_s=0.3)
         assert time.monotonic() - began < 1.5  # the window stays responsive

@@ -43,19 +43,19 @@ def test_live_session_stores_every_sample_beat_alarm_and_interval(db):
     people = [Participant(v.participant_id, v.display_name, s.strap_id,
                           measured_hrmax(v.hrmax_bpm))
               for v, s in zip(virtual, source.straps, strict=True)]
-    session, writer, stored, events = live_recording(db, protocol, people, clock)
+    recorded, _, stored, events = live_recording(db, protocol, people, clock)
+    session = recorded.session
 
     async def run():
         await source.start(events.put)
         while clock.monotonic() < protocol.total_s + 5:
             await asyncio.sleep(0)
-            session.tick()
+            recorded.tick()
         await source.stop()
 
     asyncio.run(run())
-    session.tick()
-    session.flush_final()
-    assert writer.close() == 0
+    recorded.tick()
+    assert recorded.finish(wait_s=20.0).stored
 
     engine = session.engine
     for person in engine.people:
@@ -80,13 +80,12 @@ def test_a_confirmed_jump_is_stored_trusted_not_flagged(db):
     protocol = load_protocol("norwegian-4x4")
     clock = SimulatedClock()
     people = [Participant("P1", "Anna", "A", measured_hrmax(180))]
-    session, writer, _, events = live_recording(db, protocol, people, clock)
+    recorded, _, _, events = live_recording(db, protocol, people, clock)
     for bpm in [120] * 10 + [160, 161, 162, 161, 160]:
         events.put(sample_from_notification("A", encode_heart_rate_measurement(bpm), clock))
-        session.tick()  # one tick per sample: the jump spans ticks
+        recorded.tick()  # one tick per sample: the jump spans ticks
         clock.advance(1)
-    session.flush_final()
-    assert writer.close() == 0
+    assert recorded.finish(wait_s=20.0).stored
     jump = int(SampleFlag.UNCONFIRMED_JUMP)
     assert count(db, "select count(*) from samples") == 15
     assert count(db, f"select count(*) from samples where (flags & {jump}) != 0") == 0
@@ -96,19 +95,19 @@ def test_operator_actions_are_stored_as_phase_changes_with_their_detail(db):
     protocol = load_protocol("norwegian-4x4")
     clock = SimulatedClock()
     people = [Participant("P1", "Anna", "A", measured_hrmax(180))]
-    session, writer, _, _ = live_recording(db, protocol, people, clock)
-    session.tick()
+    recorded, _, _, _ = live_recording(db, protocol, people, clock)
+    session = recorded.session
+    recorded.tick()
     clock.advance(700)
     session.pause()
     clock.advance(20)
     session.resume()
-    session.tick()
+    recorded.tick()
     session.extend(by_s=30)
     session.skip()
-    session.tick()
+    recorded.tick()
     session.stop()
-    session.flush_final()
-    assert writer.close() == 0
+    assert recorded.finish(wait_s=20.0).stored
     with db.engine.connect() as conn:
         rows = conn.execute(sa.text(
             "select t_s, detail from events where kind = 'phase-change' order by id")).all()
@@ -128,13 +127,13 @@ def test_a_high_phase_stopped_68_s_in_is_stored_as_not_judged_with_planned_and_r
     protocol = load_protocol("hi-aim")  # High 1/4 runs 840–1020 s
     clock = SimulatedClock()
     people = [Participant("P1", "Anna", "A", measured_hrmax(180))]
-    session, writer, _, _ = live_recording(db, protocol, people, clock)
-    session.tick()
+    recorded, _, _, _ = live_recording(db, protocol, people, clock)
+    session = recorded.session
+    recorded.tick()
     clock.advance(840 + 68)
-    session.tick()
+    recorded.tick()
     session.stop()
-    session.flush_final()
-    assert writer.close() == 0
+    assert recorded.finish(wait_s=20.0).stored
     with db.engine.connect() as conn:
         rows = conn.execute(sa.text(
             "select phase_index, start_s, end_s, planned_s, ran_s, judged, achieved "

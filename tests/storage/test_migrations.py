@@ -92,3 +92,46 @@ def test_rows_an_older_simulation_left_in_a_real_database_are_flagged_simulated(
     assert [(c, bool(s), bool(a)) for c, s, a in people] == [
         ("SIM-001", True, False), ("SIM-002", True, False), ("HIAIM-001", False, False)]
     assert [(i, bool(s)) for i, s in sessions] == [(1, True), (2, False)]
+
+
+def test_samples_stored_before_0008_stay_readable_and_new_ones_keep_energy(backend: Backend):
+    from alembic import command
+
+    from hiaim_monitor.exports import data
+    from hiaim_monitor.storage.migrate import alembic_config
+
+    engine = sa.create_engine(backend.url)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "0006")  # before energy_kj existed
+            # Ids far from those the database hands out next (PostgreSQL's sequences do not
+            # know about these).
+            now = START_UTC.replace(tzinfo=None)
+            conn.execute(sa.text(
+                "insert into participants (id, study_code, display_name, beta_blocker, notes, "
+                "created_utc) values (1000, 'OLD-001', 'Cy', false, '', :t)"), {"t": now})
+            conn.execute(sa.text(
+                "insert into sessions (id, protocol_key, protocol, operator, site, host, "
+                "started_utc, status, notes) values (1000, 'hi-aim', '{}', '', '', '', :t, "
+                "'finished', '')"), {"t": now})
+            conn.execute(sa.text(
+                "insert into session_participants (id, session_id, participant_id, hrmax_bpm, "
+                "hrmax_method, notes) values (1000, 1000, 1000, 170, 'measured', '')"))
+            conn.execute(sa.text(
+                "insert into samples (session_participant_id, t_s, wall_utc, bpm, pct_hrmax, "
+                "level, flags, contact) values (1000, 1.0, :t, 120, 70.6, 1, 0, 'detected')"),
+                {"t": now})
+    finally:
+        engine.dispose()
+    with open_database(backend.url) as db:  # migrates to the head
+        stored = start_session(db, load_protocol("hi-aim"), roster(1), started_utc=START_UTC)
+        sp = next(iter(stored.session_participant_ids.values()))
+        with fast_writer(db, stored) as writer:
+            writer.submit_samples([SampleRecord(sp, 2.0, START_UTC, 121, 71.0, int(Level.BELOW),
+                                                0, SensorContact.NOT_SUPPORTED, 512)])
+        old = data.samples(db, 1000)
+        new = data.samples(db, sp)
+    assert [(r.bpm, r.contact, r.energy_kj) for r in old] == [
+        (120, SensorContact.DETECTED, None)]
+    assert [(r.bpm, r.contact, r.energy_kj) for r in new] == [
+        (121, SensorContact.NOT_SUPPORTED, 512)]

@@ -12,6 +12,7 @@ from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.recorded_session import RecordedSession
 from hiaim_monitor.samples import sample_from_notification
 from hiaim_monitor.session_cue import SessionCue
+from hiaim_monitor.storage import StorageState
 from hiaim_monitor.storage.schema import EventRow, SessionParticipantRow, SessionRow
 from tests.storage.helpers import START_UTC, roster
 
@@ -34,7 +35,7 @@ def test_notes_and_acknowledged_alarms_are_stored(db):
         data = encode_heart_rate_measurement(120, rr_raw=[512])
         events.put(sample_from_notification(people[0].strap_id, data, clock))
         clock.advance(1)
-        session.tick()
+        recorded.tick()
     session.acknowledge([(people[1].participant_id, "signal-lost"), (None, "storage")])
     session.note("first draft", people[0].participant_id)
     result = recorded.finish(notes="Went well.",
@@ -55,6 +56,23 @@ def test_notes_and_acknowledged_alarms_are_stored(db):
     acks = [(sp, d["alarm"]) for k, sp, d in events_ if str(k) == "alarm-acknowledged"]
     assert acks == [(ids[people[1].participant_id], "signal-lost"), (None, "storage")]
     assert [d["text"] for k, _, d in events_ if str(k) == "note"] == ["first draft"]
+
+
+def test_the_snapshot_says_recording_until_finished_with_the_storage_state(db):
+    recorded, clock, events, people = start(db)
+    events.put(sample_from_notification(people[0].strap_id,
+                                        encode_heart_rate_measurement(120), clock))
+    snap = recorded.tick()
+    assert snap.recording and snap.storage is not None
+    assert snap.storage.state is StorageState.OK and snap.storage.dropped_rows == 0
+    assert recorded.finish().stored
+    clock.advance(1)
+    events.put(sample_from_notification(people[0].strap_id,
+                                        encode_heart_rate_measurement(121), clock))
+    after = recorded.tick()  # the window goes on showing what the straps send
+    assert not after.recording and after.storage is not None
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("select bpm from samples")).scalars().all() == [120]
 
 
 def test_todays_straps_are_remembered_for_next_time(db):
@@ -87,5 +105,9 @@ def test_a_finished_session_can_still_be_ticked_without_storing_anything(db):
     # The window keeps showing it, and a strap still reports going away.
     events.put(StrapStatus(people[0].strap_id, clock.monotonic(), StrapState.RECONNECTING))
     clock.advance(1)
-    snap = recorded.session.tick()
-    assert snap.storage is None
+    snap = recorded.tick()
+    assert not snap.recording
+    assert snap.participants[0].strap_state is StrapState.RECONNECTING
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("select count(*) from events where kind = "
+                                    "'connection-change'")).scalar_one() == 0

@@ -1,0 +1,105 @@
+"""The engine's side of the hand-over to storage: each row, interval result, alarm event and
+operator action goes out exactly once, in the next ``TickOutput``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from hiaim_monitor.engine.output import (
+    Correction,
+    OperatorEntry,
+    ParticipantRows,
+    PhaseChange,
+    PlanChange,
+    StrapReport,
+    TickOutput,
+)
+from hiaim_monitor.engine.state import Columns, TickColumns
+
+if TYPE_CHECKING:
+    from hiaim_monitor.engine.engine import ZoneEngine
+    from hiaim_monitor.engine.state import Person
+
+
+class Handover:
+    def __init__(self, engine: ZoneEngine) -> None:
+        self.engine = engine
+        self.operator: list[OperatorEntry] = []  # logged since the last output
+        self._actions_handed = 0  # of the schedule's actions
+        self._phase_handed: int | None = None  # the phase index the last phase change named
+
+    def output(self, reports: tuple[StrapReport, ...] = (), taken: TickColumns | None = None,
+               *, over: bool = False) -> TickOutput:
+        """Everything not handed out yet: the rows ``taken`` in this tick, ``reports``, and
+        a change of the phase running (``over``: the session has ended, whatever the
+        schedule says)."""
+        engine = self.engine
+        phase = None if over else self._phase_now()
+        adherence = []
+        for person in engine.people:
+            for result in person.adherence[person.handed_adherence:]:
+                adherence.append((person.p.participant_id, result))
+            person.handed_adherence = len(person.adherence)
+        change = None
+        if phase != self._phase_handed:
+            self._phase_handed = phase
+            t = engine.session_time()
+            change = PhaseChange(t, engine.wall_at(t), phase,
+                                 None if phase is None else engine.protocol.phases[phase].name)
+        return TickOutput(self._final_rows(taken or Columns().arrays()), tuple(adherence),
+                          tuple(engine.alarms.new_events()), reports, self._operator_entries(),
+                          change)
+
+    def _phase_now(self) -> int | None:
+        """The index of the phase running now; None before the start or once over."""
+        engine = self.engine
+        i = engine.schedule.index_at(max(0.0, engine.session_time()))
+        return i if 0 <= i < len(engine.protocol.phases) else None
+
+    def _final_rows(self, taken: TickColumns) -> tuple[ParticipantRows, ...]:
+        """Samples and beats of this tick, per participant. Nothing is held back, so a
+        crash loses only what storage had not committed yet: a sample of a jump still
+        awaiting confirmation goes out flagged UNCONFIRMED_JUMP, and when later samples
+        confirm the jump, its new flags and level follow as ``corrections``."""
+        engine = self.engine
+        rows = np.arange(len(engine.people))
+        # Each participant's entries are together (ingest sorts them by participant).
+        s_lo = np.searchsorted(taken.sample_rows, rows, side="left").tolist()
+        s_hi = np.searchsorted(taken.sample_rows, rows, side="right").tolist()
+        b_lo = np.searchsorted(taken.beat_rows, rows, side="left").tolist()
+        b_hi = np.searchsorted(taken.beat_rows, rows, side="right").tolist()
+        out = []
+        for person in engine.people:
+            row = person.row
+            # From here a confirmed jump corrects what storage has instead.
+            person.handed_samples = int(engine.samples.written[row])
+            if s_lo[row] == s_hi[row] and b_lo[row] == b_hi[row] and not person.corrections:
+                continue
+            samples = {name: column[s_lo[row]:s_hi[row]]
+                       for name, column in taken.samples.items()}
+            beats = {name: column[b_lo[row]:b_hi[row]] for name, column in taken.beats.items()}
+            out.append(ParticipantRows(person.p.participant_id, samples, beats,
+                                       self._corrections(person)))
+        return tuple(out)
+
+    @staticmethod
+    def _corrections(person: Person) -> tuple[Correction, ...]:
+        corrections, person.corrections = tuple(person.corrections), []
+        return corrections
+
+    def _operator_entries(self) -> tuple[OperatorEntry, ...]:
+        """The schedule's actions since the last output and what the operator logged, in
+        time order (an action before a note of the same moment)."""
+        engine = self.engine
+        actions = engine.schedule.actions
+        entries: list[OperatorEntry] = [
+            PlanChange(a.t_s, engine.wall_at(a.t_s), a.kind, dict(a.detail))
+            for a in actions[self._actions_handed:]]
+        self._actions_handed = len(actions)
+        if self.operator:
+            entries.extend(self.operator)
+            self.operator = []
+            entries.sort(key=lambda entry: entry.t_s)
+        return tuple(entries)
