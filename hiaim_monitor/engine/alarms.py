@@ -113,9 +113,6 @@ class AlarmRules:
     def ceiling(self, person: Person, pct: float, t_s: float, wall_utc: datetime) -> None:
         """Above the safety ceiling for ceiling_hold_s raises it; it clears only
         hysteresis_pct below the ceiling, so a value hovering there does not flicker."""
-        if pct < person.ceiling_pct and person.ceiling_since is None and (
-                AlarmKind.ABOVE_CEILING not in person.active_alarms):
-            return  # the usual case, kept cheap
         pid = person.p.participant_id
         if pct >= person.ceiling_pct:
             if person.ceiling_since is None:

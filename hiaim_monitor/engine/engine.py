@@ -23,12 +23,10 @@ from hiaim_monitor.engine.adherence import (
     judge_window,
     target_of,
 )
-from hiaim_monitor.engine.alarms import AlarmBoard, AlarmRules
+from hiaim_monitor.engine.alarms import AlarmBoard, AlarmKind, AlarmRules
 from hiaim_monitor.engine.codes import PLAUSIBLE_BPM, Level
 from hiaim_monitor.engine.handover import Handover
 from hiaim_monitor.engine.output import (
-    CONTACT_CODE,
-    NO_ENERGY,
     Correction,
     OperatorEntry,
     StrapReport,
@@ -175,13 +173,15 @@ class ZoneEngine:
             person.usable_t = t
         bpm = float(s.bpm)
         flags = MALFORMED if s.malformed_tail else 0
-        rules, wall = self.rules, s.wall_utc
+        # The alarm rules are called only where an alarm can change: most samples change none.
+        rules, wall, active = self.rules, s.wall_utc, person.active_alarms
         person.contact_ok = s.contact.counts
         if not person.contact_ok:
             flags |= NO_CONTACT
             rules.off_skin(person, t, wall)
         else:
-            rules.on_skin(person, t, wall)
+            if person.no_contact_since is not None or AlarmKind.NO_CONTACT in active:
+                rules.on_skin(person, t, wall)
             verdict = person.jump.check(bpm, t)
             if verdict.flag:
                 flags |= int(verdict.flag)
@@ -203,8 +203,11 @@ class ZoneEngine:
             # Views show the smoothed value the class came from, not the raw sample.
             person.shown_bpm, person.shown_pct, person.shown_t = smooth, pct, t
             person.shown_level = level
-            rules.ceiling(person, pct, t, wall)
-        rules.signal_back(person, not flags & UNTRUSTED_BITS, t, wall)
+            if pct >= person.ceiling_pct or person.ceiling_since is not None or (
+                    AlarmKind.ABOVE_CEILING in active):
+                rules.ceiling(person, pct, t, wall)
+        if AlarmKind.SIGNAL_LOST in active:
+            rules.signal_back(person, not flags & UNTRUSTED_BITS, t, wall)
         self._credit_phase(person, t, level)
         person.batch_idx.append(len(out.rows))
         out.rows.append(person.row)
@@ -213,9 +216,7 @@ class ZoneEngine:
         out.pct.append(pct)
         out.level.append(level)
         out.flags.append(flags)
-        out.wall_s.append(wall.timestamp())
-        out.contact.append(CONTACT_CODE[s.contact])
-        out.energy_kj.append(NO_ENERGY if s.energy_kj is None else s.energy_kj)
+        out.arrivals.append(s)
         if s.rr_ms:
             self._beats(person, s.rr_ms, t, out)
 

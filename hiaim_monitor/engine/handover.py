@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from hiaim_monitor.engine.output import (
     Correction,
     OperatorEntry,
@@ -14,9 +12,10 @@ from hiaim_monitor.engine.output import (
     PhaseChange,
     PlanChange,
     StrapReport,
+    TickColumns,
     TickOutput,
 )
-from hiaim_monitor.engine.state import Columns, TickColumns
+from hiaim_monitor.engine.state import NOTHING_TAKEN
 
 if TYPE_CHECKING:
     from hiaim_monitor.engine.engine import ZoneEngine
@@ -39,16 +38,17 @@ class Handover:
         phase = None if over else self._phase_now()
         adherence = []
         for person in engine.people:
-            for result in person.adherence[person.handed_adherence:]:
-                adherence.append((person.p.participant_id, result))
-            person.handed_adherence = len(person.adherence)
+            if len(person.adherence) > person.handed_adherence:
+                adherence.extend((person.p.participant_id, result)
+                                 for result in person.adherence[person.handed_adherence:])
+                person.handed_adherence = len(person.adherence)
         change = None
         if phase != self._phase_handed:
             self._phase_handed = phase
             t = engine.session_time()
             change = PhaseChange(t, engine.wall_at(t), phase,
                                  None if phase is None else engine.protocol.phases[phase].name)
-        return TickOutput(self._final_rows(taken or Columns().arrays()), tuple(adherence),
+        return TickOutput(self._final_rows(taken), tuple(adherence),
                           tuple(engine.alarms.new_events()), reports, self._operator_entries(),
                           change)
 
@@ -58,30 +58,29 @@ class Handover:
         i = engine.schedule.index_at(max(0.0, engine.session_time()))
         return i if 0 <= i < len(engine.protocol.phases) else None
 
-    def _final_rows(self, taken: TickColumns) -> tuple[ParticipantRows, ...]:
+    def _final_rows(self, taken: TickColumns | None) -> tuple[ParticipantRows, ...]:
         """Samples and beats of this tick, per participant. Nothing is held back, so a
         crash loses only what storage had not committed yet: a sample of a jump still
         awaiting confirmation goes out flagged UNCONFIRMED_JUMP, and when later samples
         confirm the jump, its new flags and level follow as ``corrections``."""
         engine = self.engine
-        rows = np.arange(len(engine.people))
-        # Each participant's entries are together (ingest sorts them by participant).
-        s_lo = np.searchsorted(taken.sample_rows, rows, side="left").tolist()
-        s_hi = np.searchsorted(taken.sample_rows, rows, side="right").tolist()
-        b_lo = np.searchsorted(taken.beat_rows, rows, side="left").tolist()
-        b_hi = np.searchsorted(taken.beat_rows, rows, side="right").tolist()
         out = []
+        # Ingest sorts by participant, so each one's entries follow the previous one's.
+        sample_at = beat_at = 0
         for person in engine.people:
-            row = person.row
+            n_samples = len(person.batch_idx) if taken is not None else 0
+            n_beats, person.handed_beats = person.beats - person.handed_beats, person.beats
             # From here a confirmed jump corrects what storage has instead.
-            person.handed_samples = int(engine.samples.written[row])
-            if s_lo[row] == s_hi[row] and b_lo[row] == b_hi[row] and not person.corrections:
+            person.handed_samples = int(engine.samples.written[person.row])
+            if not (n_samples or n_beats or person.corrections):
                 continue
-            samples = {name: column[s_lo[row]:s_hi[row]]
-                       for name, column in taken.samples.items()}
-            beats = {name: column[b_lo[row]:b_hi[row]] for name, column in taken.beats.items()}
-            out.append(ParticipantRows(person.p.participant_id, samples, beats,
-                                       self._corrections(person)))
+            if taken is None:
+                taken = NOTHING_TAKEN
+            out.append(ParticipantRows(
+                person.p.participant_id, taken, slice(sample_at, sample_at + n_samples),
+                slice(beat_at, beat_at + n_beats), self._corrections(person)))
+            sample_at += n_samples
+            beat_at += n_beats
         return tuple(out)
 
     @staticmethod

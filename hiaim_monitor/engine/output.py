@@ -10,22 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Final, NamedTuple
+from datetime import datetime
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from hiaim_monitor.engine.adherence import PhaseAdherence
 from hiaim_monitor.engine.alarms import AlarmEvent
 from hiaim_monitor.hrm import SensorContact
-from hiaim_monitor.samples import BatteryReading, StrapStatus
+from hiaim_monitor.samples import BatteryReading, HeartRateSample, StrapStatus
 from hiaim_monitor.schedule import ActionKind
-
-# The ring buffers keep contact as a small code: its index here.
-CONTACTS: Final = (SensorContact.NOT_SUPPORTED, SensorContact.NOT_DETECTED,
-                   SensorContact.DETECTED)
-CONTACT_CODE: Final = {contact: code for code, contact in enumerate(CONTACTS)}
-NO_ENERGY: Final = -1  # energy_kj in the ring buffers: the strap sent none
 
 
 class FinalSample(NamedTuple):
@@ -57,23 +51,48 @@ class Correction(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
+class TickColumns:
+    """What one ingest took in: read-only arrays of the ring columns (engine.state), the
+    samples as they arrived, and the row (participant) of each, each row's entries together
+    and in time order."""
+
+    sample_rows: np.ndarray
+    samples: Mapping[str, np.ndarray]
+    arrivals: tuple[HeartRateSample, ...]  # each sample of ``samples`` as it came
+    beat_rows: np.ndarray
+    beats: Mapping[str, np.ndarray]
+
+
+@dataclass(frozen=True, slots=True)
 class ParticipantRows:
-    """One participant's rows made final in a tick, as read-only arrays (the values the
-    ring buffers hold, and how each sample arrived)."""
+    """One participant's rows made final in a tick: their stretch of the tick's columns
+    (sliced only when read, as most outputs are only stored once)."""
 
     participant_id: str
-    samples: Mapping[str, np.ndarray]  # state.SAMPLE_COLUMNS and state.ARRIVAL_COLUMNS
-    beats: Mapping[str, np.ndarray]  # state.BEAT_COLUMNS
+    tick: TickColumns
+    sample_span: slice
+    beat_span: slice
     corrections: tuple[Correction, ...] = ()
+
+    @property
+    def samples(self) -> dict[str, np.ndarray]:
+        """The ring columns of these samples (t_s, bpm, pct, level, flags), read-only."""
+        span = self.sample_span
+        return {name: column[span] for name, column in self.tick.samples.items()}
+
+    @property
+    def beats(self) -> dict[str, np.ndarray]:
+        """t_s, rr_ms and flags of these beats, read-only."""
+        span = self.beat_span
+        return {name: column[span] for name, column in self.tick.beats.items()}
 
     def sample_rows(self) -> Iterator[FinalSample]:
         s = self.samples
-        for t, wall_s, bpm, pct, level, flags, contact, energy in zip(
-                s["t_s"].tolist(), s["wall_s"].tolist(), s["bpm"].tolist(),
-                s["pct"].tolist(), s["level"].tolist(), s["flags"].tolist(),
-                s["contact"].tolist(), s["energy_kj"].tolist(), strict=True):
-            yield FinalSample(t, datetime.fromtimestamp(wall_s, UTC), int(bpm), pct, level,
-                              flags, CONTACTS[contact], None if energy == NO_ENERGY else energy)
+        for t, bpm, pct, level, flags, sent in zip(
+                s["t_s"].tolist(), s["bpm"].tolist(), s["pct"].tolist(), s["level"].tolist(),
+                s["flags"].tolist(), self.tick.arrivals[self.sample_span], strict=True):
+            yield FinalSample(t, sent.wall_utc, int(bpm), pct, level, flags, sent.contact,
+                              sent.energy_kj)
 
     def beat_rows(self) -> Iterator[FinalBeat]:
         b = self.beats

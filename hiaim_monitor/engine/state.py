@@ -4,7 +4,7 @@ Plain attributes and ints: this is read and written on every sample."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
@@ -14,20 +14,14 @@ from hiaim_monitor.engine.alarms import AlarmKind
 from hiaim_monitor.engine.artifacts import BpmJumpFilter, RRArtifactFilter
 from hiaim_monitor.engine.classify import HysteresisClassifier, Smoother
 from hiaim_monitor.engine.codes import UNTRUSTED, Level, SampleFlag
-from hiaim_monitor.engine.output import Correction
+from hiaim_monitor.engine.output import Correction, TickColumns
 from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import TrainingProtocol
-from hiaim_monitor.samples import StrapState
+from hiaim_monitor.samples import HeartRateSample, StrapState
 from hiaim_monitor.strap_notes import StrapNote
 
 SAMPLE_COLUMNS = {"t_s": np.float32, "bpm": np.float32, "pct": np.float32,
                   "level": np.int8, "flags": np.uint8}
-# Handed out with each sample but not kept in the ring (nothing reads them after the tick
-# they arrive in, and three hours of them would take as much memory again as the ring):
-# wall_s, the arrival the driver stamped in seconds since the epoch (float64 keeps the
-# microsecond); contact, output.CONTACT_CODE of what the strap sent; energy_kj as sent, or
-# output.NO_ENERGY.
-ARRIVAL_COLUMNS = {"wall_s": np.float64, "contact": np.int8, "energy_kj": np.int32}
 BEAT_COLUMNS = {"t_s": np.float32, "rr_ms": np.float32, "flags": np.uint8}
 
 
@@ -55,17 +49,6 @@ UNTRUSTED_BITS = int(UNTRUSTED)
 UNKNOWN = int(Level.UNKNOWN)
 
 
-@dataclass(frozen=True, slots=True)
-class TickColumns:
-    """What one ingest took in, as read-only arrays in the order of ``rows`` (each row's
-    entries together, in time order): the ring columns and the arrival columns."""
-
-    sample_rows: np.ndarray
-    samples: dict[str, np.ndarray]
-    beat_rows: np.ndarray
-    beats: dict[str, np.ndarray]
-
-
 def _frozen(values: list[Any], dtype: Any) -> np.ndarray:
     out = np.asarray(values, dtype=dtype)
     out.flags.writeable = False
@@ -75,8 +58,8 @@ def _frozen(values: list[Any], dtype: Any) -> np.ndarray:
 class Columns:
     """What one ingest appends to the ring buffers, gathered as plain lists."""
 
-    __slots__ = ("beat_flags", "beat_rows", "beat_t_s", "bpm", "contact", "energy_kj", "flags",
-                 "level", "pct", "rows", "rr_ms", "t_s", "wall_s")
+    __slots__ = ("arrivals", "beat_flags", "beat_rows", "beat_t_s", "bpm", "flags", "level",
+                 "pct", "rows", "rr_ms", "t_s")
 
     def __init__(self) -> None:
         self.rows: list[int] = []
@@ -85,25 +68,32 @@ class Columns:
         self.pct: list[float] = []
         self.level: list[int] = []
         self.flags: list[int] = []
-        self.wall_s: list[float] = []
-        self.contact: list[int] = []
-        self.energy_kj: list[int] = []
+        # The samples themselves, for what the ring does not keep: each one's arrival time,
+        # contact status and energy as sent (nothing reads them after this tick, and three
+        # hours of them in the ring would take as much memory again).
+        self.arrivals: list[HeartRateSample] = []
         self.beat_rows: list[int] = []
         self.beat_t_s: list[float] = []
         self.rr_ms: list[float] = []
         self.beat_flags: list[int] = []
 
     def arrays(self) -> TickColumns:
+        if not self.rows:
+            return NOTHING_TAKEN  # many ticks bring nothing: no arrays made for them
         samples = {"t_s": self.t_s, "bpm": self.bpm, "pct": self.pct, "level": self.level,
-                   "flags": self.flags, "wall_s": self.wall_s, "contact": self.contact,
-                   "energy_kj": self.energy_kj}
+                   "flags": self.flags}
         beats = {"t_s": self.beat_t_s, "rr_ms": self.rr_ms, "flags": self.beat_flags}
-        dtypes = SAMPLE_COLUMNS | ARRIVAL_COLUMNS
         return TickColumns(
             _frozen(self.rows, np.intp),
-            {name: _frozen(values, dtypes[name]) for name, values in samples.items()},
+            {name: _frozen(values, SAMPLE_COLUMNS[name]) for name, values in samples.items()},
+            tuple(self.arrivals),
             _frozen(self.beat_rows, np.intp),
             {name: _frozen(values, BEAT_COLUMNS[name]) for name, values in beats.items()})
+
+
+NOTHING_TAKEN: Final = TickColumns(
+    _frozen([], np.intp), {name: _frozen([], dtype) for name, dtype in SAMPLE_COLUMNS.items()},
+    (), _frozen([], np.intp), {name: _frozen([], dtype) for name, dtype in BEAT_COLUMNS.items()})
 
 
 class Person:
@@ -144,7 +134,8 @@ class Person:
         self.adherence: list[PhaseAdherence] = []
         self.handed_adherence = 0
         self.trace: tuple[int, np.ndarray, np.ndarray] | None = None  # (written, t, pct)
-        self.batch_idx: list[int] = []  # this ingest's rows of this person in _Columns
+        self.batch_idx: list[int] = []  # this ingest's rows of this person in Columns
         self.handed_samples = 0  # ring rows already given out in a TickOutput
+        self.handed_beats = 0  # of beats, given out in a TickOutput
         self.corrections: list[Correction] = []  # for the next TickOutput
         self.active_alarms: set[AlarmKind] = set()  # the alarm board's own set
