@@ -3,6 +3,7 @@ operator action goes out exactly once, in the next ``TickOutput``."""
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from hiaim_monitor.engine.output import (
@@ -94,7 +95,7 @@ class Handover:
         engine = self.engine
         actions = engine.schedule.actions
         entries: list[OperatorEntry] = [
-            PlanChange(a.t_s, engine.wall_at(a.t_s), a.kind, dict(a.detail))
+            PlanChange(a.t_s, engine.wall_at(a.t_s), a.kind, MappingProxyType(dict(a.detail)))
             for a in actions[self._actions_handed:]]
         self._actions_handed = len(actions)
         if self.operator:
