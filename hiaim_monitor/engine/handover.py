@@ -20,7 +20,6 @@ from hiaim_monitor.engine.state import NOTHING_TAKEN
 
 if TYPE_CHECKING:
     from hiaim_monitor.engine.engine import ZoneEngine
-    from hiaim_monitor.engine.state import Person
 
 
 class Handover:
@@ -70,24 +69,23 @@ class Handover:
         sample_at = beat_at = 0
         for person in engine.people:
             n_samples = len(person.batch_idx) if taken is not None else 0
-            n_beats, person.handed_beats = person.beats - person.handed_beats, person.beats
-            # From here a confirmed jump corrects what storage has instead.
-            person.handed_samples = int(engine.samples.written[person.row])
+            n_beats = person.beats - person.handed_beats
             if not (n_samples or n_beats or person.corrections):
                 continue
-            if taken is None:
-                taken = NOTHING_TAKEN
+            # From here a confirmed jump corrects what storage has (every sample is in the
+            # ring, so the ring holds person.samples ever written).
+            person.handed_samples = person.samples
+            person.handed_beats = person.beats
+            corrections: tuple[Correction, ...] = ()
+            if person.corrections:
+                corrections, person.corrections = tuple(person.corrections), []
             out.append(ParticipantRows(
-                person.p.participant_id, taken, slice(sample_at, sample_at + n_samples),
-                slice(beat_at, beat_at + n_beats), self._corrections(person)))
+                person.p.participant_id, taken or NOTHING_TAKEN,
+                slice(sample_at, sample_at + n_samples), slice(beat_at, beat_at + n_beats),
+                corrections))
             sample_at += n_samples
             beat_at += n_beats
         return tuple(out)
-
-    @staticmethod
-    def _corrections(person: Person) -> tuple[Correction, ...]:
-        corrections, person.corrections = tuple(person.corrections), []
-        return corrections
 
     def _operator_entries(self) -> tuple[OperatorEntry, ...]:
         """The schedule's actions since the last output and what the operator logged, in
