@@ -80,8 +80,8 @@ class AlarmBoard:
 
 class AlarmRules:
     """When each alarm is raised and cleared, from one participant's samples and reports.
-    Called on the engine's per-sample path: plain floats, and the board is only touched when
-    an alarm may change."""
+    On the engine's per-sample path: plain floats; the engine calls a rule only where its
+    alarm can change, and the board records only changes."""
 
     def __init__(self, board: AlarmBoard, cfg: EngineConfig) -> None:
         self.board = board
