@@ -4,11 +4,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
 from hiaim_monitor.cli import main
+from tests.conftest import catches, poll_until
 
 
 @pytest.mark.parametrize(
@@ -173,7 +173,9 @@ def test_with_a_display_the_window_opens_with_the_simulated_class_ready_and_ctrl
     app = subprocess.Popen([sys.executable, "-m", "hiaim_monitor", "--simulate", "3"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
-        time.sleep(6)
+        # Ready for Ctrl+C once the window's loop has taken over SIGTERM and SIGINT.
+        poll_until(lambda: app.poll() is not None or catches(app.pid, signal.SIGTERM),
+                   "the window is up", timeout_s=60, interval_s=0.1)
         assert app.poll() is None, app.communicate()[1]
         app.send_signal(signal.SIGINT)
         _, err = app.communicate(timeout=30)

@@ -9,34 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hiaim_monitor.protocols import load_protocol, parse_protocol
+from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.schedule import ActionKind, SessionSchedule, running_time
+from tests.conftest import make_protocol
 
 # Warm-up 0–120, then 4 × (4 min hard, 3 min easy) without the last easy, cool-down.
-FOUR_BY_FOUR = parse_protocol(
-    """
-name = "4 x 4"
-[[steps]]
-name = "Warm-up"
-kind = "warm-up"
-duration_s = 120
-target_min_pct = 50
-[[steps]]
-repeat = 4
-trailing_rest = false
-phases = [
-  { name = "Hard", kind = "high", duration_s = 240, target_min_pct = 85 },
-  { name = "Easy", kind = "recovery", duration_s = 180, target_min_pct = 50 },
-]
-[[steps]]
-name = "Cool-down"
-kind = "cool-down"
-duration_s = 60
-target_min_pct = 50
-""",
-    source="t.toml",
-    key="t",
-)
+FOUR_BY_FOUR = make_protocol(name="4 x 4", repeat=4, work_s=240, rest_s=180, warm_up_s=120,
+                             trailing_rest=False, cool_down_s=60)
 TOTAL_S = FOUR_BY_FOUR.total_s  # 120 + 4*240 + 3*180 + 60 = 1680
 
 

@@ -5,12 +5,11 @@ from rich.console import Console
 from hiaim_monitor import i18n
 from hiaim_monitor.clock import SimulatedClock
 from hiaim_monitor.hrm import encode_heart_rate_measurement
-from hiaim_monitor.hrmax import measured_hrmax
-from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.samples import sample_from_notification
 from hiaim_monitor.session import LiveSession
 from hiaim_monitor.terminal_view import render
+from tests.conftest import people
 
 
 def screen(snap) -> str:
@@ -22,9 +21,8 @@ def screen(snap) -> str:
 def make_session():
     clock = SimulatedClock()
     events = queue.SimpleQueue()
-    people = [Participant("P1", "Anna", "A", measured_hrmax(160)),
-              Participant("P2", "Bo", "B", measured_hrmax(180))]
-    return clock, events, LiveSession(load_protocol("norwegian-4x4"), people, clock, events)
+    return clock, events, LiveSession(load_protocol("norwegian-4x4"), people(160, 180), clock,
+                                      events)
 
 
 def test_table_shows_bpm_percent_class_phase_and_countdown():

@@ -35,12 +35,12 @@ from simulators.bleak_bumble import BumbleClient, BumbleScanner
 from simulators.faults import FaultConfig, FaultKind, ScheduledFault
 from simulators.roster import make_virtual_class
 from simulators.source import make_strap
+from tests.conftest import wait_until
 from tests.drivers.emulated import (
     CLOCK_SPEED,
     FAST,
     WAIT_S,
     assert_samples_are_the_notifications,
-    wait_until,
 )
 
 PROTOCOL = load_protocol("hi-aim")
@@ -289,7 +289,7 @@ async def test_a_vanished_strap_goes_reconnecting_then_lost_and_recovers(rig: Ri
     one_attempt_s = FAST.find_timeout_s * CLOCK_SPEED + FAST.backoff_max_s  # strap seconds
     assert FAST.lost_after_s <= gone_s < FAST.lost_after_s + one_attempt_s + 5.0
 
-    await asyncio.sleep(0.3)  # still trying, quietly: no status flood
+    await asyncio.sleep(0.3)  # what is tested: a spell of retrying, quietly (no status flood)
     assert rig.state(strap) is StrapState.LOST
     before = len(rig.samples(strap))
     await strap.power_on()
@@ -357,7 +357,7 @@ async def test_stop_leaves_no_connection_open_even_mid_reconnect(rig: Rig) -> No
     # Stopped means stopped: nothing more reaches the sink, even when a strap returns.
     count = len(rig.events)
     await straps[0].power_on()
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(0.3)  # a spell of silence is what is tested
     assert len(rig.events) == count
     assert_nothing_connected(rig)
 
@@ -377,7 +377,7 @@ async def test_stop_while_straps_are_connecting_ends_at_once_with_nothing_open(
     # Well inside one connect timeout: the attempts were cancelled, not waited out.
     assert loop.time() - began_s < FAST.connect_timeout_s
     assert sum(rig.connects.in_flight.values()) == 0
-    await asyncio.sleep(0.3)  # anything that landed late would show now
+    await asyncio.sleep(0.3)  # what is tested: a spell in which a late connect would land
     assert_nothing_connected(rig)
     assert all(rig.state(s) is StrapState.STOPPED for s in straps)
 

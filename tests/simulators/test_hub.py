@@ -28,21 +28,13 @@ from simulators.physiology import cue_target, phase_target_bpm
 from simulators.roster import make_virtual_class
 from simulators.source import RECONNECTING_AFTER_S, SimulatedSource
 from simulators.strap import strap_id_for, strap_name_for
+from tests.conftest import run_until
 
 PROTOCOL = load_protocol("hi-aim")
 HIGH = next(p for p in PROTOCOL.phases if p.kind is PhaseKind.HIGH)
 RECOVERY = next(p for p in PROTOCOL.phases if p.kind is PhaseKind.RECOVERY)
 HIGH_INDEX = PROTOCOL.phases.index(HIGH)
 RECOVERY_INDEX = PROTOCOL.phases.index(RECOVERY)
-
-
-async def run_until(clock: SimulatedClock, t_s: float) -> None:
-    """Let the hub's tasks step a stepped clock up to ``t_s``."""
-    for _ in range(1_000_000):
-        if clock.monotonic() >= t_s:
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("the simulated clock stopped advancing")
 
 
 class Rig:
@@ -190,9 +182,9 @@ async def test_stop_reports_stopped_for_watched_straps_and_ends_everything() -> 
     ]
     assert rig.hub.straps[0].name == strap_name_for(1)
     count = len(rig.events)
-    for _ in range(50):
+    for _ in range(50):  # what is tested: fifty turns of the loop in which nothing runs on
         await asyncio.sleep(0)
-    assert len(rig.events) == count  # nothing runs on
+    assert len(rig.events) == count
 
 
 async def test_discovery_off_stops_sightings_but_not_streaming() -> None:

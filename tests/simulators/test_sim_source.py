@@ -12,8 +12,6 @@ from hiaim_monitor.clock import RealClock, SimulatedClock
 from hiaim_monitor.engine.engine import ZoneEngine
 from hiaim_monitor.engine.snapshot import SignalState
 from hiaim_monitor.hrm import SensorContact
-from hiaim_monitor.hrmax import measured_hrmax
-from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.samples import (
     BatteryReading,
@@ -26,17 +24,9 @@ from hiaim_monitor.samples import (
 from simulators.faults import FaultConfig, FaultKind, ScheduledFault
 from simulators.roster import make_virtual_class
 from simulators.source import RECONNECTING_AFTER_S, SimulatedSource, make_strap
+from tests.conftest import people_wearing, run_until, wait_until
 
 PROTOCOL = load_protocol("hi-aim")
-
-
-async def run_until(clock: SimulatedClock, t_s: float) -> None:
-    """Let the source's task step a stepped clock up to ``t_s``."""
-    for _ in range(1_000_000):
-        if clock.monotonic() >= t_s:
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("the simulated clock stopped advancing")
 
 
 def source(n: int = 8, clock: SimulatedClock | None = None, **kwargs: object) -> SimulatedSource:
@@ -164,9 +154,7 @@ async def test_a_stalled_strap_is_back_before_its_tile_shows_signal_lost() -> No
     assert states(events, strap_id)[2:4] == [StrapState.RECONNECTING, StrapState.STREAMING]
 
     # The monitor's view, tick by tick: stale while silent, live again, never lost.
-    people = [Participant(p.participant_id, p.display_name, info.strap_id,
-                          measured_hrmax(p.hrmax_bpm))
-              for p, info in zip(src.participants, src.straps, strict=True)]
+    people = people_wearing(src.participants, src.straps)
     view_clock = SimulatedClock()
     engine = ZoneEngine(PROTOCOL, people, view_clock, start_mono_s=0.0)
     seen = []
@@ -253,7 +241,7 @@ async def test_stop_emits_stopped_and_ends_the_task() -> None:
     for info in src.straps:
         assert states(events, info.strap_id)[-1] is StrapState.STOPPED
     count = len(events)
-    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # a turn of the loop in which nothing may run on
     await src.stop()  # stopping twice is harmless
     assert len(events) == count
 
@@ -271,7 +259,9 @@ async def test_runs_on_a_scaled_clock() -> None:
     src = source(4, clock)
     events: list[SourceEvent] = []
     await src.start(events.append)
-    await asyncio.sleep(0.1)  # 20 simulated seconds
+    # Fifteen seconds of samples from each strap: 75 ms of real time at 200x, far beyond the
+    # wait's timeout at 1x.
+    await wait_until(lambda: len(samples(events)) >= 4 * 15, "four straps' first 15 s")
     await src.stop()
     elapsed_s = clock.monotonic()  # at least 20, more on a busy machine
     got = samples(events)
@@ -293,10 +283,13 @@ async def test_runs_on_the_real_clock() -> None:
     )
     events: list[SourceEvent] = []
     await src.start(events.append)
-    await asyncio.sleep(0.3)
+
+    def two_each() -> bool:
+        per_strap = Counter(s.strap_id for s in samples(events))
+        return len(per_strap) == 2 and all(n >= 2 for n in per_strap.values())
+
+    await wait_until(two_each, "two samples from each strap, 50 ms apart in real time")
     await src.stop()
-    per_strap = Counter(s.strap_id for s in samples(events))
-    assert len(per_strap) == 2 and all(n >= 2 for n in per_strap.values())
 
 
 def test_a_source_without_participants_is_refused() -> None:

@@ -11,15 +11,13 @@ import pytest
 
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.storage import Database, StoredSession, open_database, start_session
-from tests.pg import PostgresServer, unavailable_reason
+from tests.pg import PostgresServer, check_can_run
 from tests.storage.helpers import BUSY_TIMEOUT_S, START_UTC, Backend, roster
 
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PostgresServer]:
-    reason = unavailable_reason()
-    if reason:
-        pytest.skip(reason)
+    check_can_run()
     server = PostgresServer()
     try:
         server.init()

@@ -13,12 +13,11 @@ import pytest
 
 from hiaim_monitor.clock import SimulatedClock
 from hiaim_monitor.exports import export_sessions
-from hiaim_monitor.hrmax import measured_hrmax
-from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.storage import finish_session
 from simulators.roster import make_virtual_class
 from simulators.source import SimulatedSource
+from tests.conftest import people_wearing
 from tests.storage.helpers import live_recording
 
 TCX = "{http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2}"
@@ -30,9 +29,7 @@ def test_exports_follow_the_phases_of_a_session_the_operator_changed(db, tmp_pat
     started_utc = clock.now_utc()
     virtual = make_virtual_class(2, seed=5)
     source = SimulatedSource(virtual, clock, protocol, session_start_s=0.0, seed=5)
-    people = [Participant(v.participant_id, v.display_name, s.strap_id,
-                          measured_hrmax(v.hrmax_bpm))
-              for v, s in zip(virtual, source.straps, strict=True)]
+    people = people_wearing(virtual, source.straps)
     session, writer, stored, events = live_recording(db, protocol, people, clock,
                                                      started_utc=started_utc)
     plan = [(150.0, session.skip), (200.0, session.pause), (230.0, session.resume),

@@ -10,11 +10,10 @@ from hiaim_monitor.clock import SimulatedClock
 from hiaim_monitor.engine.codes import Level
 from hiaim_monitor.engine.snapshot import StorageView
 from hiaim_monitor.hrm import encode_heart_rate_measurement
-from hiaim_monitor.hrmax import measured_hrmax
-from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.samples import sample_from_notification
 from hiaim_monitor.session import LiveSession
+from tests.conftest import people
 from ui.control_window import COLUMNS, ControlWindow
 from ui.participant_table import CLASS_COLOUR
 
@@ -42,11 +41,8 @@ class Class:
     def __init__(self):
         self.clock = SimulatedClock()
         self.events = queue.SimpleQueue()
-        people = [Participant("P1", "Anna", "A", measured_hrmax(160)),
-                  Participant("P2", "Bo", "B", measured_hrmax(180)),
-                  Participant("P3", "Cy", "C", measured_hrmax(170))]
-        self.session = LiveSession(load_protocol("norwegian-4x4"), people, self.clock,
-                                   self.events)
+        self.session = LiveSession(load_protocol("norwegian-4x4"), people(160, 180, 170),
+                                   self.clock, self.events)
 
     def beats(self, seconds, **bpm_by_strap):
         """Each strap named sends once a second for ``seconds``; the others stay silent."""
