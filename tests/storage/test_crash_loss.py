@@ -83,6 +83,7 @@ def test_a_jump_confirmed_after_it_was_stored_is_corrected_in_storage(db):
     writer.close()
 
 
+@pytest.mark.slow  # four real processes killed: about 40 s; `make test-quick` leaves it out
 @pytest.mark.parametrize("state", ["normal", "hold"])
 def test_sigkill_loses_at_most_a_second(tmp_path, state):
     """A real SIGKILL of a recording process (benchmarks/crash_loss.py): every sample that
