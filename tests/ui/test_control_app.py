@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
-from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import Qt, QTimer
 
 from drivers.sensor_thread import SensorThread
 from hiaim_monitor.admin.registry import add_participant, list_participants
@@ -29,18 +28,6 @@ from ui.control_window import ControlWindow, Wiring
 from ui.session_panel import COLUMNS
 
 SPEED = 20.0  # simulated seconds per real second
-
-
-@pytest.fixture(autouse=True)
-def private_settings(tmp_path):
-    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
-        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path))
-
-
-@pytest.fixture(autouse=True)
-def yes_to_every_question(monkeypatch):
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *a, **k: QMessageBox.StandardButton.Yes)
 
 
 class App:

@@ -11,7 +11,7 @@ import time
 
 import pytest
 import sqlalchemy as sa
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from hiaim_monitor import config
@@ -25,14 +25,6 @@ from hiaim_monitor.storage import open_database
 from hiaim_monitor.storage.schema import EventRow
 from tests.conftest import people
 from ui.control_window import ControlWindow, Wiring
-
-
-@pytest.fixture(autouse=True)
-def private_settings(tmp_path, monkeypatch):
-    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
-        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path))
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *a, **k: QMessageBox.StandardButton.Yes)
 
 
 def test_stop_during_a_database_outage_keeps_the_window_responsive(qtbot, tmp_path):

@@ -20,21 +20,6 @@ from ui.participant_table import CLASS_COLOUR
 SCREENSHOT = "/tmp/control.png"
 
 
-@pytest.fixture(autouse=True)
-def private_settings(tmp_path):
-    """Window geometry goes to a temporary directory, not the user's settings."""
-    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
-        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path))
-
-
-@pytest.fixture(autouse=True)
-def no_real_dialogs(monkeypatch):
-    """A real message box would block the test run: every question is answered Yes unless
-    a test says otherwise (qtbot closes windows at the end, which asks)."""
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *a, **k: QMessageBox.StandardButton.Yes)
-
-
 class Class:
     """A session of three on the Norwegian 4x4, on a clock the test steps."""
 

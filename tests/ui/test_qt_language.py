@@ -4,7 +4,7 @@ modal Stop question is opened and read, then answered No."""
 import queue
 
 import pytest
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from hiaim_monitor import i18n
@@ -17,9 +17,8 @@ from ui.control_window import ControlWindow
 
 
 @pytest.fixture(autouse=True)
-def private_settings(tmp_path):
-    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
-        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path))
+def no_real_dialogs():
+    """These tests read the real question box (tests/ui/conftest.py answers it otherwise)."""
 
 
 @pytest.fixture

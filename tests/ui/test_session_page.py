@@ -8,9 +8,9 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QApplication, QMessageBox, QPlainTextEdit
+from PySide6.QtWidgets import QApplication, QPlainTextEdit
 
 from drivers.ble_errors import NOT_ADVERTISING
 from hiaim_monitor import i18n
@@ -27,18 +27,6 @@ from ui.control_window import ControlWindow, Wiring
 from ui.session_panel import COLUMNS
 
 TODAY = date(2026, 3, 2)
-
-
-@pytest.fixture(autouse=True)
-def private_settings(tmp_path):
-    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
-        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-
-
-@pytest.fixture(autouse=True)
-def yes_to_every_question(monkeypatch):
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *a, **k: QMessageBox.StandardButton.Yes)
 
 
 class Studio:
