@@ -78,7 +78,10 @@ async def run_until(clock: SimulatedClock, t_s: float) -> None:
 def catches(pid: int, signum: int) -> bool:
     """Whether process ``pid`` has installed a handler for signal ``signum`` (Linux: the
     SigCgt mask in /proc): how a test sees that a program it started is ready for it."""
-    status = Path(f"/proc/{pid}/status").read_text()
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:  # it has ended: it catches nothing
+        return False
     mask = next(line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:"))
     return bool(int(mask, 16) >> (signum - 1) & 1)
 
@@ -133,7 +136,7 @@ def protocol_text(*, repeat: int, work_s: float, rest_s: float, warm_up_s: float
     return "\n".join(lines) + "\n"
 
 
-def make_protocol(**kwargs: object) -> TrainingProtocol:
+def make_protocol(**kwargs: Any) -> TrainingProtocol:
     """The protocol ``protocol_text(**kwargs)`` describes."""
-    return parse_protocol(protocol_text(**kwargs), source="t.toml", key="t")  # type: ignore[arg-type]
+    return parse_protocol(protocol_text(**kwargs), source="t.toml", key="t")
 

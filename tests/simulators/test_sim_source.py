@@ -263,7 +263,7 @@ async def test_runs_on_a_scaled_clock() -> None:
     # wait's timeout at 1x.
     await wait_until(lambda: len(samples(events)) >= 4 * 15, "four straps' first 15 s")
     await src.stop()
-    elapsed_s = clock.monotonic()  # at least 20, more on a busy machine
+    elapsed_s = clock.monotonic()  # at least 15, more on a busy machine
     got = samples(events)
     assert 4 * 15 <= len(got) <= 4 * (elapsed_s + 1)
     times = [s.t_mono_s for s in got]
