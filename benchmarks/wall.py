@@ -97,7 +97,7 @@ class NaiveWall(QWidget):
         self.timer.setInterval(round(1000 / FRAME_HZ))
         self.timer.timeout.connect(self.frame)
 
-    def show_snapshot(self, snap: SessionSnapshot, paused: bool) -> None:
+    def show_snapshot(self, snap: SessionSnapshot) -> None:
         self._pending = snap
 
     def frame(self) -> int:
@@ -144,7 +144,7 @@ def measure(kind: str, n: int, seconds: float) -> Run:
         window.show()
         app.processEvents()
         # Tiles are built once per session, before the class starts: not part of the minute.
-        window.show_snapshot(gym.session.tick(), False)
+        window.show_snapshot(gym.session.tick())
         window.frame()
         app.processEvents()
         original: Callable[[], int] = window.frame
@@ -185,7 +185,7 @@ def measure(kind: str, n: int, seconds: float) -> Run:
         snap = gym.session.tick()
         if window is None:
             return
-        window.show_snapshot(snap, gym.session.schedule.paused)
+        window.show_snapshot(snap)
         if got:
             run.samples += got
             keep.append(snap)

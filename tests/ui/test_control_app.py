@@ -63,7 +63,7 @@ class App:
             sound=AlarmSound(play=lambda: self.plays.append(time.monotonic())))
         self.timer = QTimer()
         self.timer.setInterval(100)
-        self.timer.timeout.connect(self.window.refresh)
+        self.timer.timeout.connect(self.window.loop.tick)
 
     def start(self, plan):
         return RecordedSession.start(self.db, plan.protocol, plan.participants, self.clock,
@@ -198,7 +198,7 @@ def test_start_is_refused_with_the_reason_while_someone_has_no_strap(make_app):
     page = app.window.setup_page
     strap = next(iter(app.hub.assignments.values()))
     app.setup.assign(strap, app.virtual[0].participant_id)
-    app.window.refresh()
+    app.window.loop.tick()
     assert not page.start_button.isEnabled()
     assert any(f"{app.virtual[1].display_name} has no strap" in page.problems.item(i).text()
                for i in range(page.problems.count()))

@@ -37,16 +37,15 @@ def test_stop_during_a_database_outage_keeps_the_window_responsive(qtbot, tmp_pa
     setup = ClassSetup([], protocol, today=clock.now_utc().date(), started_mono_s=0.0)
     window = ControlWindow(wiring=Wiring(setup, db, None, clock, lambda plan: recorded))
     qtbot.addWidget(window)
-    window.recorded = recorded
-    window._show_session(recorded.session)
+    window.show_recorded(recorded)
     timer = QTimer()
     timer.setInterval(int(config.TICK_INTERVAL_S * 1000))
-    timer.timeout.connect(window.refresh)
+    timer.timeout.connect(window.loop.tick)
     timer.start()
     for _ in range(20):
         events.put(sample_from_notification("A", encode_heart_rate_measurement(120), clock))
         clock.advance(1)
-    window.refresh()
+    window.loop.tick()
 
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")  # another program holds the database
@@ -97,8 +96,7 @@ def test_sigterm_ends_the_window_app_and_finishes_the_session(qtbot, tmp_path, m
     def running() -> None:
         window = next(w for w in QApplication.topLevelWidgets()
                       if isinstance(w, ControlWindow) and w.isVisible())
-        window.recorded = recorded
-        window._show_session(recorded.session)
+        window.show_recorded(recorded)
         QTimer.singleShot(300, lambda: os.kill(os.getpid(), sig))
         give_up.start()
 

@@ -138,7 +138,7 @@ def _detail(phase: Phase, next_phase: Phase | None, thresholds: Thresholds) -> s
     return f"{band}   {tr('next')}: {nxt}"
 
 
-def header_content(snap: SessionSnapshot, paused: bool) -> HeaderContent:
+def header_content(snap: SessionSnapshot) -> HeaderContent:
     """Phase name and kind, target band and next phase, session time, countdown."""
     pos = snap.position
     clock = f"{tr('session time')} {mmss(max(0.0, snap.elapsed_s))}"
@@ -147,7 +147,7 @@ def header_content(snap: SessionSnapshot, paused: bool) -> HeaderContent:
     if pos is None:
         first = snap.protocol.phases[0].name
         return HeaderContent(tr("Waiting to start"), f"{tr('next')}: {first}", clock,
-                             mmss(-snap.elapsed_s), paused, 0.0)
+                             mmss(-snap.elapsed_s), snap.paused, 0.0)
     phase = pos.phase
     # Whole seconds, so the header changes once a second, not every frame.
     progress = math.floor(pos.elapsed_s) / phase.duration_s if phase.duration_s > 0 else 0.0
@@ -156,7 +156,7 @@ def header_content(snap: SessionSnapshot, paused: bool) -> HeaderContent:
         detail=_detail(phase, pos.next_phase, snap.protocol.thresholds),
         clock=clock,
         countdown=mmss(pos.remaining_s),
-        paused=paused,
+        paused=snap.paused,
         progress=min(1.0, max(0.0, progress)),
     )
 

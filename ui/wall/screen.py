@@ -49,7 +49,7 @@ class WallScreen(QWidget):
         self.tiles: list[WallTile] = []
         self._ids: tuple[str, ...] = ()
         self._style: TileStyle | None = None
-        self._pending: tuple[SessionSnapshot, bool] | None = None
+        self._pending: SessionSnapshot | None = None
         self.shown: SessionSnapshot | None = None  # the snapshot the last frame drew
         self.frames = 0  # frames that drew something
         self.timer = QTimer(self)
@@ -58,22 +58,21 @@ class WallScreen(QWidget):
         self.timer.timeout.connect(self.frame)
 
     # -- feeding --------------------------------------------------------------------------
-    def show_snapshot(self, snap: SessionSnapshot, paused: bool) -> None:
+    def show_snapshot(self, snap: SessionSnapshot) -> None:
         """Keep ``snap`` for the next frame (cheap: call it on every tick)."""
-        self._pending = (snap, paused)
+        self._pending = snap
 
     def frame(self) -> int:
         """Draw what changed since the last frame; returns how many tiles (and the header)
         were repainted. Does nothing when no new snapshot came."""
         if self._pending is None:
             return 0
-        snap, paused = self._pending
-        self._pending = None
+        snap, self._pending = self._pending, None
         self._ensure_tiles(snap)
         visible = self.isVisible()
         drawn = 0
         self.header.set_protocol(snap.protocol)
-        if self.header.set_content(header_content(snap, paused)):
+        if self.header.set_content(header_content(snap)):
             drawn += 1
             if visible:
                 self.header.repaint()
@@ -178,12 +177,12 @@ def default_wall_screen(app: QGuiApplication) -> QScreen:
     return primary
 
 
-def render_wall_image(snap: SessionSnapshot, size: QSize, paused: bool = False) -> QImage:
+def render_wall_image(snap: SessionSnapshot, size: QSize) -> QImage:
     """The wall for ``snap`` at ``size``, drawn offscreen (for ``screenshot --window wall``)."""
     wall = WallScreen()
     try:
         wall.resize(size)
-        wall.show_snapshot(snap, paused)
+        wall.show_snapshot(snap)
         wall.frame()
         return wall.grab().toImage()
     finally:

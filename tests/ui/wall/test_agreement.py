@@ -70,7 +70,7 @@ def test_word_cue_colour_and_number_agree_on_every_tile_through_a_whole_session(
     for t in range(FRAME_EVERY_S, end_s, FRAME_EVERY_S):
         sim.run_to(t, on_second=session.tick)
         snap = session.tick()
-        wall.show_snapshot(snap, False)
+        wall.show_snapshot(snap)
         wall.frame()
         image = wall.grab().toImage()
         phase = snap.position.phase if snap.position is not None else None
