@@ -91,8 +91,8 @@ class SecondPerTick:
 
     def __init__(self):
         self.clock, self.events, _ = make_session()
-        people = [Participant("P1", "Anna", "A", measured_hrmax(160))]
-        self.session = LiveSession(load_protocol("norwegian-4x4"), people, self.clock,
+        participants = people(160)
+        self.session = LiveSession(load_protocol("norwegian-4x4"), participants, self.clock,
                                    self.events, duration_s=3.0)
         self.ticks = 0
 
