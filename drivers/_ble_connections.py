@@ -44,6 +44,7 @@ from drivers.ble_scan import StrapScanner
 from hiaim_monitor import strap_ids
 from hiaim_monitor.clock import Clock
 from hiaim_monitor.hrm import BodySensorLocation
+from hiaim_monitor.i18n import tr
 from hiaim_monitor.samples import SourceEvent, StrapState, StrapStatus
 from hiaim_monitor.strap_hub import EventSink
 from hiaim_monitor.strap_notes import StrapNote, StrapReason
@@ -90,7 +91,8 @@ def ble_id(strap_id: str) -> str:
     id of another radio, or none."""
     radio, address = strap_ids.split(strap_id)
     if radio != strap_ids.BLE:
-        raise strap_ids.StrapIdError(f"{strap_id} is not a Bluetooth LE strap")
+        raise strap_ids.StrapIdError(
+            tr("{strap} is not a Bluetooth LE strap").format(strap=strap_id))
     return strap_ids.ble(address)
 
 

@@ -13,6 +13,7 @@ the straps the class is assigned, with discovery off.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final, Protocol
 
 from hiaim_monitor.samples import SourceEvent
@@ -20,10 +21,8 @@ from hiaim_monitor.samples import SourceEvent
 SIGHTING_EVERY_S: Final = 2.0  # how often a nearby strap is reported (s)
 
 
-class EventSink(Protocol):
-    """Where a hub delivers events: thread-safe and cheap (normally ``SimpleQueue.put``)."""
-
-    def __call__(self, event: SourceEvent, /) -> None: ...
+# Where a hub delivers events: thread-safe and cheap (normally ``SimpleQueue.put``).
+EventSink = Callable[[SourceEvent], None]
 
 
 class StrapHub(Protocol):
