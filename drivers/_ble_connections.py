@@ -80,7 +80,7 @@ class _Strap:
         self.state: StrapState | None = None
         self.note: StrapNote | None = None
         self.ever_streamed = False
-        self.retired = False  # out of the session, or the source stopped
+        self.retired = False  # unwatched, or the hub stopped
         self.link: StrapLink | None = None
         self.location: BodySensorLocation | None = None
         self.task: asyncio.Task[None] | None = None

@@ -81,7 +81,7 @@ class VirtualStrap:
         self._beats_ms = 0.0
         self._beats_raw = 0
         self._battery_pct = self._faults.battery_pct(start_t_s)
-        self._reported_pct = self._battery_pct  # the source reports the level at connection
+        self._reported_pct = self._battery_pct  # the hub reports the level at connection
 
     @property
     def next_due_s(self) -> float:
