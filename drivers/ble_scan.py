@@ -1,7 +1,7 @@
 """Finding heart-rate straps: a live list of what advertises the Heart Rate Service (0x180D).
 
 ``StrapScanner`` keeps, per adapter, the latest ``DiscoveredStrap`` for every strap it hears.
-The pairing panel shows that list; ``BleHeartRateSource`` waits on it for the strap it must
+The pairing panel shows that list; ``BleStrapHub``'s connections wait on it for the strap it must
 connect. The ``BLEDevice`` stored with each strap is what a ``BleakClient`` must be given: a
 bare address makes bleak run a hidden scan per connect, which its docs warn breaks
 connecting several devices at once.

@@ -101,12 +101,12 @@ def people(*hrmax_bpm: float) -> list[Participant]:
             for i, bpm in enumerate(hrmax_bpm, start=1)]
 
 
-def people_wearing(virtual: Iterable[Any], straps: Iterable[Any]) -> list[Participant]:
+def people_wearing(virtual: Iterable[Any], strap_ids: Iterable[str]) -> list[Participant]:
     """The simulated class as the monitor knows it: each virtual participant (with their
-    measured HRmax) on the strap a simulated source gave them, in order."""
-    return [Participant(v.participant_id, v.display_name, s.strap_id,
+    measured HRmax) on the strap a simulated hub gave them, in order."""
+    return [Participant(v.participant_id, v.display_name, strap_id,
                         measured_hrmax(v.hrmax_bpm))
-            for v, s in zip(virtual, straps, strict=True)]
+            for v, strap_id in zip(virtual, strap_ids, strict=True)]
 
 
 def protocol_text(*, repeat: int, work_s: float, rest_s: float, warm_up_s: float = 60,

@@ -28,8 +28,8 @@ from hiaim_monitor.protocols import load_protocol
 from simulators.ble_emulation import EmulatedBleWorld, EmulatedStrap, installed_world
 from simulators.bleak_bumble import BumbleClient, BumbleScanner
 from simulators.faults import FaultConfig
+from simulators.fleet import make_strap
 from simulators.roster import make_virtual_class
-from simulators.source import make_strap
 from tests.conftest import wait_until
 
 PROTOCOL = load_protocol("hi-aim")

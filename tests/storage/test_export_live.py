@@ -15,8 +15,8 @@ from hiaim_monitor.clock import SimulatedClock
 from hiaim_monitor.exports import export_sessions
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.storage import finish_session
+from simulators.hub import SimulatedStrapHub
 from simulators.roster import make_virtual_class
-from simulators.source import SimulatedSource
 from tests.conftest import people_wearing
 from tests.storage.helpers import live_recording
 
@@ -28,14 +28,17 @@ def test_exports_follow_the_phases_of_a_session_the_operator_changed(db, tmp_pat
     clock = SimulatedClock()
     started_utc = clock.now_utc()
     virtual = make_virtual_class(2, seed=5)
-    source = SimulatedSource(virtual, clock, protocol, session_start_s=0.0, seed=5)
-    people = people_wearing(virtual, source.straps)
+    source = SimulatedStrapHub(virtual, clock, protocol=protocol, session_start_s=0.0, seed=5)
+    people = people_wearing(virtual, source.nearby)
     session, writer, stored, events = live_recording(db, protocol, people, clock,
                                                      started_utc=started_utc)
     plan = [(150.0, session.skip), (200.0, session.pause), (230.0, session.resume),
             (310.0, lambda: session.extend(by_s=20)), (500.0, session.stop)]
 
     async def run():
+        await source.set_discovery(False)  # every strap watched, as the headless path does
+        for strap_id, name in source.nearby.items():
+            await source.watch(strap_id, name)
         await source.start(events.put)
         for at_s, act in plan:
             while clock.monotonic() < at_s:

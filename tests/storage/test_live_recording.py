@@ -21,8 +21,8 @@ from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.samples import sample_from_notification
 from hiaim_monitor.storage import open_database
 from simulators.faults import FaultConfig
+from simulators.hub import SimulatedStrapHub
 from simulators.roster import make_virtual_class
-from simulators.source import SimulatedSource
 from tests.conftest import people, people_wearing, poll_until
 from tests.storage.helpers import live_recording
 
@@ -36,12 +36,15 @@ def test_live_session_stores_every_sample_beat_alarm_and_interval(db):
     protocol = load_protocol("low-volume-7x30s")
     clock = SimulatedClock()
     virtual = make_virtual_class(4, seed=2)
-    source = SimulatedSource(virtual, clock, protocol, session_start_s=0.0,
-                             faults=FaultConfig.demo(), seed=2)
+    source = SimulatedStrapHub(virtual, clock, protocol=protocol, session_start_s=0.0,
+                               faults=FaultConfig.demo(), seed=2)
     session, writer, stored, events = live_recording(
-        db, protocol, people_wearing(virtual, source.straps), clock)
+        db, protocol, people_wearing(virtual, source.nearby), clock)
 
     async def run():
+        await source.set_discovery(False)  # every strap watched, as the headless path does
+        for strap_id, name in source.nearby.items():
+            await source.watch(strap_id, name)
         await source.start(events.put)
         while clock.monotonic() < protocol.total_s + 5:
             await asyncio.sleep(0)
