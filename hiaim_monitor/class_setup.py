@@ -15,7 +15,7 @@ from datetime import date
 from typing import Final
 
 from hiaim_monitor.admin.registry import ParticipantInfo
-from hiaim_monitor.hrmax import HRMAX_MAX_BPM, HRMAX_MIN_BPM, HRMax, HRMaxMethod, estimate_hrmax
+from hiaim_monitor.hrmax import HRMAX_MAX_BPM, HRMAX_MIN_BPM, HRMax, HRMaxMethod, hrmax_today
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import TrainingProtocol
@@ -81,22 +81,9 @@ class SessionPlan:
 
 
 def hrmax_of(info: ParticipantInfo, today: date) -> HRMax | None:
-    """The measured HRmax; else an estimate from the birth year by the stored method (Tanaka
-    when none), for today's age; else the stored value; else None."""
-    measured = info.hrmax_method in (None, HRMaxMethod.MEASURED)
-    if info.hrmax_bpm is not None and measured:
-        return HRMax(info.hrmax_bpm, HRMaxMethod.MEASURED)
-    if info.birth_year is not None:
-        method = HRMaxMethod.TANAKA if measured else info.hrmax_method
-        assert method is not None
-        try:
-            # Estimated at registration; the participant may have aged since.
-            return estimate_hrmax(today.year - info.birth_year, method)
-        except ValueError:
-            pass
-    if info.hrmax_bpm is not None and info.hrmax_method is not None:
-        return HRMax(info.hrmax_bpm, info.hrmax_method)
-    return None
+    """Today's HRmax of a registered participant, by the one rule (``hrmax.hrmax_today``)."""
+    return hrmax_today(hrmax_bpm=info.hrmax_bpm, method=info.hrmax_method,
+                       birth_year=info.birth_year, today=today)
 
 
 class ClassSetup:
