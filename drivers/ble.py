@@ -40,6 +40,7 @@ from drivers.ble_errors import (
 )
 from drivers.ble_link import BleTiming, LinkEnd, NotAHeartRateStrap, StrapLink
 from drivers.ble_scan import StrapScanner
+from hiaim_monitor import config
 from hiaim_monitor.clock import Clock
 from hiaim_monitor.hrm import BodySensorLocation
 from hiaim_monitor.samples import SourceEvent, StrapState, StrapStatus
@@ -49,7 +50,7 @@ __all__ = ["BleHeartRateSource", "BleTiming", "over_capacity", "over_capacity_se
 
 _log = logging.getLogger(__name__)
 
-DEFAULT_MAX_PER_ADAPTER: Final = 7  # laptop adapters hold roughly 5–10 links
+DEFAULT_MAX_PER_ADAPTER: Final = config.MAX_STRAPS_PER_ADAPTER
 _MAX_BACKOFF_DOUBLINGS: Final = 30  # keeps 2**n finite; the ceiling is reached long before
 _RECANCEL_S: Final = 0.1  # real seconds between cancels of a strap task that has not ended
 SILENT: Final = StrapNote.of(StrapReason.LINK_SILENT)

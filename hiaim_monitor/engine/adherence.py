@@ -17,12 +17,12 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from hiaim_monitor import config
 from hiaim_monitor.engine.codes import ZONE_EDGES_PCT, Level
-from hiaim_monitor.engine.intervals import MAX_GAP_S, contiguous_runs, sample_durations_s
+from hiaim_monitor.engine.intervals import contiguous_runs, sample_durations_s
 from hiaim_monitor.protocols import Phase, PhaseKind, Thresholds, TrainingProtocol
 from hiaim_monitor.schedule import PhaseWindow, running_time
 
-TARGET_HOLD_S: Final = 5.0  # s continuously in target before the target counts as reached
 _EPS_S: Final = 1e-9  # absorbs float error when a phase ran exactly the share needed
 _LEVEL_KEYS: Final = tuple(lv for lv in Level if lv is not Level.UNKNOWN)
 
@@ -113,7 +113,7 @@ def phase_adherence(t_s: npt.ArrayLike, pct: npt.ArrayLike, level: npt.ArrayLike
                     phase_index: int, phase: Phase, start_s: float, end_s: float,
                     thresholds: Thresholds, ramp_allowance_s: float, achieved_fraction: float,
                     min_judged_fraction: float = 0.0, planned_s: float | None = None,
-                    max_gap_s: float = MAX_GAP_S) -> PhaseAdherence:
+                    max_gap_s: float = config.MAX_CREDIT_GAP_S) -> PhaseAdherence:
     """Judge one finished work phase from the samples with ``start_s <= t < end_s``. A phase
     that ran less than ``min_judged_fraction`` of ``planned_s`` (its prescribed length;
     default: the window) is measured but not judged."""
@@ -142,7 +142,7 @@ def phase_adherence(t_s: npt.ArrayLike, pct: npt.ArrayLike, level: npt.ArrayLike
 
     starts, stops = contiguous_runs(in_target, t, max_gap_s)
     run_s = t[stops - 1] + dur[stops - 1] - t[starts]
-    reached = np.flatnonzero(run_s >= TARGET_HOLD_S)
+    reached = np.flatnonzero(run_s >= config.TARGET_HOLD_S)
     time_to_target = float(t[starts[reached[0]]] - start_s) if reached.size else None
 
     good = trusted & np.isfinite(p)
@@ -213,7 +213,7 @@ class ParticipantSessionSummary:
 
 def summarise_session(t_s: npt.ArrayLike, bpm: npt.ArrayLike, pct: npt.ArrayLike,
                       level: npt.ArrayLike, *, end_s: float, adherence: list[PhaseAdherence],
-                      max_gap_s: float = MAX_GAP_S) -> ParticipantSessionSummary:
+                      max_gap_s: float = config.MAX_CREDIT_GAP_S) -> ParticipantSessionSummary:
     """Time per class and per zone, heart rate and intervals achieved, for one participant
     over the session [0, ``end_s``)."""
     t = np.asarray(t_s, dtype=np.float64)
@@ -250,7 +250,8 @@ def summarise_session(t_s: npt.ArrayLike, bpm: npt.ArrayLike, pct: npt.ArrayLike
 
 
 def judge_window(window: PhaseWindow, t_s: np.ndarray, pct: np.ndarray, level: np.ndarray,
-                 protocol: TrainingProtocol, *, max_gap_s: float = MAX_GAP_S) -> PhaseAdherence:
+                 protocol: TrainingProtocol, *,
+                 max_gap_s: float = config.MAX_CREDIT_GAP_S) -> PhaseAdherence:
     """Adherence of one work phase on the window it really ran (a schedule's
     ``PhaseWindow``). Pauses are cut out first, so the ramp allowance and the fraction in
     target count only time the countdown ran; the result keeps the real window, or the
