@@ -21,7 +21,7 @@ from hiaim_monitor import config
 from hiaim_monitor.engine.codes import ZONE_EDGES_PCT, Level
 from hiaim_monitor.engine.intervals import contiguous_runs, sample_durations_s
 from hiaim_monitor.protocols import Phase, PhaseKind, Thresholds, TrainingProtocol
-from hiaim_monitor.schedule import PhaseWindow, running_time
+from hiaim_monitor.schedule import PhaseWindow, planned_windows, running_time
 
 _EPS_S: Final = 1e-9  # absorbs float error when a phase ran exactly the share needed
 _LEVEL_KEYS: Final = tuple(lv for lv in Level if lv is not Level.UNKNOWN)
@@ -168,20 +168,17 @@ def protocol_adherence(t_s: npt.ArrayLike, pct: npt.ArrayLike, level: npt.ArrayL
     """Judge every work phase of ``protocol`` that has ended by ``end_s`` (all when None);
     a phase still running is not judged. Phases start at session time 0."""
     out: list[PhaseAdherence] = []
-    phase_start_s = 0.0
-    for i, phase in enumerate(protocol.phases):
-        phase_end_s = phase_start_s + phase.duration_s
-        if end_s is not None and phase_end_s > end_s:
+    for window in planned_windows(protocol):
+        if end_s is not None and window.end_s > end_s:
             break
-        if phase.kind.is_work:
+        if window.phase.kind.is_work:
             out.append(phase_adherence(
-                t_s, pct, level, phase_index=i, phase=phase, start_s=phase_start_s,
-                end_s=phase_end_s, thresholds=protocol.thresholds,
+                t_s, pct, level, phase_index=window.index, phase=window.phase,
+                start_s=window.start_s, end_s=window.end_s, thresholds=protocol.thresholds,
                 ramp_allowance_s=protocol.ramp_allowance_s,
                 achieved_fraction=protocol.achieved_fraction,
-                min_judged_fraction=protocol.min_judged_fraction, planned_s=phase.duration_s,
+                min_judged_fraction=protocol.min_judged_fraction, planned_s=window.planned_s,
             ))
-        phase_start_s = phase_end_s
     return out
 
 
