@@ -27,9 +27,6 @@ from hiaim_monitor.hrm import HEART_RATE_SERVICE_UUID
 
 _log = logging.getLogger(__name__)
 
-# Starting or stopping discovery is a D-Bus round trip on BlueZ; it has been seen to hang
-# (bleak issue #694), so it gets a bound.
-
 
 @dataclass(frozen=True, slots=True)
 class DiscoveredStrap:

@@ -15,7 +15,7 @@ LOST_AFTER_S: Final = 10.0  # no sample for longer: "signal lost", no number at 
 # bouts; straps notify about once a second.
 MAX_CREDIT_GAP_S: Final = 2.0
 TRACE_WINDOW_S: Final = 180.0  # recent heart-rate trace kept in a snapshot
-TRACE_MAX_RATE_HZ: Final = 4  # samples per second a trace holds at most
+TRACE_MAX_RATE_HZ: Final = 4  # samples a second a trace holds at most (straps send ~1/s)
 
 TICK_INTERVAL_S: Final = 0.1  # consumer drains the sensor queue this often (real seconds)
 HEADLESS_REDRAW_HZ: Final = 4.0  # terminal table refreshes per real second
@@ -61,7 +61,9 @@ BOUT_MERGE_GAP_S: Final = 10.0  # shorter interruptions do not end a bout
 # A connected strap that has notified nothing this long (session seconds; straps notify about
 # once a second) is treated as a drop-out: disconnected and reconnected.
 SILENT_LINK_AFTER_S: Final = 5.0
-BLE_SCAN_CONTROL_TIMEOUT_S: Final = 10.0  # starting or stopping a scan fails after this
+# Starting or stopping discovery is a D-Bus round trip on BlueZ; it has been seen to hang
+# (bleak issue #694), so it gets a bound.
+BLE_SCAN_CONTROL_TIMEOUT_S: Final = 10.0
 
 # Storage: a crash (SIGKILL, power cut of the app) loses at most about a second. A sample
 # waits at most one tick for the consumer and one flush interval for the writer.
