@@ -41,7 +41,7 @@ from drivers.ble_errors import (
 )
 from drivers.ble_link import BleTiming, LinkEnd, NotAHeartRateStrap, StrapLink
 from drivers.ble_scan import StrapScanner
-from hiaim_monitor import strap_ids
+from hiaim_monitor import config, strap_ids
 from hiaim_monitor.clock import Clock
 from hiaim_monitor.hrm import BodySensorLocation
 from hiaim_monitor.i18n import tr
@@ -53,7 +53,7 @@ __all__ = ["Connections", "over_capacity", "over_capacity_sentence"]
 
 _log = logging.getLogger(__name__)
 
-DEFAULT_MAX_PER_ADAPTER: Final = 7  # laptop adapters hold roughly 5–10 links
+
 _MAX_BACKOFF_DOUBLINGS: Final = 30  # keeps 2**n finite; the ceiling is reached long before
 _RECANCEL_S: Final = 0.1  # real seconds between cancels of a strap task that has not ended
 SILENT: Final = StrapNote.of(StrapReason.LINK_SILENT)
@@ -120,7 +120,7 @@ class Connections:
         clock: Clock,
         *,
         adapters: Sequence[str] = ("hci0",),
-        max_per_adapter: int = DEFAULT_MAX_PER_ADAPTER,
+        max_per_adapter: int = config.MAX_STRAPS_PER_ADAPTER,
         scanner_backend: type[BaseBleakScanner] | None = None,
         client_backend: type[BaseBleakClient] | None = None,
         adapter_backend: type[BaseBleakAdapter] | None = None,

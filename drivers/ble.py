@@ -30,7 +30,6 @@ from bleak.backends.client import BaseBleakClient
 from bleak.backends.scanner import BaseBleakScanner
 
 from drivers._ble_connections import (
-    DEFAULT_MAX_PER_ADAPTER,
     DROPPED,
     NOT_A_STRAP,
     SILENT,
@@ -42,14 +41,13 @@ from drivers._ble_connections import (
 from drivers.ble_errors import AdapterUnavailable, explain_adapter_error
 from drivers.ble_link import BleTiming
 from drivers.ble_scan import DiscoveredStrap, StrapScanner
-from hiaim_monitor import strap_ids
+from hiaim_monitor import config, strap_ids
 from hiaim_monitor.clock import Clock
 from hiaim_monitor.hrm import BodySensorLocation
 from hiaim_monitor.samples import StrapSighting
-from hiaim_monitor.strap_hub import SIGHTING_EVERY_S, EventSink
+from hiaim_monitor.strap_hub import EventSink
 
 __all__ = [
-    "DEFAULT_MAX_PER_ADAPTER",
     "DROPPED",
     "NOT_A_STRAP",
     "SILENT",
@@ -81,7 +79,7 @@ class BleStrapHub:
         clock: Clock,
         *,
         adapters: Sequence[str] = ("hci0",),
-        max_per_adapter: int = DEFAULT_MAX_PER_ADAPTER,
+        max_per_adapter: int = config.MAX_STRAPS_PER_ADAPTER,
         scanner_backend: type[BaseBleakScanner] | None = None,
         client_backend: type[BaseBleakClient] | None = None,
         adapter_backend: type[BaseBleakAdapter] | None = None,
@@ -214,7 +212,7 @@ class BleStrapHub:
         if last is not None:
             last_s, last_name = last
             named_now = strap.name != last_name and bool(strap.name)
-            if strap.last_seen_s - last_s < SIGHTING_EVERY_S and not named_now:
+            if strap.last_seen_s - last_s < config.SIGHTING_EVERY_S and not named_now:
                 return
         self._reported[key] = (strap.last_seen_s, strap.name)
         self._sink(StrapSighting(strap_ids.ble(strap.address), strap.last_seen_s, strap.name,

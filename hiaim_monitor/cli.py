@@ -290,7 +290,7 @@ def _make_hub(opts: RunOptions, db: Database, clock: Clock, sensors: SensorThrea
         from simulators.ble_emulation import EmulatedBleWorld
         from simulators.bleak_bumble import BumbleClient, BumbleScanner
 
-        adapters = -(-opts.n_participants // config.SIM_STRAPS_PER_ADAPTER)
+        adapters = -(-opts.n_participants // config.MAX_STRAPS_PER_ADAPTER)
         world = EmulatedBleWorld(adapter_count=adapters)
         sensors.call(world.start())
         sensors.add_cleanup(world.stop)

@@ -2,7 +2,7 @@
 
 A hub runs on the sensor thread's asyncio loop (so its methods are coroutines, called from
 Qt through ``asyncio.run_coroutine_threadsafe``). Once started it reports nearby heart-rate
-straps as ``StrapSighting`` events, about every ``SIGHTING_EVERY_S``; a watched strap is
+straps as ``StrapSighting`` events, about every ``config.SIGHTING_EVERY_S``; a watched strap is
 connected and streams samples, status and battery like any source. Everything comes back
 through the sink. A strap id names its radio (``hiaim_monitor.strap_ids``: ``ble:AA:BB:..``,
 ``sim:0001``); a hub emits and accepts the ids of its own radio. BLE straps (real or
@@ -14,12 +14,9 @@ the straps the class is assigned, with discovery off.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Final, Protocol
+from typing import Protocol
 
 from hiaim_monitor.samples import SourceEvent
-
-SIGHTING_EVERY_S: Final = 2.0  # how often a nearby strap is reported (s)
-
 
 # Where a hub delivers events: thread-safe and cheap (normally ``SimpleQueue.put``).
 EventSink = Callable[[SourceEvent], None]

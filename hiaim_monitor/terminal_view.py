@@ -10,27 +10,20 @@ from rich.table import Table
 from rich.text import Text
 
 from hiaim_monitor import config
-from hiaim_monitor.display import CLASS_COLOUR, class_word
-from hiaim_monitor.engine.alarms import AlarmKind
+from hiaim_monitor.display import (
+    ALARM_WORD,
+    CLASS_COLOUR,
+    NO_VALUE,
+    SIGNAL_WORD,
+    class_word,
+    mmss,
+)
 from hiaim_monitor.engine.snapshot import SessionSnapshot, SignalState, StorageState
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.session_loop import SessionLoop, Tickable
 
 # The wall's and the control window's class colours, as the cell's background.
 CLASS_STYLE = {level: f"bold black on {colour}" for level, colour in CLASS_COLOUR.items()}
-ALARM_WORD = {
-    AlarmKind.ABOVE_CEILING: "above ceiling",
-    AlarmKind.SIGNAL_LOST: "signal lost",
-    AlarmKind.NO_CONTACT: "no contact",
-    AlarmKind.BATTERY_LOW: "battery low",
-}
-SIGNAL_WORD = {
-    SignalState.WAITING: "waiting",
-    SignalState.LIVE: "live",
-    SignalState.STALE: "stale",
-    SignalState.LOST: "signal lost",
-    SignalState.NO_CONTACT: "check strap",
-}
 SIGNAL_STYLE = {
     SignalState.WAITING: "dim",
     SignalState.LIVE: "green",
@@ -38,11 +31,6 @@ SIGNAL_STYLE = {
     SignalState.LOST: "bold white on red",
     SignalState.NO_CONTACT: "bold black on yellow",
 }
-
-
-def mmss(seconds: float) -> str:
-    seconds = max(0, int(seconds + 0.5))
-    return f"{seconds // 60:d}:{seconds % 60:02d}"
 
 
 def header_text(snap: SessionSnapshot) -> Text:
@@ -76,12 +64,12 @@ def render(snap: SessionSnapshot) -> Group:
     table.add_column(tr("Alarms"))
     for p in snap.participants:
         dim = p.signal is not SignalState.LIVE
-        bpm = "—" if p.bpm is None else str(p.bpm)
-        pct = "—" if p.pct_hrmax is None else f"{p.pct_hrmax:.0f} %"
+        bpm = NO_VALUE if p.bpm is None else str(p.bpm)
+        pct = NO_VALUE if p.pct_hrmax is None else f"{p.pct_hrmax:.0f} %"
         cls = (
             Text(class_word(p.level), style=CLASS_STYLE[p.level] if not dim else "dim")
             if p.level in CLASS_STYLE and p.pct_hrmax is not None
-            else Text("—", style="dim")
+            else Text(NO_VALUE, style="dim")
         )
         in_target = "" if p.target is None else mmss(p.in_target_s)
         intervals = f"{p.intervals_achieved}/{p.intervals_judged}" if p.intervals_judged else ""

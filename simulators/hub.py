@@ -21,11 +21,12 @@ import random
 from collections.abc import Sequence
 from typing import Final
 
+from hiaim_monitor import config
 from hiaim_monitor.clock import Clock
 from hiaim_monitor.protocols import TrainingProtocol
 from hiaim_monitor.samples import StrapSighting, StrapState, StrapStatus
 from hiaim_monitor.session_cue import SessionCue
-from hiaim_monitor.strap_hub import SIGHTING_EVERY_S, EventSink
+from hiaim_monitor.strap_hub import EventSink
 from hiaim_monitor.strap_notes import StrapNote, StrapReason
 from simulators.faults import FaultConfig
 from simulators.fleet import StrapFleet, make_class_straps
@@ -209,9 +210,9 @@ class SimulatedStrapHub:
                 continue
             self._report_nearby(now)
             # Rounds keep their grid; after a stall the next one is a full period away.
-            next_s += SIGHTING_EVERY_S
+            next_s += config.SIGHTING_EVERY_S
             if next_s <= now:
-                next_s = now + SIGHTING_EVERY_S
+                next_s = now + config.SIGHTING_EVERY_S
 
     def _report_nearby(self, t_s: float) -> None:
         fleet, sink = self._fleet, self._sink

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from ui.wall import WallScreen
 
 __all__ = ["COLUMNS", "ControlWindow", "Wiring"]
-STATUS_MESSAGE_MS = 8000
+STATUS_MESSAGE_MS = config.STATUS_MESSAGE_MS
 LANGUAGE_NAMES = {"en": "English", "da": "Dansk"}  # each in its own language
 
 

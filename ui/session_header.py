@@ -7,10 +7,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
+from hiaim_monitor.display import ALARM_WORD, mmss
 from hiaim_monitor.engine.snapshot import SessionSnapshot, StorageState
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.protocols import Phase, Thresholds
-from hiaim_monitor.terminal_view import ALARM_WORD, mmss
 
 COUNTDOWN_PT = 40  # big enough to read from across the room
 TITLE_PT = 16

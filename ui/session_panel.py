@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hiaim_monitor import config
 from hiaim_monitor.alarm_watch import AlarmWatch, active_alarms
 from hiaim_monitor.engine.snapshot import SessionSnapshot
 from hiaim_monitor.i18n import tr
@@ -34,7 +35,7 @@ from ui.setup.timeline import PhaseTimeline
 
 COLUMNS = ("Name", "Signal", "Strap", "bpm", "% HRmax", "Class", "In target", "Intervals",
            "Alarms")
-EXTEND_BY_S = 60.0
+EXTEND_BY_S = config.EXTEND_BY_S
 ACKNOWLEDGED_STYLE = "color: white; background: #7A2020; padding: 6px;"
 RAISED_STYLE = "color: white; background: #C00000; padding: 6px;"
 # Red while it can stop the session; a disabled Stop in red would still look pressable.

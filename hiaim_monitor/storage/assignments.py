@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from hiaim_monitor.hrmax import HRMax, HRMaxMethod, estimate_hrmax
+from hiaim_monitor.hrmax import HRMax, hrmax_today
 from hiaim_monitor.participants import Participant
 from hiaim_monitor.storage.database import Database, StorageError, storage_errors
 from hiaim_monitor.storage.schema import (
@@ -49,10 +49,10 @@ def assigned_class(db: Database, strap_keys: Sequence[str] | None = None) -> lis
 
 
 def _hrmax(p: ParticipantRow) -> HRMax:
-    if p.hrmax_bpm is not None:
-        return HRMax(p.hrmax_bpm, p.hrmax_method or HRMaxMethod.MEASURED)
-    if p.birth_year is None:
+    # Today as the window's class set-up sees it (the clock's UTC date), by the same rule.
+    hrmax = hrmax_today(hrmax_bpm=p.hrmax_bpm, method=p.hrmax_method,
+                        birth_year=p.birth_year, today=datetime.now(UTC).date())
+    if hrmax is None:
         raise StorageError(f"participant {p.study_code} has neither an HRmax nor a birth year: "
                            "add one with 'hiaim-monitor participants edit'")
-    age = datetime.now(UTC).year - p.birth_year
-    return estimate_hrmax(age, p.hrmax_method or HRMaxMethod.TANAKA)
+    return hrmax

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from drivers.ble import BleStrapHub, DiscoveryError
+from hiaim_monitor import config
 from hiaim_monitor.clock import SimulatedClock
 from hiaim_monitor.samples import (
     HeartRateSample,
@@ -25,7 +26,7 @@ from hiaim_monitor.samples import (
     StrapStatus,
 )
 from hiaim_monitor.session_cue import SessionCue
-from hiaim_monitor.strap_hub import SIGHTING_EVERY_S, StrapHub
+from hiaim_monitor.strap_hub import StrapHub
 from simulators.ble_emulation import EmulatedBleWorld, EmulatedStrap
 from simulators.bleak_bumble import BumbleClient, BumbleScanner
 from simulators.roster import make_virtual_class
@@ -155,9 +156,9 @@ async def test_nearby_straps_are_sighted_with_their_names_and_signal(rig: Rig) -
         mine = rig.sightings(strap)
         assert {s.name for s in mine} == {strap.name}
         assert all(isinstance(s.rssi_dbm, int) and -100 < s.rssi_dbm < 0 for s in mine)
-        # About every SIGHTING_EVERY_S, not once per advertisement (every 100 ms real).
+        # About every config.SIGHTING_EVERY_S, not once per advertisement (every 100 ms real).
         gaps_s = [b.t_mono_s - a.t_mono_s for a, b in itertools.pairwise(mine)]
-        assert all(gap >= SIGHTING_EVERY_S for gap in gaps_s), gaps_s
+        assert all(gap >= config.SIGHTING_EVERY_S for gap in gaps_s), gaps_s
     assert not [e for e in rig.events if isinstance(e, HeartRateSample | StrapStatus)]
     assert rig.scanning() == [False, False]
 

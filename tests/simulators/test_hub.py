@@ -20,7 +20,8 @@ from hiaim_monitor.samples import (
     StrapState,
     StrapStatus,
 )
-from hiaim_monitor.session_cue import CuedPhase, SessionCue
+from hiaim_monitor.schedule import PhaseWindow
+from hiaim_monitor.session_cue import SessionCue
 from hiaim_monitor.strap_hub import StrapHub
 from simulators.faults import FaultConfig, FaultKind, ScheduledFault
 from simulators.fleet import RECONNECTING_AFTER_S
@@ -64,9 +65,10 @@ class Rig:
         ]
 
 
-def plan(*phases: tuple[int, float, float]) -> tuple[CuedPhase, ...]:
+def plan(*phases: tuple[int, float, float]) -> tuple[PhaseWindow, ...]:
     """(protocol index, start s, end s) → a cue plan of hi-aim phases."""
-    return tuple(CuedPhase(i, PROTOCOL.phases[i], start, end) for i, start, end in phases)
+    return tuple(PhaseWindow(i, PROTOCOL.phases[i], start, end, (), False, start, end)
+                 for i, start, end in phases)
 
 
 def mean_bpm(samples: list[HeartRateSample], from_s: float, to_s: float) -> float:

@@ -73,7 +73,8 @@ def test_exports_follow_the_phases_of_a_session_the_operator_changed(db, tmp_pat
                     if r["phase_index"]}
         assert by_phase[1] == pytest.approx(150.0, abs=1.1)
 
-    windows = [(i, a, min(b, end_s)) for i, a, b in schedule.phase_windows() if a < end_s]
+    windows = [(w.index, w.start_s, min(w.end_s, end_s)) for w in schedule.phase_windows()
+               if w.start_s < end_s]
     # Warm-up cut at 150 s; the first recovery paused 200-230 s; sprint 3 stopped at 500 s.
     assert [(i, round(a), round(b)) for i, a, b in windows][:3] == [
         (0, 0, 150), (1, 150, 180), (2, 180, 300)]

@@ -8,15 +8,23 @@ import math
 from dataclasses import dataclass
 from typing import Final
 
-from hiaim_monitor.display import CLASS_COLOUR, CLASS_WORD, Cue, class_word, cue_for, cue_text
+from hiaim_monitor.display import (
+    CLASS_COLOUR,
+    CLASS_WORD,
+    SIGNAL_WORD,
+    Cue,
+    battery_low,
+    class_word,
+    cue_for,
+    cue_text,
+    mmss,
+)
 from hiaim_monitor.engine.codes import Level
 from hiaim_monitor.engine.snapshot import ParticipantView, SessionSnapshot, SignalState
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.protocols import Phase, Thresholds, TrainingProtocol
-from hiaim_monitor.terminal_view import SIGNAL_WORD, mmss
 from ui.wall import palette
 
-LOW_BATTERY_PCT: Final = 15  # the battery mark shows below this
 STALE_AGE: Final = "{age_s} s ago"  # the age of a stale value; {age_s} whole seconds
 
 
@@ -88,7 +96,7 @@ def tile_content(p: ParticipantView, phase: Phase | None) -> TileContent:
         cue=cue,
         cue_text=cue_text(cue),
         intervals=intervals,
-        battery_low=p.battery_pct is not None and p.battery_pct < LOW_BATTERY_PCT,
+        battery_low=battery_low(p),
         beta_blocker=p.beta_blocker,
         ceiling=level is Level.ABOVE_CEILING,
         background=background,

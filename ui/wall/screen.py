@@ -1,14 +1,13 @@
 """The wall screen: a frameless full-screen window the participants watch from their bikes.
 
-``show_snapshot`` only stores the snapshot. The window's own timer (FRAME_HZ, running while
-the window is shown) calls ``frame``, which compares each tile's new content with what is on
-screen and repaints, synchronously, only the tiles and traces that changed, and the header
-when its second ticks over. Tests and benchmarks call ``frame`` themselves to force one.
+``show_snapshot`` only stores the snapshot. The window's own timer (config.WALL_FRAME_HZ,
+running while the window is shown) calls ``frame``, which compares each tile's new content
+with what is on screen and repaints, synchronously, only the tiles and traces that changed,
+and the header when its second ticks over. Tests and benchmarks call ``frame`` themselves
+to force one.
 """
 
 from __future__ import annotations
-
-from typing import Final
 
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import (
@@ -26,6 +25,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
+from hiaim_monitor import config
 from hiaim_monitor.engine.snapshot import SessionSnapshot
 from hiaim_monitor.i18n import tr
 from ui.wall import palette
@@ -33,8 +33,6 @@ from ui.wall.content import header_content
 from ui.wall.header import WallHeader
 from ui.wall.layout import tile_rects, wall_areas
 from ui.wall.tile import TileStyle, WallTile, tile_style
-
-FRAME_HZ: Final = 30  # frames per second; a frame with nothing new costs a few comparisons
 
 
 class WallScreen(QWidget):
@@ -54,7 +52,7 @@ class WallScreen(QWidget):
         self.frames = 0  # frames that drew something
         self.timer = QTimer(self)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self.timer.setInterval(round(1000 / FRAME_HZ))
+        self.timer.setInterval(round(1000 / config.WALL_FRAME_HZ))
         self.timer.timeout.connect(self.frame)
 
     # -- feeding --------------------------------------------------------------------------

@@ -9,10 +9,10 @@ from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QGuiApplication, QImage
 
 from hiaim_monitor import i18n
-from hiaim_monitor.display import CLASS_COLOUR, Cue
+from hiaim_monitor.display import CLASS_COLOUR, Cue, mmss
+from hiaim_monitor.engine.alarms import AlarmKind
 from hiaim_monitor.engine.codes import Level
 from hiaim_monitor.engine.snapshot import SessionSnapshot, SignalState
-from hiaim_monitor.terminal_view import mmss
 from tests.ui.wall.gym import HandClass, simulated_class
 from ui.wall import WallScreen, default_wall_screen, palette, render_wall_image
 
@@ -228,6 +228,21 @@ def test_low_battery_and_beta_blocker_are_marked(wall):
     assert count_colour(image, battery, anna.content.text) > 10
     assert bo.content.beta_blocker and bo.texts()["marks"] == "β"
     assert "marks" not in anna.texts()
+
+
+def test_the_battery_mark_shows_exactly_while_the_battery_alarm_is_raised(wall):
+    # The alarm is raised below 15 % and cleared only by a fresher battery (20 % or more):
+    # a battery reading 17 % after 12 % keeps both the alarm and the mark.
+    gym = HandClass(["Anna"])
+    marks = []
+    for pct in (40, 12, 17, 25):
+        gym.battery(0, pct)
+        gym.beats(2, {0: 120})
+        snap = gym.session.tick()
+        draw(wall, snap)
+        alarm = AlarmKind.BATTERY_LOW in snap.participants[0].alarms
+        marks.append((wall.tiles[0].content.battery_low, alarm))
+    assert marks == [(False, False), (True, True), (True, True), (False, False)]
 
 
 def test_a_frame_repaints_only_what_changed(wall, qtbot):
