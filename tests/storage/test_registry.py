@@ -158,9 +158,10 @@ BAD_WRITES = [
     (("participants", "remove", "HIAIM-001"),
      "HIAIM-001 took part in 1 session and cannot be removed"),
     (("straps", "assign", "AA:BB:CC:DD:EE:99", "HIAIM-001"),
-     "There is no strap AA:BB:CC:DD:EE:99 in the registry"),
+     "There is no strap ble:AA:BB:CC:DD:EE:99 in the registry"),
     (("straps", "assign", "STRAP-001", "NOPE"), "There is no participant with study code"),
-    (("straps", "add", "STRAP-001"), "Strap STRAP-001 is already registered"),
+    (("straps", "add", "STRAP-001"), "'STRAP-001' is not a strap id"),
+    (("straps", "link", "STRAP-001", "STRAP-002"), "'STRAP-002' is not a strap id"),
     (("sessions", "show", "999"), "There is no session 999"),
     (("sessions", "recover", "999", "--close"), "There is no session 999"),
     (("sessions", "recover", "--close"), "--close needs a session id"),
@@ -195,9 +196,9 @@ def test_a_strap_is_worn_by_one_person_and_a_person_wears_one_strap(db, cli):
                           .join(StrapAssignmentRow,
                                 StrapAssignmentRow.participant_id == ParticipantRow.id)
                           .join(StrapRow, StrapRow.id == StrapAssignmentRow.strap_id)).all()
-    assert pairs == [("HIAIM-002", "AA:BB:CC:DD:EE:02")]
+    assert pairs == [("HIAIM-002", "ble:AA:BB:CC:DD:EE:02")]
     rows = ok(cli("straps", "list")).splitlines()[2:]
-    assert [r.split()[0] for r in rows] == ["AA:BB:CC:DD:EE:01", "AA:BB:CC:DD:EE:02"]
+    assert [r.split()[0] for r in rows] == ["ble:AA:BB:CC:DD:EE:01", "ble:AA:BB:CC:DD:EE:02"]
     assert rows[1].split()[-2:] == ["HIAIM-002", "2"]
 
 
@@ -322,7 +323,7 @@ def test_study_codes_are_one_person_whatever_their_case(db, cli):
     ok(cli("straps", "add", "AA:00:00:00:00:01"))
     ok(cli("straps", "assign", "AA:00:00:00:00:01", "Hiaim-001"))
     assert [(p.study_code, p.display_name, p.strap_key) for p in list_participants(db)] == [
-        ("HIAIM-001", "Ann B", "AA:00:00:00:00:01")]
+        ("HIAIM-001", "Ann B", "ble:AA:00:00:00:00:01")]
     ok(cli("participants", "add", "--code", "HIAIM-002", "--name", "Cy", "--hrmax", "170"))
     code, _, err = cli("participants", "edit", "HIAIM-002", "--code", "hiaim-001")
     assert code == 2 and "already registered" in err
@@ -364,12 +365,12 @@ def test_simulated_participants_and_straps_never_join_a_real_class(db):
     add_strap(db, "AA:00:00:00:00:01", kind="ble")
     assign_strap(db, "AA:00:00:00:00:01", "HIAIM-001")
     add_participant(db, "SIM-001", "Anne", hrmax_bpm=165, simulated=True)
-    add_strap(db, "SIM:00:00:00:00:00:01", kind="simulated")
-    assign_strap(db, "SIM:00:00:00:00:00:01", "SIM-001")
+    add_strap(db, "sim:0001", kind="simulated")
+    assign_strap(db, "sim:0001", "SIM-001")
     # A participant registered by hand but wearing a simulated strap stays out too.
     add_participant(db, "HIAIM-002", "Bo", hrmax_bpm=170)
-    add_strap(db, "SIM:00:00:00:00:00:02", kind="simulated")
-    assign_strap(db, "SIM:00:00:00:00:00:02", "HIAIM-002")
+    add_strap(db, "sim:0002", kind="simulated")
+    assign_strap(db, "sim:0002", "HIAIM-002")
 
     assert [p.participant_id for p in assigned_class(db)] == ["HIAIM-001"]
     roster = list_participants(db, include_simulated=False, include_archived=False)
