@@ -5,6 +5,7 @@ and changes nothing, and recorded sessions can be listed, shown and recovered.""
 from __future__ import annotations
 
 import socket
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from hiaim_monitor.admin.registry import (
     list_participants,
 )
 from hiaim_monitor.hrmax import HRMaxMethod
+from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.storage import SessionStatus
 from hiaim_monitor.storage.assignments import assigned_class
 from hiaim_monitor.storage.migrate import head_revision
@@ -388,3 +390,32 @@ def test_sessions_list_and_show_say_which_sessions_were_simulated(db, cli):
     assert [(r.split()[0], r.split()[-1]) for r in rows[2:]] == [(str(second), "no"),
                                                                  (str(real), "yes")]
     assert "simulated:     yes" in ok(cli("sessions", "show", str(real)))
+
+
+def test_a_strap_found_by_any_of_its_ids_is_one_strap_with_one_wearer(db):
+    from hiaim_monitor.admin.registry import add_strap_id, find_strap, list_straps
+    from hiaim_monitor.storage import start_session
+    from hiaim_monitor.storage.assignments import strap_ids_of
+
+    add_participant(db, "HIAIM-001", "Ann", hrmax_bpm=170)
+    add_strap(db, "AA:00:00:00:00:01", name="H10 #1")
+    info = add_strap_id(db, "ble:AA:00:00:00:00:01", "ant:4711")
+    assert info.ids == ("ble:AA:00:00:00:00:01", "ant:4711")
+    assign_strap(db, "ant:4711", "HIAIM-001")
+    for any_id in ("AA:00:00:00:00:01", "ant:4711"):
+        found = find_strap(db, any_id)
+        assert (found.strap_key, found.name, found.study_code) == (
+            "ble:AA:00:00:00:00:01", "H10 #1", "HIAIM-001")
+    assert find_strap(db, "ant:4712") is None
+    assert [(s.strap_key, s.ids) for s in list_straps(db)] == [
+        ("ble:AA:00:00:00:00:01", ("ble:AA:00:00:00:00:01", "ant:4711"))]
+    (ann,) = list_participants(db)
+    assert (ann.strap_key, ann.strap_ids) == ("ble:AA:00:00:00:00:01",
+                                              ("ble:AA:00:00:00:00:01", "ant:4711"))
+    # A session whose participant came in by the strap's other id records that one strap.
+    (person,) = assigned_class(db)
+    start_session(db, load_protocol("hi-aim"), [replace(person, strap_id="ant:4711")],
+                  started_utc=START_UTC)
+    with db.session() as s:
+        assert s.scalars(sa.select(StrapRow.strap_key)).all() == ["ble:AA:00:00:00:00:01"]
+    assert strap_ids_of(db, ["ant:4711"]) == {"ant:4711": info.ids}
