@@ -19,10 +19,10 @@ from hiaim_monitor.storage.database import Database, open_database
 from ui.setup import SetupPage
 
 TODAY = date(2026, 3, 2)
-STRAP_A = "A0:9E:1A:00:00:01"
-STRAP_B = "A0:9E:1A:00:00:02"
-STRAP_C = "A0:9E:1A:00:00:03"
-STRAP_D = "A0:9E:1A:00:00:04"
+STRAP_A = "ble:A0:9E:1A:00:00:01"
+STRAP_B = "ble:A0:9E:1A:00:00:02"
+STRAP_C = "ble:A0:9E:1A:00:00:03"
+STRAP_D = "ble:A0:9E:1A:00:00:04"
 NAMES = {STRAP_A: "Polar H10 8C4D2F1A", STRAP_B: "Polar H10 8C4D2F1B",
          STRAP_C: "Polar H9 5B11E0C2", STRAP_D: "Garmin HRM-Dual 31"}
 
