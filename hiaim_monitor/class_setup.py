@@ -15,7 +15,6 @@ from datetime import date
 from typing import Final
 
 from hiaim_monitor import config
-from hiaim_monitor.admin.registry import ParticipantInfo
 from hiaim_monitor.hrmax import HRMAX_MAX_BPM, HRMAX_MIN_BPM, HRMax, HRMaxMethod, hrmax_today
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.participants import Participant
@@ -29,6 +28,7 @@ from hiaim_monitor.samples import (
     StrapState,
     StrapStatus,
 )
+from hiaim_monitor.storage.registry import ParticipantInfo
 from hiaim_monitor.strap_notes import StrapNote
 
 MISSING_STRAP_HINT: Final = (

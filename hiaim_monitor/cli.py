@@ -17,15 +17,6 @@ from typing import TYPE_CHECKING
 
 from hiaim_monitor import config, display_check
 from hiaim_monitor.admin import is_admin_command, run_admin_command
-from hiaim_monitor.admin.registry import (
-    ParticipantInfo,
-    add_participant,
-    add_strap,
-    assign_strap,
-    edit_participant,
-    list_participants,
-    list_straps,
-)
 from hiaim_monitor.class_setup import ClassSetup, SessionPlan
 from hiaim_monitor.clock import Clock, RealClock, SimulatedClock
 from hiaim_monitor.hrmax import measured_hrmax
@@ -54,6 +45,15 @@ from hiaim_monitor.storage import Database, StorageError, open_database
 from hiaim_monitor.storage.assignments import assigned_class
 from hiaim_monitor.storage.database import open_database_or_local, simulation_sqlite_path
 from hiaim_monitor.storage.recovery import recover_at_start
+from hiaim_monitor.storage.registry import (
+    ParticipantInfo,
+    add_participant,
+    add_strap,
+    assign_strap,
+    edit_participant,
+    list_participants,
+    list_straps,
+)
 from hiaim_monitor.storage.spill import replay_spills
 from hiaim_monitor.terminal_view import run_in_terminal
 

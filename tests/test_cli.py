@@ -337,8 +337,8 @@ class _Hub:
 def test_headless_watches_exactly_the_assigned_straps_with_discovery_off(tmp_path,
                                                                         monkeypatch):
     from hiaim_monitor import cli
-    from hiaim_monitor.admin.registry import add_participant, add_strap, assign_strap
     from hiaim_monitor.storage import open_database
+    from hiaim_monitor.storage.registry import add_participant, add_strap, assign_strap
 
     url = f"sqlite:///{tmp_path / 'real.sqlite3'}"
     db = open_database(url)

@@ -21,14 +21,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
-from hiaim_monitor.admin import registry, session_info
-from hiaim_monitor.admin.registry import RegistryError
+from hiaim_monitor.admin import session_info
 from hiaim_monitor.admin.session_info import SessionNotFound
 from hiaim_monitor.admin.text_table import cell, render_fields, render_table
 from hiaim_monitor.exports import ExportError, ExportFormat, export_sessions
 from hiaim_monitor.hrmax import HRMaxMethod
 from hiaim_monitor.i18n import tr
-from hiaim_monitor.storage import recovery
+from hiaim_monitor.storage import recovery, registry
 from hiaim_monitor.storage.copy import CopyRefused, copy_session
 from hiaim_monitor.storage.database import (
     Database,
@@ -40,6 +39,7 @@ from hiaim_monitor.storage.database import (
     simulation_sqlite_path,
     upgrade,
 )
+from hiaim_monitor.storage.registry import RegistryError
 from hiaim_monitor.storage.schema import SessionStatus
 
 PROG: Final = "hiaim-monitor"

@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime
 import pytest
 
 from hiaim_monitor import i18n
-from hiaim_monitor.admin.registry import ParticipantInfo
 from hiaim_monitor.class_setup import (
     ClassSetup,
     SetupError,
@@ -32,6 +31,7 @@ from hiaim_monitor.samples import (
     StrapState,
     StrapStatus,
 )
+from hiaim_monitor.storage.registry import ParticipantInfo
 
 TODAY = date(2026, 3, 2)
 

@@ -7,17 +7,17 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from hiaim_monitor.admin.registry import (
-    add_participant,
-    add_strap,
-    assign_strap,
-    list_participants,
-)
 from hiaim_monitor.class_setup import ClassSetup
 from hiaim_monitor.hrmax import HRMaxMethod, estimate_hrmax
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.storage import open_database
 from hiaim_monitor.storage.assignments import assigned_class
+from hiaim_monitor.storage.registry import (
+    add_participant,
+    add_strap,
+    assign_strap,
+    list_participants,
+)
 
 REGISTERED = date(2012, 5, 1)  # long enough ago that an estimate made then is a year off
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from hiaim_monitor.admin.registry import add_participant, add_strap, add_strap_id, assign_strap
 from hiaim_monitor.hrmax import HRMaxMethod
 from hiaim_monitor.storage import StorageError
 from hiaim_monitor.storage.assignments import assigned_class, strap_ids_of
+from hiaim_monitor.storage.registry import add_participant, add_strap, add_strap_id, assign_strap
 from hiaim_monitor.storage.schema import ParticipantRow, StrapAssignmentRow, StrapRow
 from tests.storage.helpers import START_UTC
 

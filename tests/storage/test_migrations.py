@@ -140,7 +140,8 @@ def stored_straps(engine) -> list[tuple[int, str]]:
 
 
 def test_stored_strap_ids_get_their_radio_and_an_old_database_stays_usable(backend: Backend):
-    from hiaim_monitor.admin import registry, session_info
+    from hiaim_monitor.admin import session_info
+    from hiaim_monitor.storage import registry
     from hiaim_monitor.storage.assignments import assigned_class
 
     engine = sa.create_engine(backend.url)
@@ -171,7 +172,7 @@ def test_stored_strap_ids_get_their_radio_and_an_old_database_stays_usable(backe
 def test_downgrading_gives_the_old_strap_ids_back(backend: Backend):
     from alembic import command
 
-    from hiaim_monitor.admin import registry
+    from hiaim_monitor.storage import registry
     from hiaim_monitor.storage.migrate import alembic_config
 
     engine = sa.create_engine(backend.url)

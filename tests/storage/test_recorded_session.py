@@ -5,13 +5,13 @@ import queue
 
 import sqlalchemy as sa
 
-from hiaim_monitor.admin.registry import add_participant, list_participants
 from hiaim_monitor.clock import SimulatedClock
 from hiaim_monitor.hrm import encode_heart_rate_measurement
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.recorded_session import RecordedSession
 from hiaim_monitor.samples import sample_from_notification
 from hiaim_monitor.session_cue import SessionCue
+from hiaim_monitor.storage.registry import add_participant, list_participants
 from hiaim_monitor.storage.schema import EventRow, SessionParticipantRow, SessionRow
 from tests.storage.helpers import START_UTC, roster
 

@@ -12,17 +12,17 @@ import pytest
 import sqlalchemy as sa
 
 from hiaim_monitor.admin import is_admin_command, run_admin_command
-from hiaim_monitor.admin.registry import (
-    add_participant,
-    add_strap,
-    assign_strap,
-    list_participants,
-)
 from hiaim_monitor.hrmax import HRMaxMethod
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.storage import SessionStatus
 from hiaim_monitor.storage.assignments import assigned_class
 from hiaim_monitor.storage.migrate import head_revision
+from hiaim_monitor.storage.registry import (
+    add_participant,
+    add_strap,
+    assign_strap,
+    list_participants,
+)
 from hiaim_monitor.storage.schema import (
     EventRow,
     ParticipantRow,
@@ -300,7 +300,7 @@ def test_a_database_that_cannot_be_opened_exits_1_with_one_line(capsys):
 
 def test_refusals_speak_the_operators_language(db):
     from hiaim_monitor import i18n
-    from hiaim_monitor.admin.registry import RegistryError, add_participant
+    from hiaim_monitor.storage.registry import RegistryError, add_participant
 
     add_participant(db, "HA-001", "Anna", hrmax_bpm=170)
     i18n.set_language("da")
@@ -393,9 +393,9 @@ def test_sessions_list_and_show_say_which_sessions_were_simulated(db, cli):
 
 
 def test_a_strap_found_by_any_of_its_ids_is_one_strap_with_one_wearer(db):
-    from hiaim_monitor.admin.registry import add_strap_id, find_strap, list_straps
     from hiaim_monitor.storage import start_session
     from hiaim_monitor.storage.assignments import strap_ids_of
+    from hiaim_monitor.storage.registry import add_strap_id, find_strap, list_straps
 
     add_participant(db, "HIAIM-001", "Ann", hrmax_bpm=170)
     add_strap(db, "AA:00:00:00:00:01", name="H10 #1")

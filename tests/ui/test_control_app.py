@@ -11,13 +11,13 @@ import sqlalchemy as sa
 from PySide6.QtCore import Qt, QTimer
 
 from drivers.sensor_thread import SensorThread
-from hiaim_monitor.admin.registry import add_participant, list_participants
 from hiaim_monitor.class_setup import ClassSetup
 from hiaim_monitor.clock import SimulatedClock
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.recorded_session import RecordedSession
 from hiaim_monitor.session_cue import SessionCue
 from hiaim_monitor.storage import open_database
+from hiaim_monitor.storage.registry import add_participant, list_participants
 from hiaim_monitor.storage.schema import EventRow, SampleRow, SessionParticipantRow, SessionRow
 from simulators.faults import FaultConfig
 from simulators.hub import SimulatedStrapHub

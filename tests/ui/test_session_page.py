@@ -14,7 +14,6 @@ from PySide6.QtWidgets import QApplication, QPlainTextEdit
 
 from drivers.ble_errors import NOT_ADVERTISING
 from hiaim_monitor import i18n
-from hiaim_monitor.admin.registry import add_participant, list_participants
 from hiaim_monitor.class_setup import ClassSetup
 from hiaim_monitor.clock import SimulatedClock
 from hiaim_monitor.hrm import encode_heart_rate_measurement
@@ -22,6 +21,7 @@ from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.recorded_session import RecordedSession
 from hiaim_monitor.samples import BatteryReading, StrapState, StrapStatus, sample_from_notification
 from hiaim_monitor.storage import open_database
+from hiaim_monitor.storage.registry import add_participant, list_participants
 from hiaim_monitor.storage.schema import EventRow
 from ui.control_window import ControlWindow, Wiring
 from ui.session_panel import COLUMNS

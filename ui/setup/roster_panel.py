@@ -19,12 +19,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hiaim_monitor.admin.registry import ParticipantInfo
 from hiaim_monitor.class_setup import ClassSetup, RosterEntry, SetupError
 from hiaim_monitor.display import NO_VALUE
 from hiaim_monitor.hrmax import HRMaxMethod
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.storage.database import Database
+from hiaim_monitor.storage.registry import ParticipantInfo
 from ui.setup.columns import fit_columns_stretching_last, last_column_hint_px
 from ui.setup.participant_dialog import ParticipantDialog
 from ui.setup.strap_drag import strap_of

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLineEdit
 
-from hiaim_monitor.admin.registry import list_participants
+from hiaim_monitor.storage.registry import list_participants
 from hiaim_monitor.storage.schema import ParticipantRow
 from tests.ui.setup.conftest import roster_row
 from ui.setup.roster_panel import HRMAX
