@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint clean
+.PHONY: demo test test-quick lint clean
 
 # Re-create the environment when it is missing or older than pyproject.toml. `make demo`
 # needs only what the app runs on; the test tools come with `make test` / `make lint`.
@@ -33,6 +33,10 @@ lint: $(TEST_STAMP)
 
 test: lint
 	$(BIN)/python -m pytest
+
+# For a quick local run: all but the tests marked slow (CI runs `make test`, everything).
+test-quick: lint
+	$(BIN)/python -m pytest -m "not slow"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -3,11 +3,12 @@ strap that comes back waits for its next sample.
 
     .venv/bin/python benchmarks/ble.py [--runs N] [--outage-s S]
 
-The production driver (``drivers.ble.BleHeartRateSource``) runs unchanged on real time
-(``RealClock``) against straps emulated over bumble (``simulators.ble_emulation``), reached
-through bleak's public ``backend=`` parameters. The emulated radio advertises every 100 ms and
-each strap notifies about once a second, as real straps do; there is no radio loss, so the
-figures are the driver's and the stack's latency, not a crowded 2.4 GHz band's.
+The production driver (``drivers.ble.BleStrapHub``, every strap watched, discovery off) runs
+unchanged on real time (``RealClock``) against straps emulated over bumble
+(``simulators.ble_emulation``), reached through bleak's public ``backend=`` parameters. The
+emulated radio advertises every 100 ms and each strap notifies about once a second, as real
+straps do; there is no radio loss, so the figures are the driver's and the stack's latency,
+not a crowded 2.4 GHz band's.
 
 Prints the machine, then two tables (median and range over the runs):
 
@@ -34,14 +35,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from drivers.ble import BleHeartRateSource, BleTiming
+from drivers.ble import BleStrapHub, BleTiming
 from hiaim_monitor.clock import RealClock
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.samples import HeartRateSample, SourceEvent, StrapState, StrapStatus
 from simulators.ble_emulation import EmulatedBleWorld, EmulatedStrap
 from simulators.bleak_bumble import BumbleClient, BumbleScanner
+from simulators.fleet import make_strap
 from simulators.roster import make_virtual_class
-from simulators.source import make_strap
 
 PROTOCOL = load_protocol("hi-aim")
 DEFAULT = BleTiming()
@@ -92,12 +93,30 @@ async def add_straps(world: EmulatedBleWorld, clock: RealClock, n: int,
     ]
 
 
+class _Watching:
+    """A BLE hub that watches ``straps`` from its start, discovery off (the headless path)."""
+
+    def __init__(self, hub: BleStrapHub, straps: Sequence[EmulatedStrap]) -> None:
+        self.hub = hub
+        self.straps = list(straps)
+        self.assignments = hub.assignments
+
+    async def start(self, sink: Callable[[SourceEvent], None]) -> None:
+        await self.hub.set_discovery(False)
+        for strap in self.straps:
+            await self.hub.watch(strap.strap_id, strap.name)
+        self.assignments = self.hub.assignments
+        await self.hub.start(sink)
+
+    async def stop(self) -> None:
+        await self.hub.stop()
+
+
 def make_source(straps: Sequence[EmulatedStrap], clock: RealClock, adapters: Sequence[str],
-                timing: BleTiming, seed: int) -> BleHeartRateSource:
-    return BleHeartRateSource(
-        {s.address: s.name for s in straps}, clock, adapters=adapters,
-        scanner_backend=BumbleScanner, client_backend=BumbleClient, timing=timing,
-        rng=random.Random(seed))
+                timing: BleTiming, seed: int) -> _Watching:
+    return _Watching(BleStrapHub(
+        clock, adapters=adapters, scanner_backend=BumbleScanner, client_backend=BumbleClient,
+        timing=timing, rng=random.Random(seed)), straps)
 
 
 async def wait_for(condition: Callable[[], bool], limit_s: float = WAIT_LIMIT_S) -> bool:
@@ -124,7 +143,7 @@ async def startup_once(n: int, adapter_count: int, seed: int) -> tuple[float, fl
         t0 = time.perf_counter()
         await source.start(log.sink)
         try:
-            ids = [s.address for s in straps]
+            ids = [s.strap_id for s in straps]
             done = await wait_for(lambda: all(log.sample_at(i, t0) is not None
                                               and log.streaming_at(i, t0) is not None
                                               for i in ids))
@@ -146,7 +165,7 @@ class Trial:
     strap: EmulatedStrap
 
     def result(self, log: Log) -> tuple[float, float] | None:
-        strap_id = self.strap.address
+        strap_id = self.strap.strap_id
         streaming = log.streaming_at(strap_id, self.returned_at)
         if streaming is None:
             return None
@@ -193,7 +212,7 @@ async def returns(runs: int, outage_s: float) -> dict[str, list[tuple[float, flo
         t0 = time.perf_counter()
         try:
             everyone = default_straps + short_straps
-            if not await wait_for(lambda: all(log.sample_at(s.address, t0) for s in everyone)):
+            if not await wait_for(lambda: all(log.sample_at(s.strap_id, t0) for s in everyone)):
                 raise RuntimeError("the straps did not all stream")
             # Links that lasted stable_after_s reset the backoff, as a class's links would.
             await asyncio.sleep(DEFAULT.stable_after_s + 1.0)

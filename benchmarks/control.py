@@ -35,13 +35,13 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from drivers.sensor_thread import SensorThread
-from hiaim_monitor.admin.registry import add_participant, list_participants
 from hiaim_monitor.class_setup import ClassSetup, SessionPlan
 from hiaim_monitor.clock import SimulatedClock
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.recorded_session import RecordedSession
 from hiaim_monitor.session_cue import SessionCue
 from hiaim_monitor.storage import open_database
+from hiaim_monitor.storage.registry import add_participant, list_participants
 from simulators.faults import FaultConfig
 from simulators.hub import SimulatedStrapHub
 from simulators.roster import make_virtual_class
@@ -84,7 +84,7 @@ def run(n: int, seconds: float, folder: str) -> dict[str, float]:
 
     def tick() -> None:
         cpu0, t0 = time.thread_time(), time.perf_counter()
-        window.refresh()
+        window.loop.tick()
         ticks_cpu_s.append(time.thread_time() - cpu0)
         ticks_s.append(time.perf_counter() - t0)
 

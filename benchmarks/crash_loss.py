@@ -41,7 +41,6 @@ from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.recorded_session import RecordedSession
 from hiaim_monitor.samples import SourceEvent, sample_from_notification
 from hiaim_monitor.storage import open_database
-from hiaim_monitor.storage.writer import FLUSH_INTERVAL_S
 
 STRAPS = ("A", "B")
 JUMP_AT_S = 5.0  # strap B, state hold: 120 bpm until here, then 175, then 0 bpm
@@ -151,7 +150,7 @@ def main() -> int:
     spans = [r.lost_span_s for r in runs]
     print(f"state {args.state}, {args.runs} runs: lost span max {max(spans):.2f} s, "
           f"median {statistics.median(spans):.2f} s (writer flush every "
-          f"{FLUSH_INTERVAL_S:g} s, tick {config.TICK_INTERVAL_S:g} s)")
+          f"{config.WRITER_FLUSH_INTERVAL_S:g} s, tick {config.TICK_INTERVAL_S:g} s)")
     return 0
 
 

@@ -42,6 +42,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from hiaim_monitor import config
 from hiaim_monitor.engine.codes import Level
 from hiaim_monitor.hrm import SensorContact
 from hiaim_monitor.hrmax import measured_hrmax
@@ -55,7 +56,6 @@ from hiaim_monitor.storage import (
     open_database,
     start_session,
 )
-from hiaim_monitor.storage.writer import CAPACITY_ROWS, FLUSH_INTERVAL_S
 from tests.pg import PostgresServer, unavailable_reason
 
 START_UTC = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -186,7 +186,7 @@ def throughput_once(backend: Backend, participants: int, seconds: int) -> tuple[
         samples, beats = hour_of(sp_ids, seconds)
         rows = len(samples) + len(beats)
         empty = backend.data_bytes(db)
-        writer = SessionWriter(db, stored, capacity_rows=max(CAPACITY_ROWS, rows))
+        writer = SessionWriter(db, stored, capacity_rows=max(config.WRITER_CAPACITY_ROWS, rows))
         try:
             t0 = time.perf_counter()
             writer.submit_samples(samples)
@@ -226,7 +226,8 @@ def live_cpu(backend: Backend, live_s: float, windows: int
             due = 0  # next (second, participant) slot, numbered second * n + index
             n = len(sp_ids)
             marks: list[tuple[float, float, float]] = []  # (time, writer CPU, server CPU)
-            warmup_s = 2 * FLUSH_INTERVAL_S  # the first flushes warm caches and the pool
+            # The first flushes warm caches and the pool.
+            warmup_s = 2 * config.WRITER_FLUSH_INTERVAL_S
             next_mark = t0 + warmup_s
             next_tick = t0
             while True:
@@ -304,7 +305,7 @@ def main() -> None:
               f"median (min–max) of {args.runs} runs")
         print(f"live CPU: {LIVE_PARTICIPANTS} participants in real time "
               f"({LIVE_PARTICIPANTS * (1 + BEATS_PER_SAMPLE)} rows/s, flushed every "
-              f"{FLUSH_INTERVAL_S:g} s), {args.live_s:g} s in {windows} windows; "
+              f"{config.WRITER_FLUSH_INTERVAL_S:g} s), {args.live_s:g} s in {windows} windows; "
               "% of one core")
         print(f"{'backend':16} {'rows/s':>24} {'MB/participant-hour':>22} "
               f"{'writer thread CPU %':>22} {'server CPU %':>20}")

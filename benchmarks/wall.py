@@ -45,7 +45,7 @@ from hiaim_monitor.engine.snapshot import SessionSnapshot
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.session import LiveSession
 from simulators.stepped import SteppedClass
-from ui.wall import FRAME_HZ, WallScreen
+from ui.wall import WallScreen
 
 SIZE = (1920, 1080)
 START_S = 560.0  # session seconds when the measurement starts
@@ -94,10 +94,10 @@ class NaiveWall(QWidget):
         self._pending: SessionSnapshot | None = None
         self.shown: SessionSnapshot | None = None
         self.timer = QTimer(self)
-        self.timer.setInterval(round(1000 / FRAME_HZ))
+        self.timer.setInterval(round(1000 / config.WALL_FRAME_HZ))
         self.timer.timeout.connect(self.frame)
 
-    def show_snapshot(self, snap: SessionSnapshot, paused: bool) -> None:
+    def show_snapshot(self, snap: SessionSnapshot) -> None:
         self._pending = snap
 
     def frame(self) -> int:
@@ -144,7 +144,7 @@ def measure(kind: str, n: int, seconds: float) -> Run:
         window.show()
         app.processEvents()
         # Tiles are built once per session, before the class starts: not part of the minute.
-        window.show_snapshot(gym.session.tick(), False)
+        window.show_snapshot(gym.session.tick())
         window.frame()
         app.processEvents()
         original: Callable[[], int] = window.frame
@@ -185,7 +185,7 @@ def measure(kind: str, n: int, seconds: float) -> Run:
         snap = gym.session.tick()
         if window is None:
             return
-        window.show_snapshot(snap, gym.session.schedule.paused)
+        window.show_snapshot(snap)
         if got:
             run.samples += got
             keep.append(snap)
@@ -243,7 +243,7 @@ def main() -> None:
           f"{platform.python_implementation()} {platform.python_version()}, "
           f"Qt platform {app.platformName()}, {SIZE[0]}×{SIZE[1]}, "
           f"{args.seconds:g} s per run, ticks at {1 / config.TICK_INTERVAL_S:g} Hz, "
-          f"frames at {FRAME_HZ} Hz")
+          f"frames at {config.WALL_FRAME_HZ} Hz")
     print(f"{'n':>4}  {'run':8s} {'frame CPU':>10} {'process CPU % (+ over session)':>28} "
           f"{'frame ms p50':>12} {'p99':>6} {'frames':>7} {'idle':>6} "
           f"{'ingest→screen ms p50':>20} {'p99':>6} {'max':>7}")

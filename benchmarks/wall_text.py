@@ -49,7 +49,7 @@ def cap_heights_px(n: int) -> dict[str, float]:
     sim.run_to(AT_S, on_second=session.tick)
     wall = WallScreen()
     wall.resize(*SIZE)
-    wall.show_snapshot(session.tick(), False)
+    wall.show_snapshot(session.tick())
     wall.frame()
     smallest: dict[str, float] = {}
     for tile in wall.tiles:

@@ -91,7 +91,8 @@ class NotAHeartRateStrap(Exception):
 
 
 class StrapLink:
-    """One attempt at a connection to strap ``strap_id`` through ``adapter``.
+    """One attempt at a connection to strap ``strap_id`` (what every event names it, e.g.
+    ``ble:AA:BB:..``) at Bluetooth ``address`` (what bleak knows) through ``adapter``.
 
     ``emit`` receives samples, battery readings and dropped packets; it must be cheap and
     thread-safe (normally ``queue.SimpleQueue.put``).
@@ -100,6 +101,7 @@ class StrapLink:
     def __init__(
         self,
         strap_id: str,
+        address: str,
         adapter: str,
         clock: Clock,
         emit: Callable[[SourceEvent], None],
@@ -108,6 +110,7 @@ class StrapLink:
         client_backend: type[BaseBleakClient] | None = None,
     ) -> None:
         self.strap_id = strap_id
+        self.address = address
         self.adapter = adapter
         self.clock = clock
         self.emit = emit
@@ -136,7 +139,7 @@ class StrapLink:
         except Exception as exc:  # not supported here, or no adapter: the scan will say
             _log.debug("asking %s for connected straps failed: %r", self.adapter, exc)
             return None
-        wanted = self.strap_id.upper()
+        wanted = self.address.upper()
         return next((d for d in devices if d.address.upper() == wanted), None)
 
     async def connect(self, device: BLEDevice) -> None:

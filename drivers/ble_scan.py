@@ -1,7 +1,7 @@
 """Finding heart-rate straps: a live list of what advertises the Heart Rate Service (0x180D).
 
 ``StrapScanner`` keeps, per adapter, the latest ``DiscoveredStrap`` for every strap it hears.
-The pairing panel shows that list; ``BleHeartRateSource`` waits on it for the strap it must
+The pairing panel shows that list; ``BleStrapHub``'s connections wait on it for the strap it must
 connect. The ``BLEDevice`` stored with each strap is what a ``BleakClient`` must be given: a
 bare address makes bleak run a hidden scan per connect, which its docs warn breaks
 connecting several devices at once.
@@ -16,20 +16,16 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Final
 
 from bleak import BleakScanner
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
 
+from hiaim_monitor import config
 from hiaim_monitor.clock import Clock, RealClock
 from hiaim_monitor.hrm import HEART_RATE_SERVICE_UUID
 
 _log = logging.getLogger(__name__)
-
-# Starting or stopping discovery is a D-Bus round trip on BlueZ; it has been seen to hang
-# (bleak issue #694), so it gets a bound.
-SCAN_CONTROL_TIMEOUT_S: Final = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +58,7 @@ class StrapScanner:
         adapter: str | None = None,
         backend: type[BaseBleakScanner] | None = None,
         on_change: Callable[[DiscoveredStrap], None] | None = None,
-        control_timeout_s: float = SCAN_CONTROL_TIMEOUT_S,
+        control_timeout_s: float = config.BLE_SCAN_CONTROL_TIMEOUT_S,
     ) -> None:
         self.clock: Clock = clock or RealClock()
         self.adapter = adapter

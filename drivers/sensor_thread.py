@@ -1,5 +1,5 @@
 """The sensor thread: one asyncio event loop, in one dedicated thread, that owns every
-source (and, for BLE, every BleakClient: bleak objects must stay on the loop that made
+strap hub (and, for BLE, every BleakClient: bleak objects must stay on the loop that made
 them). Other threads talk to it only through ``call``; data comes back through the sink.
 """
 
@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from drivers.base import EventSink, HeartRateSource
+from hiaim_monitor.strap_hub import EventSink, StrapHub
 
 T = TypeVar("T")
 
@@ -20,7 +20,7 @@ class SensorThread:
     def __init__(self, name: str = "hiaim-sensors") -> None:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._sources: list[HeartRateSource] = []
+        self._hubs: list[StrapHub] = []
         self._cleanups: list[Callable[[], Coroutine[Any, Any, object]]] = []
 
     def _run(self) -> None:
@@ -41,23 +41,24 @@ class SensorThread:
         """Run ``coro`` on the sensor loop and wait for its result."""
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout_s)
 
-    def start_source(self, source: HeartRateSource, sink: EventSink) -> None:
-        self.call(source.start(sink))
-        self._sources.append(source)
+    def start_source(self, hub: StrapHub, sink: EventSink) -> None:
+        """Start ``hub`` delivering to ``sink``; ``stop`` stops it."""
+        self.call(hub.start(sink))
+        self._hubs.append(hub)
 
     def add_cleanup(self, cleanup: Callable[[], Coroutine[Any, Any, object]]) -> None:
-        """Await ``cleanup()`` on the loop at stop, after the sources (last added, first)."""
+        """Await ``cleanup()`` on the loop at stop, after the hubs (last added, first)."""
         self._cleanups.append(cleanup)
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        """Stop every source, then the clean-ups, then the loop and the thread."""
+        """Stop every hub, then the clean-ups, then the loop and the thread."""
         if not self._thread.is_alive():
             return
-        for source in reversed(self._sources):
+        for hub in reversed(self._hubs):
             # On a timeout, the loop shutdown below cancels whatever is left.
             with contextlib.suppress(TimeoutError):
-                self.call(source.stop(), timeout_s)
-        self._sources.clear()
+                self.call(hub.stop(), timeout_s)
+        self._hubs.clear()
         for cleanup in reversed(self._cleanups):
             with contextlib.suppress(TimeoutError):
                 self.call(cleanup(), timeout_s)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from hiaim_monitor.engine.snapshot import SessionSnapshot
+from hiaim_monitor.engine.snapshot import SessionSnapshot, StorageState
 
 AlarmKey = tuple[str | None, str]  # (participant id, or None for the session; alarm kind)
 STORAGE_ALARM = "storage"
@@ -15,7 +15,7 @@ def active_alarms(snap: SessionSnapshot) -> set[AlarmKey]:
     """Every alarm on now: the participants' and storage trouble."""
     keys: set[AlarmKey] = {(p.participant_id, str(kind))
                            for p in snap.participants for kind in p.alarms}
-    if snap.storage is not None and snap.storage.state == "failing":
+    if snap.storage is not None and snap.storage.state is StorageState.FAILING:
         keys.add((None, STORAGE_ALARM))
     return keys
 

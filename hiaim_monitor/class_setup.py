@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Final
 
-from hiaim_monitor.admin.registry import ParticipantInfo
-from hiaim_monitor.hrmax import HRMAX_MAX_BPM, HRMAX_MIN_BPM, HRMax, HRMaxMethod, estimate_hrmax
+from hiaim_monitor import config
+from hiaim_monitor.hrmax import HRMAX_MAX_BPM, HRMAX_MIN_BPM, HRMax, HRMaxMethod, hrmax_today
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import TrainingProtocol
@@ -28,14 +28,9 @@ from hiaim_monitor.samples import (
     StrapState,
     StrapStatus,
 )
+from hiaim_monitor.storage.registry import ParticipantInfo
 from hiaim_monitor.strap_notes import StrapNote
 
-NEARBY_FORGET_S: Final = 30.0  # a strap not heard for this long leaves the nearby list
-LIVE_BPM_FOR_S: Final = 5.0  # a strap's number is shown this long after its last sample
-MISSING_AFTER_S: Final = 20.0  # an assigned strap unheard this long gets the hint
-MAX_PARTICIPANTS: Final = 40  # what the wall screen lays out
-RSSI_STEP_DB: Final = 10  # nearby straps sort by signal in steps this coarse, so rows
-# do not swap places with every reading while the operator aims at one
 MISSING_STRAP_HINT: Final = (
     "Strap {strap} is not found — is it worn (a dry strap sleeps), and not held by a "
     "phone? (a Polar H10 allows a second connection only when enabled in Polar's app)")
@@ -81,22 +76,9 @@ class SessionPlan:
 
 
 def hrmax_of(info: ParticipantInfo, today: date) -> HRMax | None:
-    """The measured HRmax; else an estimate from the birth year by the stored method (Tanaka
-    when none), for today's age; else the stored value; else None."""
-    measured = info.hrmax_method in (None, HRMaxMethod.MEASURED)
-    if info.hrmax_bpm is not None and measured:
-        return HRMax(info.hrmax_bpm, HRMaxMethod.MEASURED)
-    if info.birth_year is not None:
-        method = HRMaxMethod.TANAKA if measured else info.hrmax_method
-        assert method is not None
-        try:
-            # Estimated at registration; the participant may have aged since.
-            return estimate_hrmax(today.year - info.birth_year, method)
-        except ValueError:
-            pass
-    if info.hrmax_bpm is not None and info.hrmax_method is not None:
-        return HRMax(info.hrmax_bpm, info.hrmax_method)
-    return None
+    """Today's HRmax of a registered participant, by the one rule (``hrmax.hrmax_today``)."""
+    return hrmax_today(hrmax_bpm=info.hrmax_bpm, method=info.hrmax_method,
+                       birth_year=info.birth_year, today=today)
 
 
 class ClassSetup:
@@ -272,12 +254,12 @@ class ClassSetup:
         now = self.now_mono_s
         shown = []
         for strap in self._nearby.values():
-            if strap.strap_id not in keep and now - strap.seen_mono_s > NEARBY_FORGET_S:
+            if strap.strap_id not in keep and now - strap.seen_mono_s > config.NEARBY_FORGET_S:
                 continue
-            live = strap.bpm_mono_s is not None and now - strap.bpm_mono_s <= LIVE_BPM_FOR_S
+            live = strap.bpm_mono_s is not None and now - strap.bpm_mono_s <= config.LIVE_BPM_FOR_S
             shown.append(strap if live else replace(strap, bpm=None))
         return sorted(shown, key=lambda s: (s.rssi_dbm is None,
-                                            -((s.rssi_dbm or 0) // RSSI_STEP_DB),
+                                            -((s.rssi_dbm or 0) // config.RSSI_STEP_DB),
                                             s.strap_id))
 
     def missing_hints(self) -> dict[str, str]:
@@ -291,7 +273,7 @@ class ClassSetup:
             seen = self._nearby.get(e.strap_id)
             last = max(seen.seen_mono_s if seen is not None else NEVER_HEARD,
                        self.started_mono_s)
-            if now - last > MISSING_AFTER_S:
+            if now - last > config.MISSING_AFTER_S:
                 hints[e.code] = tr(MISSING_STRAP_HINT).format(strap=self.strap_name(e.strap_id))
         return hints
 
@@ -318,9 +300,9 @@ class ClassSetup:
         if not attending:
             return [tr("Tick at least one participant who is here today.")]
         out = []
-        if len(attending) > MAX_PARTICIPANTS:
+        if len(attending) > config.MAX_PARTICIPANTS:
             out.append(tr("At most {n} participants can train in one session.")
-                       .format(n=MAX_PARTICIPANTS))
+                       .format(n=config.MAX_PARTICIPANTS))
         for e in attending:
             if e.strap_id is None:
                 out.append(tr("{name} has no strap: assign one, or untick them.")

@@ -17,15 +17,6 @@ from typing import TYPE_CHECKING
 
 from hiaim_monitor import config, display_check
 from hiaim_monitor.admin import is_admin_command, run_admin_command
-from hiaim_monitor.admin.registry import (
-    ParticipantInfo,
-    add_participant,
-    add_strap,
-    assign_strap,
-    edit_participant,
-    list_participants,
-    list_straps,
-)
 from hiaim_monitor.class_setup import ClassSetup, SessionPlan
 from hiaim_monitor.clock import Clock, RealClock, SimulatedClock
 from hiaim_monitor.hrmax import measured_hrmax
@@ -54,12 +45,21 @@ from hiaim_monitor.storage import Database, StorageError, open_database
 from hiaim_monitor.storage.assignments import assigned_class
 from hiaim_monitor.storage.database import open_database_or_local, simulation_sqlite_path
 from hiaim_monitor.storage.recovery import recover_at_start
+from hiaim_monitor.storage.registry import (
+    ParticipantInfo,
+    add_participant,
+    add_strap,
+    assign_strap,
+    edit_participant,
+    list_participants,
+    list_straps,
+)
 from hiaim_monitor.storage.spill import replay_spills
 from hiaim_monitor.terminal_view import run_in_terminal
 
 if TYPE_CHECKING:
-    from drivers.base import HeartRateSource
     from drivers.sensor_thread import SensorThread
+    from hiaim_monitor.strap_hub import StrapHub
     from simulators.physiology import VirtualParticipant
 
 
@@ -147,25 +147,34 @@ def _store_spilled(db: Database) -> None:
 
 def _run_terminal(opts: RunOptions, db: Database, clock: Clock) -> RecordedSession:
     """The class as registered (or simulated) starts at once; the live table runs in the
-    terminal until the protocol or --duration ends, or Ctrl+C."""
+    terminal until the protocol or --duration ends, or Ctrl+C. The same hub as the window's
+    watches exactly the straps the class is assigned, with discovery off."""
     from drivers.sensor_thread import SensorThread
+    from hiaim_monitor.strap_ids import StrapIdError
 
+    cue = SessionCue()  # simulated participants follow the session as it runs
     sensors = SensorThread()
     sensors.start()
     events: queue.SimpleQueue[SourceEvent] = queue.SimpleQueue()
     try:
-        start_s = clock.monotonic()
-        source, participants = _make_source(opts, db, clock, start_s, sensors)
-        recorded = RecordedSession.start(db, opts.protocol, participants, clock, events,
-                                         duration_s=opts.duration_s,
-                                         simulated=opts.source != "ble")
+        hub, simulated = _make_hub(opts, db, clock, sensors, cue)
+        people = simulated if simulated is not None else _assigned_class(opts, db, hub, sensors)
+        sensors.call(hub.set_discovery(False))  # a running class needs no discovery
+        try:
+            for person in people:
+                sensors.call(hub.watch(person.strap_id, person.display_name))
+        except StrapIdError as err:
+            raise UsageError(str(err)) from None
+        recorded = RecordedSession.start(db, opts.protocol, people, clock, events,
+                                         duration_s=opts.duration_s, cue=cue,
+                                         simulated=simulated is not None)
     except BaseException:
         sensors.stop()
         raise
     previous = signal.signal(signal.SIGTERM, _terminated)
     stop_reason = ""
     try:
-        sensors.start_source(source, events.put)
+        sensors.start_source(hub, events.put)
         run_in_terminal(recorded)  # RecordedSession.tick stores what each tick made final
     except KeyboardInterrupt:
         print("Stopped by the user.", file=sys.stderr)
@@ -186,6 +195,24 @@ def _run_terminal(opts: RunOptions, db: Database, clock: Clock) -> RecordedSessi
     return recorded
 
 
+def _assigned_class(opts: RunOptions, db: Database, hub: StrapHub,
+                    sensors: SensorThread) -> list[Participant]:
+    """The registered participants with a strap (only ``--strap`` ones, when given), once
+    the adapters are known to work: without one the session would record nothing."""
+    from drivers.ble import AdapterUnavailable, BleStrapHub
+
+    people = assigned_class(db, opts.strap_keys or None)
+    if not people:
+        raise UsageError("no straps are assigned to participants: assign one with "
+                         "'hiaim-monitor straps assign ADDRESS CODE'")
+    if isinstance(hub, BleStrapHub):
+        try:  # before a session is stored
+            sensors.call(hub.check_adapters())
+        except AdapterUnavailable as err:
+            raise UsageError(str(err)) from None
+    return people
+
+
 class Terminated(Exception):
     """SIGTERM arrived (logout, shutdown, systemd): end the session as Ctrl+C does."""
 
@@ -197,7 +224,7 @@ def _terminated(_signum: int, _frame: object) -> None:
 def _run_window(opts: RunOptions, db: Database, clock: Clock,
                 storage_notice: str) -> RecordedSession | None:
     """The control window: set the class up on screen, then run it."""
-    from drivers.hub import DiscoveryError
+    from drivers.ble import DiscoveryError
     from drivers.sensor_thread import SensorThread
     from ui.app import run_app, saved_language
     from ui.bridge import SensorBridge
@@ -210,7 +237,8 @@ def _run_window(opts: RunOptions, db: Database, clock: Clock,
     sensors = SensorThread()
     sensors.start()
     try:
-        hub, simulated_codes = _make_hub(opts, db, clock, sensors, cue)
+        hub, simulated = _make_hub(opts, db, clock, sensors, cue)
+        simulated_codes = None if simulated is None else {p.participant_id for p in simulated}
         try:
             sensors.start_source(hub, events.put)
         except DiscoveryError as err:
@@ -237,10 +265,11 @@ def _run_window(opts: RunOptions, db: Database, clock: Clock,
 
 
 def _make_hub(opts: RunOptions, db: Database, clock: Clock, sensors: SensorThread,
-              cue: SessionCue) -> tuple[HeartRateSource, set[str] | None]:
-    """The strap hub the options ask for; for a simulation, also the study codes of the
-    simulated class, registered with their straps so the roster shows them."""
-    from drivers.hub import BleStrapHub
+              cue: SessionCue) -> tuple[StrapHub, list[Participant] | None]:
+    """The strap hub the options ask for: the one recipe per source kind, for the window
+    and the headless path alike. For a simulation also its class (who wears which strap),
+    registered with their straps so the roster shows them; None for real straps."""
+    from drivers.ble import BleStrapHub
 
     if opts.source == "ble":
         return BleStrapHub(clock, adapters=opts.adapters), None
@@ -251,17 +280,17 @@ def _make_hub(opts: RunOptions, db: Database, clock: Clock, sensors: SensorThrea
 
     virtual = make_virtual_class(opts.n_participants, opts.seed)
     faults = FaultConfig.demo() if opts.faults == "demo" else FaultConfig()
-    hub: HeartRateSource
+    hub: StrapHub
     if opts.source == "simulate":
         sim = SimulatedStrapHub(virtual, clock, faults=faults, seed=opts.seed, cue=cue)
-        straps = [(s.strap_id, s.name) for s in sim.nearby]
+        straps = list(sim.nearby.items())
         hub = sim
     else:
         _need_bumble()
         from simulators.ble_emulation import EmulatedBleWorld
         from simulators.bleak_bumble import BumbleClient, BumbleScanner
 
-        adapters = -(-opts.n_participants // config.SIM_STRAPS_PER_ADAPTER)
+        adapters = -(-opts.n_participants // config.MAX_STRAPS_PER_ADAPTER)
         world = EmulatedBleWorld(adapter_count=adapters)
         sensors.call(world.start())
         sensors.add_cleanup(world.stop)
@@ -269,63 +298,12 @@ def _make_hub(opts: RunOptions, db: Database, clock: Clock, sensors: SensorThrea
                                                 seed=opts.seed))
         hub = BleStrapHub(clock, adapters=world.adapters, scanner_backend=BumbleScanner,
                           client_backend=BumbleClient)
-        straps = [(e.address, e.name) for e in emulated]
+        straps = [(e.strap_id, e.name) for e in emulated]
     register_simulated_class(db, virtual, straps)
-    return hub, {v.participant_id for v in virtual}
-
-
-def _make_source(opts: RunOptions, db: Database, clock: Clock, start_s: float,
-                 sensors: SensorThread) -> tuple[HeartRateSource, list[Participant]]:
-    """The source the options ask for, and who wears which of its straps."""
-    from drivers.ble import BleHeartRateSource
-    from drivers.ble_errors import AdapterUnavailable
-
-    if opts.source == "ble":
-        people = assigned_class(db, opts.strap_keys or None)
-        if not people:
-            raise UsageError("no straps are assigned to participants: assign one with "
-                             "'hiaim-monitor straps assign ADDRESS CODE'")
-        straps = {p.strap_id: p.display_name for p in people}
-        ble = BleHeartRateSource(straps, clock, adapters=opts.adapters)
-        try:  # before a session is stored: without an adapter it would record nothing
-            sensors.call(ble.check_adapters())
-        except AdapterUnavailable as err:
-            raise UsageError(str(err)) from None
-        return ble, people
-
-    from simulators.faults import FaultConfig
-    from simulators.roster import make_virtual_class
-    from simulators.source import SimulatedSource, make_strap
-
-    virtual = make_virtual_class(opts.n_participants, opts.seed)
-    faults = FaultConfig.demo() if opts.faults == "demo" else FaultConfig()
-    if opts.source == "simulate":
-        sim = SimulatedSource(virtual, clock, opts.protocol, session_start_s=start_s,
-                              faults=faults, seed=opts.seed)
-        source: HeartRateSource = sim
-        strap_ids = [info.strap_id for info in sim.straps]
-    else:
-        _need_bumble()
-        from simulators.ble_emulation import EmulatedBleWorld
-        from simulators.bleak_bumble import BumbleClient, BumbleScanner
-
-        adapters = -(-opts.n_participants // config.SIM_STRAPS_PER_ADAPTER)
-        world = EmulatedBleWorld(adapter_count=adapters)
-        sensors.call(world.start())
-        sensors.add_cleanup(world.stop)
-        emulated = [
-            sensors.call(world.add_strap(make_strap(
-                v, i, protocol=opts.protocol, session_start_s=start_s,
-                start_t_s=clock.monotonic(), faults=faults, seed=opts.seed), clock=clock))
-            for i, v in enumerate(virtual, start=1)]
-        source = BleHeartRateSource({e.address: e.name for e in emulated}, clock,
-                                    adapters=world.adapters, scanner_backend=BumbleScanner,
-                                    client_backend=BumbleClient)
-        strap_ids = [info.strap_id for info in source.straps]
     people = [Participant(v.participant_id, v.display_name, strap_id,
                           measured_hrmax(v.hrmax_bpm))
-              for v, strap_id in zip(virtual, strap_ids, strict=True)]
-    return source, people
+              for v, (strap_id, _name) in zip(virtual, straps, strict=True)]
+    return hub, people
 
 
 def _need_bumble() -> None:

@@ -1,6 +1,7 @@
-"""How every view shows a participant's intensity: one word and one colour per class, and the
-cue toward the current phase's band. The wall, the control window's table and the terminal
-all take them from here, so the three never disagree.
+"""How every view shows a participant: one word and one colour per class, the cue toward the
+current phase's band, the words for a signal and an alarm, the low-battery mark and how a
+time reads. The wall, the control window, the set-up pages and the terminal all take them
+from here, so they never disagree.
 
 The cue is worked out from the class and the whole % the view shows beside it (the engine
 makes the two agree: see ``classify.shown_pct``), never from a value of its own, so a tile's
@@ -12,8 +13,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final
 
+from hiaim_monitor import config
 from hiaim_monitor.engine.adherence import target_of
+from hiaim_monitor.engine.alarms import AlarmKind
 from hiaim_monitor.engine.codes import Level
+from hiaim_monitor.engine.snapshot import ParticipantView, SignalState
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.protocols import Phase
 
@@ -40,6 +44,42 @@ CLASS_COLOUR: Final = {
 def class_word(level: Level | None) -> str:
     """The class in the current language ("" for none)."""
     return tr(CLASS_WORD[level]) if level in CLASS_WORD else ""
+
+
+NO_VALUE: Final = "—"  # in place of a number nobody can trust or nothing measured yet
+
+# English source words (translated on display).
+SIGNAL_WORD: Final = {
+    SignalState.WAITING: "waiting",
+    SignalState.LIVE: "live",
+    SignalState.STALE: "stale",
+    SignalState.LOST: "signal lost",
+    SignalState.NO_CONTACT: "check strap",
+}
+ALARM_WORD: Final = {
+    AlarmKind.ABOVE_CEILING: "above ceiling",
+    AlarmKind.SIGNAL_LOST: "signal lost",
+    AlarmKind.NO_CONTACT: "no contact",
+    AlarmKind.BATTERY_LOW: "battery low",
+}
+
+
+def mmss(seconds: float) -> str:
+    """A duration as minutes:seconds ("4:05"), rounded to the second, never negative."""
+    seconds = max(0, int(seconds + 0.5))
+    return f"{seconds // 60:d}:{seconds % 60:02d}"
+
+
+def battery_low(p: ParticipantView) -> bool:
+    """The low-battery mark of a session's view: shown exactly while the engine's
+    battery-low alarm is raised, so mark and alarm agree (its hysteresis included)."""
+    return AlarmKind.BATTERY_LOW in p.alarms
+
+
+def battery_pct_low(battery_pct: int | None) -> bool:
+    """The low-battery mark before a session (no engine yet): below the level at which the
+    session raises its alarm."""
+    return battery_pct is not None and battery_pct < config.BATTERY_LOW_PCT
 
 
 class Cue(StrEnum):

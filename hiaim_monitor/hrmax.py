@@ -11,6 +11,7 @@ computed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from typing import Final
 
@@ -59,3 +60,26 @@ def estimate_hrmax(age_years: float, method: HRMaxMethod = HRMaxMethod.TANAKA) -
     if not 10 <= age_years <= 110:
         raise ValueError(f"age {age_years:g} years is outside 10–110")
     return HRMax(round(_FORMULAS[method](age_years), 1), method)
+
+
+def hrmax_today(*, hrmax_bpm: float | None, method: HRMaxMethod | None,
+                birth_year: int | None, today: date) -> HRMax | None:
+    """Today's HRmax of a registered participant, the one rule every path uses.
+
+    A measured test wins (a value stored without a method is a measured one). Otherwise the
+    age formula the operator picked (Tanaka when none) for the age reached this year: an
+    estimate stored at registration would freeze the age at which it was made. Without a
+    birth year a stored estimate is the best there is. None when nothing is known.
+    """
+    if hrmax_bpm is not None and method in (None, HRMaxMethod.MEASURED):
+        return HRMax(float(hrmax_bpm), HRMaxMethod.MEASURED)
+    if birth_year is not None:
+        formula = HRMaxMethod.TANAKA if method in (None, HRMaxMethod.MEASURED) else method
+        try:
+            # Only the year of birth is known: the age may be a year high, HRmax ≤ 1 bpm off.
+            return estimate_hrmax(today.year - birth_year, formula)
+        except ValueError:
+            pass  # an age no formula covers: fall back on what was stored
+    if hrmax_bpm is not None and method is not None:
+        return HRMax(float(hrmax_bpm), method)
+    return None

@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Group heart-rate monitor for supervised interval training.",
     )
     p.add_argument("--simulate", type=int, metavar="N",
-                   help=f"run with N simulated participants (1–{config.SIM_MAX_PARTICIPANTS})")
+                   help=f"run with N simulated participants (1–{config.MAX_PARTICIPANTS})")
     p.add_argument("--simulate-ble", type=int, metavar="N",
                    help="N simulated participants whose straps are emulated over a real BLE "
                         "stack (bumble) and reached through the production BLE driver")
@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="control: the operator's window; wall: the participants' screen; "
                            "setup: the control window before the start")
     shot.add_argument("--simulate", type=int, default=8, metavar="N",
-                      help=f"simulated participants (1–{config.SIM_MAX_PARTICIPANTS}, "
+                      help=f"simulated participants (1–{config.MAX_PARTICIPANTS}, "
                            "default 8)")
     shot.add_argument("--at", type=float, default=600.0, metavar="SECONDS",
                       help="session time to show (default 600)")
@@ -147,8 +147,8 @@ class ScreenshotOptions:
 def parse_screenshot(args: argparse.Namespace) -> ScreenshotOptions:
     set_language(args.lang)
     n = args.simulate
-    if not 1 <= n <= config.SIM_MAX_PARTICIPANTS:
-        raise UsageError(f"--simulate takes 1–{config.SIM_MAX_PARTICIPANTS} participants, "
+    if not 1 <= n <= config.MAX_PARTICIPANTS:
+        raise UsageError(f"--simulate takes 1–{config.MAX_PARTICIPANTS} participants, "
                          f"got {n}")
     if not (args.at >= 0 and args.at < 24 * 3600):
         raise UsageError(f"--at must be a session time from 0 seconds on, got {args.at:g}")
@@ -198,8 +198,8 @@ def parse_options(args: argparse.Namespace) -> RunOptions:
     if len(chosen) > 1:
         raise UsageError(f"choose one heart-rate source, not {' and '.join(chosen)}")
     n = args.simulate if args.simulate is not None else args.simulate_ble
-    if n is not None and not 1 <= n <= config.SIM_MAX_PARTICIPANTS:
-        raise UsageError(f"{chosen[0]} takes 1–{config.SIM_MAX_PARTICIPANTS} participants, "
+    if n is not None and not 1 <= n <= config.MAX_PARTICIPANTS:
+        raise UsageError(f"{chosen[0]} takes 1–{config.MAX_PARTICIPANTS} participants, "
                          f"got {n}")
     if args.strap and not args.ble:
         raise UsageError("--strap goes with --ble")

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hiaim_monitor import config
-from hiaim_monitor.admin.registry import RegistryError, assign_strap
 from hiaim_monitor.clock import Clock
 from hiaim_monitor.engine.snapshot import SessionSnapshot, StorageView
 from hiaim_monitor.participants import Participant
@@ -36,6 +35,7 @@ from hiaim_monitor.storage import (
     start_session,
 )
 from hiaim_monitor.storage.recorder import SessionRecorder
+from hiaim_monitor.storage.registry import RegistryError, assign_strap
 from hiaim_monitor.storage.sessions import SessionEnd, StoredSession, store_notes
 from hiaim_monitor.storage.spill import write_spill
 

@@ -9,6 +9,10 @@ out. A skipped phase ends at the skip; the next starts there with its full durat
 Actions must come in time order. Once ``ended_phases(t_s)`` has reported a phase as ended,
 no later action may be placed before ``t_s``, so what was reported never changes.
 With no actions every answer equals ``TrainingProtocol.phase_at`` exactly.
+
+``PhaseWindow`` is the one shape of a phase's time window: the plan as it stands
+(``phase_windows``), the protocol's own layout (``planned_windows``), a phase that ended
+(``ended_phases``) and the plan simulated participants follow (``session_cue``) all use it.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from hiaim_monitor import config
 from hiaim_monitor.protocols import Phase, PhasePosition, TrainingProtocol
 
 
@@ -43,7 +48,8 @@ class OperatorAction:
 
 @dataclass(frozen=True, slots=True)
 class PhaseWindow:
-    """Where one phase actually ran on the session clock, beside where the protocol put it."""
+    """Where one phase runs (or ran) on the session clock, beside where the protocol put it.
+    A planned window has no pauses and equals its planned times."""
 
     index: int
     phase: Phase
@@ -73,14 +79,19 @@ class PhaseWindow:
         """False for a phase skipped the moment it began (its window is empty)."""
         return self.running_s > 0
 
+    def holds(self, t_s: float) -> bool:
+        """``t_s`` falls in the window."""
+        return self.start_s <= t_s < self.end_s
 
-def planned_windows(protocol: TrainingProtocol) -> list[tuple[float, float]]:
-    """``(start_s, end_s)`` of every phase as the protocol lays them out, untouched by
-    operator actions: what a phase that never ran is reported with."""
+
+def planned_windows(protocol: TrainingProtocol) -> list[PhaseWindow]:
+    """Every phase as the protocol lays it out, untouched by operator actions: what a phase
+    that never ran is reported with."""
     out, t = [], 0.0
-    for phase in protocol.phases:
-        out.append((t, t + phase.duration_s))
-        t += phase.duration_s
+    for i, phase in enumerate(protocol.phases):
+        end = t + phase.duration_s
+        out.append(PhaseWindow(i, phase, t, end, (), False, t, end))
+        t = end
     return out
 
 
@@ -142,16 +153,16 @@ class SessionSchedule:
 
     def segment_at(self, t_s: float) -> tuple[float, float, int, bool]:
         """``(lo_s, hi_s, index, running)``: the longest stretch around ``t_s`` with one phase
-        and one pause state, for callers that cache per stretch."""
-        i = self.index_at(t_s)
-        if i < 0:
-            return -math.inf, self._starts_s[0] if self._starts_s else math.inf, i, False
-        if i >= len(self._ends_s):
+        and one pause state, for callers that cache per stretch. Not a phase's window (that
+        is ``window_at``): a part of one, or the time before the start or after the end."""
+        window = self.window_at(t_s)
+        if window is None:
+            i = self.index_at(t_s)
+            if i < 0:
+                return -math.inf, self._starts_s[0] if self._starts_s else math.inf, i, False
             return self.end_s, math.inf, i, False
-        lo, hi = self._starts_s[i], self._ends_s[i]
-        for a, b in self._pauses:
-            if b <= lo or a >= hi:
-                continue
+        i, lo, hi = window.index, window.start_s, window.end_s
+        for a, b in window.pauses:
             if t_s < a:
                 return lo, a, i, True
             if t_s < b:
@@ -159,12 +170,17 @@ class SessionSchedule:
             lo = b
         return lo, hi, i, True
 
-    def phase_windows(self, t_s: float | None = None) -> list[tuple[int, float, float]]:
-        """``(index, start_s, end_s)`` of every phase started by ``t_s`` (all planned ones
-        when None); an ongoing phase's end is its planned end (math.inf while paused)."""
-        return [(i, s, e) for i, (s, e) in enumerate(zip(self._starts_s, self._ends_s,
-                                                        strict=True))
+    def phase_windows(self, t_s: float | None = None) -> list[PhaseWindow]:
+        """The window of every phase started by ``t_s`` (of every one laid on the clock
+        when None), as the plan stands now: an ongoing phase's end is its planned end
+        (math.inf while paused); a phase not yet begun has its planned, shifted times."""
+        return [self._window(i) for i, s in enumerate(self._starts_s)
                 if t_s is None or s <= t_s]
+
+    def window_at(self, t_s: float) -> PhaseWindow | None:
+        """The window of the phase at ``t_s``; None before the start and after the end."""
+        i = self.index_at(t_s)
+        return self._window(i) if 0 <= i < len(self._ends_s) else None
 
     def planned_run_s(self) -> list[float]:
         """Each phase's running time (pauses left out) as the plan stands now: what a phase
@@ -191,8 +207,9 @@ class SessionSchedule:
         start, end = self._starts_s[i], self._ends_s[i]
         pauses = tuple((max(a, start), min(b, end)) for a, b in self._pauses
                        if a < end and b > start)
+        planned = self._planned[i]
         return PhaseWindow(i, self.protocol.phases[i], start, end, pauses,
-                           i in self._forced_end_s, *self._planned[i])
+                           i in self._forced_end_s, planned.start_s, planned.end_s)
 
     def cut_at(self, t_s: float) -> PhaseWindow | None:
         """The phase running at ``t_s`` as if the session stopped then (a run capped by
@@ -213,7 +230,8 @@ class SessionSchedule:
         planned, unshifted times, with ``ran_s`` 0 and no window."""
         out = []
         for i, phase in enumerate(self.protocol.phases):
-            planned_start_s, planned_end_s = self._planned[i]
+            planned = self._planned[i]
+            planned_start_s, planned_end_s = planned.start_s, planned.end_s
             run: dict[str, Any] = {
                 "phase_index": i, "phase_name": phase.name, "kind": phase.kind.value,
                 "planned_start_s": planned_start_s, "planned_end_s": planned_end_s,
@@ -257,7 +275,7 @@ class SessionSchedule:
             self._close_pause(t_s)  # the session ends here: nothing is left to pause
         return self._did(ActionKind.SKIP, t_s, i)
 
-    def extend(self, t_s: float, by_s: float = 60.0) -> OperatorAction:
+    def extend(self, t_s: float, by_s: float = config.EXTEND_BY_S) -> OperatorAction:
         """Make the current phase ``by_s`` seconds longer; every later phase shifts."""
         if not (math.isfinite(by_s) and by_s > 0):
             raise ValueError(f"cannot extend a phase by {by_s!r} s: give a positive number "

@@ -19,7 +19,7 @@ from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import TrainingProtocol
 from hiaim_monitor.samples import SourceEvent
 from hiaim_monitor.schedule import OperatorAction, SessionSchedule
-from hiaim_monitor.session_cue import CuedPhase, SessionCue
+from hiaim_monitor.session_cue import SessionCue
 
 
 class LiveSession:
@@ -95,10 +95,8 @@ class LiveSession:
         if self.cue is None or self._cued_version == self.schedule.version:
             return
         self._cued_version = self.schedule.version
-        t0 = self.start_mono_s
-        phases = self.protocol.phases
-        self.cue.publish(tuple(CuedPhase(i, phases[i], t0 + a, t0 + b)
-                               for i, a, b in self.schedule.phase_windows() if b > a))
+        self.cue.publish(tuple(w for w in self.schedule.phase_windows() if w.end_s > w.start_s),
+                         self.start_mono_s)
 
     def acknowledge(self, alarms: list[tuple[str | None, str]]) -> float:
         """The operator saw these alarms ((participant id or None for storage, alarm

@@ -1,24 +1,25 @@
-"""What the app asks of the sensor side while the class is set up and run.
+"""The one interface every heart-rate source implements, and the one sink it reports to.
 
 A hub runs on the sensor thread's asyncio loop (so its methods are coroutines, called from
 Qt through ``asyncio.run_coroutine_threadsafe``). Once started it reports nearby heart-rate
-straps as ``StrapSighting`` events, about every ``SIGHTING_EVERY_S``; a watched strap is
+straps as ``StrapSighting`` events, about every ``config.SIGHTING_EVERY_S``; a watched strap is
 connected and streams samples, status and battery like any source. Everything comes back
-through the sink. BLE straps, emulated straps and simulated straps each have one; nothing
-above drivers/ and simulators/ knows which it holds.
+through the sink. A strap id names its radio (``hiaim_monitor.strap_ids``: ``ble:AA:BB:..``,
+``sim:0001``); a hub emits and accepts the ids of its own radio. BLE straps (real or
+emulated) and simulated straps each have one hub; nothing above drivers/ and simulators/
+knows which it holds. The window watches the straps the operator pairs, the headless path
+the straps the class is assigned, with discovery off.
 """
 
 from __future__ import annotations
 
-from typing import Final, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 from hiaim_monitor.samples import SourceEvent
 
-SIGHTING_EVERY_S: Final = 2.0  # how often a nearby strap is reported (s)
-
-
-class EventSink(Protocol):
-    def __call__(self, event: SourceEvent, /) -> None: ...
+# Where a hub delivers events: thread-safe and cheap (normally ``SimpleQueue.put``).
+EventSink = Callable[[SourceEvent], None]
 
 
 class StrapHub(Protocol):

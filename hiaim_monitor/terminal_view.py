@@ -2,36 +2,28 @@
 
 from __future__ import annotations
 
+import math
 import time
-from typing import TYPE_CHECKING
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from hiaim_monitor.display import CLASS_COLOUR, class_word
-from hiaim_monitor.engine.alarms import AlarmKind
-from hiaim_monitor.engine.snapshot import SessionSnapshot, SignalState
+from hiaim_monitor import config
+from hiaim_monitor.display import (
+    ALARM_WORD,
+    CLASS_COLOUR,
+    NO_VALUE,
+    SIGNAL_WORD,
+    class_word,
+    mmss,
+)
+from hiaim_monitor.engine.snapshot import SessionSnapshot, SignalState, StorageState
 from hiaim_monitor.i18n import tr
-
-if TYPE_CHECKING:
-    from hiaim_monitor.session import LiveSession
+from hiaim_monitor.session_loop import SessionLoop, Tickable
 
 # The wall's and the control window's class colours, as the cell's background.
 CLASS_STYLE = {level: f"bold black on {colour}" for level, colour in CLASS_COLOUR.items()}
-ALARM_WORD = {
-    AlarmKind.ABOVE_CEILING: "above ceiling",
-    AlarmKind.SIGNAL_LOST: "signal lost",
-    AlarmKind.NO_CONTACT: "no contact",
-    AlarmKind.BATTERY_LOW: "battery low",
-}
-SIGNAL_WORD = {
-    SignalState.WAITING: "waiting",
-    SignalState.LIVE: "live",
-    SignalState.STALE: "stale",
-    SignalState.LOST: "signal lost",
-    SignalState.NO_CONTACT: "check strap",
-}
 SIGNAL_STYLE = {
     SignalState.WAITING: "dim",
     SignalState.LIVE: "green",
@@ -39,11 +31,6 @@ SIGNAL_STYLE = {
     SignalState.LOST: "bold white on red",
     SignalState.NO_CONTACT: "bold black on yellow",
 }
-
-
-def mmss(seconds: float) -> str:
-    seconds = max(0, int(seconds + 0.5))
-    return f"{seconds // 60:d}:{seconds % 60:02d}"
 
 
 def header_text(snap: SessionSnapshot) -> Text:
@@ -77,12 +64,12 @@ def render(snap: SessionSnapshot) -> Group:
     table.add_column(tr("Alarms"))
     for p in snap.participants:
         dim = p.signal is not SignalState.LIVE
-        bpm = "—" if p.bpm is None else str(p.bpm)
-        pct = "—" if p.pct_hrmax is None else f"{p.pct_hrmax:.0f} %"
+        bpm = NO_VALUE if p.bpm is None else str(p.bpm)
+        pct = NO_VALUE if p.pct_hrmax is None else f"{p.pct_hrmax:.0f} %"
         cls = (
             Text(class_word(p.level), style=CLASS_STYLE[p.level] if not dim else "dim")
             if p.level in CLASS_STYLE and p.pct_hrmax is not None
-            else Text("—", style="dim")
+            else Text(NO_VALUE, style="dim")
         )
         in_target = "" if p.target is None else mmss(p.in_target_s)
         intervals = f"{p.intervals_achieved}/{p.intervals_judged}" if p.intervals_judged else ""
@@ -105,7 +92,7 @@ def render(snap: SessionSnapshot) -> Group:
         )
     parts = [header_text(snap), table]
     store = snap.storage
-    if store is not None and (store.state == "failing" or store.dropped_rows):
+    if store is not None and (store.state is StorageState.FAILING or store.dropped_rows):
         line = f"{tr('Storage trouble')}: {store.reason} "
         line += f"({tr('waiting in memory')}: {store.backlog_fraction:.0%}"
         if store.dropped_rows:
@@ -114,32 +101,49 @@ def render(snap: SessionSnapshot) -> Group:
     return Group(*parts)
 
 
-def run_in_terminal(session: LiveSession) -> None:
+def run_in_terminal(session: Tickable) -> None:
     """Show the live table in the terminal until the session ends (Ctrl+C raises
-    KeyboardInterrupt to the caller)."""
+    KeyboardInterrupt to the caller). ``session`` is what the loop ticks: the
+    ``RecordedSession``, so that what the straps send is stored as well as shown."""
     from rich.console import Console
     from rich.live import Live
-
-    from hiaim_monitor import config
 
     console = Console()
     if not console.is_terminal:
         console = Console(width=max(console.width, 120))  # a file has no width of its own
+    loop = SessionLoop()
     if console.is_terminal:
-        with Live(render(session.tick()), console=console, auto_refresh=False) as live:
-            last_draw = 0.0
-            while not (snap := session.tick()).finished:
-                if time.monotonic() - last_draw >= 1 / config.HEADLESS_REDRAW_HZ:
+        with Live(Text(""), console=console, auto_refresh=False) as live:
+            drawn_at = -math.inf
+
+            def draw(snap: SessionSnapshot) -> None:
+                # The table redraws at HEADLESS_REDRAW_HZ however fast the loop beats.
+                nonlocal drawn_at
+                now = time.monotonic()
+                if snap.finished or now - drawn_at >= 1 / config.HEADLESS_REDRAW_HZ:
                     live.update(render(snap), refresh=True)
-                    last_draw = time.monotonic()
-                time.sleep(config.TICK_INTERVAL_S)
-            live.update(render(snap), refresh=True)
+                    drawn_at = now
+
+            loop.show_on(draw)
+            _beat_until_finished(loop, session)
         return
     # Output to a file or pipe: a table every NON_TTY_PRINT_EVERY_S of session time.
-    next_print_s = 0.0
-    while not (snap := session.tick()).finished:
-        if snap.elapsed_s >= next_print_s:
+    print_at_s = 0.0
+
+    def print_table(snap: SessionSnapshot) -> None:
+        nonlocal print_at_s
+        if snap.finished or snap.elapsed_s >= print_at_s:
             console.print(render(snap))
-            next_print_s += config.NON_TTY_PRINT_EVERY_S
+            print_at_s += config.NON_TTY_PRINT_EVERY_S
+
+    loop.show_on(print_table)
+    _beat_until_finished(loop, session)
+
+
+def _beat_until_finished(loop: SessionLoop, session: Tickable) -> None:
+    """The headless heartbeat: a beat every TICK_INTERVAL_S until a snapshot says the
+    session is over."""
+    snap: SessionSnapshot | None = loop.run(session)
+    while snap is not None and not snap.finished:
         time.sleep(config.TICK_INTERVAL_S)
-    console.print(render(snap))
+        snap = loop.tick()

@@ -36,8 +36,8 @@ from simulators.ble_link import (
 )
 from simulators.ble_strap_peripheral import EmulatedStrap, strap_address_for
 from simulators.faults import FaultConfig
+from simulators.fleet import make_class_straps
 from simulators.physiology import VirtualParticipant
-from simulators.source import make_strap
 from simulators.strap import VirtualStrap
 
 __all__ = ["EmulatedAdapter", "EmulatedBleWorld", "EmulatedStrap", "installed_world"]
@@ -193,26 +193,14 @@ class EmulatedBleWorld:
         faults: FaultConfig | None = None,
         seed: int = 0,
     ) -> list[EmulatedStrap]:
-        """One strap per participant on the air, numbered 1… as ``SimulatedSource`` numbers
-        them; the hearts follow ``cue`` when given (what the operator runs), else
-        ``protocol`` from ``session_start_s``, else they stay at rest."""
-        start_t_s = clock.monotonic()
-        return [
-            await self.add_strap(
-                make_strap(
-                    person,
-                    index,
-                    start_t_s=start_t_s,
-                    protocol=protocol,
-                    session_start_s=session_start_s,
-                    cue=cue,
-                    faults=faults,
-                    seed=seed,
-                ),
-                clock=clock,
-            )
-            for index, person in enumerate(participants, start=1)
-        ]
+        """One strap per participant on the air, the straps ``SimulatedStrapHub`` would run
+        (numbered 1…, same seeds and faults); the hearts follow ``cue`` when given (what the
+        operator runs), else ``protocol`` from ``session_start_s``, else they stay at rest.
+        Their strap ids are ``ble:`` + ``address``: on the air they are BLE straps."""
+        straps = make_class_straps(participants, start_t_s=clock.monotonic(),
+                                   protocol=protocol, session_start_s=session_start_s,
+                                   cue=cue, faults=faults, seed=seed)
+        return [await self.add_strap(strap, clock=clock) for strap in straps]
 
     def adapter(self, name: str | None = None) -> EmulatedAdapter:
         """The adapter called ``name``, or the first one (BlueZ's default adapter)."""

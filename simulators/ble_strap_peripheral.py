@@ -20,6 +20,7 @@ from bumble.core import AdvertisingData, BaseBumbleError
 from bumble.device import Connection, Device
 from bumble.gatt import Attribute, Characteristic, CharacteristicValue, Service
 
+from hiaim_monitor import strap_ids
 from hiaim_monitor.clock import Clock
 from hiaim_monitor.hrm import BodySensorLocation
 from simulators.ble_link import disconnect_quietly
@@ -69,6 +70,7 @@ class EmulatedStrap:
         self.strap = strap
         self.name = strap.name
         self.address = device.random_address.to_string(False)  # as bleak reports it
+        self.strap_id = strap_ids.ble(self.address)  # on the air it is a BLE strap
         self.notifications_sent: list[bytes] = []  # 0x2A37 values as they went over the air
         self.battery_notifications_sent: list[bytes] = []
         self.connection_count = 0  # links a central has opened to this strap

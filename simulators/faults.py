@@ -4,7 +4,7 @@ Every fault is off by default. Random faults are seeded and each kind draws from
 generator, so switching one fault on does not change when the others happen. Scheduled
 faults (``ScheduledFault``) fire at a given time for deterministic tests and demos.
 
-Times are on the strap's clock (the source's monotonic seconds).
+Times are on the strap's clock (the hub's monotonic seconds).
 """
 
 from __future__ import annotations

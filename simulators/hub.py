@@ -1,4 +1,5 @@
-"""``SimulatedStrapHub``: the pairing stage with a class of virtual participants.
+"""``SimulatedStrapHub``: a class of virtual participants, one simulated strap each, behind
+the one ``StrapHub`` interface — for the window's pairing stage and the headless run alike.
 
 Every participant wears a strap that is switched on and nearby from ``start``: it is
 reported as a ``StrapSighting`` about every ``SIGHTING_EVERY_S``, with a signal strength of
@@ -9,7 +10,8 @@ connected strap no longer advertises, so it is not sighted while watched, and a 
 an empty battery is not sighted at all.
 
 The hearts beat from ``start`` on whether watched or not, so a strap watched late shows the
-heart rate of now. With a ``SessionCue`` they follow what the operator runs.
+heart rate of now. With a ``SessionCue`` they follow what the operator runs (start, pause,
+skip, stop), on every path. Strap ids are ``sim:0001``... (``simulators.strap``).
 """
 
 from __future__ import annotations
@@ -19,16 +21,17 @@ import random
 from collections.abc import Sequence
 from typing import Final
 
-from drivers.base import EventSink, HeartRateSource, StrapInfo
+from hiaim_monitor import config
 from hiaim_monitor.clock import Clock
 from hiaim_monitor.protocols import TrainingProtocol
 from hiaim_monitor.samples import StrapSighting, StrapState, StrapStatus
 from hiaim_monitor.session_cue import SessionCue
-from hiaim_monitor.strap_hub import SIGHTING_EVERY_S
+from hiaim_monitor.strap_hub import EventSink
 from hiaim_monitor.strap_notes import StrapNote, StrapReason
 from simulators.faults import FaultConfig
+from simulators.fleet import StrapFleet, make_class_straps
 from simulators.physiology import VirtualParticipant
-from simulators.source import SimulatedSource, StrapFleet
+from simulators.strap import VirtualStrap, strap_id_for, strap_name_for
 
 # Chest straps a few metres from a laptop: nearer ones around -50 dBm, the far end of a
 # training room around -80 dBm, and every reading a few dB off the last.
@@ -51,13 +54,14 @@ class _Signal:
         return round(min(high, max(low, self._rng.gauss(self._centre_dbm, _RSSI_WAVER_DBM))))
 
 
-class SimulatedStrapHub(HeartRateSource):
+class SimulatedStrapHub:
     """A ``StrapHub`` over ``participants``, one strap each, ids and names as
     ``simulators.strap`` makes them (``strap_id_for(i)``, ``strap_name_for(i)``, 1-based).
 
     ``cue`` (normally given) makes the hearts follow the operator; without it they follow
     ``protocol`` started at ``session_start_s``, or stay at rest when that is None too.
-    ``faults`` and ``seed`` are as ``SimulatedSource`` takes them.
+    ``faults`` are the straps' faults, ``seed`` makes the class the same every run;
+    ``period_s`` / ``jitter_s`` are each strap's notification interval and its jitter.
     """
 
     def __init__(
@@ -73,23 +77,19 @@ class SimulatedStrapHub(HeartRateSource):
         period_s: float = 1.0,
         jitter_s: float = 0.05,
     ) -> None:
-        # The source is only the recipe for the straps (same ids, seeds, faults, cue); the
-        # hub paces them itself, so it never runs.
-        self._recipe = SimulatedSource(
-            participants,
-            clock,
-            protocol,
-            session_start_s=session_start_s,
-            cue=cue,
-            faults=faults,
-            seed=seed,
-            period_s=period_s,
-            jitter_s=jitter_s,
-        )
+        self._participants = list(participants)
+        if not self._participants:
+            raise ValueError("a simulated class needs at least one participant")
         self.clock = clock
         self.cue = cue
+        self.protocol = protocol
+        self.session_start_s = session_start_s
+        self.faults = faults or FaultConfig()
         self.seed = seed
-        self._all = {info.strap_id: info for info in self._recipe.straps}
+        self.period_s = period_s
+        self.jitter_s = jitter_s
+        self._all = {strap_id_for(i): strap_name_for(i)
+                     for i in range(1, len(self._participants) + 1)}
         self._signals = {strap_id: _Signal(f"{seed}:rssi:{strap_id}") for strap_id in self._all}
         self._watched: dict[str, str] = {}  # strap_id → name, in the order watched
         self._fleet: StrapFleet | None = None
@@ -100,36 +100,51 @@ class SimulatedStrapHub(HeartRateSource):
     # -- the interface ---------------------------------------------------------------------
 
     @property
-    def straps(self) -> list[StrapInfo]:
-        """The watched straps, in the order they were watched."""
-        return [StrapInfo(strap_id, name, "simulated") for strap_id, name in self._watched.items()]
+    def watched(self) -> dict[str, str]:
+        """strap_id → name of the watched straps, in the order they were watched."""
+        return dict(self._watched)
 
     @property
-    def nearby(self) -> list[StrapInfo]:
-        """Every strap of the simulated class, watched or not."""
-        return list(self._all.values())
+    def nearby(self) -> dict[str, str]:
+        """strap_id → name of every strap of the simulated class, watched or not."""
+        return dict(self._all)
 
     @property
     def assignments(self) -> dict[str, str]:
         """participant_id → strap_id: who wears which strap (to suggest the pairing)."""
-        return self._recipe.assignments
+        return {p.participant_id: strap_id
+                for p, strap_id in zip(self._participants, self._all, strict=True)}
 
     @property
     def participants(self) -> list[VirtualParticipant]:
-        return list(self._recipe.participants)
+        return list(self._participants)
+
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        """The straps' pacing task while running."""
+        return self._fleet.task if self._fleet is not None else None
 
     async def start(self, sink: EventSink) -> None:
-        """Switch every strap on, report them nearby, and connect those already watched."""
+        """Switch every strap on, report them nearby (unless discovery was set off before),
+        and connect those already watched."""
         if self._fleet is not None:
             raise RuntimeError("this simulated strap hub is already running")
         self._sink = sink
-        fleet = StrapFleet(self._recipe.build_straps(self.clock.monotonic()), self.clock, sink)
+        fleet = StrapFleet(self.build_straps(self.clock.monotonic()), self.clock, sink)
         self._fleet = fleet
         for strap_id in self._watched:
             self._connect(strap_id)
         fleet.start()
         if self._discovery:
             self._start_sightings()
+
+    def build_straps(self, start_t_s: float, *, stagger_s: float = 0.0) -> list[VirtualStrap]:
+        """The class's straps as this hub runs them, switched on at ``start_t_s`` (also for
+        a class stepped without an event loop: ``simulators.stepped``)."""
+        return make_class_straps(
+            self._participants, start_t_s=start_t_s, stagger_s=stagger_s,
+            protocol=self.protocol, session_start_s=self.session_start_s, cue=self.cue,
+            faults=self.faults, seed=self.seed, period_s=self.period_s, jitter_s=self.jitter_s)
 
     async def watch(self, strap_id: str, name: str) -> None:
         """Connect this strap (it streams from its next notification); idempotent."""
@@ -138,7 +153,7 @@ class SimulatedStrapHub(HeartRateSource):
                 t = self.clock.monotonic()
                 self._sink(StrapStatus(strap_id, t, StrapState.FAILED, note=NOT_SIMULATED))
             return
-        self._watched.setdefault(strap_id, name or self._all[strap_id].name)
+        self._watched.setdefault(strap_id, name or self._all[strap_id])
         if self._fleet is not None:
             self._connect(strap_id)
 
@@ -173,7 +188,7 @@ class SimulatedStrapHub(HeartRateSource):
         assert self._fleet is not None
         i = self._fleet.index_of(strap_id)
         if i is not None:
-            self._fleet.connect(i, streaming_at_once=False)
+            self._fleet.connect(i)
 
     def _start_sightings(self) -> None:
         if self._sighting_task is None:
@@ -195,9 +210,9 @@ class SimulatedStrapHub(HeartRateSource):
                 continue
             self._report_nearby(now)
             # Rounds keep their grid; after a stall the next one is a full period away.
-            next_s += SIGHTING_EVERY_S
+            next_s += config.SIGHTING_EVERY_S
             if next_s <= now:
-                next_s = now + SIGHTING_EVERY_S
+                next_s = now + config.SIGHTING_EVERY_S
 
     def _report_nearby(self, t_s: float) -> None:
         fleet, sink = self._fleet, self._sink

@@ -10,9 +10,8 @@ from __future__ import annotations
 import random
 from typing import Final
 
+from hiaim_monitor import config
 from simulators.physiology import Response, VirtualParticipant
-
-MAX_CLASS_SIZE: Final = 40
 
 # Common Danish first names of people born 1945–1980: more than a full class, all distinct.
 # fmt: off
@@ -33,8 +32,8 @@ def make_virtual_class(n: int, seed: int) -> list[VirtualParticipant]:
     is SIM-003 of a class of 40 (the simulations' registry remembers them by code). From
     three participants on, at least one STRUGGLES and one OVERSHOOTS.
     """
-    if not 1 <= n <= MAX_CLASS_SIZE:
-        raise ValueError(f"a virtual class has 1–{MAX_CLASS_SIZE} participants, not {n}")
+    if not 1 <= n <= config.MAX_PARTICIPANTS:
+        raise ValueError(f"a virtual class has 1–{config.MAX_PARTICIPANTS} participants, not {n}")
     rng = random.Random(seed)
     names = rng.sample(_NAMES, len(_NAMES))[:n]  # one order per seed: a prefix per class
     responses = [Response.NORMAL] * n

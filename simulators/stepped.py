@@ -1,5 +1,10 @@
 """A simulated class stepped to a session time without threads: for screenshots, tests and
-benchmarks that need a session at a given point, fast and the same every time."""
+benchmarks that need a session at a given point, fast and the same every time.
+
+Not a source of its own: the straps are the ones ``SimulatedStrapHub`` runs (same ids,
+seeds, faults and hearts), every one watched, and they are paced by the hub's own
+``StrapFleet``, pumped on a stepped clock instead of by a task on an event loop.
+"""
 
 from __future__ import annotations
 
@@ -11,17 +16,11 @@ from hiaim_monitor.clock import SimulatedClock
 from hiaim_monitor.hrmax import measured_hrmax
 from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import TrainingProtocol
-from hiaim_monitor.samples import (
-    BatteryReading,
-    SourceEvent,
-    StrapState,
-    StrapStatus,
-    sample_from_notification,
-)
+from hiaim_monitor.samples import SourceEvent
 from simulators.faults import FaultConfig
+from simulators.fleet import StrapFleet
+from simulators.hub import SimulatedStrapHub
 from simulators.roster import make_virtual_class
-from simulators.source import make_strap
-from simulators.strap import VirtualStrap
 
 STEP_S = 0.25  # clock step; each notification is stamped within this of its send time
 
@@ -36,31 +35,23 @@ class SteppedClass:
         self.clock = SimulatedClock() if start_utc is None else SimulatedClock(start_utc=start_utc)
         self.protocol = protocol
         self.virtual = make_virtual_class(n, seed)
-        self.straps: list[VirtualStrap] = [
-            # Staggered straps, switched on at different moments, do not send in step.
-            make_strap(v, i, protocol=protocol, session_start_s=0.0,
-                       start_t_s=i / n if staggered else 0.0, faults=faults, seed=seed)
-            for i, v in enumerate(self.virtual, start=1)]
+        hub = SimulatedStrapHub(self.virtual, self.clock, protocol=protocol,
+                                session_start_s=0.0, faults=faults, seed=seed)
+        # Staggered straps, switched on at different moments, do not send in step.
+        self.straps = hub.build_straps(0.0, stagger_s=1 / n if staggered else 0.0)
         self.participants = [Participant(v.participant_id, v.display_name, strap.strap_id,
                                          measured_hrmax(v.hrmax_bpm))
                              for v, strap in zip(self.virtual, self.straps, strict=True)]
         self.events: queue.SimpleQueue[SourceEvent] = queue.SimpleQueue()
-        for strap in self.straps:
-            self.events.put(StrapStatus(strap.strap_id, 0.0, StrapState.STREAMING))
+        self._fleet = StrapFleet(self.straps, self.clock, self.events.put)
+        for i in range(len(self.straps)):
+            self._fleet.connect(i)
 
     def step_to(self, t_s: float) -> int:
         """Move the clock to ``t_s`` and queue every notification due; returns how many."""
         clock = self.clock
         clock.advance(max(0.0, t_s - clock.monotonic()))
-        t = clock.monotonic()
-        sent = 0
-        for strap in self.straps:
-            for note in strap.notifications_until(t):
-                self.events.put(sample_from_notification(strap.strap_id, note.data, clock))
-                if note.battery_pct is not None:
-                    self.events.put(BatteryReading(strap.strap_id, t, note.battery_pct))
-                sent += 1
-        return sent
+        return self._fleet.pump()
 
     def run_to(self, t_s: float, *, on_second: Callable[[], object] | None = None) -> None:
         """Step the clock to ``t_s`` in STEP_S steps; ``on_second`` (a callable, e.g. a

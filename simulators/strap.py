@@ -1,7 +1,7 @@
 """A virtual chest strap: a heart model's beats as real Heart Rate Measurement bytes.
 
 Synchronous and deterministic: ``notifications_until(t_s)`` says what the strap would have
-sent by ``t_s``. Pacing against a clock is the source's job (``simulators.source``); the
+sent by ``t_s``. Pacing against a clock is the fleet's job (``simulators.fleet``); the
 same strap can feed an emulated BLE peripheral.
 """
 
@@ -12,6 +12,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Final
 
+from hiaim_monitor import strap_ids
 from hiaim_monitor.hrm import (
     MAX_NOTIFICATION_BYTES,
     RR_UNITS_PER_S,
@@ -33,8 +34,8 @@ class Notification:
 
 
 def strap_id_for(index: int) -> str:
-    """A BLE-address-like id for simulated strap ``index`` (1-based)."""
-    return f"SIM:00:00:00:00:{(index >> 8) & 0xFF:02X}:{index & 0xFF:02X}"
+    """The strap id of simulated strap ``index`` (1-based): ``sim:0001``."""
+    return strap_ids.make(strap_ids.SIM, f"{index:04d}")
 
 
 def strap_name_for(index: int) -> str:
@@ -80,7 +81,7 @@ class VirtualStrap:
         self._beats_ms = 0.0
         self._beats_raw = 0
         self._battery_pct = self._faults.battery_pct(start_t_s)
-        self._reported_pct = self._battery_pct  # the source reports the level at connection
+        self._reported_pct = self._battery_pct  # the hub reports the level at connection
 
     @property
     def next_due_s(self) -> float:

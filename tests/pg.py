@@ -4,7 +4,8 @@
 a free loopback port, with durability switched off (a test database need not survive a power
 cut). PostgreSQL refuses to run as root, so under root the server runs as the ``postgres``
 user (``runuser``) and owns its directory. ``stop()`` and ``start()`` again simulate a server
-that goes away and comes back; ``remove()`` deletes everything.
+that goes away and comes back; ``remove()`` deletes everything. Where the server cannot run,
+``check_can_run()`` skips the test, and under CI (``CI=true``) fails it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import tempfile
 from pathlib import Path
 
 import psycopg
+
+from tests.conftest import cannot_run
 
 INSTALL_HINT = ("PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin/initdb); "
                 "install them with `apt-get install postgresql`")
@@ -46,6 +49,13 @@ def unavailable_reason() -> str | None:
         if shutil.which("runuser") is None:
             return "running as root and `runuser` (util-linux) is missing"
     return None
+
+
+def check_can_run() -> None:
+    """Skip a test that needs the server when it cannot run here; under CI, fail it."""
+    reason = unavailable_reason()
+    if reason:
+        cannot_run(reason)
 
 
 def _free_port() -> int:

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from hiaim_monitor.cli import main
+from tests.conftest import catches, poll_until
 
 
 @pytest.mark.parametrize(
@@ -149,7 +150,7 @@ def test_simulate_ble_streams_through_the_production_driver(tmp_path):
     people = json.loads(out.read_text())["participants"]
     assert len(people) == 3
     for p in people:
-        assert p["strap_id"].startswith("F0:00:00:00:00:")  # emulated BLE addresses
+        assert p["strap_id"].startswith("ble:F0:00:00:00:00:")  # emulated BLE straps
         assert p["samples_received"] > 20 and p["packets_dropped"] == 0
 
 
@@ -173,7 +174,9 @@ def test_with_a_display_the_window_opens_with_the_simulated_class_ready_and_ctrl
     app = subprocess.Popen([sys.executable, "-m", "hiaim_monitor", "--simulate", "3"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
-        time.sleep(6)
+        # Ready for Ctrl+C once the window's loop has taken over SIGTERM and SIGINT.
+        poll_until(lambda: app.poll() is not None or catches(app.pid, signal.SIGTERM),
+                   "the window is up", timeout_s=60, interval_s=0.1)
         assert app.poll() is None, app.communicate()[1]
         app.send_signal(signal.SIGINT)
         _, err = app.communicate(timeout=30)
@@ -186,7 +189,7 @@ def test_with_a_display_the_window_opens_with_the_simulated_class_ready_and_ctrl
     listing = run_cli("participants", "list", "--simulations")
     assert [line.split()[0] for line in listing.stdout.splitlines()[2:]] == [
         "SIM-001", "SIM-002", "SIM-003"]
-    assert "SIM:00:00:00:00:00:03" in listing.stdout
+    assert "sim:0003" in listing.stdout
     assert run_cli("participants", "list").stdout.startswith("No participants are registered")
     assert run_cli("straps", "list").stdout.startswith("No straps are known yet")
 
@@ -307,3 +310,96 @@ def test_a_session_says_its_id_and_where_it_was_stored_with_the_password_hidden(
     assert "s3cret" not in result.stdout + result.stderr
     sim_db = tmp_path / "data" / "hiaim-monitor" / "simulations.sqlite3"
     assert f"Simulated session 1 is stored in sqlite:///{sim_db}." in result.stdout
+
+
+class _Hub:
+    """A strap hub that records what it is asked: the headless wiring under test."""
+
+    def __init__(self):
+        self.calls = []
+
+    async def start(self, sink):
+        self.calls.append(("start",))
+
+    async def watch(self, strap_id, name):
+        self.calls.append(("watch", strap_id))
+
+    async def unwatch(self, strap_id):
+        self.calls.append(("unwatch", strap_id))
+
+    async def set_discovery(self, on):
+        self.calls.append(("discovery", on))
+
+    async def stop(self):
+        self.calls.append(("stop",))
+
+
+def test_headless_watches_exactly_the_assigned_straps_with_discovery_off(tmp_path,
+                                                                        monkeypatch):
+    from hiaim_monitor import cli
+    from hiaim_monitor.storage import open_database
+    from hiaim_monitor.storage.registry import add_participant, add_strap, assign_strap
+
+    url = f"sqlite:///{tmp_path / 'real.sqlite3'}"
+    db = open_database(url)
+    try:
+        for code, name in (("P-1", "Ann"), ("P-2", "Bo"), ("P-3", "Cy")):
+            add_participant(db, code, name, hrmax_bpm=170)
+        for n in (1, 2, 3):
+            add_strap(db, f"ble:AA:BB:CC:DD:EE:0{n}")
+        assign_strap(db, "ble:AA:BB:CC:DD:EE:01", "P-1")
+        assign_strap(db, "ble:AA:BB:CC:DD:EE:02", "P-2")  # P-3 and strap 03: unassigned
+    finally:
+        db.close()
+    hub = _Hub()
+    monkeypatch.setattr(cli, "_make_hub", lambda *args: (hub, None))
+    monkeypatch.setattr(cli, "run_in_terminal", lambda recorded: recorded.session.stop("test"))
+
+    assert main(["--ble", "--headless", "--duration", "5", "--db", url]) == 0
+
+    assert hub.calls == [("discovery", False), ("watch", "ble:AA:BB:CC:DD:EE:01"),
+                         ("watch", "ble:AA:BB:CC:DD:EE:02"), ("start",), ("stop",)]
+
+
+def test_headless_simulated_participants_follow_a_pause_and_a_skip(tmp_path, monkeypatch):
+    """Paused in the warm-up well past when the printed protocol reaches its first high
+    interval, the class stays at warm-up effort; skipped into the high interval, it works."""
+    import statistics
+
+    from hiaim_monitor import cli
+
+    seen = {}
+
+    def operator(recorded):
+        session = recorded.session  # what the operator steers; the recording is ticked
+        clock = session.clock
+        start_s = session.start_mono_s
+
+        def tick_until(t_s):
+            while clock.monotonic() - start_s < t_s:
+                snap = recorded.tick()
+                time.sleep(0.01)
+            return [p.bpm for p in snap.participants]
+
+        tick_until(60.0)
+        session.pause()
+        # The printed protocol would be in its first high interval (14–17 min) by now.
+        seen["paused"] = tick_until(16.5 * 60)
+        session.resume()
+        session.skip()  # warm-up → intermediate
+        session.skip()  # intermediate → high
+        seen["high"] = tick_until(16.5 * 60 + 150)
+        session.stop()
+
+    monkeypatch.setattr(cli, "run_in_terminal", operator)
+    out = tmp_path / "s.json"
+    assert main(["--simulate", "3", "--headless", "--speed", "200", "--faults", "none",
+                 "--seed", "2", "--db", f"sqlite:///{tmp_path / 'sim.sqlite3'}",
+                 "--summary-json", str(out)]) == 0
+
+    hrmax = {p["participant_id"]: p["hrmax_bpm"]
+             for p in json.loads(out.read_text())["participants"]}
+    paused_pct = [bpm / h * 100 for bpm, h in zip(seen["paused"], hrmax.values(), strict=True)]
+    high_pct = [bpm / h * 100 for bpm, h in zip(seen["high"], hrmax.values(), strict=True)]
+    assert max(paused_pct) < 80  # warm-up effort (50–70 % HRmax), not the high interval's
+    assert statistics.fmean(high_pct) > statistics.fmean(paused_pct) + 10

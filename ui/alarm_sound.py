@@ -20,9 +20,10 @@ from typing import Final
 import numpy as np
 from PySide6.QtWidgets import QApplication
 
+from hiaim_monitor import config
+
 RATE_HZ: Final = 22050
 TONES: Final = ((880.0, 0.18), (660.0, 0.28))  # (pitch Hz, length s): falling, like a monitor
-REPEAT_EVERY_S: Final = 4.0  # while an alarm is unacknowledged
 _LINUX_PLAYERS: Final = (("pw-play",), ("paplay",), ("aplay", "-q"))
 
 
@@ -71,7 +72,7 @@ def _spawn(argv: list[str]) -> None:
 
 
 class AlarmSound:
-    """Sounds at once when an alarm is raised, then every REPEAT_EVERY_S until silenced."""
+    """Sounds at once when an alarm is raised, then every ALARM_REPEAT_EVERY_S until silenced."""
 
     def __init__(self, play: Callable[[], None] | None = None) -> None:
         self._play = play
@@ -83,7 +84,8 @@ class AlarmSound:
         if not unacknowledged:
             self._last_s = None
             return
-        if raised_now or self._last_s is None or now_s - self._last_s >= REPEAT_EVERY_S:
+        due = self._last_s is None or now_s - self._last_s >= config.ALARM_REPEAT_EVERY_S
+        if raised_now or due:
             self._last_s = now_s
             self.plays += 1
             if self._play is None:

@@ -1,5 +1,6 @@
-"""Qt side of the composition: the control window, the timer that drives it, and a clean
-finish however the app ends (window closed, Ctrl+Q, Ctrl+C in the terminal, SIGTERM)."""
+"""Qt side of the composition: the session loop, the one timer that beats it, the control
+window it feeds (and through it the wall), and a clean finish however the app ends (window
+closed, Ctrl+Q, Ctrl+C in the terminal, SIGTERM)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import QApplication
 from hiaim_monitor import config
 from hiaim_monitor.i18n import SOURCE_LANGUAGE, language
 from hiaim_monitor.recorded_session import RecordedSession
+from hiaim_monitor.session_loop import SessionLoop
 from ui.control_window import ControlWindow, Wiring
 
 
@@ -57,12 +59,15 @@ def run_app(wiring: Wiring) -> RecordedSession | None:
     app = QApplication.instance() or QApplication([])
     assert isinstance(app, QApplication)
     install_qt_translations(app, language())
-    window = ControlWindow(wiring=wiring)
+    # The one heartbeat: each beat ticks the running session once and hands its snapshot
+    # to every view; between sessions it lets the setup page take in the straps' news.
+    loop = SessionLoop()
+    window = ControlWindow(wiring=wiring, loop=loop)
     timer = QTimer()
     timer.setInterval(int(config.TICK_INTERVAL_S * 1000))
-    timer.timeout.connect(window.refresh)
+    timer.timeout.connect(loop.tick)
     timer.start()
-    window.refresh()
+    loop.tick()
     window.show()
     # Ctrl+C in the terminal, and SIGTERM (logout, shutdown), end the app and so finish the
     # session cleanly; the timer above lets Python see the signal.

@@ -3,9 +3,11 @@ Start). During it: the session panel. ``W`` shows the wall screen for the partic
 Space (pause / resume), N (next phase) and W work in every window of the app, the wall
 included, unless a text box that was clicked has the keyboard.
 
-It redraws when ``refresh`` is called (by the timer ui/app.py sets up). Everything that
-reaches the sensor side or the database comes in through ``Wiring``; the window never
-builds a driver."""
+It never ticks a session: the app's ``SessionLoop`` (beaten by the one timer ui/app.py
+owns) hands each snapshot to ``show_snapshot``, which passes that same snapshot to the
+session page and the wall; between sessions each beat lets the setup page take in what the
+straps send. Everything that reaches the sensor side or the database comes in through
+``Wiring``; the window never builds a driver."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -39,6 +41,7 @@ from hiaim_monitor.i18n import language, tr
 from hiaim_monitor.recorded_session import RecordedSession
 from hiaim_monitor.schedule import OperatorAction
 from hiaim_monitor.session import LiveSession
+from hiaim_monitor.session_loop import SessionLoop, Tickable
 from hiaim_monitor.storage import Database, StorageError
 from ui.alarm_sound import AlarmSound
 from ui.bridge import SensorBridge
@@ -49,7 +52,7 @@ if TYPE_CHECKING:
     from ui.wall import WallScreen
 
 __all__ = ["COLUMNS", "ControlWindow", "Wiring"]
-STATUS_MESSAGE_MS = 8000
+STATUS_MESSAGE_MS = config.STATUS_MESSAGE_MS
 LANGUAGE_NAMES = {"en": "English", "da": "Dansk"}  # each in its own language
 
 
@@ -66,12 +69,21 @@ class Wiring:
 
 
 class ControlWindow(QMainWindow):
+    tick_wanted = Signal()  # something changed that should show now: a beat, please
+
     def __init__(self, session: LiveSession | None = None, *, wiring: Wiring | None = None,
-                 sound: AlarmSound | None = None) -> None:
+                 sound: AlarmSound | None = None, loop: SessionLoop | None = None) -> None:
+        """``session``: an unrecorded session to show (a screenshot); ``wiring``: what sets
+        a class up and starts it. ``loop``: the app's heartbeat, which ui/app.py beats
+        (without one the window makes its own, and whoever made the window beats it)."""
         super().__init__()
         if (session is None) == (wiring is None):
             raise ValueError("give the window a running session or the wiring to set one up")
         self.wiring = wiring
+        self.loop = loop if loop is not None else SessionLoop()
+        self.loop.show_on(self.show_snapshot)
+        self.loop.when_idle(self._between_sessions)
+        self.tick_wanted.connect(self.loop.tick)
         self.recorded: RecordedSession | None = None
         # Finished sessions whose rows still wait for the database (the writer keeps trying).
         self.saving: list[RecordedSession] = []
@@ -85,6 +97,7 @@ class ControlWindow(QMainWindow):
         self.session_panel.finished.connect(self.finish_recording)
         self.session_panel.new_session.connect(self.back_to_setup)
         self.session_panel.late_note.connect(self._store_late_notes)
+        self.session_panel.tick_wanted.connect(self.tick_wanted)
         self.session_panel.can_start_again = wiring is not None
         self.setup_page: SetupPage | None = None
         if wiring is not None:
@@ -117,7 +130,7 @@ class ControlWindow(QMainWindow):
         self.resize(1100, 700)
         self._restore_geometry()
         if session is not None:
-            self._show_session(session)
+            self._show_session(session, session)
 
     def _language_menu(self) -> None:
         menu = self.menuBar().addMenu(tr("Language"))
@@ -196,29 +209,28 @@ class ControlWindow(QMainWindow):
     def in_session(self) -> bool:
         return self.stack.currentWidget() is self.session_panel
 
-    # -- redraw -------------------------------------------------------------------------
-    def refresh(self) -> None:
-        """The timer's tick: drain the sensor queue into whichever stage is showing."""
+    # -- what each beat of the loop brings ----------------------------------------------
+    def show_snapshot(self, snap: SessionSnapshot) -> None:
+        """One beat's snapshot: the session page and the wall show this same one."""
+        self._report_saved()
+        self.session_panel.show_snapshot(snap)
+        if self.wall is not None and self.wall.isVisible():
+            self.wall.show_snapshot(snap)
+
+    def _between_sessions(self) -> None:
+        """A beat while no session is ticked: the setup page takes in what the straps send
+        (after a session too: that is for the next class's setup page)."""
         self._report_saved()
         w = self.wiring
-        if self.in_session:
-            if self.session_panel.ended and w is not None and w.bridge is not None:
-                # Over: what the straps say now is for the next class's setup page.
-                w.setup.ingest(w.bridge.drain(), w.clock.monotonic())
-            self.session_panel.refresh()
-            snap = self.session_panel.snapshot
-            if self.wall is not None and self.wall.isVisible() and snap is not None:
-                assert self.session is not None
-                self.wall.show_snapshot(snap, self.session.schedule.paused)
+        if w is None:
             return
-        assert w is not None and self.setup_page is not None
         if w.bridge is not None:
             w.setup.ingest(w.bridge.drain(), w.clock.monotonic())
+        if self.in_session or self.setup_page is None:
+            return
+        if w.bridge is not None:
             w.bridge.sync(w.setup.wanted_straps())
         self.setup_page.refresh()
-
-    def show_snapshot(self, snap: SessionSnapshot) -> None:
-        self.session_panel.show_snapshot(snap)
 
     # -- the stages ---------------------------------------------------------------------
     def start_session(self) -> None:
@@ -239,18 +251,24 @@ class ControlWindow(QMainWindow):
             # What the straps sent during setup belongs to nobody's session.
             w.setup.ingest(w.bridge.drain(), w.clock.monotonic())
         try:
-            self.recorded = w.start(plan)
+            recorded = w.start(plan)
         except StorageError as err:
             if w.bridge is not None:
                 w.bridge.set_discovery(True)
             self.setup_page.show_message(str(err))
             return
-        session = self.recorded.session
+        session = recorded.session
         # What the straps said during setup (connected, battery) holds until they report
         # again: without it the Strap column is blank and a flat battery raises no alarm.
         session.carry_over(w.setup.strap_reports([p.strap_id for p in plan.participants],
                                                  session.start_mono_s))
-        self._show_session(session)
+        self.show_recorded(recorded)
+
+    def show_recorded(self, recorded: RecordedSession) -> None:
+        """Show ``recorded`` on the session page; the loop ticks it (and so stores what the
+        straps send) from now on."""
+        self.recorded = recorded
+        self._show_session(recorded.session, recorded)
         self.say(tr("Session {id} started.").format(id=self.recorded.session_id))
 
     def _store_late_notes(self) -> None:
@@ -271,13 +289,12 @@ class ControlWindow(QMainWindow):
         self.stack.setCurrentWidget(self.setup_page)
         self._enable_session_keys(False)
         self.setWindowTitle("HI AIM Monitor")
-        self.refresh()
+        self.tick_wanted.emit()  # the setup page as the straps say now
 
-    def _show_session(self, session: LiveSession) -> None:
-        recorded = self.recorded
-        # Recording wraps the session: the panel ticks the recording, which stores.
-        self.session_panel.attach(session, recorded if recorded is not None
-                                  and recorded.session is session else None)
+    def _show_session(self, session: LiveSession, heartbeat: Tickable) -> None:
+        """``session`` on the page, steered by its controls; ``heartbeat`` is what the loop
+        ticks (the recording around it, or the session itself when unrecorded)."""
+        self.session_panel.attach(session)
         self.stack.setCurrentWidget(self.session_panel)
         self._enable_session_keys(True)
         # The Start button that had the keyboard is gone; no box on this page takes it
@@ -286,7 +303,7 @@ class ControlWindow(QMainWindow):
         if focused is not None and self.isAncestorOf(focused):
             focused.clearFocus()
         self.setWindowTitle(f"HI AIM Monitor — {session.protocol.display_name}")
-        self.session_panel.refresh()
+        self.loop.run(heartbeat)
 
     def finish_recording(self, stop_reason: str = "") -> None:
         """The session ended: the last data, the notes and its end go to the database.
@@ -306,6 +323,9 @@ class ControlWindow(QMainWindow):
         # Waits only briefly: a database that does not answer must not freeze the window.
         result = self.recorded.finish(notes=note, participant_notes=per_participant,
                                       wait_s=config.WINDOW_FINISH_WAIT_S)
+        # One more beat shows the recording closed (notes from now on are stored with the
+        # finished session); after it the loop leaves the session standing.
+        self.tick_wanted.emit()
         if result.stored:
             self.say(tr("Session {id} is stored.").format(id=self.recorded.session_id))
             return
@@ -342,8 +362,8 @@ class ControlWindow(QMainWindow):
             self.wall = WallScreen()
         self.wall.place_on(self.wall_screen())
         snap = self.session_panel.snapshot
-        if snap is not None and self.session is not None:
-            self.wall.show_snapshot(snap, self.session.schedule.paused)
+        if snap is not None:
+            self.wall.show_snapshot(snap)
 
     # -- closing ------------------------------------------------------------------------
     @property

@@ -21,10 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hiaim_monitor import config
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.participants import Participant
 
-SAVE_AFTER_MS = 2000  # quiet time after the last key press before a note is stored
 NoteSink = Callable[[str, str | None], None]  # (text, participant id or None)
 
 
@@ -41,7 +41,7 @@ class NotesPanel(QWidget):
         self._dirty: set[str | None] = set()
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.setInterval(SAVE_AFTER_MS)
+        self._timer.setInterval(config.NOTE_SAVE_AFTER_MS)
         self._timer.timeout.connect(self.save)
         self.session_note.textChanged.connect(lambda: self._changed(None))
         self.participant_note.textChanged.connect(self._participant_changed)

@@ -9,15 +9,19 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QTableWidget, QTableWidgetItem, QWidget
 
-from hiaim_monitor.display import CLASS_COLOUR, class_word
+from hiaim_monitor.display import (
+    ALARM_WORD,
+    CLASS_COLOUR,
+    NO_VALUE,
+    SIGNAL_WORD,
+    battery_low,
+    class_word,
+    mmss,
+)
 from hiaim_monitor.engine.snapshot import ParticipantView, SignalState
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.strap_notes import shown_detail
-from hiaim_monitor.terminal_view import ALARM_WORD, SIGNAL_WORD, mmss
 from ui.wall.palette import text_on
-
-NO_NUMBER = "—"
-LOW_BATTERY_PCT = 15  # below this the battery is worth the operator's attention
 
 
 def _signal(p: ParticipantView) -> str:
@@ -40,16 +44,16 @@ def _shows_number(p: ParticipantView) -> bool:
 
 
 def _bpm(p: ParticipantView) -> str:
-    return str(p.bpm) if p.bpm is not None and _shows_number(p) else NO_NUMBER
+    return str(p.bpm) if p.bpm is not None and _shows_number(p) else NO_VALUE
 
 
 def _pct(p: ParticipantView) -> str:
     ok = p.pct_hrmax is not None and _shows_number(p)
-    return f"{p.pct_hrmax:.0f} %" if ok else NO_NUMBER
+    return f"{p.pct_hrmax:.0f} %" if ok else NO_VALUE
 
 
 def _class(p: ParticipantView) -> str:
-    return class_word(p.level) if _shows_number(p) and p.level in CLASS_COLOUR else NO_NUMBER
+    return class_word(p.level) if _shows_number(p) and p.level in CLASS_COLOUR else NO_VALUE
 
 
 # Column title (English, translated on display) → what the cell says for one participant.
@@ -141,4 +145,4 @@ class ParticipantTable(QTableWidget):
 def _needs_attention(column: str, p: ParticipantView) -> bool:
     if column == "Alarms":
         return bool(p.alarms)
-    return p.battery_pct is not None and p.battery_pct < LOW_BATTERY_PCT
+    return battery_low(p)

@@ -7,10 +7,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
-from hiaim_monitor.engine.snapshot import SessionSnapshot
+from hiaim_monitor.display import ALARM_WORD, mmss
+from hiaim_monitor.engine.snapshot import SessionSnapshot, StorageState
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.protocols import Phase, Thresholds
-from hiaim_monitor.terminal_view import ALARM_WORD, mmss
 
 COUNTDOWN_PT = 40  # big enough to read from across the room
 TITLE_PT = 16
@@ -68,7 +68,7 @@ class SessionHeader(QWidget):
         grid.addWidget(self.session_time, 3, 1, Qt.AlignmentFlag.AlignRight)
         grid.setColumnStretch(0, 1)
 
-    def show_snapshot(self, snap: SessionSnapshot, paused: bool) -> None:
+    def show_snapshot(self, snap: SessionSnapshot) -> None:
         self.protocol.setText(snap.protocol.display_name)
         pos = snap.position
         if snap.finished:
@@ -89,7 +89,7 @@ class SessionHeader(QWidget):
                    else tr("end of session"))
             self.next_phase.setText(f"{tr('next')}: {nxt}")
         self.session_time.setText(f"{tr('session time')} {mmss(max(0.0, snap.elapsed_s))}")
-        self.paused.setVisible(paused and not snap.finished)
+        self.paused.setVisible(snap.paused and not snap.finished)
 
 
 def alarm_lines(snap: SessionSnapshot) -> list[str]:
@@ -97,7 +97,7 @@ def alarm_lines(snap: SessionSnapshot) -> list[str]:
     lines = [f"{p.display_name}: {tr(ALARM_WORD[a])}"
              for p in snap.participants for a in p.alarms]
     store = snap.storage
-    if store is not None and store.state == "failing":
+    if store is not None and store.state is StorageState.FAILING:
         line = f"{tr('Storage trouble')}: {store.reason}"
         line += f" ({tr('waiting in memory')}: {store.backlog_fraction:.0%}"
         if store.dropped_rows:

@@ -1,11 +1,13 @@
 """The running session in the control window: where it stands, the controls that steer it,
 the alarms (banner, sound, acknowledgement), one row per participant and the notes. It
-redraws when ``refresh`` is called (by the window's timer). Once the session is over the
-page shows it as it ended: the clock, the rows and the timeline stand still."""
+shows the snapshots the app's session loop hands it (``show_snapshot``) and reads nothing
+else; it never ticks the session. The controls call the session's operator actions and ask
+the loop for a beat (``tick_wanted``), so that what they changed shows at once. Once the
+session is over the loop stops handing out snapshots: the clock, the rows and the timeline
+stand still."""
 
 from __future__ import annotations
 
-import queue
 import time
 from collections.abc import Callable
 
@@ -19,11 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hiaim_monitor import config
 from hiaim_monitor.alarm_watch import AlarmWatch, active_alarms
 from hiaim_monitor.engine.snapshot import SessionSnapshot
 from hiaim_monitor.i18n import tr
-from hiaim_monitor.recorded_session import RecordedSession
-from hiaim_monitor.samples import SourceEvent
 from hiaim_monitor.schedule import OperatorAction
 from hiaim_monitor.session import LiveSession
 from ui.alarm_sound import AlarmSound
@@ -34,7 +35,7 @@ from ui.setup.timeline import PhaseTimeline
 
 COLUMNS = ("Name", "Signal", "Strap", "bpm", "% HRmax", "Class", "In target", "Intervals",
            "Alarms")
-EXTEND_BY_S = 60.0
+EXTEND_BY_S = config.EXTEND_BY_S
 ACKNOWLEDGED_STYLE = "color: white; background: #7A2020; padding: 6px;"
 RAISED_STYLE = "color: white; background: #C00000; padding: 6px;"
 # Red while it can stop the session; a disabled Stop in red would still look pressable.
@@ -55,11 +56,11 @@ class SessionPanel(QWidget):
     status = Signal(str)  # a sentence for the status bar
     new_session = Signal()  # the operator wants to set up the next class
     late_note = Signal()  # a note changed after the session ended
+    tick_wanted = Signal()  # an operator action changed the session: show it now
 
     def __init__(self, sound: AlarmSound | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session: LiveSession | None = None
-        self.recorded: RecordedSession | None = None  # what records the session, if anything
         self.snapshot: SessionSnapshot | None = None
         self.alarms = AlarmWatch()
         self.sound = sound or AlarmSound()
@@ -106,9 +107,9 @@ class SessionPanel(QWidget):
         self.layout_.addLayout(alarm_row)
         self.layout_.addWidget(self.splitter, 1)
 
-    def attach(self, session: LiveSession, recorded: RecordedSession | None = None) -> None:
+    def attach(self, session: LiveSession) -> None:
+        """A new session: the one the controls steer; its snapshots come from the loop."""
         self.session = session
-        self.recorded = recorded
         self.snapshot = None
         self._finished_sent = False
         self.alarms = AlarmWatch()
@@ -116,37 +117,19 @@ class SessionPanel(QWidget):
         self.notes.set_participants(session.participants)
 
     # -- redraw -------------------------------------------------------------------------
-    def refresh(self) -> None:
-        """Drain the session's queue and redraw; once the session is over, leave its last
-        state on screen (what straps still send then belongs to no session)."""
-        if self.session is None:
-            return
-        if self.ended:
-            _drop_all(self.session.events)
-            return
-        tick = self.recorded.tick if self.recorded is not None else self.session.tick
-        self.show_snapshot(tick())
-
-    @property
-    def ended(self) -> bool:
-        """The session is over and its final state is on screen."""
-        return self.snapshot is not None and self.snapshot.finished
-
     def show_snapshot(self, snap: SessionSnapshot) -> None:
-        assert self.session is not None
+        """Show where the session stands at this beat."""
         self.snapshot = snap
-        paused = self.session.schedule.paused
-        self.header.show_snapshot(snap, paused)
-        run_s = self.session.schedule.planned_run_s()
-        self.timeline.set_durations(run_s)
-        self.timeline.set_cursor(None if snap.finished else _running_time(snap, run_s))
+        self.header.show_snapshot(snap)
+        self.timeline.set_durations(snap.planned_run_s)
+        self.timeline.set_cursor(None if snap.finished
+                                 else _running_time(snap, snap.planned_run_s))
         self.banner.show_snapshot(snap)
         self.table.show_participants(snap.participants)
-        running = not snap.finished
-        self.pause_button.setText(tr("Resume") if paused else tr("Pause"))
+        self.pause_button.setText(tr("Resume") if snap.paused else tr("Pause"))
         for button in (self.pause_button, self.next_button, self.extend_button,
                        self.stop_button):
-            button.setEnabled(running)
+            button.setEnabled(snap.running)
         self.new_button.setVisible(snap.finished and self.can_start_again)
         self._sound_alarms(snap)
         if snap.finished and not self._finished_sent:
@@ -164,8 +147,8 @@ class SessionPanel(QWidget):
 
     @property
     def running(self) -> bool:
-        s = self.session
-        return s is not None and not s.schedule.finished_at(s.engine.session_time())
+        """The session shown has not finished (as of the last beat)."""
+        return self.snapshot is not None and self.snapshot.running
 
     # -- actions ------------------------------------------------------------------------
     def acknowledge(self) -> None:
@@ -179,12 +162,12 @@ class SessionPanel(QWidget):
             self._sound_alarms(self.snapshot)
 
     def _note(self, text: str, participant_id: str | None) -> None:
-        if self.session is None:
+        if self.session is None or self.snapshot is None:
             return
-        if self.recorded is None or not self.recorded.recording:  # its recording is closed
-            self.late_note.emit()
-        else:
+        if self.snapshot.recording:
             self.session.note(text, participant_id)
+        else:  # its recording is closed: the notes go with the stored session
+            self.late_note.emit()
 
     def act(self, action: Callable[[], OperatorAction]) -> None:
         """Do one operator action; what the schedule refuses goes to the status bar."""
@@ -194,12 +177,12 @@ class SessionPanel(QWidget):
             action()
         except ValueError as err:
             self.status.emit(str(err))
-        self.refresh()
+        self.tick_wanted.emit()
 
     def toggle_pause(self) -> None:
-        if self.session is None:
+        if self.session is None or self.snapshot is None:
             return
-        self.act(self.session.resume if self.session.schedule.paused else self.session.pause)
+        self.act(self.session.resume if self.snapshot.paused else self.session.pause)
 
     def next_phase(self) -> None:
         if self.session is not None:
@@ -222,18 +205,10 @@ class SessionPanel(QWidget):
             self.act(self.session.stop)
 
 
-def _running_time(snap: SessionSnapshot, run_s: list[float]) -> float | None:
+def _running_time(snap: SessionSnapshot, run_s: tuple[float, ...]) -> float | None:
     """Where the session stands on the timeline drawn from ``run_s``: the running time of
     the phases before the current one plus the time the current one has run."""
     pos = snap.position
     if pos is None:
         return None
     return sum(run_s[:pos.index]) + min(pos.elapsed_s, run_s[pos.index])
-
-
-def _drop_all(events: queue.SimpleQueue[SourceEvent]) -> None:
-    while True:
-        try:
-            events.get_nowait()
-        except queue.Empty:
-            return

@@ -21,13 +21,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
-from hiaim_monitor.admin import registry, session_info
-from hiaim_monitor.admin.registry import RegistryError
+from hiaim_monitor.admin import session_info
 from hiaim_monitor.admin.session_info import SessionNotFound
 from hiaim_monitor.admin.text_table import cell, render_fields, render_table
 from hiaim_monitor.exports import ExportError, ExportFormat, export_sessions
 from hiaim_monitor.hrmax import HRMaxMethod
-from hiaim_monitor.storage import recovery
+from hiaim_monitor.i18n import tr
+from hiaim_monitor.storage import recovery, registry
 from hiaim_monitor.storage.copy import CopyRefused, copy_session
 from hiaim_monitor.storage.database import (
     Database,
@@ -39,6 +39,7 @@ from hiaim_monitor.storage.database import (
     simulation_sqlite_path,
     upgrade,
 )
+from hiaim_monitor.storage.registry import RegistryError
 from hiaim_monitor.storage.schema import SessionStatus
 
 PROG: Final = "hiaim-monitor"
@@ -102,15 +103,24 @@ def add_admin_commands(subparsers: Any) -> None:
                      "put an archived participant back on the roster")
     unarchive.add_argument("study_code", metavar="CODE")
 
-    straps = group("straps", "list, add and assign heart-rate straps")
-    leaf(straps, "list", _straps_list, "list the known straps and who wears them")
-    strap_add = leaf(straps, "add", _straps_add, "register a strap before its first session")
-    strap_add.add_argument("strap", metavar="STRAP_ADDRESS")
-    strap_add.add_argument("--name", default="", metavar="N", help="a label, e.g. 'H10 #3'")
-    strap_add.add_argument("--kind", default="ble", metavar="K", help="ble (default) or ant")
+    straps = group("straps", tr("list, add, link and assign heart-rate straps"))
+    leaf(straps, "list", _straps_list, tr("list the known straps, every id each is heard by, "
+                                          "and who wears them"))
+    strap_add = leaf(straps, "add", _straps_add, tr("register a strap before its first session"))
+    strap_add.add_argument("strap", metavar="STRAP", help=_strap_help())
+    strap_add.add_argument("--name", default="", metavar="N", help=tr("a label, e.g. 'H10 #3'"))
+    strap_add.add_argument("--kind", default="", metavar="K",
+                           help=tr("what the strap is (default: its radio, e.g. ble or ant)"))
+    link = leaf(straps, "link", _straps_link,
+                tr("give a registered strap another id it is heard by, e.g. a dual-mode "
+                   "strap's ANT+ number beside its Bluetooth address: still one strap, worn "
+                   "by one person"))
+    link.add_argument("strap", metavar="STRAP", help=tr("the strap, by any id it has"))
+    link.add_argument("new_id", metavar="NEW_ID",
+                      help=tr("the other id, e.g. ant:12345 or a Bluetooth address"))
     assign = leaf(straps, "assign", _straps_assign,
-                  "make a strap the one a participant wears by default")
-    assign.add_argument("strap", metavar="STRAP_ADDRESS")
+                  tr("make a strap the one a participant wears by default"))
+    assign.add_argument("strap", metavar="STRAP", help=_strap_help())
     assign.add_argument("study_code", metavar="CODE")
 
     sessions = group("sessions", "list, show and recover recorded sessions")
@@ -303,33 +313,51 @@ def _kind(p: registry.ParticipantInfo) -> str:
 
 # -- straps --------------------------------------------------------------------------------
 
+def _strap_help() -> str:
+    return tr("the strap's Bluetooth address (AA:BB:CC:DD:EE:FF) or any id it has "
+              "(ble:…, ant:12345)")
+
+
 def _straps_list(args: argparse.Namespace) -> int:
     with _open(args) as db:
         straps = registry.list_straps(db)
     if not straps:
-        _say("No straps are known yet; add one with `straps add ADDRESS`.")
+        _say(tr("No straps are known yet; add one with `straps add ADDRESS`."))
         return EXIT_OK
+    # Other ids joined without a space: one cell, so the table stays one word per column.
     _say(render_table(
-        ("strap", "label", "kind", "battery %", "battery read (UTC)", "worn by", "name"),
-        [(s.strap_key, s.name, s.kind, s.battery_pct, s.battery_utc, s.study_code,
-          s.display_name) for s in straps]))
+        (tr("strap"), tr("other ids"), tr("label"), tr("kind"), tr("battery %"),
+         tr("battery read (UTC)"), tr("worn by"), tr("name")),
+        [(s.strap_key, ",".join(s.ids[1:]), s.name, s.kind, s.battery_pct, s.battery_utc,
+          s.study_code, s.display_name) for s in straps]))
     return EXIT_OK
 
 
 def _straps_add(args: argparse.Namespace) -> int:
     with _open(args) as db:
         strap = registry.add_strap(db, args.strap, name=args.name, kind=args.kind)
-    _say(f"Registered strap {strap.strap_key}.")
+    _say(tr("Registered strap {key}.").format(key=strap.strap_key))
+    return EXIT_OK
+
+
+def _straps_link(args: argparse.Namespace) -> int:
+    with _open(args) as db:
+        strap = registry.add_strap_id(db, args.strap, args.new_id)
+    _say(tr("Strap {key} is now also heard as {ids}; it stays one strap.")
+         .format(key=strap.strap_key, ids=", ".join(strap.ids[1:])))
     return EXIT_OK
 
 
 def _straps_assign(args: argparse.Namespace) -> int:
     with _open(args) as db:
         previous = registry.assign_strap(db, args.strap, args.study_code)
-    key = registry.normalise_strap_key(args.strap)
-    _say(f"{args.study_code.strip()} now wears strap {key} by default.")
+        strap = registry.find_strap(db, args.strap)
+    key = strap.strap_key if strap is not None else args.strap.strip()
+    _say(tr("{code} now wears strap {key} by default.")
+         .format(code=args.study_code.strip(), key=key))
     if previous:
-        _say(f"The strap was {previous}'s; {previous} has no default strap now.")
+        _say(tr("The strap was {code}'s; {code} has no default strap now.")
+             .format(code=previous))
     return EXIT_OK
 
 

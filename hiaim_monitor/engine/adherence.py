@@ -17,12 +17,12 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from hiaim_monitor import config
 from hiaim_monitor.engine.codes import ZONE_EDGES_PCT, Level
-from hiaim_monitor.engine.intervals import MAX_GAP_S, contiguous_runs, sample_durations_s
+from hiaim_monitor.engine.intervals import contiguous_runs, sample_durations_s
 from hiaim_monitor.protocols import Phase, PhaseKind, Thresholds, TrainingProtocol
-from hiaim_monitor.schedule import PhaseWindow, running_time
+from hiaim_monitor.schedule import PhaseWindow, planned_windows, running_time
 
-TARGET_HOLD_S: Final = 5.0  # s continuously in target before the target counts as reached
 _EPS_S: Final = 1e-9  # absorbs float error when a phase ran exactly the share needed
 _LEVEL_KEYS: Final = tuple(lv for lv in Level if lv is not Level.UNKNOWN)
 
@@ -113,7 +113,7 @@ def phase_adherence(t_s: npt.ArrayLike, pct: npt.ArrayLike, level: npt.ArrayLike
                     phase_index: int, phase: Phase, start_s: float, end_s: float,
                     thresholds: Thresholds, ramp_allowance_s: float, achieved_fraction: float,
                     min_judged_fraction: float = 0.0, planned_s: float | None = None,
-                    max_gap_s: float = MAX_GAP_S) -> PhaseAdherence:
+                    max_gap_s: float = config.MAX_CREDIT_GAP_S) -> PhaseAdherence:
     """Judge one finished work phase from the samples with ``start_s <= t < end_s``. A phase
     that ran less than ``min_judged_fraction`` of ``planned_s`` (its prescribed length;
     default: the window) is measured but not judged."""
@@ -142,7 +142,7 @@ def phase_adherence(t_s: npt.ArrayLike, pct: npt.ArrayLike, level: npt.ArrayLike
 
     starts, stops = contiguous_runs(in_target, t, max_gap_s)
     run_s = t[stops - 1] + dur[stops - 1] - t[starts]
-    reached = np.flatnonzero(run_s >= TARGET_HOLD_S)
+    reached = np.flatnonzero(run_s >= config.TARGET_HOLD_S)
     time_to_target = float(t[starts[reached[0]]] - start_s) if reached.size else None
 
     good = trusted & np.isfinite(p)
@@ -168,20 +168,17 @@ def protocol_adherence(t_s: npt.ArrayLike, pct: npt.ArrayLike, level: npt.ArrayL
     """Judge every work phase of ``protocol`` that has ended by ``end_s`` (all when None);
     a phase still running is not judged. Phases start at session time 0."""
     out: list[PhaseAdherence] = []
-    phase_start_s = 0.0
-    for i, phase in enumerate(protocol.phases):
-        phase_end_s = phase_start_s + phase.duration_s
-        if end_s is not None and phase_end_s > end_s:
+    for window in planned_windows(protocol):
+        if end_s is not None and window.end_s > end_s:
             break
-        if phase.kind.is_work:
+        if window.phase.kind.is_work:
             out.append(phase_adherence(
-                t_s, pct, level, phase_index=i, phase=phase, start_s=phase_start_s,
-                end_s=phase_end_s, thresholds=protocol.thresholds,
+                t_s, pct, level, phase_index=window.index, phase=window.phase,
+                start_s=window.start_s, end_s=window.end_s, thresholds=protocol.thresholds,
                 ramp_allowance_s=protocol.ramp_allowance_s,
                 achieved_fraction=protocol.achieved_fraction,
-                min_judged_fraction=protocol.min_judged_fraction, planned_s=phase.duration_s,
+                min_judged_fraction=protocol.min_judged_fraction, planned_s=window.planned_s,
             ))
-        phase_start_s = phase_end_s
     return out
 
 
@@ -213,7 +210,7 @@ class ParticipantSessionSummary:
 
 def summarise_session(t_s: npt.ArrayLike, bpm: npt.ArrayLike, pct: npt.ArrayLike,
                       level: npt.ArrayLike, *, end_s: float, adherence: list[PhaseAdherence],
-                      max_gap_s: float = MAX_GAP_S) -> ParticipantSessionSummary:
+                      max_gap_s: float = config.MAX_CREDIT_GAP_S) -> ParticipantSessionSummary:
     """Time per class and per zone, heart rate and intervals achieved, for one participant
     over the session [0, ``end_s``)."""
     t = np.asarray(t_s, dtype=np.float64)
@@ -250,7 +247,8 @@ def summarise_session(t_s: npt.ArrayLike, bpm: npt.ArrayLike, pct: npt.ArrayLike
 
 
 def judge_window(window: PhaseWindow, t_s: np.ndarray, pct: np.ndarray, level: np.ndarray,
-                 protocol: TrainingProtocol, *, max_gap_s: float = MAX_GAP_S) -> PhaseAdherence:
+                 protocol: TrainingProtocol, *,
+                 max_gap_s: float = config.MAX_CREDIT_GAP_S) -> PhaseAdherence:
     """Adherence of one work phase on the window it really ran (a schedule's
     ``PhaseWindow``). Pauses are cut out first, so the ramp allowance and the fraction in
     target count only time the countdown ran; the result keeps the real window, or the

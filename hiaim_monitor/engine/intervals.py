@@ -13,12 +13,9 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from hiaim_monitor import config
 from hiaim_monitor.engine.codes import Level
 
-MAX_GAP_S: Final = 2.0  # s a sample may stand for; straps notify about once a second
-MIN_HIGH_S: Final = 30.0  # s at high intensity for a bout to count
-MIN_INTERMEDIATE_S: Final = 60.0  # s at intermediate intensity for a bout to count
-MERGE_GAP_S: Final = 10.0  # s; shorter interruptions do not end a bout
 _EPS_S: Final = 1e-9  # absorbs float error in sums of sample times
 
 FloatArray = npt.NDArray[np.float64]
@@ -26,7 +23,7 @@ IndexArray = npt.NDArray[np.intp]
 
 
 def sample_durations_s(t_s: npt.ArrayLike, end_s: float | None = None,
-                       max_gap_s: float = MAX_GAP_S) -> FloatArray:
+                       max_gap_s: float = config.MAX_CREDIT_GAP_S) -> FloatArray:
     """Seconds each sample stands for (sample and hold): the time to the next sample, or to
     ``end_s`` for the last one (0 without ``end_s``), never more than ``max_gap_s``.
 
@@ -42,7 +39,7 @@ def sample_durations_s(t_s: npt.ArrayLike, end_s: float | None = None,
 
 
 def contiguous_runs(mask: npt.ArrayLike, t_s: npt.ArrayLike,
-                    max_gap_s: float = MAX_GAP_S) -> tuple[IndexArray, IndexArray]:
+                    max_gap_s: float = config.MAX_CREDIT_GAP_S) -> tuple[IndexArray, IndexArray]:
     """Runs of consecutive True samples, also broken where the signal was lost (samples more
     than ``max_gap_s`` apart). Returns (first index, one past the last index) per run."""
     m = np.asarray(mask, dtype=bool)
@@ -81,9 +78,10 @@ class DetectedInterval:
 
 
 def detect_intervals(t_s: npt.ArrayLike, pct: npt.ArrayLike, level: npt.ArrayLike, *,
-                     min_high_s: float = MIN_HIGH_S,
-                     min_intermediate_s: float = MIN_INTERMEDIATE_S,
-                     merge_gap_s: float = MERGE_GAP_S, max_gap_s: float = MAX_GAP_S,
+                     min_high_s: float = config.BOUT_MIN_HIGH_S,
+                     min_intermediate_s: float = config.BOUT_MIN_INTERMEDIATE_S,
+                     merge_gap_s: float = config.BOUT_MERGE_GAP_S,
+                     max_gap_s: float = config.MAX_CREDIT_GAP_S,
                      end_s: float | None = None) -> list[DetectedInterval]:
     """Bouts of high (level >= HIGH) and intermediate (level == INTERMEDIATE) intensity,
     sorted by start.

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from hiaim_monitor import config
 from hiaim_monitor.engine.classify import shown_pct
 from hiaim_monitor.engine.codes import Level
 from hiaim_monitor.engine.ringbuffer import RingTable
 from hiaim_monitor.engine.snapshot import SignalState
 from hiaim_monitor.engine.state import UNTRUSTED_BITS, EngineConfig, Person
-
-TRACE_MAX_RATE_HZ = 4  # straps send about once a second; the window holds at most 4/s
 
 
 def signal_of(person: Person, now: float, cfg: EngineConfig) -> tuple[SignalState, float | None]:
@@ -55,7 +54,7 @@ def recent_trace(ring: RingTable, person: Person, window_s: float
     written = int(ring.written[person.row])
     if person.trace is not None and person.trace[0] == written:
         return person.trace[1], person.trace[2]
-    n = min(written, ring.capacity, int(window_s * TRACE_MAX_RATE_HZ))
+    n = min(written, ring.capacity, int(window_s * config.TRACE_MAX_RATE_HZ))
     end = written % ring.capacity + ring.capacity
     t = ring.columns["t_s"][person.row, end - n:end]
     first = end - n + (int(np.searchsorted(t, t[-1] - window_s)) if n else 0)

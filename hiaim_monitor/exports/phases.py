@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from hiaim_monitor.exports import data
 from hiaim_monitor.protocols import PhaseKind, TrainingProtocol
-from hiaim_monitor.schedule import SessionSchedule
+from hiaim_monitor.schedule import PhaseWindow, SessionSchedule, planned_windows
 from hiaim_monitor.storage.database import Database, storage_errors
 from hiaim_monitor.storage.schema import EventKind, EventRow
 
@@ -55,12 +55,12 @@ def phase_spans(db: Database, session: data.ExportSession) -> list[PhaseSpan]:
     except (ValueError, KeyError, TypeError):
         windows = _from_markers(session.protocol, markers)
     spans = []
-    for index, start_s, end_s, pauses in windows:
-        start_s, end_s = max(start_s, 0.0), min(end_s, session.end_s)
+    for w in windows:
+        start_s, end_s = max(w.start_s, 0.0), min(w.end_s, session.end_s)
         if end_s > start_s:
-            phase = session.protocol.phases[index]
-            paused_s = sum(max(0.0, min(b, end_s) - max(a, start_s)) for a, b in pauses)
-            spans.append(PhaseSpan(index, phase.name, phase.kind, start_s, end_s, paused_s))
+            paused_s = sum(max(0.0, min(b, end_s) - max(a, start_s)) for a, b in w.pauses)
+            spans.append(PhaseSpan(w.index, w.phase.name, w.phase.kind, start_s, end_s,
+                                   paused_s))
     return spans
 
 
@@ -73,11 +73,8 @@ def span_at(spans: Sequence[PhaseSpan], starts_s: Sequence[float], t_s: float
     return spans[i]
 
 
-Window = tuple[int, float, float, tuple[tuple[float, float], ...]]  # index, start, end, pauses
-
-
 def _replayed(protocol: TrainingProtocol, actions: list[tuple[float, dict[str, Any]]]
-              ) -> list[Window]:
+              ) -> list[PhaseWindow]:
     schedule = SessionSchedule(protocol)
     for t_s, detail in actions:
         kind = detail["action"]
@@ -89,19 +86,21 @@ def _replayed(protocol: TrainingProtocol, actions: list[tuple[float, dict[str, A
             raise ValueError(f"unknown operator action {kind!r}")
     # Every phase laid so far, with its pauses (one left open by an app that quit while
     # paused lasts to the end, where the spans are cut).
-    return [(w.index, w.start_s, w.end_s, w.pauses) for w in schedule.ended_phases(math.inf)]
+    return schedule.ended_phases(math.inf)
 
 
 def _from_markers(protocol: TrainingProtocol, markers: list[tuple[float, dict[str, Any]]]
-                  ) -> list[Window]:
+                  ) -> list[PhaseWindow]:
     """Each marker starts its phase; the next marker (or the end) ends it. A marker with no
     phase (the protocol ran out) ends the one before. Pauses are not known here."""
-    windows: list[Window] = []
+    windows: list[PhaseWindow] = []
+    planned = planned_windows(protocol)
     count = len(protocol.phases)
     for n, (t_s, detail) in enumerate(markers):
         index = detail.get("phase_index")
         if not isinstance(index, int) or not 0 <= index < count:
             continue
         end_s = markers[n + 1][0] if n + 1 < len(markers) else math.inf
-        windows.append((index, t_s, end_s, ()))
+        windows.append(PhaseWindow(index, protocol.phases[index], t_s, end_s, (), False,
+                                   planned[index].start_s, planned[index].end_s))
     return windows

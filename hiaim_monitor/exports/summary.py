@@ -99,13 +99,11 @@ class _Prescribed(NamedTuple):
 def _work_phases(session: data.ExportSession) -> dict[int, _Prescribed]:
     """phase index → each prescribed work phase, as the stored protocol scheduled it."""
     out = {}
-    planned = planned_windows(session.protocol)
-    for index, (phase, (start_s, end_s)) in enumerate(zip(session.protocol.phases, planned,
-                                                          strict=True)):
-        target = target_of(phase)
+    for window in planned_windows(session.protocol):
+        target = target_of(window.phase)
         if target is not None:
-            out[index] = _Prescribed(phase.name, phase.kind.value, _level_name(target),
-                                     start_s, end_s)
+            out[window.index] = _Prescribed(window.phase.name, window.phase.kind.value,
+                                            _level_name(target), window.start_s, window.end_s)
     return out
 
 

@@ -1,16 +1,20 @@
-"""Today's class from the registry: the participants whose default strap is assigned.
+"""Today's class from the registry: the participants whose default strap is assigned, and
+every id each strap is heard by (a dual-mode strap: ble:… and ant:…, one participant).
 Only real people with real straps: simulated participants, straps of kind "simulated" and
 archived participants never join a class of real straps."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
-from hiaim_monitor.hrmax import HRMax, HRMaxMethod, estimate_hrmax
+from hiaim_monitor import strap_ids
+from hiaim_monitor.hrmax import HRMax, hrmax_today
 from hiaim_monitor.participants import Participant
+from hiaim_monitor.storage import straps
 from hiaim_monitor.storage.database import Database, StorageError, storage_errors
 from hiaim_monitor.storage.schema import (
     SIMULATED_STRAP_KIND,
@@ -21,26 +25,29 @@ from hiaim_monitor.storage.schema import (
 
 
 def assigned_class(db: Database, strap_keys: Sequence[str] | None = None) -> list[Participant]:
-    """Participants with an assigned strap (only those straps, when given), in study-code
-    order. HRmax is the stored one, else Tanaka from the birth year."""
+    """Participants with an assigned strap (only those straps, when given: by any of their
+    ids, or bare Bluetooth addresses), in study-code order, each once: a dual-mode strap
+    given by both its ids is one participant. ``Participant.strap_id`` is the strap's
+    ``strap_key``; ``strap_ids_of`` gives every id to watch. HRmax follows the one rule
+    (``hrmax.hrmax_today``), as in the window."""
     with storage_errors(db), db.session() as s:
-        rows = s.execute(
-            sa.select(ParticipantRow, StrapRow)
-            .join(StrapAssignmentRow, StrapAssignmentRow.participant_id == ParticipantRow.id)
-            .join(StrapRow, StrapRow.id == StrapAssignmentRow.strap_id)
-            .where(ParticipantRow.simulated.is_(False), ParticipantRow.archived.is_(False),
-                   StrapRow.kind != SIMULATED_STRAP_KIND)
-            .order_by(ParticipantRow.study_code)).all()
-    wanted = None if strap_keys is None else {k.upper() for k in strap_keys}
-    people = []
-    for p, strap in rows:
-        if wanted is not None and strap.strap_key.upper() not in wanted:
-            continue
-        people.append(Participant(p.study_code, p.display_name, strap.strap_key,
-                                  _hrmax(p), beta_blocker=p.beta_blocker,
-                                  resting_bpm=p.resting_bpm))
+        wanted = None if strap_keys is None else _straps_named(s, strap_keys)
+        query = (sa.select(ParticipantRow, StrapRow)
+                 .join(StrapAssignmentRow, StrapAssignmentRow.participant_id == ParticipantRow.id)
+                 .join(StrapRow, StrapRow.id == StrapAssignmentRow.strap_id)
+                 .where(ParticipantRow.simulated.is_(False), ParticipantRow.archived.is_(False),
+                        StrapRow.kind != SIMULATED_STRAP_KIND,
+                        ~StrapRow.strap_key.startswith(f"{strap_ids.SIM}:"))
+                 .order_by(ParticipantRow.study_code))
+        if wanted is not None:
+            query = query.where(StrapRow.id.in_(set(wanted.values()) - {None}))
+        rows = s.execute(query).all()
+    people = [Participant(p.study_code, p.display_name, strap.strap_key, _hrmax(p),
+                          beta_blocker=p.beta_blocker, resting_bpm=p.resting_bpm)
+              for p, strap in rows]
     if wanted is not None:
-        missing = wanted - {p.strap_id.upper() for p in people}
+        worn = {strap.id for _, strap in rows}
+        missing = [key for key, strap_id in wanted.items() if strap_id not in worn]
         if missing:
             raise StorageError(
                 f"strap {', '.join(sorted(missing))} is not assigned to anyone: assign it with "
@@ -48,11 +55,37 @@ def assigned_class(db: Database, strap_keys: Sequence[str] | None = None) -> lis
     return people
 
 
+def strap_ids_of(db: Database, strap_keys: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Every id each strap is heard by, by the id given (e.g. ``Participant.strap_id``):
+    the ids to watch for that participant, ``strap_key`` first. An id no strap has maps to
+    itself alone."""
+    keys = list(strap_keys)
+    with storage_errors(db), db.session() as s:
+        found = {key: straps.strap_by_id(s, key) for key in keys}
+        ids = straps.ids_of(s, {row.id: row for row in found.values() if row}.values())
+    return {key: ids[row.id] if row is not None else (key,) for key, row in found.items()}
+
+
+def _straps_named(s: Session, strap_keys: Sequence[str]) -> dict[str, int | None]:
+    """``straps.id`` of each strap named (None: unknown), by the id as stored."""
+    named: dict[str, int | None] = {}
+    for text in strap_keys:
+        try:
+            key = strap_ids.parse(text)
+        except strap_ids.StrapIdError as error:
+            if straps.strap_by_id(s, text.strip()) is None:  # an old id of no known form
+                raise StorageError(str(error)) from None
+            key = text.strip()
+        row = straps.strap_by_id(s, key)
+        named[key] = row.id if row is not None else None
+    return named
+
+
 def _hrmax(p: ParticipantRow) -> HRMax:
-    if p.hrmax_bpm is not None:
-        return HRMax(p.hrmax_bpm, p.hrmax_method or HRMaxMethod.MEASURED)
-    if p.birth_year is None:
+    # Today as the window's class set-up sees it (the clock's UTC date), by the same rule.
+    hrmax = hrmax_today(hrmax_bpm=p.hrmax_bpm, method=p.hrmax_method,
+                        birth_year=p.birth_year, today=datetime.now(UTC).date())
+    if hrmax is None:
         raise StorageError(f"participant {p.study_code} has neither an HRmax nor a birth year: "
                            "add one with 'hiaim-monitor participants edit'")
-    age = datetime.now(UTC).year - p.birth_year
-    return estimate_hrmax(age, p.hrmax_method or HRMaxMethod.TANAKA)
+    return hrmax

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 import sqlalchemy as sa
 
+from hiaim_monitor import config
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.storage.database import Database, StorageError, storage_errors
 from hiaim_monitor.storage.schema import (
@@ -29,8 +30,6 @@ from hiaim_monitor.storage.schema import (
     SessionStatus,
     StrapRow,
 )
-
-CHUNK_ROWS: Final = 5_000  # rows read and inserted at a time
 
 
 class CopyRefused(Exception):
@@ -123,7 +122,7 @@ def _without_id(row: Any) -> dict[str, Any]:
 
 def _chunks(conn: sa.Connection, query: sa.Select[Any]) -> Iterator[list[dict[str, Any]]]:
     result = conn.execution_options(stream_results=True).execute(query).mappings()
-    while chunk := result.fetchmany(CHUNK_ROWS):
+    while chunk := result.fetchmany(config.COPY_CHUNK_ROWS):
         yield [dict(r) for r in chunk]
 
 

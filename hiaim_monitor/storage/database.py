@@ -22,6 +22,8 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from hiaim_monitor import config
+
 APP_NAME: Final = "hiaim-monitor"
 DB_URL_ENV: Final = "HIAIM_DB_URL"
 DEFAULT_DB_FILENAME: Final = "sessions.sqlite3"
@@ -30,8 +32,6 @@ DEFAULT_DB_FILENAME: Final = "sessions.sqlite3"
 SIMULATION_DB_FILENAME: Final = "simulations.sqlite3"
 DB_FILE_MODE: Final = 0o600  # health data: readable by the user only
 DB_DIR_MODE: Final = 0o700
-SQLITE_BUSY_TIMEOUT_S: Final = 5.0  # wait this long for another writer before "locked"
-PG_CONNECT_TIMEOUT_S: Final = 5  # whole seconds (libpq); an unreachable server fails fast
 # Execution option of an engine whose transactions write: on SQLite they take the write lock
 # at BEGIN, so a locked database makes them wait the busy timeout (see _sqlite_engine).
 WRITES: Final = "hiaim_writes"
@@ -107,7 +107,7 @@ def check_lasting(url: str) -> None:
 
 
 def open_database(url: str | None = None, *,
-                  busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S) -> Database:
+                  busy_timeout_s: float = config.SQLITE_BUSY_TIMEOUT_S) -> Database:
     """Open (creating it if needed) and migrate the session store.
 
     ``url`` None means ``HIAIM_DB_URL`` when set, else SQLite in the user data directory.
@@ -157,7 +157,8 @@ def upgrade(url: str | None = None) -> str:
     return notice
 
 
-def create_engine(url: str | None, *, busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S) -> Engine:
+def create_engine(url: str | None, *,
+                  busy_timeout_s: float = config.SQLITE_BUSY_TIMEOUT_S) -> Engine:
     """An engine for ``url`` (None: the default SQLite file), set up for this app but not
     yet connected or migrated."""
     parsed = _parse(url) if url else URL.create("sqlite", database=str(default_sqlite_path()))
@@ -169,8 +170,8 @@ def create_engine(url: str | None, *, busy_timeout_s: float = SQLITE_BUSY_TIMEOU
             # SQLAlchemy's default PostgreSQL driver is psycopg2; this app ships psycopg 3.
             parsed = parsed.set(drivername="postgresql+psycopg")
         try:
-            return sa.create_engine(parsed, pool_pre_ping=True,
-                                    connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S})
+            timeout = {"connect_timeout": config.PG_CONNECT_TIMEOUT_S}
+            return sa.create_engine(parsed, pool_pre_ping=True, connect_args=timeout)
         except (exc.NoSuchModuleError, ImportError):
             raise StorageError(
                 f"Cannot open database {display_url(parsed)}: its driver is not installed "

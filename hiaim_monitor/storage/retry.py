@@ -1,24 +1,20 @@
 """How long the session writer waits before it tries a failed write again.
 
-The first retry comes soon and the wait doubles, but only up to ``RETRY_MAX_S``: kept low,
+The first retry comes soon and the wait doubles, but only up to ``WRITER_RETRY_MAX_S``: kept low,
 since a retry costs only one failed connection attempt, and the backlog must reach the
 database soon after it is back (a crash then loses only what is still in memory).
 """
 
 from __future__ import annotations
 
-from typing import Final
-
 from hiaim_monitor import config
-
-RETRY_FIRST_S: Final = 0.25  # first wait after a failed write; doubles up to RETRY_MAX_S
-RETRY_MAX_S: Final = config.WRITER_RETRY_MAX_S
 
 
 class Backoff:
     """The wait before each retry while writes keep failing."""
 
-    def __init__(self, first_s: float = RETRY_FIRST_S, max_s: float = RETRY_MAX_S) -> None:
+    def __init__(self, first_s: float = config.WRITER_RETRY_FIRST_S,
+                 max_s: float = config.WRITER_RETRY_MAX_S) -> None:
         self._first_s = first_s
         self._max_s = max_s
         self._wait_s = 0.0

@@ -130,14 +130,30 @@ class ParticipantRow(Base):
 
 
 class StrapRow(Base):
+    """One physical strap, under the first id it was known by; its other ids (a dual-mode
+    strap heard over BLE and ANT+) are in ``strap_aliases``."""
+
     __tablename__ = "straps"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    strap_key: Mapped[str] = mapped_column(sa.String(64), unique=True)  # address or serial
+    # A strap id naming its radio (hiaim_monitor.strap_ids): ble:AA:BB:…, ant:12345, sim:0001.
+    strap_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
     name: Mapped[str] = mapped_column(sa.String(100), default="")
     kind: Mapped[str] = mapped_column(sa.String(32), default="")  # "ble", "ant", "simulated"
     battery_pct: Mapped[int | None]  # last reading
     battery_utc: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StrapAliasRow(Base):
+    """Another id the same physical strap is heard by. An id names one strap: the registry
+    (storage/straps.py) never lets an alias equal any strap's ``strap_key``."""
+
+    __tablename__ = "strap_aliases"
+
+    strap_key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    strap_id: Mapped[int] = mapped_column(sa.ForeignKey("straps.id", ondelete="CASCADE"),
+                                          index=True)
+    added_utc: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class StrapAssignmentRow(Base):

@@ -29,6 +29,7 @@ from hiaim_monitor.storage.schema import (
     SessionStatus,
     StrapRow,
 )
+from hiaim_monitor.storage.straps import strap_by_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +163,7 @@ def _participant(s: Session, p: Participant, now_utc: datetime,
 
 
 def _strap(s: Session, strap_key: str) -> StrapRow:
-    row = s.scalars(sa.select(StrapRow).where(StrapRow.strap_key == strap_key)).one_or_none()
+    row = strap_by_id(s, strap_key)  # by any of its ids: a dual-mode strap is one strap
     if row is None:
         row = StrapRow(strap_key=strap_key, name="", kind="")
         s.add(row)

@@ -25,6 +25,7 @@ import platformdirs
 from sqlalchemy import exc
 from sqlalchemy.orm import Session
 
+from hiaim_monitor import config
 from hiaim_monitor.storage.batch import is_bad_row, store_rows
 from hiaim_monitor.storage.database import (
     APP_NAME,
@@ -38,7 +39,6 @@ from hiaim_monitor.storage.database import (
 from hiaim_monitor.storage.ending import Backlog
 from hiaim_monitor.storage.schema import SessionRow, SessionStatus
 from hiaim_monitor.storage.sessions import StoredSession, apply_end
-from hiaim_monitor.storage.writer import BATCH_ROWS
 
 log = logging.getLogger(__name__)
 
@@ -132,8 +132,8 @@ def _replay(db: Database, path: Path, p: dict[str, Any]) -> Replayed:
         already_finished = row.status is SessionStatus.FINISHED
     rows = p["rows"]
     with storage_errors(db):
-        for first in range(0, len(rows), BATCH_ROWS):
-            chunk = rows[first:first + BATCH_ROWS]
+        for first in range(0, len(rows), config.WRITER_BATCH_ROWS):
+            chunk = rows[first:first + config.WRITER_BATCH_ROWS]
             args = (p["writer_id"], session_id, chunk, p["start_seq"] + first)
             try:
                 with engine.begin() as conn:

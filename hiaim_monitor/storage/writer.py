@@ -29,7 +29,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any
 
 from sqlalchemy import exc
 
@@ -57,27 +57,24 @@ from hiaim_monitor.storage.records import (
     FlagCorrection,
     SampleRecord,
 )
-from hiaim_monitor.storage.retry import RETRY_FIRST_S, RETRY_MAX_S, Backoff
+from hiaim_monitor.storage.retry import Backoff
 from hiaim_monitor.storage.schema import EventKind
 from hiaim_monitor.storage.sessions import SessionEnd, StoredSession
 from hiaim_monitor.storage.status import StatusLog, WriterStatus
 
 log = logging.getLogger(__name__)
 
-FLUSH_INTERVAL_S: Final = config.WRITER_FLUSH_INTERVAL_S  # a crash loses about this much
-# 40 participants send about 1 sample and 2.5 beats a second each: ~25 min of outage.
-CAPACITY_ROWS: Final = 200_000
-BATCH_ROWS: Final = 5_000  # rows per transaction when a backlog is written
-CLOSE_TIMEOUT_S: Final = config.FINISH_WAIT_S
 
 
 class SessionWriter:
     """Writes one stored session's rows on a background thread. ``submit_*`` never block."""
 
     def __init__(self, db: Database, session: StoredSession, *,
-                 capacity_rows: int = CAPACITY_ROWS, flush_interval_s: float = FLUSH_INTERVAL_S,
-                 batch_rows: int = BATCH_ROWS, retry_first_s: float = RETRY_FIRST_S,
-                 retry_max_s: float = RETRY_MAX_S,
+                 capacity_rows: int = config.WRITER_CAPACITY_ROWS,
+                 flush_interval_s: float = config.WRITER_FLUSH_INTERVAL_S,
+                 batch_rows: int = config.WRITER_BATCH_ROWS,
+                 retry_first_s: float = config.WRITER_RETRY_FIRST_S,
+                 retry_max_s: float = config.WRITER_RETRY_MAX_S,
                  heartbeat_every_s: float = config.HEARTBEAT_EVERY_S) -> None:
         self._buffer = RowBuffer(capacity_rows)  # (kind, record), oldest first
         self.db = db
@@ -176,7 +173,7 @@ class SessionWriter:
                 self._drained.wait(left)
             return not self._buffer
 
-    def close(self, timeout_s: float = CLOSE_TIMEOUT_S) -> int:
+    def close(self, timeout_s: float = config.FINISH_WAIT_S) -> int:
         """Write what can be written within ``timeout_s``, stop the thread, and return the
         number of rows left unwritten (logged as an error when not 0)."""
         with self._lock:

@@ -9,15 +9,16 @@ from datetime import UTC, date, datetime
 import pytest
 
 from hiaim_monitor import i18n
-from hiaim_monitor.admin.registry import ParticipantInfo
 from hiaim_monitor.class_setup import (
+    ClassSetup,
+    SetupError,
+    hrmax_of,
+)
+from hiaim_monitor.config import (
     LIVE_BPM_FOR_S,
     MAX_PARTICIPANTS,
     MISSING_AFTER_S,
     NEARBY_FORGET_S,
-    ClassSetup,
-    SetupError,
-    hrmax_of,
 )
 from hiaim_monitor.hrm import SensorContact
 from hiaim_monitor.hrmax import HRMaxMethod
@@ -30,6 +31,7 @@ from hiaim_monitor.samples import (
     StrapState,
     StrapStatus,
 )
+from hiaim_monitor.storage.registry import ParticipantInfo
 
 TODAY = date(2026, 3, 2)
 

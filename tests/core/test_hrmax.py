@@ -1,6 +1,8 @@
+from datetime import date
+
 import pytest
 
-from hiaim_monitor.hrmax import HRMaxMethod, estimate_hrmax, measured_hrmax
+from hiaim_monitor.hrmax import HRMaxMethod, estimate_hrmax, hrmax_today, measured_hrmax
 
 
 def test_tanaka_is_the_default_age_formula():
@@ -32,3 +34,32 @@ def test_implausible_hrmax_and_age_are_refused():
         estimate_hrmax(5)
     with pytest.raises(ValueError, match="measured HRmax comes from a test"):
         estimate_hrmax(60, HRMaxMethod.MEASURED)
+
+
+TODAY = date(2026, 3, 2)
+
+
+def test_a_measured_hrmax_wins_over_the_birth_year():
+    hr = hrmax_today(hrmax_bpm=171, method=HRMaxMethod.MEASURED, birth_year=1960, today=TODAY)
+    assert (hr.bpm, hr.method) == (171, HRMaxMethod.MEASURED)
+    # A value stored without its method was typed in: a measured one.
+    unmarked = hrmax_today(hrmax_bpm=171, method=None, birth_year=1960, today=TODAY)
+    assert unmarked.method is HRMaxMethod.MEASURED
+
+
+def test_an_estimate_stored_years_ago_is_made_again_for_todays_age():
+    # Registered at 50 (208 − 0.7 × 50 = 173); 66 this year gives 161.8.
+    hr = hrmax_today(hrmax_bpm=173, method=HRMaxMethod.TANAKA, birth_year=1960, today=TODAY)
+    assert (hr.bpm, hr.method) == (pytest.approx(161.8), HRMaxMethod.TANAKA)
+    gellish = hrmax_today(hrmax_bpm=172, method=HRMaxMethod.GELLISH, birth_year=1960,
+                          today=TODAY)
+    assert (gellish.bpm, gellish.method) == (pytest.approx(160.8), HRMaxMethod.GELLISH)
+
+
+def test_without_a_test_or_formula_the_birth_year_gives_tanaka_and_nothing_gives_none():
+    hr = hrmax_today(hrmax_bpm=None, method=None, birth_year=1960, today=TODAY)
+    assert (hr.bpm, hr.method) == (pytest.approx(161.8), HRMaxMethod.TANAKA)
+    assert hrmax_today(hrmax_bpm=None, method=None, birth_year=None, today=TODAY) is None
+    # An estimate without the birth year it came from is the best there is.
+    kept = hrmax_today(hrmax_bpm=160, method=HRMaxMethod.AGE_220, birth_year=None, today=TODAY)
+    assert (kept.bpm, kept.method) == (160, HRMaxMethod.AGE_220)

@@ -9,35 +9,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hiaim_monitor.protocols import load_protocol, parse_protocol
-from hiaim_monitor.schedule import ActionKind, SessionSchedule, running_time
+from hiaim_monitor.protocols import load_protocol
+from hiaim_monitor.schedule import ActionKind, SessionSchedule, planned_windows, running_time
+from tests.conftest import make_protocol
 
 # Warm-up 0–120, then 4 × (4 min hard, 3 min easy) without the last easy, cool-down.
-FOUR_BY_FOUR = parse_protocol(
-    """
-name = "4 x 4"
-[[steps]]
-name = "Warm-up"
-kind = "warm-up"
-duration_s = 120
-target_min_pct = 50
-[[steps]]
-repeat = 4
-trailing_rest = false
-phases = [
-  { name = "Hard", kind = "high", duration_s = 240, target_min_pct = 85 },
-  { name = "Easy", kind = "recovery", duration_s = 180, target_min_pct = 50 },
-]
-[[steps]]
-name = "Cool-down"
-kind = "cool-down"
-duration_s = 60
-target_min_pct = 50
-""",
-    source="t.toml",
-    key="t",
-)
+FOUR_BY_FOUR = make_protocol(name="4 x 4", repeat=4, work_s=240, rest_s=180, warm_up_s=120,
+                             trailing_rest=False, cool_down_s=60)
 TOTAL_S = FOUR_BY_FOUR.total_s  # 120 + 4*240 + 3*180 + 60 = 1680
+
+
+def spans(windows):
+    """(index, start_s, end_s) of each window, to compare with numbers."""
+    return [(w.index, w.start_s, w.end_s) for w in windows]
 
 
 def test_pausing_30_s_mid_interval_freezes_its_countdown_and_ends_the_session_30_s_later():
@@ -78,8 +62,8 @@ def test_extend_adds_60_s_to_the_current_phase_and_everything_after_shifts():
     action = sched.extend(300.0)
     assert action.detail == {"phase_index": 1, "phase_name": "Hard 1/4", "by_s": 60.0}
     assert sched.position_at(300.0).remaining_s == 120
-    windows = sched.phase_windows()
-    plain = SessionSchedule(FOUR_BY_FOUR).phase_windows()
+    windows = spans(sched.phase_windows())
+    plain = spans(SessionSchedule(FOUR_BY_FOUR).phase_windows())
     assert windows[1] == (1, 120.0, 420.0)
     assert [(i, s - 60, e - 60) for i, s, e in windows[2:]] == plain[2:]
     assert sched.end_s == TOTAL_S + 60
@@ -91,7 +75,7 @@ def test_stop_finishes_the_session_now():
     sched.stop(530.0)
     assert sched.finished_at(530.0) and not sched.paused
     assert sched.position_at(530.0) is None
-    assert sched.phase_windows()[-1] == (2, 360.0, 530.0)
+    assert spans(sched.phase_windows())[-1] == (2, 360.0, 530.0)
     assert sched.ended_phases(530.0)[-1].cut_short
     assert [a.kind for a in sched.actions] == [ActionKind.PAUSE, ActionKind.STOP]
 
@@ -102,7 +86,7 @@ def test_skipping_while_paused_starts_the_next_phase_paused_at_its_full_length()
     sched.skip(210.0)
     assert sched.paused and sched.position_at(230.0).remaining_s == 180
     sched.resume(240.0)
-    assert sched.phase_windows(240.0)[-1] == (2, 210.0, 420.0)
+    assert spans(sched.phase_windows(240.0))[-1] == (2, 210.0, 420.0)
 
 
 def test_skipping_the_last_phase_ends_the_session():
@@ -161,12 +145,14 @@ def test_with_no_actions_the_schedule_is_exactly_the_protocol(preset, t_s):
     assert sched.position_at(t_s) == protocol.phase_at(t_s)
     assert sched.finished_at(t_s) == (protocol.phase_at(t_s) is None and t_s >= 0)
     start = 0.0
-    for (i, s, e), phase in zip(sched.phase_windows(), protocol.phases, strict=True):
+    for (i, s, e), phase in zip(spans(sched.phase_windows()), protocol.phases, strict=True):
         assert (s, e) == (start, start + phase.duration_s)
         assert protocol.phase_at(s).index == i
         start = e
+    # Untouched, the plan is the protocol's own layout: one shape, equal windows.
+    assert sched.phase_windows() == planned_windows(protocol)
     assert [w.index for w in sched.ended_phases(t_s)] == [
-        i for i, _, e in sched.phase_windows() if e <= t_s]
+        i for i, _, e in spans(sched.phase_windows()) if e <= t_s]
 
 
 @settings(max_examples=100, deadline=None)
@@ -180,7 +166,7 @@ def test_any_valid_action_sequence_keeps_windows_contiguous_and_countdowns_sane(
         t += gap
         with contextlib.suppress(ValueError):  # refusals are tested elsewhere
             getattr(sched, kind)(t)
-    windows = sched.phase_windows()
+    windows = spans(sched.phase_windows())
     for (_, _, e), (_, s, _) in itertools.pairwise(windows):
         assert e == s
     pos = sched.position_at(probe)
@@ -214,7 +200,7 @@ def test_phases_not_run_after_a_skip_keep_their_planned_unshifted_times():
     assert all(r["start_s"] is None and r["ran_s"] == 0 for r in runs[5:])
     assert runs[-1]["planned_end_s"] == TOTAL_S
     # The skips moved the live plan (what the timeline shows), not what is reported.
-    assert sched.phase_windows()[3] == (3, 200.0, 200.0)
+    assert spans(sched.phase_windows())[3] == (3, 200.0, 200.0)
 
 
 def test_a_phase_still_running_when_reported_ran_until_then():
@@ -234,4 +220,4 @@ def test_cut_at_gives_the_running_phase_ended_there_and_changes_nothing():
         1, 120.0, 250.0, True)
     assert (window.pauses, window.running_s) == (((200.0, 230.0),), 100.0)
     assert sched.cut_at(-1.0) is None and sched.version == 2
-    assert sched.phase_windows()[1] == (1, 120.0, 390.0)
+    assert spans(sched.phase_windows())[1] == (1, 120.0, 390.0)

@@ -7,19 +7,16 @@ import pytest
 from hiaim_monitor.clock import SimulatedClock
 from hiaim_monitor.engine.codes import Level
 from hiaim_monitor.hrm import SensorContact, encode_heart_rate_measurement
-from hiaim_monitor.hrmax import measured_hrmax
-from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.samples import sample_from_notification
 from hiaim_monitor.session import LiveSession
+from tests.conftest import people
 
 
 def make(duration_s=None):
     clock = SimulatedClock()
     events = queue.SimpleQueue()
-    people = [Participant("P01", "Anna", "A", measured_hrmax(160)),
-              Participant("P02", "Bo", "B", measured_hrmax(180))]
-    session = LiveSession(load_protocol("norwegian-4x4"), people, clock, events,
+    session = LiveSession(load_protocol("norwegian-4x4"), people(160, 180), clock, events,
                           duration_s=duration_s)
     return clock, events, session
 

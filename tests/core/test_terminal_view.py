@@ -5,12 +5,11 @@ from rich.console import Console
 from hiaim_monitor import i18n
 from hiaim_monitor.clock import SimulatedClock
 from hiaim_monitor.hrm import encode_heart_rate_measurement
-from hiaim_monitor.hrmax import measured_hrmax
-from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.samples import sample_from_notification
 from hiaim_monitor.session import LiveSession
 from hiaim_monitor.terminal_view import render
+from tests.conftest import people
 
 
 def screen(snap) -> str:
@@ -22,9 +21,8 @@ def screen(snap) -> str:
 def make_session():
     clock = SimulatedClock()
     events = queue.SimpleQueue()
-    people = [Participant("P1", "Anna", "A", measured_hrmax(160)),
-              Participant("P2", "Bo", "B", measured_hrmax(180))]
-    return clock, events, LiveSession(load_protocol("norwegian-4x4"), people, clock, events)
+    return clock, events, LiveSession(load_protocol("norwegian-4x4"), people(160, 180), clock,
+                                      events)
 
 
 def test_table_shows_bpm_percent_class_phase_and_countdown():
@@ -85,3 +83,33 @@ def test_class_cell_wears_the_walls_class_colour_and_word():
     cell = table.columns[3]._cells[0]  # Anna's class
     assert cell.plain == "high"
     assert CLASS_COLOUR[Level.HIGH].lower() in str(cell.style).lower()
+
+
+class SecondPerTick:
+    """What the terminal loop is given to tick (the recorded session, in the app): here a
+    session of 3 s whose clock moves a second per tick."""
+
+    def __init__(self):
+        self.clock, self.events, _ = make_session()
+        participants = people(160)
+        self.session = LiveSession(load_protocol("norwegian-4x4"), participants, self.clock,
+                                   self.events, duration_s=3.0)
+        self.ticks = 0
+
+    def tick(self):
+        self.ticks += 1
+        self.events.put(sample_from_notification("A", encode_heart_rate_measurement(120),
+                                                 self.clock))
+        self.clock.advance(1)
+        return self.session.tick()
+
+
+def test_terminal_loop_ticks_what_it_is_given_until_the_session_is_over(capsys):
+    from hiaim_monitor.terminal_view import run_in_terminal
+
+    ticking = SecondPerTick()
+    run_in_terminal(ticking)
+    out = capsys.readouterr().out
+    assert ticking.ticks == 3  # one tick per beat, the last one the finished session's
+    assert out.count("Session finished") == 1
+    assert "Anna" in out and "120" in out

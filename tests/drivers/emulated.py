@@ -1,10 +1,7 @@
 """Settings the tests against emulated straps share: strap time runs fast and every BLE
 step is short, so a whole reconnect cycle fits in a fraction of a real second."""
 
-import asyncio
-from collections.abc import Callable, Sequence
-
-import pytest
+from collections.abc import Sequence
 
 from drivers.ble_link import BleTiming
 from hiaim_monitor.hrm import decode_heart_rate_measurement
@@ -30,16 +27,6 @@ FAST = BleTiming(
     silent_after_s=10.0,
     silent_min_real_s=0.2,
 )
-
-
-async def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = WAIT_S) -> None:
-    """Poll ``condition`` on the event loop; fail the test naming ``what`` on a timeout."""
-    try:
-        async with asyncio.timeout(timeout_s):
-            while not condition():
-                await asyncio.sleep(0.01)
-    except TimeoutError:
-        pytest.fail(f"not within {timeout_s} s: {what}")
 
 
 def assert_samples_are_the_notifications(samples: Sequence[HeartRateSample],

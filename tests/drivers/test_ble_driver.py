@@ -1,4 +1,5 @@
-"""The production BLE driver against emulated straps over a real BLE stack (bumble).
+"""The production BLE driver against emulated straps over a real BLE stack (bumble): the
+hub's connections, with every strap watched and discovery off, as the headless path runs it.
 
 The driver is unchanged: it gets bumble-backed bleak backend classes through bleak's public
 ``backend=`` parameters, exactly where production passes None.
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from drivers.ble import SILENT, SILENT_SENTENCE, BleHeartRateSource
+from drivers.ble import SILENT, SILENT_SENTENCE, BleStrapHub
 from drivers.ble_errors import NOT_ADVERTISING_HINT
 from drivers.ble_scan import StrapScanner, scan
 from hiaim_monitor.clock import SimulatedClock
@@ -33,14 +34,14 @@ from hiaim_monitor.strap_notes import StrapNote, StrapReason
 from simulators.ble_emulation import EmulatedBleWorld, EmulatedStrap
 from simulators.bleak_bumble import BumbleClient, BumbleScanner
 from simulators.faults import FaultConfig, FaultKind, ScheduledFault
+from simulators.fleet import make_strap
 from simulators.roster import make_virtual_class
-from simulators.source import make_strap
+from tests.conftest import wait_until
 from tests.drivers.emulated import (
     CLOCK_SPEED,
     FAST,
     WAIT_S,
     assert_samples_are_the_notifications,
-    wait_until,
 )
 
 PROTOCOL = load_protocol("hi-aim")
@@ -102,7 +103,7 @@ class Rig:
         self.straps: list[EmulatedStrap] = []
         self.events: list[SourceEvent] = []
         self.connects = ConnectLog()
-        self.sources: list[BleHeartRateSource] = []
+        self.sources: list[BleStrapHub] = []
 
     async def add_straps(self, n: int, faults: FaultConfig | None = None) -> list[EmulatedStrap]:
         first = len(self.straps) + 1
@@ -119,11 +120,10 @@ class Rig:
             self.straps.append(await self.world.add_strap(virtual, clock=self.clock))
         return self.straps[first - 1 :]
 
-    def source(self, clock: SimulatedClock | None = None, **kwargs: Any) -> BleHeartRateSource:
+    def source(self, clock: SimulatedClock | None = None, **kwargs: Any) -> BleStrapHub:
         kwargs.setdefault("adapters", self.world.adapters)
         kwargs.setdefault("timing", FAST)
-        source = BleHeartRateSource(
-            {s.address: s.name for s in self.straps},
+        source = BleStrapHub(
             clock or self.clock,
             scanner_backend=BumbleScanner,
             client_backend=self.connects.client_backend(),
@@ -133,12 +133,16 @@ class Rig:
         self.sources.append(source)
         return source
 
-    async def start(self, source: BleHeartRateSource) -> None:
+    async def start(self, source: BleStrapHub) -> None:
+        """Watch every strap added so far, discovery off, and start."""
+        await source.set_discovery(False)
+        for strap in self.straps:
+            await source.watch(strap.strap_id, strap.name)
         await source.start(self.events.append)
 
     def statuses(self, strap: EmulatedStrap) -> list[StrapStatus]:
         return [
-            e for e in self.events if isinstance(e, StrapStatus) and e.strap_id == strap.address
+            e for e in self.events if isinstance(e, StrapStatus) and e.strap_id == strap.strap_id
         ]
 
     def states(self, strap: EmulatedStrap) -> list[StrapState]:
@@ -150,12 +154,13 @@ class Rig:
 
     def samples(self, strap: EmulatedStrap) -> list[HeartRateSample]:
         return [
-            e for e in self.events if isinstance(e, HeartRateSample) and e.strap_id == strap.address
+            e for e in self.events
+            if isinstance(e, HeartRateSample) and e.strap_id == strap.strap_id
         ]
 
     def dropped(self, strap: EmulatedStrap) -> list[PacketDropped]:
         return [
-            e for e in self.events if isinstance(e, PacketDropped) and e.strap_id == strap.address
+            e for e in self.events if isinstance(e, PacketDropped) and e.strap_id == strap.strap_id
         ]
 
     def streaming_with(self, strap: EmulatedStrap, n_samples: int) -> Callable[[], bool]:
@@ -189,6 +194,8 @@ async def test_eight_straps_on_two_adapters_stream_byte_exact_samples(rig: Rig) 
         lambda: all(rig.streaming_with(s, 6)() for s in straps), "all eight straps stream"
     )
     assert sorted(source.assignments.values()) == ["hci0"] * 4 + ["hci1"] * 4
+    # Samples, statuses and battery name the strap by radio and address, as it was watched.
+    assert {e.strap_id for e in rig.events} == {f"ble:{s.address}" for s in straps}
     assert [rig.world.adapter(a).connection_count for a in rig.world.adapters] == [4, 4]
     await source.stop()
 
@@ -201,7 +208,7 @@ async def test_eight_straps_on_two_adapters_stream_byte_exact_samples(rig: Rig) 
         assert_samples_are_the_notifications(rig.samples(strap), strap.notifications_sent)
         assert not rig.dropped(strap)
         battery = [e for e in rig.events if isinstance(e, BatteryReading)]
-        assert any(b.strap_id == strap.address and b.level_pct == 100 for b in battery)
+        assert any(b.strap_id == strap.strap_id and b.level_pct == 100 for b in battery)
     assert set(source.body_sensor_locations.values()) == {BodySensorLocation.CHEST}
     assert_nothing_connected(rig)
 
@@ -289,7 +296,7 @@ async def test_a_vanished_strap_goes_reconnecting_then_lost_and_recovers(rig: Ri
     one_attempt_s = FAST.find_timeout_s * CLOCK_SPEED + FAST.backoff_max_s  # strap seconds
     assert FAST.lost_after_s <= gone_s < FAST.lost_after_s + one_attempt_s + 5.0
 
-    await asyncio.sleep(0.3)  # still trying, quietly: no status flood
+    await asyncio.sleep(0.3)  # what is tested: a spell of retrying, quietly (no status flood)
     assert rig.state(strap) is StrapState.LOST
     before = len(rig.samples(strap))
     await strap.power_on()
@@ -357,7 +364,7 @@ async def test_stop_leaves_no_connection_open_even_mid_reconnect(rig: Rig) -> No
     # Stopped means stopped: nothing more reaches the sink, even when a strap returns.
     count = len(rig.events)
     await straps[0].power_on()
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(0.3)  # a spell of silence is what is tested
     assert len(rig.events) == count
     assert_nothing_connected(rig)
 
@@ -377,7 +384,7 @@ async def test_stop_while_straps_are_connecting_ends_at_once_with_nothing_open(
     # Well inside one connect timeout: the attempts were cancelled, not waited out.
     assert loop.time() - began_s < FAST.connect_timeout_s
     assert sum(rig.connects.in_flight.values()) == 0
-    await asyncio.sleep(0.3)  # anything that landed late would show now
+    await asyncio.sleep(0.3)  # what is tested: a spell in which a late connect would land
     assert_nothing_connected(rig)
     assert all(rig.state(s) is StrapState.STOPPED for s in straps)
 
@@ -391,11 +398,11 @@ async def test_straps_beyond_the_adapters_capacity_fail_with_a_reason(rig: Rig) 
     await wait_until(lambda: all(rig.streaming_with(s, 1)() for s in straps[:4]), "four stream")
     assert rig.states(extra) == [StrapState.FAILED]
     assert "another adapter" in rig.statuses(extra)[0].detail
-    assert source.assignments[extra.address] is None
+    assert source.assignments[extra.strap_id] is None
     assert not extra.connected
 
     # A strap taken out of the session frees its slot for the one that had none.
-    await source.remove_strap(straps[0].address)
+    await source.unwatch(straps[0].strap_id)
     await wait_until(lambda: rig.streaming_with(extra, 1)(), "the fifth strap gets the slot")
     assert rig.state(straps[0]) is StrapState.STOPPED and not straps[0].connected
 
@@ -405,7 +412,7 @@ async def test_a_missing_adapter_is_reported_in_one_sentence(rig: Rig) -> None:
     source = rig.source(adapters=["hci0", "hci7"])
     await rig.start(source)
 
-    assert [source.assignments[s.address] for s in straps] == ["hci0", "hci7"]
+    assert [source.assignments[s.strap_id] for s in straps] == ["hci0", "hci7"]
     on_missing = straps[1]
     await wait_until(lambda: rig.state(on_missing) is StrapState.FAILED, "FAILED on hci7")
     assert rig.statuses(on_missing)[-1].detail.startswith("No Bluetooth adapter hci7")

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from drivers.hub import BleStrapHub, DiscoveryError
+from drivers.ble import BleStrapHub, DiscoveryError
+from hiaim_monitor import config
 from hiaim_monitor.clock import SimulatedClock
 from hiaim_monitor.samples import (
     HeartRateSample,
@@ -25,15 +26,15 @@ from hiaim_monitor.samples import (
     StrapStatus,
 )
 from hiaim_monitor.session_cue import SessionCue
-from hiaim_monitor.strap_hub import SIGHTING_EVERY_S, StrapHub
+from hiaim_monitor.strap_hub import StrapHub
 from simulators.ble_emulation import EmulatedBleWorld, EmulatedStrap
 from simulators.bleak_bumble import BumbleClient, BumbleScanner
 from simulators.roster import make_virtual_class
+from tests.conftest import wait_until
 from tests.drivers.emulated import (
     CLOCK_SPEED,
     FAST,
     assert_samples_are_the_notifications,
-    wait_until,
 )
 
 
@@ -61,19 +62,20 @@ class Rig:
         return [
             e
             for e in self.events
-            if isinstance(e, StrapSighting) and (strap is None or e.strap_id == strap.address)
+            if isinstance(e, StrapSighting) and (strap is None or e.strap_id == strap.strap_id)
         ]
 
     def samples(self, strap: EmulatedStrap) -> list[HeartRateSample]:
         return [
-            e for e in self.events if isinstance(e, HeartRateSample) and e.strap_id == strap.address
+            e for e in self.events
+            if isinstance(e, HeartRateSample) and e.strap_id == strap.strap_id
         ]
 
     def states(self, strap: EmulatedStrap) -> list[StrapState]:
         return [
             e.state
             for e in self.events
-            if isinstance(e, StrapStatus) and e.strap_id == strap.address
+            if isinstance(e, StrapStatus) and e.strap_id == strap.strap_id
         ]
 
     def streaming_with(self, strap: EmulatedStrap, n_samples: int) -> Callable[[], bool]:
@@ -148,13 +150,15 @@ async def test_nearby_straps_are_sighted_with_their_names_and_signal(rig: Rig) -
     )
     await hub.stop()
 
+    # Every strap is named by its radio and address: what the registry stores.
+    assert {e.strap_id for e in rig.sightings()} == {f"ble:{s.address}" for s in rig.straps}
     for strap in rig.straps:
         mine = rig.sightings(strap)
         assert {s.name for s in mine} == {strap.name}
         assert all(isinstance(s.rssi_dbm, int) and -100 < s.rssi_dbm < 0 for s in mine)
-        # About every SIGHTING_EVERY_S, not once per advertisement (every 100 ms real).
+        # About every config.SIGHTING_EVERY_S, not once per advertisement (every 100 ms real).
         gaps_s = [b.t_mono_s - a.t_mono_s for a, b in itertools.pairwise(mine)]
-        assert all(gap >= SIGHTING_EVERY_S for gap in gaps_s), gaps_s
+        assert all(gap >= config.SIGHTING_EVERY_S for gap in gaps_s), gaps_s
     assert not [e for e in rig.events if isinstance(e, HeartRateSample | StrapStatus)]
     assert rig.scanning() == [False, False]
 
@@ -165,25 +169,25 @@ async def test_watched_straps_stream_byte_exact_and_unwatch_stops_one(rig: Rig) 
     await hub.start(rig.events.append)
     await wait_until(lambda: bool(rig.sightings(first) and rig.sightings(second)), "sightings")
 
-    await hub.watch(first.address, first.name)
-    await hub.watch(second.address, second.name)
-    await hub.watch(second.address, second.name)  # watching twice is harmless
+    await hub.watch(first.strap_id, first.name)
+    await hub.watch(second.strap_id, second.name)
+    await hub.watch(second.strap_id, second.name)  # watching twice is harmless
     await wait_until(
         lambda: rig.streaming_with(first, 5)() and rig.streaming_with(second, 5)(),
         "both watched straps stream",
     )
-    assert [s.strap_id for s in hub.straps] == [first.address, second.address]
+    assert list(hub.watched) == [first.strap_id, second.strap_id]
     assert rig.states(first) == [StrapState.CONNECTING, StrapState.STREAMING]
     assert not rig.samples(third) and not third.connected
 
-    await hub.unwatch(second.address)
+    await hub.unwatch(second.strap_id)
     assert rig.states(second)[-1] is StrapState.STOPPED
     assert not second.connected
     stopped_count = len(rig.samples(second))
     before = len(rig.samples(first))
     await wait_until(lambda: len(rig.samples(first)) >= before + 5, "the other streams on")
     assert len(rig.samples(second)) == stopped_count
-    assert [s.strap_id for s in hub.straps] == [first.address]
+    assert list(hub.watched) == [first.strap_id]
     # Free again, the unwatched strap advertises and is sighted once more.
     seen = len(rig.sightings(second))
     await wait_until(lambda: len(rig.sightings(second)) > seen, "sighted again")
@@ -199,7 +203,7 @@ async def test_stop_leaves_no_connection_open_and_no_scan_running(rig: Rig) -> N
     hub = rig.hub()
     await hub.start(rig.events.append)
     for strap in rig.straps:
-        await hub.watch(strap.address, strap.name)
+        await hub.watch(strap.strap_id, strap.name)
     await wait_until(lambda: all(rig.streaming_with(s, 2)() for s in rig.straps), "all stream")
     assert sum(rig.connections()) == 3
 
@@ -209,25 +213,25 @@ async def test_stop_leaves_no_connection_open_and_no_scan_running(rig: Rig) -> N
     assert rig.scanning() == [False, False]
     assert all(rig.states(s)[-1] is StrapState.STOPPED for s in rig.straps)
     count = len(rig.events)
-    await asyncio.sleep(0.3)
-    assert len(rig.events) == count  # nothing left running
+    await asyncio.sleep(0.3)  # a spell of silence is what is tested: nothing runs on
+    assert len(rig.events) == count
 
 
 async def test_discovery_off_ends_sightings_and_the_scan_but_not_the_streams(rig: Rig) -> None:
     first = rig.straps[0]
     hub = rig.hub()
     await hub.start(rig.events.append)
-    await hub.watch(first.address, first.name)
+    await hub.watch(first.strap_id, first.name)
     await wait_until(rig.streaming_with(first, 2), "the watched strap streams")
     await wait_until(lambda: all(rig.sightings(s) for s in rig.straps[1:]), "others sighted")
 
     await hub.set_discovery(False)
     off_count = len(rig.sightings())
     before = len(rig.samples(first))
-    await asyncio.sleep(0.5)  # 10 s of strap time: five sighting periods
+    # Ten more samples are 10 s of strap time: five sighting periods without a sighting.
+    await wait_until(lambda: len(rig.samples(first)) >= before + 10, "the stream goes on")
     assert len(rig.sightings()) == off_count
     assert rig.scanning()[0] is False  # the radio is free for the links
-    assert len(rig.samples(first)) >= before + 5
 
     await hub.set_discovery(True)
     await wait_until(lambda: len(rig.sightings()) > off_count, "sightings resume")
@@ -240,9 +244,9 @@ async def test_discovery_shares_the_driver_scan_of_its_adapter(rig: Rig) -> None
     scans = ScanLog()
     hub = rig.hub(scans.backend())
     await hub.start(rig.events.append)
-    await hub.watch(first.address, first.name)
+    await hub.watch(first.strap_id, first.name)
     await wait_until(rig.streaming_with(first, 2), "the strap streams")
-    assert hub.assignments[first.address] == "hci0"  # the discovery adapter
+    assert hub.assignments[first.strap_id] == "hci0"  # the discovery adapter
 
     await first.drop_connection()
     await wait_until(lambda: rig.states(first)[-1] is StrapState.RECONNECTING, "reconnecting")
@@ -270,3 +274,14 @@ async def test_a_missing_adapter_fails_start_with_one_sentence(rig: Rig) -> None
     assert "hci7" in str(caught.value)
     assert "\n" not in str(caught.value)
     assert rig.scanning() == [False, False]
+
+
+async def test_a_strap_of_another_radio_is_refused_in_one_sentence(rig: Rig) -> None:
+    hub = rig.hub()
+    await hub.set_discovery(False)
+    await hub.start(rig.events.append)
+    with pytest.raises(ValueError, match=r"^sim:0001 is not a Bluetooth LE strap$"):
+        await hub.watch("sim:0001", "Sim HR 0001")
+    assert hub.watched == {}
+    await hub.unwatch("sim:0001")  # never watched: nothing happens
+    assert not rig.events

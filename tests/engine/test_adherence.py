@@ -11,34 +11,15 @@ from hiaim_monitor.engine.adherence import (
     summarise_session,
 )
 from hiaim_monitor.engine.codes import Level
-from hiaim_monitor.protocols import Phase, PhaseKind, parse_protocol
+from hiaim_monitor.protocols import Phase, PhaseKind
 from hiaim_monitor.schedule import SessionSchedule
+from tests.conftest import make_protocol
 
 # Warm-up 0–60 s, then High k/4 at 60, 300, 540 and 780 s (180 s each), 60 s rests between.
-FOUR_HIGHS = """
-name = "Four highs"
-ramp_allowance_s = 60
-achieved_fraction = 0.5
-
-[thresholds]
-intermediate_pct = 70
-high_pct = 85
-ceiling_pct = 100
-
-[[steps]]
-name = "Warm-up"
-kind = "warm-up"
-duration_s = 60
-target_min_pct = 50
-
-[[steps]]
-repeat = 4
-phases = [
-  { name = "High", kind = "high", duration_s = 180, target_min_pct = 85 },
-  { name = "Rest", kind = "recovery", duration_s = 60, target_min_pct = 50 },
-]
-"""
-PROTOCOL = parse_protocol(FOUR_HIGHS, source="t.toml", key="t")
+FOUR_HIGHS = dict(name="Four highs", repeat=4, work="High", work_s=180, rest="Rest", rest_s=60,
+                  ramp_allowance_s=60, achieved_fraction=0.5,
+                  thresholds={"intermediate_pct": 70, "high_pct": 85, "ceiling_pct": 100})
+PROTOCOL = make_protocol(**FOUR_HIGHS)
 TH = PROTOCOL.thresholds
 HIGH_STARTS_S = (60, 300, 540, 780)
 HIGH = Phase("High", PhaseKind.HIGH, 180.0, 85.0, None)
@@ -278,10 +259,7 @@ def test_a_phase_skipped_after_half_its_length_is_still_judged_both_ways():
 
 
 def test_the_share_a_phase_must_run_is_the_protocols_min_judged_fraction():
-    strict = parse_protocol(FOUR_HIGHS.replace("achieved_fraction = 0.5",
-                                               "achieved_fraction = 0.5\n"
-                                               "min_judged_fraction = 0.75"),
-                            source="t.toml", key="t")
+    strict = make_protocol(**FOUR_HIGHS, min_judged_fraction=0.75)
     assert strict.min_judged_fraction == 0.75 and PROTOCOL.min_judged_fraction == 0.5
     t, pct, level = high_from(60 + 30)
     schedule = SessionSchedule(strict)

@@ -17,9 +17,9 @@ from hiaim_monitor.engine.codes import BeatFlag, SampleFlag
 from hiaim_monitor.hrm import decode_heart_rate_measurement
 from hiaim_monitor.protocols import load_protocol
 from simulators.faults import FaultConfig, FaultKind, ScheduledFault
+from simulators.fleet import make_strap
 from simulators.physiology import VirtualParticipant
 from simulators.roster import make_virtual_class
-from simulators.source import make_strap
 
 OK = BeatFlag.NONE
 DIFF = BeatFlag.SUCCESSIVE_DIFF

@@ -19,29 +19,12 @@ from hiaim_monitor.engine.snapshot import SignalState
 from hiaim_monitor.hrm import SensorContact
 from hiaim_monitor.hrmax import measured_hrmax
 from hiaim_monitor.participants import Participant
-from hiaim_monitor.protocols import load_protocol, parse_protocol
+from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.samples import BatteryReading, HeartRateSample, PacketDropped
 from hiaim_monitor.schedule import SessionSchedule
+from tests.conftest import make_protocol
 
-FOUR_HIGH = parse_protocol(
-    """
-name = "4 x 2 min"
-ramp_allowance_s = 30
-[[steps]]
-name = "Warm-up"
-kind = "warm-up"
-duration_s = 60
-target_min_pct = 50
-[[steps]]
-repeat = 4
-phases = [
-  { name = "Hard", kind = "high", duration_s = 120, target_min_pct = 85 },
-  { name = "Easy", kind = "recovery", duration_s = 60, target_min_pct = 50 },
-]
-""",
-    source="t.toml",
-    key="t",
-)
+FOUR_HIGH = make_protocol(name="4 x 2 min", repeat=4, work_s=120, rest_s=60, ramp_allowance_s=30)
 HRMAX = 200.0
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 from bleak import BleakClient, BleakScanner
@@ -28,8 +28,9 @@ from hiaim_monitor.protocols import load_protocol
 from simulators.ble_emulation import EmulatedBleWorld, EmulatedStrap, installed_world
 from simulators.bleak_bumble import BumbleClient, BumbleScanner
 from simulators.faults import FaultConfig
+from simulators.fleet import make_strap
 from simulators.roster import make_virtual_class
-from simulators.source import make_strap
+from tests.conftest import wait_until
 
 PROTOCOL = load_protocol("hi-aim")
 CLOCK_SPEED = 20  # one notification per strap every 50 ms of real time
@@ -65,13 +66,6 @@ async def add_straps(
         )
         for index, person in enumerate(people, start=1)
     ]
-
-
-async def wait_until(condition: Callable[[], bool], what: str) -> None:
-    async with asyncio.timeout(WAIT_S):
-        while not condition():
-            await asyncio.sleep(0.01)
-    assert condition(), what
 
 
 async def find(strap: EmulatedStrap, adapter: str = "hci0") -> BLEDevice:
@@ -170,7 +164,7 @@ async def test_notifications_arrive_byte_exact_and_decode(
     assert all(40 <= m.bpm <= 220 and not m.malformed for m in decoded)
     assert sum(len(m.rr_raw) for m in decoded) >= len(decoded)  # beats carried as RR values
     sent_before = len(strap.notifications_sent)
-    await asyncio.sleep(0.2)
+    await asyncio.sleep(0.2)  # a spell of silence is what is tested
     assert len(strap.notifications_sent) == sent_before  # unsubscribed: the strap stays quiet
 
 
@@ -206,7 +200,8 @@ async def test_second_connect_on_a_busy_adapter_fails_fast_with_in_progress(
     clients = [BleakClient(d, timeout=WAIT_S, backend=BumbleClient) for d in devices]
 
     pending = asyncio.create_task(clients[0].connect())
-    await asyncio.sleep(0)  # the first attempt is now waiting for its strap to advertise
+    await asyncio.sleep(0)  # one turn of the loop starts the first attempt (no waiting)
+    assert world.adapter().connect_in_progress  # it waits for its strap to advertise
     with pytest.raises(BleakError, match="InProgress"):
         await clients[1].connect()
     assert not clients[0].is_connected  # refused while the first was still in progress

@@ -20,29 +20,22 @@ from hiaim_monitor.samples import (
     StrapState,
     StrapStatus,
 )
-from hiaim_monitor.session_cue import CuedPhase, SessionCue
+from hiaim_monitor.schedule import PhaseWindow
+from hiaim_monitor.session_cue import SessionCue
 from hiaim_monitor.strap_hub import StrapHub
 from simulators.faults import FaultConfig, FaultKind, ScheduledFault
+from simulators.fleet import RECONNECTING_AFTER_S
 from simulators.hub import RSSI_RANGE_DBM, SimulatedStrapHub
 from simulators.physiology import cue_target, phase_target_bpm
 from simulators.roster import make_virtual_class
-from simulators.source import RECONNECTING_AFTER_S, SimulatedSource
 from simulators.strap import strap_id_for, strap_name_for
+from tests.conftest import run_until
 
 PROTOCOL = load_protocol("hi-aim")
 HIGH = next(p for p in PROTOCOL.phases if p.kind is PhaseKind.HIGH)
 RECOVERY = next(p for p in PROTOCOL.phases if p.kind is PhaseKind.RECOVERY)
 HIGH_INDEX = PROTOCOL.phases.index(HIGH)
 RECOVERY_INDEX = PROTOCOL.phases.index(RECOVERY)
-
-
-async def run_until(clock: SimulatedClock, t_s: float) -> None:
-    """Let the hub's tasks step a stepped clock up to ``t_s``."""
-    for _ in range(1_000_000):
-        if clock.monotonic() >= t_s:
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("the simulated clock stopped advancing")
 
 
 class Rig:
@@ -72,9 +65,10 @@ class Rig:
         ]
 
 
-def plan(*phases: tuple[int, float, float]) -> tuple[CuedPhase, ...]:
+def plan(*phases: tuple[int, float, float]) -> tuple[PhaseWindow, ...]:
     """(protocol index, start s, end s) → a cue plan of hi-aim phases."""
-    return tuple(CuedPhase(i, PROTOCOL.phases[i], start, end) for i, start, end in phases)
+    return tuple(PhaseWindow(i, PROTOCOL.phases[i], start, end, (), False, start, end)
+                 for i, start, end in phases)
 
 
 def mean_bpm(samples: list[HeartRateSample], from_s: float, to_s: float) -> float:
@@ -104,7 +98,7 @@ async def test_every_strap_of_the_class_is_sighted_nearby_with_a_wavering_signal
     # Nothing is connected, so nothing streams.
     assert not rig.samples()
     assert not [e for e in rig.events if isinstance(e, StrapStatus | BatteryReading)]
-    assert rig.hub.straps == []
+    assert rig.hub.watched == {}
 
 
 async def test_only_a_watched_strap_streams_and_unwatching_stops_it() -> None:
@@ -117,7 +111,7 @@ async def test_only_a_watched_strap_streams_and_unwatching_stops_it() -> None:
     await rig.hub.watch(watched, "Sim HR 0002")
     watched_at_s = rig.clock.monotonic()
     await run_until(rig.clock, 25.0)
-    assert [s.strap_id for s in rig.hub.straps] == [watched]
+    assert list(rig.hub.watched) == [watched]
     assert rig.states(watched) == [StrapState.CONNECTING, StrapState.STREAMING]
     assert any(isinstance(e, BatteryReading) and e.strap_id == watched for e in rig.events)
     got = rig.samples(watched)
@@ -141,7 +135,7 @@ async def test_only_a_watched_strap_streams_and_unwatching_stops_it() -> None:
     ]
     assert not [s for s in rig.samples(watched) if s.t_mono_s > unwatched_at_s]
     assert [s for s in rig.sightings(watched) if s.t_mono_s > unwatched_at_s]  # nearby again
-    assert rig.hub.straps == []
+    assert rig.hub.watched == {}
 
 
 async def test_a_watched_strap_that_stalls_goes_reconnecting_then_streams_again() -> None:
@@ -188,11 +182,11 @@ async def test_stop_reports_stopped_for_watched_straps_and_ends_everything() -> 
         StrapState.STREAMING,
         StrapState.STOPPED,
     ]
-    assert rig.hub.straps[0].name == strap_name_for(1)
+    assert list(rig.hub.watched.values()) == [strap_name_for(1)]
     count = len(rig.events)
-    for _ in range(50):
+    for _ in range(50):  # what is tested: fifty turns of the loop in which nothing runs on
         await asyncio.sleep(0)
-    assert len(rig.events) == count  # nothing runs on
+    assert len(rig.events) == count
 
 
 async def test_discovery_off_stops_sightings_but_not_streaming() -> None:
@@ -221,7 +215,7 @@ async def test_watching_a_strap_that_is_not_simulated_fails_with_a_reason() -> N
     await rig.hub.stop()
     (status,) = [e for e in rig.events if isinstance(e, StrapStatus)]
     assert status.state is StrapState.FAILED and "not one of the simulated" in status.detail
-    assert rig.hub.straps == []
+    assert rig.hub.watched == {}
 
 
 async def test_an_empty_strap_is_not_nearby() -> None:
@@ -276,18 +270,21 @@ async def test_a_cue_target_changes_the_moment_a_new_plan_is_published() -> None
     assert target(50.0) == person.at_rest_bpm
 
 
-async def test_simulated_source_with_a_cue_follows_the_operator_not_the_protocol() -> None:
+async def test_a_watched_class_with_a_cue_follows_the_operator_not_the_protocol() -> None:
     clock = SimulatedClock()
     cue = SessionCue()
     people = make_virtual_class(2, seed=4)
     # Given a protocol starting at 0 too: the cue wins, and no session has started.
-    src = SimulatedSource(people, clock, PROTOCOL, session_start_s=0.0, cue=cue)
+    hub = SimulatedStrapHub(people, clock, protocol=PROTOCOL, session_start_s=0.0, cue=cue)
     events: list[SourceEvent] = []
-    await src.start(events.append)
+    await hub.set_discovery(False)  # as the headless path runs it
+    for strap_id, name in hub.nearby.items():
+        await hub.watch(strap_id, name)
+    await hub.start(events.append)
     await run_until(clock, 900.0)  # the printed protocol would be well into its bouts
-    await src.stop()
-    for person, info in zip(people, src.straps, strict=True):
-        got = [e for e in events if isinstance(e, HeartRateSample) and e.strap_id == info.strap_id]
+    await hub.stop()
+    for person, strap_id in zip(people, hub.nearby, strict=True):
+        got = [e for e in events if isinstance(e, HeartRateSample) and e.strap_id == strap_id]
         assert len(got) >= 890
         assert mean_bpm(got, 600.0, 900.0) == pytest.approx(person.at_rest_bpm, abs=6.0)
     assert Counter(type(e) for e in events)[StrapSighting] == 0

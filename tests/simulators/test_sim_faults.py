@@ -66,7 +66,7 @@ def test_a_scheduled_dropout_sends_nothing_during_it() -> None:
 
 
 def test_a_dropout_aimed_at_another_strap_leaves_this_one_alone() -> None:
-    other = ScheduledFault(FaultKind.DROPOUT, 100.0, 12.0, target="SIM:00:00:00:00:00:01")
+    other = ScheduledFault(FaultKind.DROPOUT, 100.0, 12.0, target="sim:0001")
     mine = ScheduledFault(FaultKind.DROPOUT, 50.0, 5.0, target="P9")
     times = [n.t_s for n in strap(FaultConfig(scheduled=(other, mine))).notifications_until(200)]
     assert any(100.0 <= t < 112.0 for t in times)

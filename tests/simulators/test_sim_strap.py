@@ -120,12 +120,12 @@ def test_a_strap_with_an_empty_battery_goes_silent() -> None:
     assert s.battery_empty
 
 
-def test_strap_ids_look_like_ble_addresses() -> None:
-    assert strap_id_for(1) == "SIM:00:00:00:00:00:01"
-    assert strap_id_for(300) == "SIM:00:00:00:00:01:2C"
+def test_strap_ids_say_the_strap_is_simulated() -> None:
+    assert strap_id_for(1) == "sim:0001"
+    assert strap_id_for(300) == "sim:0300"
     assert strap_name_for(7) == "Sim HR 0007"
     s = strap(index=12)
-    assert (s.strap_id, s.name) == ("SIM:00:00:00:00:00:0C", "Sim HR 0012")
+    assert (s.strap_id, s.name) == ("sim:0012", "Sim HR 0012")
 
 
 def test_jitter_must_stay_below_the_period() -> None:

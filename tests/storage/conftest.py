@@ -11,15 +11,14 @@ import pytest
 
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.storage import Database, StoredSession, open_database, start_session
-from tests.pg import PostgresServer, unavailable_reason
+from tests.pg import PostgresServer, check_can_run
 from tests.storage.helpers import BUSY_TIMEOUT_S, START_UTC, Backend, roster
+from tests.storage.recorded import Recorded, record_session
 
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PostgresServer]:
-    reason = unavailable_reason()
-    if reason:
-        pytest.skip(reason)
+    check_can_run()
     server = PostgresServer()
     try:
         server.init()
@@ -57,3 +56,10 @@ def stored(db: Database) -> StoredSession:
     """A running session with three participants."""
     return start_session(db, load_protocol("hi-aim"), roster(3), started_utc=START_UTC,
                          operator="physio", site="Herlev", host="test-host")
+
+
+@pytest.fixture
+def recorded(db: Database) -> Recorded:
+    """A finished session of three participants, with a few of each kind of trouble
+    (tests/storage/recorded.py)."""
+    return record_session(db)

@@ -1,9 +1,10 @@
 """Shared pieces of the storage tests: the two backends, a roster, a quick writer, a live
-session that records."""
+session that records, an exported CSV file's rows."""
 
 from __future__ import annotations
 
 import contextlib
+import csv
 import queue
 import sqlite3
 import subprocess
@@ -86,6 +87,12 @@ def live_recording(db: Database, protocol: TrainingProtocol, people: list[Partic
     events: queue.SimpleQueue[SourceEvent] = queue.SimpleQueue()
     session = LiveSession(protocol, people, clock, events, start_mono_s=0.0)
     return RecordedSession(db, session, writer, stored), writer, stored, events
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    """The rows of an exported CSV file, by column name."""
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
 
 
 def dead_pid() -> int:

@@ -8,9 +8,9 @@ import math
 import pytest
 import sqlalchemy as sa
 
-from hiaim_monitor.admin.registry import add_participant, list_participants
 from hiaim_monitor.storage import Database, open_database
 from hiaim_monitor.storage.copy import CopyRefused, copy_session
+from hiaim_monitor.storage.registry import add_participant, list_participants
 from hiaim_monitor.storage.schema import (
     EventRow,
     ParticipantRow,

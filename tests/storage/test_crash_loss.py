@@ -16,11 +16,10 @@ from benchmarks.crash_loss import one_run
 from hiaim_monitor.clock import SimulatedClock
 from hiaim_monitor.engine.codes import SampleFlag
 from hiaim_monitor.hrm import SensorContact, encode_heart_rate_measurement
-from hiaim_monitor.hrmax import measured_hrmax
-from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.samples import sample_from_notification
 from hiaim_monitor.storage import SessionWriter, StorageState, open_database, start_session
+from tests.conftest import people, poll_until
 from tests.storage.helpers import START_UTC, Backend, live_recording, roster
 from tests.storage.test_writer import flat, make_rows, stored_samples
 
@@ -40,8 +39,7 @@ def test_a_sample_after_an_unconfirmed_jump_reaches_storage_at_once(db, after_ju
     used to wait in the engine until the end of the session (61 s lost to a SIGKILL)."""
     protocol = load_protocol("norwegian-4x4")
     clock = SimulatedClock()
-    people = [Participant("P1", "Anna", "A", measured_hrmax(180))]
-    recorded, writer, _, events = live_recording(db, protocol, people, clock)
+    recorded, writer, _, events = live_recording(db, protocol, people(180), clock)
     contact_lost = after_jump == "no contact"
     sent = []
     for i in range(40):
@@ -67,8 +65,7 @@ def test_a_sample_after_an_unconfirmed_jump_reaches_storage_at_once(db, after_ju
 def test_a_jump_confirmed_after_it_was_stored_is_corrected_in_storage(db):
     protocol = load_protocol("norwegian-4x4")
     clock = SimulatedClock()
-    people = [Participant("P1", "Anna", "A", measured_hrmax(180))]
-    recorded, writer, _, events = live_recording(db, protocol, people, clock)
+    recorded, writer, _, events = live_recording(db, protocol, people(180), clock)
     session = recorded.session
     for i, bpm in enumerate([120] * 10 + [160, 161, 162]):
         events.put(sample_from_notification("A", encode_heart_rate_measurement(bpm), clock))
@@ -86,6 +83,7 @@ def test_a_jump_confirmed_after_it_was_stored_is_corrected_in_storage(db):
     writer.close()
 
 
+@pytest.mark.slow  # four real processes killed: about 40 s; `make test-quick` leaves it out
 @pytest.mark.parametrize("state", ["normal", "hold"])
 def test_sigkill_loses_at_most_a_second(tmp_path, state):
     """A real SIGKILL of a recording process (benchmarks/crash_loss.py): every sample that
@@ -130,15 +128,12 @@ def test_backlog_is_written_within_two_seconds_of_the_database_coming_back(db, b
     samples, _ = make_rows(stored, 10)
     with backend.unwritable():
         writer.submit_samples(flat(samples))
-        deadline = time.monotonic() + 20
-        while writer.status.state is not StorageState.FAILING:
-            assert time.monotonic() < deadline, "the writer never noticed the outage"
-            time.sleep(0.05)
-        time.sleep(8.0)  # the outage goes on, long enough for a doubling backoff to grow
+        poll_until(lambda: writer.status.state is StorageState.FAILING,
+                   "the writer notices the outage", timeout_s=20)
+        # What is tested: an outage that lasts, long enough for a doubling backoff to grow.
+        time.sleep(8.0)
         assert writer.backlog_rows == len(flat(samples))
-    back_at = time.monotonic()
-    while writer.backlog_rows:
-        assert time.monotonic() - back_at < 2.0, "the backlog waited too long"
-        time.sleep(0.02)
+    poll_until(lambda: not writer.backlog_rows,
+               "the backlog is written after the database is back", timeout_s=2.0)
     assert len(stored_samples(db)) == len(flat(samples))
     writer.close()

@@ -4,11 +4,9 @@ per phase, all following the operator's skip, pause and extension as the session
 
 from __future__ import annotations
 
-import csv
 import json
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,8 +18,8 @@ from hiaim_monitor.exports import export_session
 from hiaim_monitor.schedule import SessionSchedule
 from hiaim_monitor.storage import EventRecord
 from hiaim_monitor.storage.schema import EventKind, EventRow, SampleRow
-from tests.storage.helpers import START_UTC, fast_writer
-from tests.storage.recorded import DURATION_S, SHORT, Recorded, record_session
+from tests.storage.helpers import START_UTC, fast_writer, read_csv
+from tests.storage.recorded import DURATION_S, SHORT, Recorded
 
 TCX = "{http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2}"
 NOTE_TEXT = 'Bike 3: saddle "loose", fixed\nsecond line, with a comma'
@@ -70,16 +68,6 @@ def store_events(db, recorded: Recorded) -> list[tuple[float, str, str | None,
                                             ids[code] if code else None, detail))
         assert writer.flush(20.0)
     return events
-
-
-@pytest.fixture
-def recorded(db) -> Recorded:
-    return record_session(db)
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def test_events_export_has_every_stored_event_in_time_order(db, recorded, tmp_path):

@@ -13,11 +13,10 @@ import pytest
 
 from hiaim_monitor.clock import SimulatedClock
 from hiaim_monitor.exports import export_sessions
-from hiaim_monitor.hrmax import measured_hrmax
-from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import load_protocol
+from simulators.hub import SimulatedStrapHub
 from simulators.roster import make_virtual_class
-from simulators.source import SimulatedSource
+from tests.conftest import people_wearing
 from tests.storage.helpers import live_recording
 
 TCX = "{http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2}"
@@ -28,10 +27,8 @@ def test_exports_follow_the_phases_of_a_session_the_operator_changed(db, tmp_pat
     clock = SimulatedClock()
     started_utc = clock.now_utc()
     virtual = make_virtual_class(2, seed=5)
-    source = SimulatedSource(virtual, clock, protocol, session_start_s=0.0, seed=5)
-    people = [Participant(v.participant_id, v.display_name, s.strap_id,
-                          measured_hrmax(v.hrmax_bpm))
-              for v, s in zip(virtual, source.straps, strict=True)]
+    source = SimulatedStrapHub(virtual, clock, protocol=protocol, session_start_s=0.0, seed=5)
+    people = people_wearing(virtual, source.nearby)
     recorded, _, stored, events = live_recording(db, protocol, people, clock,
                                                  started_utc=started_utc)
     session = recorded.session
@@ -39,6 +36,9 @@ def test_exports_follow_the_phases_of_a_session_the_operator_changed(db, tmp_pat
             (310.0, lambda: session.extend(by_s=20)), (500.0, session.stop)]
 
     async def run():
+        await source.set_discovery(False)  # every strap watched, as the headless path does
+        for strap_id, name in source.nearby.items():
+            await source.watch(strap_id, name)
         await source.start(events.put)
         for at_s, act in plan:
             while clock.monotonic() < at_s:
@@ -71,7 +71,8 @@ def test_exports_follow_the_phases_of_a_session_the_operator_changed(db, tmp_pat
                     if r["phase_index"]}
         assert by_phase[1] == pytest.approx(150.0, abs=1.1)
 
-    windows = [(i, a, min(b, end_s)) for i, a, b in schedule.phase_windows() if a < end_s]
+    windows = [(w.index, w.start_s, min(w.end_s, end_s)) for w in schedule.phase_windows()
+               if w.start_s < end_s]
     # Warm-up cut at 150 s; the first recovery paused 200-230 s; sprint 3 stopped at 500 s.
     assert [(i, round(a), round(b)) for i, a, b in windows][:3] == [
         (0, 0, 150), (1, 150, 180), (2, 180, 300)]

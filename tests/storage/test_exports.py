@@ -4,11 +4,9 @@ tools open, and the summary tables — with study codes, and display names only 
 
 from __future__ import annotations
 
-import csv
 import math
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -22,30 +20,18 @@ from hiaim_monitor.storage.schema import (
     RRIntervalRow,
     SampleRow,
 )
-from tests.storage.helpers import START_UTC
+from tests.storage.helpers import START_UTC, read_csv
 from tests.storage.recorded import (
     DURATION_S,
     IMPLAUSIBLE_AT,
     NOT_JUDGED,
     SHORT,
     WORK_PHASES,
-    Recorded,
     admin_parser,
-    record_session,
     store_phase_cut_short,
 )
 
 TCX = "{http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2}"
-
-
-@pytest.fixture
-def recorded(db) -> Recorded:
-    return record_session(db)
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def stored_rows(db, table, sp_id, *columns):

@@ -18,18 +18,16 @@ import sqlalchemy as sa
 
 from hiaim_monitor.clock import SimulatedClock
 from hiaim_monitor.hrm import encode_heart_rate_measurement
-from hiaim_monitor.hrmax import measured_hrmax
-from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.recorded_session import RecordedSession
 from hiaim_monitor.samples import sample_from_notification
 from hiaim_monitor.storage import open_database
 from hiaim_monitor.storage.schema import EventRow, SessionRow
 from hiaim_monitor.storage.spill import pending_spills, replay_spills
+from tests.conftest import people, poll_until
 from tests.storage.helpers import Backend
 
-PEOPLE = [Participant("P1", "Anna", "A", measured_hrmax(180)),
-          Participant("P2", "Bo", "B", measured_hrmax(175))]
+PEOPLE = people(180, 175)
 
 
 def counts(db, session_id: int) -> tuple[int, str, str]:
@@ -57,13 +55,6 @@ def recorded_class(db, seconds: int) -> RecordedSession:
     return recorded
 
 
-def wait_until(condition, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
 def test_finishing_during_an_outage_returns_at_once_and_stores_everything_later(
         db, backend: Backend):
     recorded = recorded_class(db, 30)
@@ -73,7 +64,7 @@ def test_finishing_during_an_outage_returns_at_once_and_stores_everything_later(
         result = recorded.finish(notes="Good class.", wait_s=0.3)
         assert time.monotonic() - began < 1.5  # the window stays responsive
         assert result.pending and not result.stored
-    wait_until(lambda: recorded.progress().stored)
+    poll_until(lambda: recorded.progress().stored, "the backlog is stored", timeout_s=30)
     assert counts(db, recorded.session_id) == (60, "finished", "Good class.")
 
 
@@ -136,8 +127,8 @@ def test_the_terminal_app_keeps_its_backlog_when_the_database_stays_locked(tmp_p
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     db = open_database(url)
     try:
-        wait_until(lambda: counts(db, 1)[0] > 4 if path.exists() and _has_session(db) else False,
-                   60)
+        poll_until(lambda: path.exists() and _has_session(db) and counts(db, 1)[0] > 4,
+                   "the app stores its first samples", timeout_s=60, interval_s=0.05)
         other = sqlite3.connect(path, isolation_level=None)
         other.execute("BEGIN EXCLUSIVE")  # held until the app has ended
         try:
@@ -183,7 +174,8 @@ def test_sigterm_finishes_the_session_with_its_rows(tmp_path):
         stderr=subprocess.PIPE, text=True)
     db = open_database(url)
     try:
-        wait_until(lambda: _has_session(db) and counts(db, 1)[0] >= 6, 60)
+        poll_until(lambda: _has_session(db) and counts(db, 1)[0] >= 6,
+                   "the app stores its first samples", timeout_s=60, interval_s=0.05)
         seen = counts(db, 1)[0]
         app.send_signal(signal.SIGTERM)  # logout or shutdown
         _, err = app.communicate(timeout=60)

@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 
 import numpy as np
@@ -18,14 +17,13 @@ import sqlalchemy as sa
 from hiaim_monitor.clock import SimulatedClock
 from hiaim_monitor.engine.codes import SampleFlag
 from hiaim_monitor.hrm import encode_heart_rate_measurement
-from hiaim_monitor.hrmax import measured_hrmax
-from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.samples import sample_from_notification
 from hiaim_monitor.storage import open_database
 from simulators.faults import FaultConfig
+from simulators.hub import SimulatedStrapHub
 from simulators.roster import make_virtual_class
-from simulators.source import SimulatedSource
+from tests.conftest import people, people_wearing, poll_until
 from tests.storage.helpers import live_recording
 
 
@@ -38,15 +36,16 @@ def test_live_session_stores_every_sample_beat_alarm_and_interval(db):
     protocol = load_protocol("low-volume-7x30s")
     clock = SimulatedClock()
     virtual = make_virtual_class(4, seed=2)
-    source = SimulatedSource(virtual, clock, protocol, session_start_s=0.0,
-                             faults=FaultConfig.demo(), seed=2)
-    people = [Participant(v.participant_id, v.display_name, s.strap_id,
-                          measured_hrmax(v.hrmax_bpm))
-              for v, s in zip(virtual, source.straps, strict=True)]
-    recorded, _, stored, events = live_recording(db, protocol, people, clock)
+    source = SimulatedStrapHub(virtual, clock, protocol=protocol, session_start_s=0.0,
+                               faults=FaultConfig.demo(), seed=2)
+    recorded, _, stored, events = live_recording(
+        db, protocol, people_wearing(virtual, source.nearby), clock)
     session = recorded.session
 
     async def run():
+        await source.set_discovery(False)  # every strap watched, as the headless path does
+        for strap_id, name in source.nearby.items():
+            await source.watch(strap_id, name)
         await source.start(events.put)
         while clock.monotonic() < protocol.total_s + 5:
             await asyncio.sleep(0)
@@ -79,8 +78,7 @@ def test_live_session_stores_every_sample_beat_alarm_and_interval(db):
 def test_a_confirmed_jump_is_stored_trusted_not_flagged(db):
     protocol = load_protocol("norwegian-4x4")
     clock = SimulatedClock()
-    people = [Participant("P1", "Anna", "A", measured_hrmax(180))]
-    recorded, _, _, events = live_recording(db, protocol, people, clock)
+    recorded, _, _, events = live_recording(db, protocol, people(180), clock)
     for bpm in [120] * 10 + [160, 161, 162, 161, 160]:
         events.put(sample_from_notification("A", encode_heart_rate_measurement(bpm), clock))
         recorded.tick()  # one tick per sample: the jump spans ticks
@@ -94,8 +92,7 @@ def test_a_confirmed_jump_is_stored_trusted_not_flagged(db):
 def test_operator_actions_are_stored_as_phase_changes_with_their_detail(db):
     protocol = load_protocol("norwegian-4x4")
     clock = SimulatedClock()
-    people = [Participant("P1", "Anna", "A", measured_hrmax(180))]
-    recorded, _, _, _ = live_recording(db, protocol, people, clock)
+    recorded, _, _, _ = live_recording(db, protocol, people(180), clock)
     session = recorded.session
     recorded.tick()
     clock.advance(700)
@@ -126,8 +123,7 @@ def test_operator_actions_are_stored_as_phase_changes_with_their_detail(db):
 def test_a_high_phase_stopped_68_s_in_is_stored_as_not_judged_with_planned_and_ran(db):
     protocol = load_protocol("hi-aim")  # High 1/4 runs 840–1020 s
     clock = SimulatedClock()
-    people = [Participant("P1", "Anna", "A", measured_hrmax(180))]
-    recorded, _, _, _ = live_recording(db, protocol, people, clock)
+    recorded, _, _, _ = live_recording(db, protocol, people(180), clock)
     session = recorded.session
     recorded.tick()
     clock.advance(840 + 68)
@@ -152,15 +148,18 @@ def test_killed_app_loses_about_a_second_and_is_found_interrupted(tmp_path):
         stderr=subprocess.PIPE)
     try:
         db = open_database(url)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # wait until data flows, then some more
-            time.sleep(0.5)
+
+        def stored_samples() -> int:
             try:
-                if count(db, "select count(*) from samples") > 20:
-                    break
-            except Exception:
-                continue
-        time.sleep(4)
+                return count(db, "select count(*) from samples")
+            except sa.exc.OperationalError:  # the app has not made its tables yet
+                return 0
+
+        # Killed while data flows, some 4 s after the first rows: four straps at 1 Hz.
+        poll_until(lambda: stored_samples() > 20, "the app stores samples", timeout_s=60,
+                   interval_s=0.1)
+        poll_until(lambda: stored_samples() > 20 + 4 * 4, "the app goes on storing", timeout_s=30,
+                   interval_s=0.1)
         app.send_signal(signal.SIGKILL)
         killed_utc = datetime.now(UTC)
         app.wait(10)

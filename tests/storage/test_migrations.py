@@ -94,6 +94,105 @@ def test_rows_an_older_simulation_left_in_a_real_database_are_flagged_simulated(
     assert [(i, bool(s)) for i, s in sessions] == [(1, True), (2, False)]
 
 
+OLD_STRAPS = [  # (id, strap_key as revision 0006 stored it, kind, as 0007 stores it)
+    (1, "AA:BB:CC:DD:EE:01", "ble", "ble:AA:BB:CC:DD:EE:01"),
+    (2, "SIM:00:00:00:00:00:02", "simulated", "sim:0002"),
+    (3, "SIM:00:00:00:00:01:02", "simulated", "sim:0258"),  # 0x0102: strap_id_for(258)
+    (4, "4711", "ant", "ant:4711"),
+    (5, "STRAP-001", "", "STRAP-001"),  # no known form: kept, still found as it is
+    (6, "ble:AA:BB:CC:DD:EE:06", "ble", "ble:AA:BB:CC:DD:EE:06"),  # prefixed already
+    # The same strap twice: its new spelling is taken, so it stays as it was.
+    (7, "aa-bb-cc-dd-ee-06", "ble", "aa-bb-cc-dd-ee-06"),
+]
+
+
+def old_database_with_straps(conn) -> None:
+    """Revision 0006 with straps in every stored form, worn, and recorded in a session."""
+    from alembic import command
+
+    from hiaim_monitor.storage.migrate import alembic_config
+
+    command.upgrade(alembic_config(conn), "0006")
+    now = START_UTC.replace(tzinfo=None)
+    conn.execute(sa.text(
+        "insert into participants (id, study_code, display_name, beta_blocker, notes, "
+        "created_utc, simulated, archived, hrmax_bpm, hrmax_method) values "
+        "(1, 'HIAIM-001', 'Ann', false, '', :t, false, false, 180, 'measured'), "
+        "(2, 'SIM-002', 'Bo', false, '', :t, true, false, 170, 'measured')"), {"t": now})
+    conn.execute(sa.text("insert into straps (id, strap_key, name, kind) values "
+                         + ", ".join(f"({i}, '{key}', '', '{kind}')"
+                                     for i, key, kind, _ in OLD_STRAPS)))
+    conn.execute(sa.text("insert into strap_assignments values (1, 1, :t), (2, 2, :t)"),
+                 {"t": now})
+    conn.execute(sa.text(
+        "insert into sessions (id, protocol_key, protocol, operator, site, host, started_utc, "
+        "status, notes, simulated) values (1, 'hi-aim', '{}', '', '', '', :t, 'finished', '', "
+        "false)"), {"t": now})
+    conn.execute(sa.text(
+        "insert into session_participants (session_id, participant_id, strap_id, hrmax_bpm, "
+        "hrmax_method, notes) values (1, 1, 1, 180, 'measured', '')"))
+
+
+def stored_straps(engine) -> list[tuple[int, str]]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text(
+            "select id, strap_key from straps order by id"))]
+
+
+def test_stored_strap_ids_get_their_radio_and_an_old_database_stays_usable(backend: Backend):
+    from hiaim_monitor.admin import session_info
+    from hiaim_monitor.storage import registry
+    from hiaim_monitor.storage.assignments import assigned_class
+
+    engine = sa.create_engine(backend.url)
+    try:
+        with engine.begin() as conn:
+            old_database_with_straps(conn)
+        upgrade(backend.url)
+        assert stored_straps(engine) == [(i, new) for i, _, _, new in OLD_STRAPS]
+    finally:
+        engine.dispose()
+    with open_database(backend.url) as db:
+        # Who wears what, and what was recorded with which strap, survive the rewrite.
+        people = assigned_class(db, ["aa:bb:cc:dd:ee:01"])
+        assert [(p.participant_id, p.strap_id) for p in people] == [
+            ("HIAIM-001", "ble:AA:BB:CC:DD:EE:01")]
+        worn = {s.strap_key: s.study_code for s in registry.list_straps(db)}
+        assert worn["sim:0002"] == "SIM-002"
+        shown = session_info.show_session(db, 1)
+        assert [m.strap_key for m in shown.participants] == ["ble:AA:BB:CC:DD:EE:01"]
+        # An id the migration could not name is still found by its exact text.
+        registry.assign_strap(db, "STRAP-001", "HIAIM-001")
+        assert registry.find_strap(db, "STRAP-001").study_code == "HIAIM-001"
+        # The new table takes a second id of a migrated strap.
+        registry.add_strap_id(db, "sim:258", "ble:00:00:00:00:01:02")
+        assert registry.find_strap(db, "ble:00:00:00:00:01:02").strap_key == "sim:0258"
+
+
+def test_downgrading_gives_the_old_strap_ids_back(backend: Backend):
+    from alembic import command
+
+    from hiaim_monitor.storage import registry
+    from hiaim_monitor.storage.migrate import alembic_config
+
+    engine = sa.create_engine(backend.url)
+    try:
+        with engine.begin() as conn:
+            old_database_with_straps(conn)
+        with open_database(backend.url) as db:
+            registry.add_strap_id(db, "AA:BB:CC:DD:EE:01", "ant:12345")
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "0006")
+        with engine.connect() as conn:
+            assert current_revision(conn) == "0006"
+            assert "strap_aliases" not in sa.inspect(conn).get_table_names()
+        assert stored_straps(engine) == [
+            (i, old if old != "ble:AA:BB:CC:DD:EE:06" else "AA:BB:CC:DD:EE:06")
+            for i, old, _, _ in OLD_STRAPS]
+    finally:
+        engine.dispose()
+
+
 def test_samples_stored_before_0008_stay_readable_and_new_ones_keep_energy(backend: Backend):
     from alembic import command
 

@@ -5,7 +5,6 @@ import queue
 
 import sqlalchemy as sa
 
-from hiaim_monitor.admin.registry import add_participant, list_participants
 from hiaim_monitor.clock import SimulatedClock
 from hiaim_monitor.hrm import encode_heart_rate_measurement
 from hiaim_monitor.protocols import load_protocol
@@ -13,6 +12,7 @@ from hiaim_monitor.recorded_session import RecordedSession
 from hiaim_monitor.samples import sample_from_notification
 from hiaim_monitor.session_cue import SessionCue
 from hiaim_monitor.storage import StorageState
+from hiaim_monitor.storage.registry import add_participant, list_participants
 from hiaim_monitor.storage.schema import EventRow, SessionParticipantRow, SessionRow
 from tests.storage.helpers import START_UTC, roster
 
@@ -90,7 +90,7 @@ def test_operator_actions_are_published_to_the_cue_and_cleared_at_the_end(db):
     clock.advance(30)
     recorded.session.skip()
     now = cue.phase_at(clock.monotonic())
-    assert now is not None and now.index == 1 and now.start_mono_s == clock.monotonic()
+    assert now is not None and now.index == 1 and now.start_s == 30.0  # the skip, 30 s in
     recorded.session.pause()
     assert cue.phase_at(clock.monotonic() + 3600).index == 1  # a pause holds the phase
     recorded.finish()

@@ -5,22 +5,24 @@ and changes nothing, and recorded sessions can be listed, shown and recovered.""
 from __future__ import annotations
 
 import socket
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from hiaim_monitor.admin import is_admin_command, run_admin_command
-from hiaim_monitor.admin.registry import (
+from hiaim_monitor.hrmax import HRMaxMethod
+from hiaim_monitor.protocols import load_protocol
+from hiaim_monitor.storage import SessionStatus
+from hiaim_monitor.storage.assignments import assigned_class
+from hiaim_monitor.storage.migrate import head_revision
+from hiaim_monitor.storage.registry import (
     add_participant,
     add_strap,
     assign_strap,
     list_participants,
 )
-from hiaim_monitor.hrmax import HRMaxMethod
-from hiaim_monitor.storage import SessionStatus
-from hiaim_monitor.storage.assignments import assigned_class
-from hiaim_monitor.storage.migrate import head_revision
 from hiaim_monitor.storage.schema import (
     EventRow,
     ParticipantRow,
@@ -158,9 +160,10 @@ BAD_WRITES = [
     (("participants", "remove", "HIAIM-001"),
      "HIAIM-001 took part in 1 session and cannot be removed"),
     (("straps", "assign", "AA:BB:CC:DD:EE:99", "HIAIM-001"),
-     "There is no strap AA:BB:CC:DD:EE:99 in the registry"),
+     "There is no strap ble:AA:BB:CC:DD:EE:99 in the registry"),
     (("straps", "assign", "STRAP-001", "NOPE"), "There is no participant with study code"),
-    (("straps", "add", "STRAP-001"), "Strap STRAP-001 is already registered"),
+    (("straps", "add", "STRAP-001"), "'STRAP-001' is not a strap id"),
+    (("straps", "link", "STRAP-001", "STRAP-002"), "'STRAP-002' is not a strap id"),
     (("sessions", "show", "999"), "There is no session 999"),
     (("sessions", "recover", "999", "--close"), "There is no session 999"),
     (("sessions", "recover", "--close"), "--close needs a session id"),
@@ -195,9 +198,9 @@ def test_a_strap_is_worn_by_one_person_and_a_person_wears_one_strap(db, cli):
                           .join(StrapAssignmentRow,
                                 StrapAssignmentRow.participant_id == ParticipantRow.id)
                           .join(StrapRow, StrapRow.id == StrapAssignmentRow.strap_id)).all()
-    assert pairs == [("HIAIM-002", "AA:BB:CC:DD:EE:02")]
+    assert pairs == [("HIAIM-002", "ble:AA:BB:CC:DD:EE:02")]
     rows = ok(cli("straps", "list")).splitlines()[2:]
-    assert [r.split()[0] for r in rows] == ["AA:BB:CC:DD:EE:01", "AA:BB:CC:DD:EE:02"]
+    assert [r.split()[0] for r in rows] == ["ble:AA:BB:CC:DD:EE:01", "ble:AA:BB:CC:DD:EE:02"]
     assert rows[1].split()[-2:] == ["HIAIM-002", "2"]
 
 
@@ -297,7 +300,7 @@ def test_a_database_that_cannot_be_opened_exits_1_with_one_line(capsys):
 
 def test_refusals_speak_the_operators_language(db):
     from hiaim_monitor import i18n
-    from hiaim_monitor.admin.registry import RegistryError, add_participant
+    from hiaim_monitor.storage.registry import RegistryError, add_participant
 
     add_participant(db, "HA-001", "Anna", hrmax_bpm=170)
     i18n.set_language("da")
@@ -322,7 +325,7 @@ def test_study_codes_are_one_person_whatever_their_case(db, cli):
     ok(cli("straps", "add", "AA:00:00:00:00:01"))
     ok(cli("straps", "assign", "AA:00:00:00:00:01", "Hiaim-001"))
     assert [(p.study_code, p.display_name, p.strap_key) for p in list_participants(db)] == [
-        ("HIAIM-001", "Ann B", "AA:00:00:00:00:01")]
+        ("HIAIM-001", "Ann B", "ble:AA:00:00:00:00:01")]
     ok(cli("participants", "add", "--code", "HIAIM-002", "--name", "Cy", "--hrmax", "170"))
     code, _, err = cli("participants", "edit", "HIAIM-002", "--code", "hiaim-001")
     assert code == 2 and "already registered" in err
@@ -364,12 +367,12 @@ def test_simulated_participants_and_straps_never_join_a_real_class(db):
     add_strap(db, "AA:00:00:00:00:01", kind="ble")
     assign_strap(db, "AA:00:00:00:00:01", "HIAIM-001")
     add_participant(db, "SIM-001", "Anne", hrmax_bpm=165, simulated=True)
-    add_strap(db, "SIM:00:00:00:00:00:01", kind="simulated")
-    assign_strap(db, "SIM:00:00:00:00:00:01", "SIM-001")
+    add_strap(db, "sim:0001", kind="simulated")
+    assign_strap(db, "sim:0001", "SIM-001")
     # A participant registered by hand but wearing a simulated strap stays out too.
     add_participant(db, "HIAIM-002", "Bo", hrmax_bpm=170)
-    add_strap(db, "SIM:00:00:00:00:00:02", kind="simulated")
-    assign_strap(db, "SIM:00:00:00:00:00:02", "HIAIM-002")
+    add_strap(db, "sim:0002", kind="simulated")
+    assign_strap(db, "sim:0002", "HIAIM-002")
 
     assert [p.participant_id for p in assigned_class(db)] == ["HIAIM-001"]
     roster = list_participants(db, include_simulated=False, include_archived=False)
@@ -387,3 +390,32 @@ def test_sessions_list_and_show_say_which_sessions_were_simulated(db, cli):
     assert [(r.split()[0], r.split()[-1]) for r in rows[2:]] == [(str(second), "no"),
                                                                  (str(real), "yes")]
     assert "simulated:     yes" in ok(cli("sessions", "show", str(real)))
+
+
+def test_a_strap_found_by_any_of_its_ids_is_one_strap_with_one_wearer(db):
+    from hiaim_monitor.storage import start_session
+    from hiaim_monitor.storage.assignments import strap_ids_of
+    from hiaim_monitor.storage.registry import add_strap_id, find_strap, list_straps
+
+    add_participant(db, "HIAIM-001", "Ann", hrmax_bpm=170)
+    add_strap(db, "AA:00:00:00:00:01", name="H10 #1")
+    info = add_strap_id(db, "ble:AA:00:00:00:00:01", "ant:4711")
+    assert info.ids == ("ble:AA:00:00:00:00:01", "ant:4711")
+    assign_strap(db, "ant:4711", "HIAIM-001")
+    for any_id in ("AA:00:00:00:00:01", "ant:4711"):
+        found = find_strap(db, any_id)
+        assert (found.strap_key, found.name, found.study_code) == (
+            "ble:AA:00:00:00:00:01", "H10 #1", "HIAIM-001")
+    assert find_strap(db, "ant:4712") is None
+    assert [(s.strap_key, s.ids) for s in list_straps(db)] == [
+        ("ble:AA:00:00:00:00:01", ("ble:AA:00:00:00:00:01", "ant:4711"))]
+    (ann,) = list_participants(db)
+    assert (ann.strap_key, ann.strap_ids) == ("ble:AA:00:00:00:00:01",
+                                              ("ble:AA:00:00:00:00:01", "ant:4711"))
+    # A session whose participant came in by the strap's other id records that one strap.
+    (person,) = assigned_class(db)
+    start_session(db, load_protocol("hi-aim"), [replace(person, strap_id="ant:4711")],
+                  started_utc=START_UTC)
+    with db.session() as s:
+        assert s.scalars(sa.select(StrapRow.strap_key)).all() == ["ble:AA:00:00:00:00:01"]
+    assert strap_ids_of(db, ["ant:4711"]) == {"ant:4711": info.ids}

@@ -7,7 +7,6 @@ import contextlib
 import math
 import random
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -28,19 +27,10 @@ from hiaim_monitor.storage import (
     start_session,
 )
 from hiaim_monitor.storage.schema import EventRow, PhaseAdherenceRow, RRIntervalRow, SampleRow
+from tests.conftest import poll_until
 from tests.storage.helpers import START_UTC, Backend, fast_writer, roster
 
 WAIT_S = 20.0
-
-
-def wait_for(condition: Callable[[], Any], timeout_s: float = WAIT_S) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise AssertionError("timed out waiting for the writer")
 
 
 def make_rows(stored: StoredSession, seconds: int, *, seed: int = 1, start_s: int = 0
@@ -160,7 +150,8 @@ def test_failing_database_keeps_rows_and_writes_them_when_back(db, backend: Back
             writer.submit_samples(tick_samples)
             writer.submit_beats(tick_beats)
         submitting_s = time.monotonic() - started
-        failing = wait_for(lambda: (s := writer.status).state is StorageState.FAILING and s)
+        failing = poll_until(lambda: (s := writer.status).state is StorageState.FAILING and s,
+                             "the writer reports failing", timeout_s=WAIT_S)
         assert writer.backlog_rows == len(flat(samples[20:])) + len(flat(beats[20:]))
         assert 0 < writer.backlog_fraction < 1
         assert submitting_s < 1.0  # nothing waited for the database
@@ -188,9 +179,10 @@ def test_overflowing_buffer_drops_the_oldest_rows_and_counts_them(db, backend: B
         for start in range(0, 150, 10):
             writer.submit_samples(rows[start:start + 10])
         assert writer.backlog_fraction == 1.0
-        wait_for(lambda: writer.status.state is StorageState.FAILING)
+        poll_until(lambda: writer.status.state is StorageState.FAILING,
+                   "the writer reports failing", timeout_s=WAIT_S)
         # Rows dropped while a write was under way count once that write has failed.
-        wait_for(lambda: writer.dropped_rows == 50)
+        poll_until(lambda: writer.dropped_rows == 50, "50 rows dropped", timeout_s=WAIT_S)
         assert writer.status.dropped_rows == 50
 
     assert writer.flush(WAIT_S)
@@ -249,7 +241,7 @@ def test_a_commit_whose_acknowledgement_is_lost_is_not_stored_twice(db, stored, 
     monkeypatch.setattr(writer._engine, "begin", begin_losing_one_ack)
     writer.submit_samples(flat(samples[:10]))
     writer.submit_beats(flat(beats[:10]))
-    wait_for(lambda: lost)
+    poll_until(lambda: lost, "a commit whose acknowledgement is lost", timeout_s=WAIT_S)
     # More rows arrive before the retry: the retried batch is larger than the one that
     # was committed, so the overlap has to be skipped, not just the same batch.
     writer.submit_samples(flat(samples[10:]))

@@ -1,7 +1,8 @@
 import io
 import wave
 
-from ui.alarm_sound import REPEAT_EVERY_S, AlarmSound, chime_wav
+from hiaim_monitor.config import ALARM_REPEAT_EVERY_S as REPEAT_EVERY_S
+from ui.alarm_sound import AlarmSound, chime_wav
 
 
 def test_chime_is_a_short_audible_wav():

@@ -8,17 +8,16 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
-from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import Qt, QTimer
 
 from drivers.sensor_thread import SensorThread
-from hiaim_monitor.admin.registry import add_participant, list_participants
 from hiaim_monitor.class_setup import ClassSetup
 from hiaim_monitor.clock import SimulatedClock
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.recorded_session import RecordedSession
 from hiaim_monitor.session_cue import SessionCue
 from hiaim_monitor.storage import open_database
+from hiaim_monitor.storage.registry import add_participant, list_participants
 from hiaim_monitor.storage.schema import EventRow, SampleRow, SessionParticipantRow, SessionRow
 from simulators.faults import FaultConfig
 from simulators.hub import SimulatedStrapHub
@@ -29,18 +28,6 @@ from ui.control_window import ControlWindow, Wiring
 from ui.session_panel import COLUMNS
 
 SPEED = 20.0  # simulated seconds per real second
-
-
-@pytest.fixture(autouse=True)
-def private_settings(tmp_path):
-    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
-        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path))
-
-
-@pytest.fixture(autouse=True)
-def yes_to_every_question(monkeypatch):
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *a, **k: QMessageBox.StandardButton.Yes)
 
 
 class App:
@@ -76,7 +63,7 @@ class App:
             sound=AlarmSound(play=lambda: self.plays.append(time.monotonic())))
         self.timer = QTimer()
         self.timer.setInterval(100)
-        self.timer.timeout.connect(self.window.refresh)
+        self.timer.timeout.connect(self.window.loop.tick)
 
     def start(self, plan):
         return RecordedSession.start(self.db, plan.protocol, plan.participants, self.clock,
@@ -211,7 +198,7 @@ def test_start_is_refused_with_the_reason_while_someone_has_no_strap(make_app):
     page = app.window.setup_page
     strap = next(iter(app.hub.assignments.values()))
     app.setup.assign(strap, app.virtual[0].participant_id)
-    app.window.refresh()
+    app.window.loop.tick()
     assert not page.start_button.isEnabled()
     assert any(f"{app.virtual[1].display_name} has no strap" in page.problems.item(i).text()
                for i in range(page.problems.count()))

@@ -11,29 +11,20 @@ import time
 
 import pytest
 import sqlalchemy as sa
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from hiaim_monitor import config
 from hiaim_monitor.class_setup import ClassSetup
 from hiaim_monitor.clock import SimulatedClock
 from hiaim_monitor.hrm import encode_heart_rate_measurement
-from hiaim_monitor.hrmax import measured_hrmax
-from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.recorded_session import RecordedSession
 from hiaim_monitor.samples import sample_from_notification
 from hiaim_monitor.storage import open_database
 from hiaim_monitor.storage.schema import EventRow
+from tests.conftest import people
 from ui.control_window import ControlWindow, Wiring
-
-
-@pytest.fixture(autouse=True)
-def private_settings(tmp_path, monkeypatch):
-    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
-        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path))
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *a, **k: QMessageBox.StandardButton.Yes)
 
 
 def test_stop_during_a_database_outage_keeps_the_window_responsive(qtbot, tmp_path):
@@ -42,21 +33,19 @@ def test_stop_during_a_database_outage_keeps_the_window_responsive(qtbot, tmp_pa
     protocol = load_protocol("norwegian-4x4")
     clock = SimulatedClock()
     events = queue.SimpleQueue()
-    people = [Participant("P1", "Anna", "A", measured_hrmax(170))]
-    recorded = RecordedSession.start(db, protocol, people, clock, events)
+    recorded = RecordedSession.start(db, protocol, people(170), clock, events)
     setup = ClassSetup([], protocol, today=clock.now_utc().date(), started_mono_s=0.0)
     window = ControlWindow(wiring=Wiring(setup, db, None, clock, lambda plan: recorded))
     qtbot.addWidget(window)
-    window.recorded = recorded
-    window._show_session(recorded.session)
+    window.show_recorded(recorded)
     timer = QTimer()
     timer.setInterval(int(config.TICK_INTERVAL_S * 1000))
-    timer.timeout.connect(window.refresh)
+    timer.timeout.connect(window.loop.tick)
     timer.start()
     for _ in range(20):
         events.put(sample_from_notification("A", encode_heart_rate_measurement(120), clock))
         clock.advance(1)
-    window.refresh()
+    window.loop.tick()
 
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")  # another program holds the database
@@ -98,8 +87,7 @@ def test_sigterm_ends_the_window_app_and_finishes_the_session(qtbot, tmp_path, m
     protocol = load_protocol("norwegian-4x4")
     clock = SimulatedClock()
     events = queue.SimpleQueue()
-    people = [Participant("P1", "Anna", "A", measured_hrmax(170))]
-    recorded = RecordedSession.start(db, protocol, people, clock, events)
+    recorded = RecordedSession.start(db, protocol, people(170), clock, events)
     for _ in range(10):
         events.put(sample_from_notification("A", encode_heart_rate_measurement(120), clock))
         clock.advance(1)
@@ -108,8 +96,7 @@ def test_sigterm_ends_the_window_app_and_finishes_the_session(qtbot, tmp_path, m
     def running() -> None:
         window = next(w for w in QApplication.topLevelWidgets()
                       if isinstance(w, ControlWindow) and w.isVisible())
-        window.recorded = recorded
-        window._show_session(recorded.session)
+        window.show_recorded(recorded)
         QTimer.singleShot(300, lambda: os.kill(os.getpid(), sig))
         give_up.start()
 

@@ -8,32 +8,16 @@ from PySide6.QtWidgets import QMessageBox
 
 from hiaim_monitor.clock import SimulatedClock
 from hiaim_monitor.engine.codes import Level
-from hiaim_monitor.engine.snapshot import StorageView
+from hiaim_monitor.engine.snapshot import StorageState, StorageView
 from hiaim_monitor.hrm import encode_heart_rate_measurement
-from hiaim_monitor.hrmax import measured_hrmax
-from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.samples import sample_from_notification
 from hiaim_monitor.session import LiveSession
+from tests.conftest import people
 from ui.control_window import COLUMNS, ControlWindow
 from ui.participant_table import CLASS_COLOUR
 
 SCREENSHOT = "/tmp/control.png"
-
-
-@pytest.fixture(autouse=True)
-def private_settings(tmp_path):
-    """Window geometry goes to a temporary directory, not the user's settings."""
-    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
-        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path))
-
-
-@pytest.fixture(autouse=True)
-def no_real_dialogs(monkeypatch):
-    """A real message box would block the test run: every question is answered Yes unless
-    a test says otherwise (qtbot closes windows at the end, which asks)."""
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *a, **k: QMessageBox.StandardButton.Yes)
 
 
 class Class:
@@ -42,11 +26,8 @@ class Class:
     def __init__(self):
         self.clock = SimulatedClock()
         self.events = queue.SimpleQueue()
-        people = [Participant("P1", "Anna", "A", measured_hrmax(160)),
-                  Participant("P2", "Bo", "B", measured_hrmax(180)),
-                  Participant("P3", "Cy", "C", measured_hrmax(170))]
-        self.session = LiveSession(load_protocol("norwegian-4x4"), people, self.clock,
-                                   self.events)
+        self.session = LiveSession(load_protocol("norwegian-4x4"), people(160, 180, 170),
+                                   self.clock, self.events)
 
     def beats(self, seconds, **bpm_by_strap):
         """Each strap named sends once a second for ``seconds``; the others stay silent."""
@@ -62,7 +43,7 @@ def gym(qtbot):
     gym = Class()
     window = ControlWindow(gym.session)
     qtbot.addWidget(window)
-    window.refresh()
+    window.loop.tick()
     with qtbot.waitExposed(window):
         window.show()
     window.activateWindow()
@@ -81,7 +62,7 @@ def row_of(window, name):
 
 def test_header_shows_phase_and_countdown_of_the_session_clock(gym):
     gym.beats(620, A=144, B=150, C=130)
-    gym.window.refresh()
+    gym.window.loop.tick()
     header = gym.window.header
     assert header.phase.text() == "Interval 1/4 (high)"
     assert header.countdown.text() == "3:40"
@@ -93,13 +74,13 @@ def test_header_shows_phase_and_countdown_of_the_session_clock(gym):
 
 def test_space_pauses_the_countdown_and_space_again_resumes(gym, qtbot):
     gym.beats(100, A=110, B=120, C=115)
-    gym.window.refresh()
+    gym.window.loop.tick()
     assert gym.window.header.countdown.text() == "8:20"
 
     qtbot.keyClick(gym.window, Qt.Key.Key_Space)
     assert gym.session.schedule.paused
     gym.beats(30, A=110, B=120, C=115)
-    gym.window.refresh()
+    gym.window.loop.tick()
     assert gym.window.header.countdown.text() == "8:20"
     assert gym.window.header.paused.isVisible()
     assert gym.window.header.paused.text() == "PAUSED"
@@ -107,7 +88,7 @@ def test_space_pauses_the_countdown_and_space_again_resumes(gym, qtbot):
 
     qtbot.keyClick(gym.window, Qt.Key.Key_Space)
     gym.beats(20, A=110, B=120, C=115)
-    gym.window.refresh()
+    gym.window.loop.tick()
     assert gym.window.header.countdown.text() == "8:00"
     assert not gym.window.header.paused.isVisible()
     assert gym.window.pause_button.text() == "Pause"
@@ -115,7 +96,7 @@ def test_space_pauses_the_countdown_and_space_again_resumes(gym, qtbot):
 
 def test_n_skips_to_the_next_phase(gym, qtbot):
     gym.beats(5, A=110, B=120, C=115)
-    gym.window.refresh()
+    gym.window.loop.tick()
     qtbot.keyClick(gym.window, Qt.Key.Key_N)
     assert gym.window.header.phase.text() == "Interval 1/4 (high)"
     assert gym.window.header.countdown.text() == "4:00"
@@ -123,7 +104,7 @@ def test_n_skips_to_the_next_phase(gym, qtbot):
 
 def test_plus_one_minute_adds_sixty_seconds_to_the_countdown(gym, qtbot):
     gym.beats(30, A=110, B=120, C=115)
-    gym.window.refresh()
+    gym.window.loop.tick()
     assert gym.window.header.countdown.text() == "9:30"
     qtbot.mouseClick(gym.window.extend_button, Qt.MouseButton.LeftButton)
     assert gym.window.header.countdown.text() == "10:30"
@@ -139,7 +120,7 @@ def test_stop_after_confirmation_finishes_the_session_and_disables_controls(gym,
 
     monkeypatch.setattr(QMessageBox, "question", yes)
     gym.beats(30, A=110, B=120, C=115)
-    gym.window.refresh()
+    gym.window.loop.tick()
     qtbot.mouseClick(gym.window.stop_button, Qt.MouseButton.LeftButton)
     assert len(asked) == 1
     assert gym.window.header.phase.text() == "Session finished"
@@ -161,7 +142,7 @@ def test_stop_refused_in_the_dialog_keeps_the_session_running(gym, qtbot, monkey
 
 def test_action_the_schedule_refuses_becomes_a_status_message(gym):
     gym.session.pause()
-    gym.window.refresh()
+    gym.window.loop.tick()
     gym.window._act(gym.session.pause)
     assert "already paused" in gym.window.statusBar().currentMessage()
 
@@ -188,7 +169,7 @@ def test_window_size_is_remembered(gym, qtbot, monkeypatch):
 def test_silent_strap_shows_signal_lost_and_no_number(gym):
     gym.beats(20, A=120, B=130, C=125)
     gym.beats(12, A=120, B=130)
-    gym.window.refresh()
+    gym.window.loop.tick()
     cy = row_of(gym.window, "Cy")
     assert cy["Signal"] == "signal lost"
     assert cy["bpm"] == "—" and cy["% HRmax"] == "—"
@@ -199,10 +180,10 @@ def test_silent_strap_shows_signal_lost_and_no_number(gym):
 
 def test_above_ceiling_participant_appears_in_the_alarm_banner(gym):
     gym.beats(30, A=120, B=130, C=125)
-    gym.window.refresh()
+    gym.window.loop.tick()
     assert not gym.window.banner.isVisible()
     gym.beats(20, A=165, B=130, C=125)  # 103 % of Anna's 160
-    gym.window.refresh()
+    gym.window.loop.tick()
     assert gym.window.banner.isVisible()
     assert "Anna: above ceiling" in gym.window.banner.text()
     assert "Bo" not in gym.window.banner.text()
@@ -211,7 +192,7 @@ def test_above_ceiling_participant_appears_in_the_alarm_banner(gym):
 
 def test_storage_trouble_shows_in_the_banner(gym):
     snap = dataclasses.replace(gym.session.tick(), storage=StorageView(
-        "failing", "the disk is full", 0.25, 0))
+        StorageState.FAILING, "the disk is full", 0.25, 0))
     gym.window.show_snapshot(snap)
     assert gym.window.banner.isVisible()
     assert "Storage trouble: the disk is full" in gym.window.banner.text()
@@ -220,7 +201,7 @@ def test_storage_trouble_shows_in_the_banner(gym):
 def test_rows_are_coloured_by_class_and_lost_rows_grey(gym, qtbot):
     gym.beats(620, A=144, B=150, C=130)  # into Interval 1/4
     gym.beats(12, A=144, B=150)  # Cy's strap goes silent
-    gym.window.refresh()
+    gym.window.loop.tick()
     window, table = gym.window, gym.window.table
     qtbot.wait(50)  # let the layout settle, as it does between timer ticks
     window.grab().save(SCREENSHOT)
@@ -244,7 +225,7 @@ def test_window_speaks_danish_when_asked(qtbot):
         gym.session.pause()
         window = ControlWindow(gym.session)
         qtbot.addWidget(window)
-        window.refresh()
+        window.loop.tick()
         texts = [window.pause_button.text(), window.next_button.text(),
                  window.stop_button.text(), window.header.paused.text(),
                  window.table.horizontalHeaderItem(COLUMNS.index("Strap")).text()]
@@ -270,12 +251,12 @@ def test_language_chosen_in_the_menu_is_used_at_the_next_start(gym):
 
 def test_w_shows_the_wall_screen_and_w_again_hides_it(gym, qtbot):
     gym.beats(30, A=120, B=130, C=125)
-    gym.window.refresh()
+    gym.window.loop.tick()
     qtbot.keyClick(gym.window, Qt.Key.Key_W)
     wall = gym.window.wall
     assert wall is not None and wall.isVisible()
     gym.beats(2, A=121, B=130, C=125)
-    gym.window.refresh()
+    gym.window.loop.tick()
     wall.frame()  # the wall's own timer would draw it within a frame
     assert wall.shown is gym.window.session_panel.snapshot  # fed on every tick
     qtbot.keyClick(gym.window, Qt.Key.Key_W)

@@ -4,23 +4,21 @@ modal Stop question is opened and read, then answered No."""
 import queue
 
 import pytest
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from hiaim_monitor import i18n
 from hiaim_monitor.clock import SimulatedClock
-from hiaim_monitor.hrmax import measured_hrmax
-from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.session import LiveSession
+from tests.conftest import people
 from ui.app import install_qt_translations
 from ui.control_window import ControlWindow
 
 
 @pytest.fixture(autouse=True)
-def private_settings(tmp_path):
-    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
-        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path))
+def no_real_dialogs():
+    """These tests read the real question box (tests/ui/conftest.py answers it otherwise)."""
 
 
 @pytest.fixture
@@ -54,7 +52,7 @@ def ask_stop_and_read_the_question(qtbot, window):
 def test_qt_buttons_of_a_question_speak_danish(danish, qtbot):
     assert danish is not None, "PySide6 ships no qtbase_da.qm"
     session = LiveSession(load_protocol("norwegian-4x4"),
-                          [Participant("P1", "Anna", "A", measured_hrmax(160))],
+                          people(160),
                           SimulatedClock(), queue.SimpleQueue())
     window = ControlWindow(session)
     qtbot.addWidget(window)

@@ -8,13 +8,12 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QApplication, QMessageBox, QPlainTextEdit
+from PySide6.QtWidgets import QApplication, QPlainTextEdit
 
 from drivers.ble_errors import NOT_ADVERTISING
 from hiaim_monitor import i18n
-from hiaim_monitor.admin.registry import add_participant, list_participants
 from hiaim_monitor.class_setup import ClassSetup
 from hiaim_monitor.clock import SimulatedClock
 from hiaim_monitor.hrm import encode_heart_rate_measurement
@@ -22,23 +21,12 @@ from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.recorded_session import RecordedSession
 from hiaim_monitor.samples import BatteryReading, StrapState, StrapStatus, sample_from_notification
 from hiaim_monitor.storage import open_database
+from hiaim_monitor.storage.registry import add_participant, list_participants
 from hiaim_monitor.storage.schema import EventRow
 from ui.control_window import ControlWindow, Wiring
 from ui.session_panel import COLUMNS
 
 TODAY = date(2026, 3, 2)
-
-
-@pytest.fixture(autouse=True)
-def private_settings(tmp_path):
-    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
-        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-
-
-@pytest.fixture(autouse=True)
-def yes_to_every_question(monkeypatch):
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *a, **k: QMessageBox.StandardButton.Yes)
 
 
 class Studio:
@@ -75,7 +63,7 @@ class Studio:
                 data = encode_heart_rate_measurement(bpm, rr_raw=[int(61440 / bpm)])
                 self.events.put(sample_from_notification(strap, data, self.clock))
             self.clock.advance(1)
-        self.window.refresh()
+        self.window.loop.tick()
 
 
 @pytest.fixture
@@ -83,7 +71,7 @@ def studio(tmp_path, qtbot):
     studio = Studio(tmp_path)
     window = studio.window
     qtbot.addWidget(window)
-    window.refresh()
+    window.loop.tick()
     with qtbot.waitExposed(window):
         window.show()
     window.activateWindow()
@@ -99,7 +87,7 @@ def start(studio, qtbot):
     assert page.start_button.isEnabled()
     qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
     assert studio.window.in_session
-    studio.window.refresh()
+    studio.window.loop.tick()
 
 
 def press(qtbot, key, modifier=Qt.KeyboardModifier.NoModifier):
@@ -264,7 +252,7 @@ def test_battery_and_state_from_setup_are_stored_at_the_start(studio, qtbot):
 def test_a_newer_strap_report_wins_over_what_setup_knew(studio, qtbot):
     start(studio, qtbot)
     studio.events.put(StrapStatus("A", studio.clock.monotonic(), StrapState.LOST))
-    studio.window.refresh()
+    studio.window.loop.tick()
     assert row_of(studio.window, "Anna")["Strap"] == "lost · 10 %"
 
 
@@ -277,11 +265,11 @@ def test_a_lost_strap_says_why_in_danish_on_the_session_page(studio, qtbot):
         assert (cell.text(), cell.toolTip()) == ("sender · 10 %", "")
         studio.events.put(StrapStatus("A", studio.clock.monotonic(), StrapState.LOST,
                                       note=NOT_ADVERTISING))
-        studio.window.refresh()
+        studio.window.loop.tick()
         assert cell.text() == "tabt · 10 %"
         assert cell.toolTip().startswith("Bæltet kan ikke findes — er det taget på")
         studio.events.put(StrapStatus("A", studio.clock.monotonic(), StrapState.STREAMING))
-        studio.window.refresh()
+        studio.window.loop.tick()
         assert cell.toolTip() == ""  # streaming again: nothing to say
     finally:
         i18n.set_language("en")

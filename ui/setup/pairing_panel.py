@@ -22,10 +22,10 @@ from PySide6.QtWidgets import (
 )
 
 from hiaim_monitor.class_setup import ClassSetup, NearbyStrap
+from hiaim_monitor.display import NO_VALUE, battery_pct_low
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.samples import StrapState
 from hiaim_monitor.strap_notes import shown_detail
-from ui.participant_table import LOW_BATTERY_PCT
 from ui.setup.columns import fit_columns_stretching_last, last_column_hint_px
 from ui.setup.strap_drag import STRAP_MIME, strap_mime
 
@@ -34,7 +34,6 @@ SHOW, NAME, SIGNAL, STATE, BPM, BATTERY, WEARER = range(len(COLUMNS))
 STRAP_ROLE: Final = Qt.ItemDataRole.UserRole
 SHOW_TIP: Final = ("Show heart rate: connect the strap and show its heart rate, to tell "
                    "straps apart.")
-NO_VALUE: Final = "—"
 # dBm at or above which 1, 2, 3, 4 bars show (a strap on the desk reads about −50).
 BARS_FROM_DBM: Final = (-90, -80, -70, -60)
 BAR_ON, BAR_OFF = "▮", "▯"
@@ -208,7 +207,7 @@ class PairingPanel(QWidget):
         bpm.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         battery = self._item(row, BATTERY, NO_VALUE if strap.battery_pct is None
                              else f"{strap.battery_pct} %")
-        low = strap.battery_pct is not None and strap.battery_pct < LOW_BATTERY_PCT
+        low = battery_pct_low(strap.battery_pct)
         battery.setForeground(QBrush(QColor(WARNING_COLOUR if low else "black")))
         self._item(row, WEARER, wearer.info.display_name if wearer is not None else "")
 

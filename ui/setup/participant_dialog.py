@@ -23,7 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hiaim_monitor.admin.registry import (
+from hiaim_monitor.hrmax import HRMAX_MAX_BPM, HRMAX_MIN_BPM, HRMaxMethod
+from hiaim_monitor.i18n import tr
+from hiaim_monitor.storage.database import Database, StorageError
+from hiaim_monitor.storage.registry import (
     BIRTH_YEAR_MIN,
     NAME_MAX_CHARS,
     ParticipantInfo,
@@ -31,9 +34,6 @@ from hiaim_monitor.admin.registry import (
     add_participant,
     edit_participant,
 )
-from hiaim_monitor.hrmax import HRMAX_MAX_BPM, HRMAX_MIN_BPM, HRMaxMethod
-from hiaim_monitor.i18n import tr
-from hiaim_monitor.storage.database import Database, StorageError
 from hiaim_monitor.storage.schema import Sex
 
 SEXES: Final = (("", "—"), ("f", "female"), ("m", "male"), ("x", "other"))

@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
 )
 
 from hiaim_monitor.class_setup import ClassSetup
+from hiaim_monitor.display import mmss
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.protocols import ProtocolError, TrainingProtocol, list_presets, load_protocol
-from hiaim_monitor.terminal_view import mmss
 from ui.setup.timeline import PhaseTimeline
 
 

@@ -19,18 +19,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hiaim_monitor.admin.registry import ParticipantInfo
 from hiaim_monitor.class_setup import ClassSetup, RosterEntry, SetupError
+from hiaim_monitor.display import NO_VALUE
 from hiaim_monitor.hrmax import HRMaxMethod
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.storage.database import Database
+from hiaim_monitor.storage.registry import ParticipantInfo
 from ui.setup.columns import fit_columns_stretching_last, last_column_hint_px
 from ui.setup.participant_dialog import ParticipantDialog
 from ui.setup.strap_drag import strap_of
 
 COLUMNS: Final = ("Here", "Name", "Code", "Strap", "HRmax", "Method", "Check")
 HERE, NAME, CODE, STRAP, HRMAX, METHOD, CHECK = range(len(COLUMNS))
-NO_VALUE: Final = "—"
 CHECK_MIN_PX: Final = 80  # the "Check" column's sentences wrap at no less than this
 WARNING_COLOUR: Final = "#C00000"
 BETA_COLOUR: Final = "#B35C00"

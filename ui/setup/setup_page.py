@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hiaim_monitor import config
 from hiaim_monitor.class_setup import ClassSetup, SetupError
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.protocols import list_presets
@@ -30,7 +31,6 @@ from ui.setup.roster_panel import RosterPanel
 SETTINGS: Final = ("hiaim-monitor", "control")
 PROTOCOL_KEY: Final = "setup/protocol"
 SPLITTER_KEYS: Final = ("setup/splitter_main", "setup/splitter_top", "setup/splitter_bottom")
-MESSAGE_MS: Final = 15000  # a message stays this long, unless another replaces it
 START_PT: Final = 20
 ROSTER_MIN_PX: Final = 480  # what the straps' side leaves the roster when it widens
 START_COLOUR: Final = "#009E73"  # Okabe–Ito bluish green
@@ -167,7 +167,7 @@ class SetupPage(QWidget):
         """A sentence for the operator under the page, for a while."""
         self.message.setText(text)
         self.message.setVisible(bool(text))
-        self._message_timer.start(MESSAGE_MS)
+        self._message_timer.start(config.SETUP_MESSAGE_MS)
 
     # -- actions ------------------------------------------------------------------------
     def assign(self, strap_id: str, code: str) -> None:

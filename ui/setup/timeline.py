@@ -12,10 +12,10 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QHelpEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QToolTip, QWidget
 
+from hiaim_monitor.display import mmss
 from hiaim_monitor.engine.codes import Level
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.protocols import Phase, PhaseKind, TrainingProtocol
-from hiaim_monitor.terminal_view import mmss
 from ui.participant_table import CLASS_COLOUR
 
 # Work phases in their class colour; the easy ones in the "below" blue, warm-up and

@@ -2,6 +2,6 @@
 tile per participant (``WallScreen``), placed full screen with ``place_on`` on the screen
 ``default_wall_screen`` picks; ``render_wall_image`` draws it offscreen."""
 
-from ui.wall.screen import FRAME_HZ, WallScreen, default_wall_screen, render_wall_image
+from ui.wall.screen import WallScreen, default_wall_screen, render_wall_image
 
-__all__ = ["FRAME_HZ", "WallScreen", "default_wall_screen", "render_wall_image"]
+__all__ = ["WallScreen", "default_wall_screen", "render_wall_image"]

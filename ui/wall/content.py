@@ -8,15 +8,23 @@ import math
 from dataclasses import dataclass
 from typing import Final
 
-from hiaim_monitor.display import CLASS_COLOUR, CLASS_WORD, Cue, class_word, cue_for, cue_text
+from hiaim_monitor.display import (
+    CLASS_COLOUR,
+    CLASS_WORD,
+    SIGNAL_WORD,
+    Cue,
+    battery_low,
+    class_word,
+    cue_for,
+    cue_text,
+    mmss,
+)
 from hiaim_monitor.engine.codes import Level
 from hiaim_monitor.engine.snapshot import ParticipantView, SessionSnapshot, SignalState
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.protocols import Phase, Thresholds, TrainingProtocol
-from hiaim_monitor.terminal_view import SIGNAL_WORD, mmss
 from ui.wall import palette
 
-LOW_BATTERY_PCT: Final = 15  # the battery mark shows below this
 STALE_AGE: Final = "{age_s} s ago"  # the age of a stale value; {age_s} whole seconds
 
 
@@ -88,7 +96,7 @@ def tile_content(p: ParticipantView, phase: Phase | None) -> TileContent:
         cue=cue,
         cue_text=cue_text(cue),
         intervals=intervals,
-        battery_low=p.battery_pct is not None and p.battery_pct < LOW_BATTERY_PCT,
+        battery_low=battery_low(p),
         beta_blocker=p.beta_blocker,
         ceiling=level is Level.ABOVE_CEILING,
         background=background,
@@ -138,7 +146,7 @@ def _detail(phase: Phase, next_phase: Phase | None, thresholds: Thresholds) -> s
     return f"{band}   {tr('next')}: {nxt}"
 
 
-def header_content(snap: SessionSnapshot, paused: bool) -> HeaderContent:
+def header_content(snap: SessionSnapshot) -> HeaderContent:
     """Phase name and kind, target band and next phase, session time, countdown."""
     pos = snap.position
     clock = f"{tr('session time')} {mmss(max(0.0, snap.elapsed_s))}"
@@ -147,7 +155,7 @@ def header_content(snap: SessionSnapshot, paused: bool) -> HeaderContent:
     if pos is None:
         first = snap.protocol.phases[0].name
         return HeaderContent(tr("Waiting to start"), f"{tr('next')}: {first}", clock,
-                             mmss(-snap.elapsed_s), paused, 0.0)
+                             mmss(-snap.elapsed_s), snap.paused, 0.0)
     phase = pos.phase
     # Whole seconds, so the header changes once a second, not every frame.
     progress = math.floor(pos.elapsed_s) / phase.duration_s if phase.duration_s > 0 else 0.0
@@ -156,7 +164,7 @@ def header_content(snap: SessionSnapshot, paused: bool) -> HeaderContent:
         detail=_detail(phase, pos.next_phase, snap.protocol.thresholds),
         clock=clock,
         countdown=mmss(pos.remaining_s),
-        paused=paused,
+        paused=snap.paused,
         progress=min(1.0, max(0.0, progress)),
     )
 

@@ -1,14 +1,13 @@
 """The wall screen: a frameless full-screen window the participants watch from their bikes.
 
-``show_snapshot`` only stores the snapshot. The window's own timer (FRAME_HZ, running while
-the window is shown) calls ``frame``, which compares each tile's new content with what is on
-screen and repaints, synchronously, only the tiles and traces that changed, and the header
-when its second ticks over. Tests and benchmarks call ``frame`` themselves to force one.
+``show_snapshot`` only stores the snapshot. The window's own timer (config.WALL_FRAME_HZ,
+running while the window is shown) calls ``frame``, which compares each tile's new content
+with what is on screen and repaints, synchronously, only the tiles and traces that changed,
+and the header when its second ticks over. Tests and benchmarks call ``frame`` themselves
+to force one.
 """
 
 from __future__ import annotations
-
-from typing import Final
 
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import (
@@ -26,6 +25,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
+from hiaim_monitor import config
 from hiaim_monitor.engine.snapshot import SessionSnapshot
 from hiaim_monitor.i18n import tr
 from ui.wall import palette
@@ -33,8 +33,6 @@ from ui.wall.content import header_content
 from ui.wall.header import WallHeader
 from ui.wall.layout import tile_rects, wall_areas
 from ui.wall.tile import TileStyle, WallTile, tile_style
-
-FRAME_HZ: Final = 30  # frames per second; a frame with nothing new costs a few comparisons
 
 
 class WallScreen(QWidget):
@@ -49,31 +47,30 @@ class WallScreen(QWidget):
         self.tiles: list[WallTile] = []
         self._ids: tuple[str, ...] = ()
         self._style: TileStyle | None = None
-        self._pending: tuple[SessionSnapshot, bool] | None = None
+        self._pending: SessionSnapshot | None = None
         self.shown: SessionSnapshot | None = None  # the snapshot the last frame drew
         self.frames = 0  # frames that drew something
         self.timer = QTimer(self)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self.timer.setInterval(round(1000 / FRAME_HZ))
+        self.timer.setInterval(round(1000 / config.WALL_FRAME_HZ))
         self.timer.timeout.connect(self.frame)
 
     # -- feeding --------------------------------------------------------------------------
-    def show_snapshot(self, snap: SessionSnapshot, paused: bool) -> None:
+    def show_snapshot(self, snap: SessionSnapshot) -> None:
         """Keep ``snap`` for the next frame (cheap: call it on every tick)."""
-        self._pending = (snap, paused)
+        self._pending = snap
 
     def frame(self) -> int:
         """Draw what changed since the last frame; returns how many tiles (and the header)
         were repainted. Does nothing when no new snapshot came."""
         if self._pending is None:
             return 0
-        snap, paused = self._pending
-        self._pending = None
+        snap, self._pending = self._pending, None
         self._ensure_tiles(snap)
         visible = self.isVisible()
         drawn = 0
         self.header.set_protocol(snap.protocol)
-        if self.header.set_content(header_content(snap, paused)):
+        if self.header.set_content(header_content(snap)):
             drawn += 1
             if visible:
                 self.header.repaint()
@@ -178,12 +175,12 @@ def default_wall_screen(app: QGuiApplication) -> QScreen:
     return primary
 
 
-def render_wall_image(snap: SessionSnapshot, size: QSize, paused: bool = False) -> QImage:
+def render_wall_image(snap: SessionSnapshot, size: QSize) -> QImage:
     """The wall for ``snap`` at ``size``, drawn offscreen (for ``screenshot --window wall``)."""
     wall = WallScreen()
     try:
         wall.resize(size)
-        wall.show_snapshot(snap, paused)
+        wall.show_snapshot(snap)
         wall.frame()
         return wall.grab().toImage()
     finally:

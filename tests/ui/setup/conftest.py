@@ -9,37 +9,27 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QMessageBox
 
-from hiaim_monitor.admin.registry import add_participant, add_strap, assign_strap, list_participants
 from hiaim_monitor.class_setup import ClassSetup
 from hiaim_monitor.hrm import SensorContact
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.samples import HeartRateSample, StrapSighting, StrapState, StrapStatus
 from hiaim_monitor.storage.database import Database, open_database
+from hiaim_monitor.storage.registry import (
+    add_participant,
+    add_strap,
+    assign_strap,
+    list_participants,
+)
 from ui.setup import SetupPage
 
 TODAY = date(2026, 3, 2)
-STRAP_A = "A0:9E:1A:00:00:01"
-STRAP_B = "A0:9E:1A:00:00:02"
-STRAP_C = "A0:9E:1A:00:00:03"
-STRAP_D = "A0:9E:1A:00:00:04"
+STRAP_A = "ble:A0:9E:1A:00:00:01"
+STRAP_B = "ble:A0:9E:1A:00:00:02"
+STRAP_C = "ble:A0:9E:1A:00:00:03"
+STRAP_D = "ble:A0:9E:1A:00:00:04"
 NAMES = {STRAP_A: "Polar H10 8C4D2F1A", STRAP_B: "Polar H10 8C4D2F1B",
          STRAP_C: "Polar H9 5B11E0C2", STRAP_D: "Garmin HRM-Dual 31"}
-
-
-@pytest.fixture(autouse=True)
-def private_settings(tmp_path: Path) -> None:
-    """Remembered choices go to a temporary directory, not the user's settings."""
-    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
-        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-
-
-@pytest.fixture(autouse=True)
-def no_real_dialogs(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *a, **k: QMessageBox.StandardButton.Yes)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from hiaim_monitor.class_setup import LIVE_BPM_FOR_S
+from hiaim_monitor.config import LIVE_BPM_FOR_S
 from tests.ui.setup.conftest import (
     NAMES,
     STRAP_A,

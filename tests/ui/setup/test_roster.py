@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLineEdit
 
-from hiaim_monitor.admin.registry import list_participants
+from hiaim_monitor.storage.registry import list_participants
 from hiaim_monitor.storage.schema import ParticipantRow
 from tests.ui.setup.conftest import roster_row
 from ui.setup.roster_panel import HRMAX
@@ -142,7 +142,7 @@ def test_edit_dialog_changes_the_registry_and_keeps_todays_strap(page, qtbot, db
     assert not dialog.isVisible()
     anna = roster_row(page, "Anna K")
     assert (anna["Code"], anna["HRmax"]) == ("HA-101", "168")
-    assert page.model.entry("HA-101").strap_id == "A0:9E:1A:00:00:01"
+    assert page.model.entry("HA-101").strap_id == "ble:A0:9E:1A:00:00:01"
     stored = {p.study_code: p for p in list_participants(db)}
     assert "HA-001" not in stored and stored["HA-101"].display_name == "Anna K"
     assert stored["HA-101"].hrmax_bpm == 168

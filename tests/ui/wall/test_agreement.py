@@ -51,6 +51,7 @@ def allowed_cues(pct: int, phase, th: Thresholds) -> set[str | None]:
     return {"hold"} if pct < top else {"ease off"}
 
 
+@pytest.mark.slow  # a whole session, drawn: about 25 s; `make test-quick` leaves it out
 @pytest.mark.parametrize(("protocol_key", "n"), [("hi-aim", 10), ("norwegian-4x4", 16)])
 def test_word_cue_colour_and_number_agree_on_every_tile_through_a_whole_session(
         qtbot, protocol_key, n):
@@ -69,7 +70,7 @@ def test_word_cue_colour_and_number_agree_on_every_tile_through_a_whole_session(
     for t in range(FRAME_EVERY_S, end_s, FRAME_EVERY_S):
         sim.run_to(t, on_second=session.tick)
         snap = session.tick()
-        wall.show_snapshot(snap, False)
+        wall.show_snapshot(snap)
         wall.frame()
         image = wall.grab().toImage()
         phase = snap.position.phase if snap.position is not None else None

@@ -1,5 +1,6 @@
 """The wall screen rendered offscreen and checked from its pixels and its widgets."""
 
+import dataclasses
 import itertools
 from functools import cache
 
@@ -8,10 +9,10 @@ from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QGuiApplication, QImage
 
 from hiaim_monitor import i18n
-from hiaim_monitor.display import CLASS_COLOUR, Cue
+from hiaim_monitor.display import CLASS_COLOUR, Cue, mmss
+from hiaim_monitor.engine.alarms import AlarmKind
 from hiaim_monitor.engine.codes import Level
 from hiaim_monitor.engine.snapshot import SessionSnapshot, SignalState
-from hiaim_monitor.terminal_view import mmss
 from tests.ui.wall.gym import HandClass, simulated_class
 from ui.wall import WallScreen, default_wall_screen, palette, render_wall_image
 
@@ -32,8 +33,8 @@ def wall(qtbot):
     return screen
 
 
-def draw(wall: WallScreen, snap: SessionSnapshot, paused: bool = False) -> QImage:
-    wall.show_snapshot(snap, paused)
+def draw(wall: WallScreen, snap: SessionSnapshot) -> QImage:
+    wall.show_snapshot(snap)
     wall.frame()
     return wall.grab().toImage()
 
@@ -184,7 +185,7 @@ def test_paused_session_says_paused_and_the_countdown_stands(wall):
     gym.beats(100, {0: 120})
     gym.session.pause()
     gym.beats(30, {0: 120})
-    image = draw(wall, gym.session.tick(), paused=True)
+    image = draw(wall, gym.session.tick())  # paused: the snapshot says so
     header = wall.header.texts()
     assert header["paused"] == "PAUSED"
     assert header["countdown"] == "8:20"
@@ -229,18 +230,33 @@ def test_low_battery_and_beta_blocker_are_marked(wall):
     assert "marks" not in anna.texts()
 
 
+def test_the_battery_mark_shows_exactly_while_the_battery_alarm_is_raised(wall):
+    # The alarm is raised below 15 % and cleared only by a fresher battery (20 % or more):
+    # a battery reading 17 % after 12 % keeps both the alarm and the mark.
+    gym = HandClass(["Anna"])
+    marks = []
+    for pct in (40, 12, 17, 25):
+        gym.battery(0, pct)
+        gym.beats(2, {0: 120})
+        snap = gym.session.tick()
+        draw(wall, snap)
+        alarm = AlarmKind.BATTERY_LOW in snap.participants[0].alarms
+        marks.append((wall.tiles[0].content.battery_low, alarm))
+    assert marks == [(False, False), (True, True), (True, True), (False, False)]
+
+
 def test_a_frame_repaints_only_what_changed(wall, qtbot):
     gym = HandClass(["Anna", "Bo", "Cy"])
     gym.beats(20, {0: 120})
     with qtbot.waitExposed(wall):
         wall.show()
-    wall.show_snapshot(gym.session.tick(), False)
+    wall.show_snapshot(gym.session.tick())
     wall.frame()
     assert wall.frame() == 0, "no new snapshot: nothing to do"
-    wall.show_snapshot(gym.session.tick(), False)
+    wall.show_snapshot(gym.session.tick())
     assert wall.frame() == 0, "a snapshot with nothing new redraws nothing"
     gym.beats(1, {0: 124})
-    wall.show_snapshot(gym.session.tick(), False)
+    wall.show_snapshot(gym.session.tick())
     assert wall.frame() == 2, "Anna's tile and the header's second, not Bo or Cy"
 
 
@@ -250,7 +266,7 @@ def test_a_new_phase_moves_every_target_band_even_without_new_samples(wall):
     draw(wall, gym.session.tick())
     assert wall.tiles[1].trace.band.rect().top() == 60
     gym.beats(3, {0: 124})  # into Interval 1/4 (85–95 %); Bo sends nothing new
-    wall.show_snapshot(gym.session.tick(), False)
+    wall.show_snapshot(gym.session.tick())
     assert wall.frame() == 3
     bo = wall.tiles[1]
     assert bo.trace_changed
@@ -263,10 +279,10 @@ def test_a_frame_puts_the_new_value_on_screen_at_once(wall, qtbot):
     gym.beats(30, {0: 120})
     with qtbot.waitExposed(wall):
         wall.show()
-    wall.show_snapshot(gym.session.tick(), False)
+    wall.show_snapshot(gym.session.tick())
     wall.frame()
     gym.beats(10, {0: 171})  # 95 %: high
-    wall.show_snapshot(gym.session.tick(), False)
+    wall.show_snapshot(gym.session.tick())
     wall.frame()  # paints synchronously: no event processing between frame and screen
     # What the window system was handed (the window's backing store), not a fresh render.
     shot = wall.screen().grabWindow(wall.winId()).toImage()
@@ -322,7 +338,8 @@ def test_wall_header_names_the_phases_in_danish(wall):
 
 
 def test_render_wall_image_draws_at_the_size_asked():
-    image = render_wall_image(simulated_snapshot(8), QSize(1280, 720), paused=True)
+    image = render_wall_image(dataclasses.replace(simulated_snapshot(8), paused=True),
+                              QSize(1280, 720))
     assert image.size() == QSize(1280, 720)
     assert QColor(image.pixel(1, 1)) == QColor(palette.WALL_BG)
     classes = {CLASS_COLOUR[p.level] for p in simulated_snapshot(8).participants}

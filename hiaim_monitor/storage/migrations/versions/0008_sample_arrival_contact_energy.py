@@ -4,7 +4,7 @@ both columns were there already, so only energy_kj is new. Rows stored before ke
 had: energy_kj NULL, wall time and contact as they were rebuilt then.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Created: 2026-12-02
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -1,11 +1,11 @@
-"""``SimulatedSource``: a class of virtual participants behind the one driver interface.
+"""The engine of the simulated strap hub: virtual straps for a class, and ``StrapFleet``,
+which paces them on a clock and delivers what the connected ones send.
 
 Each notification goes through ``sample_from_notification``, the decode path real straps
-use, at its nominal time on the clock. The source works on any ``Clock``: stepped simulated
-time (sleeping moves the clock), scaled simulated time, or real time.
-
-``StrapFleet`` paces the straps; ``SimulatedSource`` connects all of them at start, the
-pairing hub (``simulators.hub``) only those the operator watches.
+use, at its nominal time on the clock. The fleet works on any ``Clock``: stepped simulated
+time (sleeping moves the clock), scaled simulated time, or real time; ``pump`` steps it
+without an event loop (``simulators.stepped``). ``simulators.hub.SimulatedStrapHub`` is
+the only source built on it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import heapq
 from collections.abc import Sequence
 from typing import Final
 
-from drivers.base import EventSink, HeartRateSource, StrapInfo
 from hiaim_monitor import config
 from hiaim_monitor.clock import Clock
 from hiaim_monitor.protocols import TrainingProtocol
@@ -26,6 +25,7 @@ from hiaim_monitor.samples import (
     sample_from_notification,
 )
 from hiaim_monitor.session_cue import SessionCue
+from hiaim_monitor.strap_hub import EventSink
 from hiaim_monitor.strap_notes import StrapNote, StrapReason
 from simulators.faults import FaultConfig
 from simulators.physiology import (
@@ -35,7 +35,7 @@ from simulators.physiology import (
     cue_target,
     session_target,
 )
-from simulators.strap import Notification, VirtualStrap, strap_id_for, strap_name_for
+from simulators.strap import Notification, VirtualStrap
 
 # The BLE driver reconnects a strap that has sent nothing for this long (the link gone, or
 # up but silent); the simulated strap says the same after as much silence.
@@ -57,7 +57,7 @@ def make_strap(
     period_s: float = 1.0,
     jitter_s: float = 0.05,
 ) -> VirtualStrap:
-    """The strap ``SimulatedSource`` builds for ``participant`` as its ``index``-th (1-based).
+    """The strap the simulated hub builds for ``participant`` as its ``index``-th (1-based).
 
     The heart follows ``cue`` (what the operator runs) when given, else ``protocol`` started
     at ``session_start_s``; with neither the participant sits at rest.
@@ -78,6 +78,30 @@ def make_strap(
     )
 
 
+def make_class_straps(
+    participants: Sequence[VirtualParticipant],
+    *,
+    start_t_s: float,
+    stagger_s: float = 0.0,
+    protocol: TrainingProtocol | None = None,
+    session_start_s: float = 0.0,
+    cue: SessionCue | None = None,
+    faults: FaultConfig | None = None,
+    seed: int = 0,
+    period_s: float = 1.0,
+    jitter_s: float = 0.05,
+) -> list[VirtualStrap]:
+    """One strap per participant, numbered 1… in participant order, switched on at
+    ``start_t_s`` (the ``i``-th ``i * stagger_s`` later, so they do not send in step).
+    """
+    return [
+        make_strap(p, i, start_t_s=start_t_s + i * stagger_s, protocol=protocol,
+                   session_start_s=session_start_s, cue=cue, faults=faults, seed=seed,
+                   period_s=period_s, jitter_s=jitter_s)
+        for i, p in enumerate(participants, start=1)
+    ]
+
+
 class StrapFleet:
     """Virtual straps paced on ``clock`` from ``start`` on.
 
@@ -93,6 +117,9 @@ class StrapFleet:
         self._index = {strap.strap_id: i for i, strap in enumerate(self.straps)}
         self._states: list[StrapState | None] = [None] * len(self.straps)  # None: not connected
         self._last_data_s = [0.0] * len(self.straps)
+        # A heap of (next send time, strap index): each wake touches only the strap due.
+        self._due = [(strap.next_due_s, i) for i, strap in enumerate(self.straps)]
+        heapq.heapify(self._due)
         self._task: asyncio.Task[None] | None = None
 
     def index_of(self, strap_id: str) -> int | None:
@@ -101,18 +128,15 @@ class StrapFleet:
     def is_connected(self, i: int) -> bool:
         return self._states[i] is not None
 
-    def connect(self, i: int, *, streaming_at_once: bool) -> None:
+    def connect(self, i: int) -> None:
         """Report CONNECTING and the battery; from now on the strap's notifications reach the
-        sink. STREAMING follows with the first notification, or at once if asked."""
+        sink. STREAMING follows with the first notification."""
         if self._states[i] is not None:
             return
         strap, t = self.straps[i], self.clock.monotonic()
         strap.new_connection()
         self._sink(StrapStatus(strap.strap_id, t, StrapState.CONNECTING))
         self._states[i] = StrapState.CONNECTING
-        if streaming_at_once:
-            self._sink(StrapStatus(strap.strap_id, t, StrapState.STREAMING))
-            self._states[i] = StrapState.STREAMING
         self._sink(BatteryReading(strap.strap_id, t, strap.battery_pct))
         self._last_data_s[i] = t
 
@@ -143,24 +167,38 @@ class StrapFleet:
         for i in range(len(self.straps)):
             self.disconnect(i)
 
+    def pump(self) -> int:
+        """Deliver everything due by the clock's now (a stepped clock: after moving it);
+        returns how many notifications the straps sent. The pacing task does the same."""
+        sent = 0
+        now = self.clock.monotonic()
+        due = self._due
+        while due and due[0][0] <= now + _DUE_SLACK_S:
+            sent += self._send_due(due, now)
+        return sent
+
+    def _send_due(self, due: list[tuple[float, int]], now: float) -> int:
+        _, i = due[0]
+        strap = self.straps[i]
+        notes = strap.notifications_until(now + _DUE_SLACK_S)
+        for note in notes:
+            if self._states[i] is not None:
+                self._deliver(i, note)
+        heapq.heapreplace(due, (strap.next_due_s, i))
+        # A silent strap keeps its send schedule, so it is checked about once a second.
+        self._watch_silence(i, self.clock.monotonic())
+        return len(notes)
+
     async def _run(self) -> None:
-        # A heap of (next send time, strap index): each wake touches only the strap due.
-        due = [(strap.next_due_s, i) for i, strap in enumerate(self.straps)]
-        heapq.heapify(due)
+        due = self._due
         try:
             while due:
-                due_s, i = due[0]
+                due_s, _ = due[0]
                 now = self.clock.monotonic()
                 if due_s > now + _DUE_SLACK_S:
                     await self.clock.sleep(due_s - now)
                     continue
-                strap = self.straps[i]
-                for note in strap.notifications_until(now + _DUE_SLACK_S):
-                    if self._states[i] is not None:
-                        self._deliver(i, note)
-                heapq.heapreplace(due, (strap.next_due_s, i))
-                # A silent strap keeps its send schedule, so it is checked about once a second.
-                self._watch_silence(i, self.clock.monotonic())
+                self._send_due(due, now)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -207,91 +245,3 @@ class StrapFleet:
             )
             strap.new_connection()  # as the driver's reconnect would: a stalled strap wakes
         # A strap still connecting keeps trying quietly, as the BLE driver does.
-
-
-class SimulatedSource(HeartRateSource):
-    """Virtual participants doing ``protocol``, one simulated strap each.
-
-    Participants are at rest before ``session_start_s`` (on ``clock``) and after the
-    protocol ends. With ``cue`` they follow what the operator runs instead, and are at rest
-    while no session runs. Straps switch on when ``start`` is called.
-    """
-
-    def __init__(
-        self,
-        participants: Sequence[VirtualParticipant],
-        clock: Clock,
-        protocol: TrainingProtocol | None = None,
-        *,
-        session_start_s: float = 0.0,
-        cue: SessionCue | None = None,
-        faults: FaultConfig | None = None,
-        seed: int = 0,
-        period_s: float = 1.0,
-        jitter_s: float = 0.05,
-    ) -> None:
-        self.participants = list(participants)
-        if not self.participants:
-            raise ValueError("a simulated source needs at least one participant")
-        self.clock = clock
-        self.protocol = protocol
-        self.session_start_s = session_start_s
-        self.cue = cue
-        self.faults = faults or FaultConfig()
-        self.seed = seed
-        self.period_s = period_s
-        self.jitter_s = jitter_s
-        self._infos = [
-            StrapInfo(strap_id_for(i), strap_name_for(i), "simulated")
-            for i in range(1, len(self.participants) + 1)
-        ]
-        self._fleet: StrapFleet | None = None
-
-    @property
-    def straps(self) -> list[StrapInfo]:
-        return list(self._infos)
-
-    @property
-    def assignments(self) -> dict[str, str]:
-        """participant_id → strap_id: who wears which strap."""
-        return {
-            p.participant_id: info.strap_id
-            for p, info in zip(self.participants, self._infos, strict=True)
-        }
-
-    def build_straps(self, start_t_s: float) -> list[VirtualStrap]:
-        """One strap per participant, switched on at ``start_t_s``, in participant order."""
-        return [
-            make_strap(
-                p,
-                i,
-                start_t_s=start_t_s,
-                protocol=self.protocol,
-                session_start_s=self.session_start_s,
-                cue=self.cue,
-                faults=self.faults,
-                seed=self.seed,
-                period_s=self.period_s,
-                jitter_s=self.jitter_s,
-            )
-            for i, p in enumerate(self.participants, start=1)
-        ]
-
-    @property
-    def _task(self) -> asyncio.Task[None] | None:
-        # What tests check ends at stop (the pacing lives in the fleet).
-        return self._fleet.task if self._fleet is not None else None
-
-    async def start(self, sink: EventSink) -> None:
-        if self._fleet is not None:
-            raise RuntimeError("this simulated source is already running")
-        fleet = StrapFleet(self.build_straps(self.clock.monotonic()), self.clock, sink)
-        for i in range(len(fleet.straps)):
-            fleet.connect(i, streaming_at_once=True)
-        self._fleet = fleet
-        fleet.start()
-
-    async def stop(self) -> None:
-        fleet, self._fleet = self._fleet, None
-        if fleet is not None:
-            await fleet.stop()
