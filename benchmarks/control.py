@@ -60,7 +60,7 @@ def run(n: int, seconds: float, folder: str) -> dict[str, float]:
     cue, events = SessionCue(), queue.SimpleQueue()
     virtual = make_virtual_class(n, seed=11)
     for v in virtual:
-        add_participant(db, v.participant_id, v.display_name, hrmax_bpm=v.hrmax_bpm)
+        add_participant(db, v.study_code, v.display_name, hrmax_bpm=v.hrmax_bpm)
     hub = SimulatedStrapHub(virtual, clock, cue=cue, faults=FaultConfig.demo(), seed=11)
     sensors = SensorThread()
     sensors.start()

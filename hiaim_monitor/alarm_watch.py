@@ -13,7 +13,7 @@ STORAGE_ALARM = "storage"
 
 def active_alarms(snap: SessionSnapshot) -> set[AlarmKey]:
     """Every alarm on now: the participants' and storage trouble."""
-    keys: set[AlarmKey] = {(p.participant_id, str(kind))
+    keys: set[AlarmKey] = {(p.study_code, str(kind))
                            for p in snap.participants for kind in p.alarms}
     if snap.storage is not None and snap.storage.state is StorageState.FAILING:
         keys.add((None, STORAGE_ALARM))

@@ -325,7 +325,7 @@ class ClassSetup:
             people.append(Participant(e.code, e.info.display_name, e.strap_id, e.hrmax,
                                       beta_blocker=e.info.beta_blocker,
                                       resting_bpm=e.info.resting_bpm))
-        remembered = {p.participant_id: p.strap_id for p in people}
+        remembered = {p.study_code: p.strap_id for p in people}
         return SessionPlan(self.protocol, tuple(people), remembered)
 
 

@@ -238,7 +238,7 @@ def _run_window(opts: RunOptions, db: Database, clock: Clock,
     sensors.start()
     try:
         hub, simulated = _make_hub(opts, db, clock, sensors, cue)
-        simulated_codes = None if simulated is None else {p.participant_id for p in simulated}
+        simulated_codes = None if simulated is None else {p.study_code for p in simulated}
         try:
             sensors.start_source(hub, events.put)
         except DiscoveryError as err:
@@ -300,7 +300,7 @@ def _make_hub(opts: RunOptions, db: Database, clock: Clock, sensors: SensorThrea
                           client_backend=BumbleClient)
         straps = [(e.strap_id, e.name) for e in emulated]
     register_simulated_class(db, virtual, straps)
-    people = [Participant(v.participant_id, v.display_name, strap_id,
+    people = [Participant(v.study_code, v.display_name, strap_id,
                           measured_hrmax(v.hrmax_bpm))
               for v, (strap_id, _name) in zip(virtual, straps, strict=True)]
     return hub, people
@@ -323,19 +323,19 @@ def register_simulated_class(db: Database, virtual: Sequence[VirtualParticipant]
     known = {p.study_code: p for p in list_participants(db)}
     known_straps = {s.strap_key for s in list_straps(db)}
     for v, (strap_id, name) in zip(virtual, straps, strict=True):
-        was = known.get(v.participant_id)
+        was = known.get(v.study_code)
         if was is None:
-            add_participant(db, v.participant_id, v.display_name, hrmax_bpm=v.hrmax_bpm,
+            add_participant(db, v.study_code, v.display_name, hrmax_bpm=v.hrmax_bpm,
                             notes="simulated participant", simulated=True)
         elif (was.display_name, was.hrmax_bpm) != (v.display_name, v.hrmax_bpm):
             # Registered by an older version, whose classes differed.
-            edit_participant(db, v.participant_id, name=v.display_name,
+            edit_participant(db, v.study_code, name=v.display_name,
                              hrmax_bpm=v.hrmax_bpm)
         if was is not None and was.strap_key == strap_id:
             continue
         if strap_id not in known_straps:
             add_strap(db, strap_id, name=name, kind="simulated")
-        assign_strap(db, strap_id, v.participant_id)
+        assign_strap(db, strap_id, v.study_code)
 
 
 def run_screenshot(opts: ScreenshotOptions) -> int:
@@ -383,7 +383,7 @@ def _simulated_class_at(opts: ScreenshotOptions) -> tuple[LiveSession, ClassSetu
     session = LiveSession(opts.protocol, people, clock, sim.events, start_mono_s=0.0)
     sim.run_to(opts.at_s, on_second=session.tick)
     session.tick()
-    roster = [ParticipantInfo(p.participant_id, p.display_name, None, None, p.hrmax.bpm,
+    roster = [ParticipantInfo(p.study_code, p.display_name, None, None, p.hrmax.bpm,
                               p.hrmax.method, None, None, False, "", p.strap_id, 0)
               for p in people]
     setup = ClassSetup(roster, opts.protocol, today=clock.now_utc().date(),

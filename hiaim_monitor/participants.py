@@ -9,7 +9,7 @@ from hiaim_monitor.hrmax import HRMax
 
 @dataclass(frozen=True, slots=True)
 class Participant:
-    participant_id: str  # pseudonymous study code; never shown on the wall screen
+    study_code: str  # pseudonymous study code; never shown on the wall screen
     display_name: str  # what the operator chose to show
     strap_id: str
     hrmax: HRMax

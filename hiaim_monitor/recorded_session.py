@@ -83,7 +83,7 @@ class RecordedSession:
         stored = start_session(db, protocol, people, started_utc=start_utc,
                                simulated=simulated)
         if remember_straps:
-            remember_assignments(db, {p.participant_id: p.strap_id for p in people})
+            remember_assignments(db, {p.study_code: p.strap_id for p in people})
         writer = SessionWriter(db, stored)
         session = LiveSession(protocol, people, clock, events, start_mono_s=start_s,
                               duration_s=duration_s, cue=cue)

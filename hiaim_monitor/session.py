@@ -103,14 +103,14 @@ class LiveSession:
         kind)): logged at the current session time, which is returned."""
         t_s = self.engine.session_time()
         wall_utc = self.engine.wall_at(t_s)
-        for participant_id, kind in alarms:
-            self.engine.log_operator(Acknowledgement(t_s, wall_utc, participant_id, kind))
+        for study_code, kind in alarms:
+            self.engine.log_operator(Acknowledgement(t_s, wall_utc, study_code, kind))
         return t_s
 
-    def note(self, text: str, participant_id: str | None = None) -> None:
+    def note(self, text: str, study_code: str | None = None) -> None:
         """The operator's note on the session (or on one participant), as it now reads."""
         t_s = self.engine.session_time()
-        self.engine.log_operator(Note(t_s, self.engine.wall_at(t_s), participant_id, text))
+        self.engine.log_operator(Note(t_s, self.engine.wall_at(t_s), study_code, text))
 
     def carry_over(self, reports: Iterable[SourceEvent]) -> None:
         """Reports from before the start (the setup's strap states and battery levels):
@@ -156,7 +156,7 @@ class LiveSession:
         people = []
         for p, figures in zip(self.participants, self.engine.summary(), strict=True):
             people.append({
-                "participant_id": p.participant_id,
+                "study_code": p.study_code,
                 "display_name": p.display_name,
                 "strap_id": p.strap_id,
                 "hrmax_bpm": p.hrmax.bpm,

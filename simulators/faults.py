@@ -37,7 +37,7 @@ class ScheduledFault:
     kind: FaultKind
     at_s: float  # on the strap's clock
     duration_s: float = 0.0  # DROPOUT and CONTACT_LOSS only (a STALL lasts to a reconnect)
-    target: str | None = None  # a strap_id or participant_id; None = every strap
+    target: str | None = None  # a strap_id or study_code; None = every strap
 
 
 @dataclass(frozen=True, slots=True)

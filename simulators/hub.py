@@ -111,8 +111,8 @@ class SimulatedStrapHub:
 
     @property
     def assignments(self) -> dict[str, str]:
-        """participant_id → strap_id: who wears which strap (to suggest the pairing)."""
-        return {p.participant_id: strap_id
+        """study_code → strap_id: who wears which strap (to suggest the pairing)."""
+        return {p.study_code: strap_id
                 for p, strap_id in zip(self._participants, self._all, strict=True)}
 
     @property

@@ -48,7 +48,7 @@ class Response(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class VirtualParticipant:
-    participant_id: str
+    study_code: str
     display_name: str
     age_years: int
     resting_bpm: float

@@ -56,7 +56,7 @@ def make_virtual_class(n: int, seed: int) -> list[VirtualParticipant]:
         fitness = min(1.0, max(0.0, 1.0 - (resting_bpm - 55) / 30 + own.gauss(0.0, 0.2)))
         people.append(
             VirtualParticipant(
-                participant_id=f"SIM-{i:03d}",
+                study_code=f"SIM-{i:03d}",
                 display_name=name,
                 age_years=age_years,
                 resting_bpm=float(resting_bpm),

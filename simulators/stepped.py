@@ -39,7 +39,7 @@ class SteppedClass:
                                 session_start_s=0.0, faults=faults, seed=seed)
         # Staggered straps, switched on at different moments, do not send in step.
         self.straps = hub.build_straps(0.0, stagger_s=1 / n if staggered else 0.0)
-        self.participants = [Participant(v.participant_id, v.display_name, strap.strap_id,
+        self.participants = [Participant(v.study_code, v.display_name, strap.strap_id,
                                          measured_hrmax(v.hrmax_bpm))
                              for v, strap in zip(self.virtual, self.straps, strict=True)]
         self.events: queue.SimpleQueue[SourceEvent] = queue.SimpleQueue()

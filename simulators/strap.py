@@ -66,7 +66,7 @@ class VirtualStrap:
         start_t_s = model.t_s
         self._faults = FaultInjector(
             faults or FaultConfig(),
-            keys=(self.strap_id, model.participant.participant_id),
+            keys=(self.strap_id, model.participant.study_code),
             start_t_s=start_t_s,
             seed=seed,
         )

@@ -104,7 +104,7 @@ def people(*hrmax_bpm: float) -> list[Participant]:
 def people_wearing(virtual: Iterable[Any], strap_ids: Iterable[str]) -> list[Participant]:
     """The simulated class as the monitor knows it: each virtual participant (with their
     measured HRmax) on the strap a simulated hub gave them, in order."""
-    return [Participant(v.participant_id, v.display_name, strap_id,
+    return [Participant(v.study_code, v.display_name, strap_id,
                         measured_hrmax(v.hrmax_bpm))
             for v, strap_id in zip(virtual, strap_ids, strict=True)]
 

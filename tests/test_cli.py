@@ -397,7 +397,7 @@ def test_headless_simulated_participants_follow_a_pause_and_a_skip(tmp_path, mon
                  "--seed", "2", "--db", f"sqlite:///{tmp_path / 'sim.sqlite3'}",
                  "--summary-json", str(out)]) == 0
 
-    hrmax = {p["participant_id"]: p["hrmax_bpm"]
+    hrmax = {p["study_code"]: p["hrmax_bpm"]
              for p in json.loads(out.read_text())["participants"]}
     paused_pct = [bpm / h * 100 for bpm, h in zip(seen["paused"], hrmax.values(), strict=True)]
     high_pct = [bpm / h * 100 for bpm, h in zip(seen["high"], hrmax.values(), strict=True)]

@@ -77,7 +77,7 @@ class NotesPanel(QWidget):
         self.who.blockSignals(True)
         self.who.clear()
         for p in people:
-            self.who.addItem(p.display_name, p.participant_id)
+            self.who.addItem(p.display_name, p.study_code)
         self.who.blockSignals(False)
         self._show_participant()
         self.setEnabled(bool(people))

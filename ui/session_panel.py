@@ -161,11 +161,11 @@ class SessionPanel(QWidget):
         if self.snapshot is not None:
             self._sound_alarms(self.snapshot)
 
-    def _note(self, text: str, participant_id: str | None) -> None:
+    def _note(self, text: str, study_code: str | None) -> None:
         if self.session is None or self.snapshot is None:
             return
         if self.snapshot.recording:
-            self.session.note(text, participant_id)
+            self.session.note(text, study_code)
         else:  # its recording is closed: the notes go with the stored session
             self.late_note.emit()
 

@@ -26,7 +26,7 @@ NO_VALID_HEART_RATE: Final = "no valid heart rate"
 
 @dataclass(frozen=True, slots=True)
 class AlarmEvent:
-    participant_id: str
+    study_code: str
     kind: AlarmKind
     raised: bool  # False: cleared
     t_s: float  # session clock
@@ -43,10 +43,10 @@ class AlarmBoard:
         self._unread = 0
         self._raised_at: dict[tuple[str, AlarmKind], tuple[float, datetime]] = {}
 
-    def set(self, participant_id: str, kind: AlarmKind, on: bool, t_s: float,
+    def set(self, study_code: str, kind: AlarmKind, on: bool, t_s: float,
             wall_utc: datetime, detail: str = "") -> None:
         """Raise or clear; only a change makes an event."""
-        active = self.active.setdefault(participant_id, set())
+        active = self.active.setdefault(study_code, set())
         if on == (kind in active):
             return
         if on:
@@ -55,19 +55,19 @@ class AlarmBoard:
             active.discard(kind)
             # A sample that clears an alarm can carry a time stamp from before the tick that
             # raised it (it was still in flight): the clearing is never dated before the raise.
-            raised = self._raised_at.get((participant_id, kind))
+            raised = self._raised_at.get((study_code, kind))
             if raised is not None and t_s < raised[0]:
                 t_s, wall_utc = raised
         if on:
-            self._raised_at[(participant_id, kind)] = (t_s, wall_utc)
-        self.history.append(AlarmEvent(participant_id, kind, on, t_s, wall_utc, detail))
+            self._raised_at[(study_code, kind)] = (t_s, wall_utc)
+        self.history.append(AlarmEvent(study_code, kind, on, t_s, wall_utc, detail))
         self._unread += 1
 
-    def is_on(self, participant_id: str, kind: AlarmKind) -> bool:
-        return kind in self.active.get(participant_id, ())
+    def is_on(self, study_code: str, kind: AlarmKind) -> bool:
+        return kind in self.active.get(study_code, ())
 
-    def of(self, participant_id: str) -> tuple[AlarmKind, ...]:
-        return tuple(sorted(self.active.get(participant_id, ())))
+    def of(self, study_code: str) -> tuple[AlarmKind, ...]:
+        return tuple(sorted(self.active.get(study_code, ())))
 
     def new_events(self) -> list[AlarmEvent]:
         """Events since the last call (for storage and the alarm banner)."""
@@ -90,7 +90,7 @@ class AlarmRules:
     def battery(self, person: Person, level_pct: int, t_s: float, wall_utc: datetime) -> None:
         """Low below battery_low_pct; cleared only at battery_clear_pct (a fresh strap or
         battery), so a level wavering at the edge does not raise it again and again."""
-        pid = person.p.participant_id
+        pid = person.p.study_code
         if level_pct < self.cfg.battery_low_pct:
             self.board.set(pid, AlarmKind.BATTERY_LOW, True, t_s, wall_utc, f"{level_pct} %")
         elif level_pct >= self.cfg.battery_clear_pct:
@@ -102,18 +102,18 @@ class AlarmRules:
         if person.no_contact_since is None:
             person.no_contact_since = t_s
         if t_s - person.no_contact_since >= self.cfg.no_contact_alarm_after_s:
-            self.board.set(person.p.participant_id, AlarmKind.NO_CONTACT, True, t_s, wall_utc)
+            self.board.set(person.p.study_code, AlarmKind.NO_CONTACT, True, t_s, wall_utc)
 
     def on_skin(self, person: Person, t_s: float, wall_utc: datetime) -> None:
         """A sample with contact (or from a strap that cannot tell) clears it at once."""
         person.no_contact_since = None
         if AlarmKind.NO_CONTACT in person.active_alarms:
-            self.board.set(person.p.participant_id, AlarmKind.NO_CONTACT, False, t_s, wall_utc)
+            self.board.set(person.p.study_code, AlarmKind.NO_CONTACT, False, t_s, wall_utc)
 
     def ceiling(self, person: Person, pct: float, t_s: float, wall_utc: datetime) -> None:
         """Above the safety ceiling for ceiling_hold_s raises it; it clears only
         hysteresis_pct below the ceiling, so a value hovering there does not flicker."""
-        pid = person.p.participant_id
+        pid = person.p.study_code
         if pct >= person.ceiling_pct:
             if person.ceiling_since is None:
                 person.ceiling_since = t_s
@@ -131,7 +131,7 @@ class AlarmRules:
         contact bit, which would raise and clear signal lost every second)."""
         active = person.active_alarms
         if AlarmKind.SIGNAL_LOST in active and (trusted or AlarmKind.NO_CONTACT in active):
-            self.board.set(person.p.participant_id, AlarmKind.SIGNAL_LOST, False, t_s,
+            self.board.set(person.p.study_code, AlarmKind.SIGNAL_LOST, False, t_s,
                            wall_utc)
 
     def signal_lost(self, person: Person, now_s: float, wall_utc: datetime) -> None:
@@ -139,5 +139,5 @@ class AlarmRules:
         lost_after_s): raised, saying which of the two."""
         assert person.last_t is not None
         still_sending = now_s - person.last_t <= self.cfg.lost_after_s
-        self.board.set(person.p.participant_id, AlarmKind.SIGNAL_LOST, True, now_s, wall_utc,
+        self.board.set(person.p.study_code, AlarmKind.SIGNAL_LOST, True, now_s, wall_utc,
                        NO_VALID_HEART_RATE if still_sending else "")

@@ -85,7 +85,7 @@ class ZoneEngine:
         self.alarms = AlarmBoard()
         self.rules = AlarmRules(self.alarms, self.cfg)
         for person in self.people:
-            person.active_alarms = self.alarms.active.setdefault(person.p.participant_id, set())
+            person.active_alarms = self.alarms.active.setdefault(person.p.study_code, set())
         self._by_strap = {person.p.strap_id: person for person in self.people}
         if len(self._by_strap) != len(self.people):
             raise ValueError("two participants share one strap")
@@ -140,7 +140,7 @@ class ZoneEngine:
                     self.rules.battery(person, ev.level_pct, t, wall)
                 else:
                     person.strap_state, person.strap_note = ev.state, ev.note
-                reports.append(StrapReport(person.p.participant_id, t, wall, ev))
+                reports.append(StrapReport(person.p.study_code, t, wall, ev))
         # Per participant in time order, so the order within a tick does not matter.
         samples.sort(key=lambda item: (item[0], item[1]))
         out = Columns()
@@ -340,7 +340,7 @@ class ZoneEngine:
             in_target_s += min(max(0.0, now - person.prev_t), cfg.max_gap_s)
         trace_t, trace_pct = recent_trace(self.samples, person, cfg.trace_window_s)
         return ParticipantView(
-            participant_id=person.p.participant_id,
+            study_code=person.p.study_code,
             display_name=person.p.display_name,
             strap_id=person.p.strap_id,
             signal=signal,
@@ -355,7 +355,7 @@ class ZoneEngine:
             in_target_s=in_target_s,
             intervals_achieved=sum(a.achieved for a in person.adherence),
             intervals_judged=sum(a.judged for a in person.adherence),
-            alarms=self.alarms.of(person.p.participant_id),
+            alarms=self.alarms.of(person.p.study_code),
             trace_t_s=trace_t,
             trace_pct=trace_pct,
             strap_note=person.strap_note,

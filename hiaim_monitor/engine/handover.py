@@ -39,7 +39,7 @@ class Handover:
         adherence = []
         for person in engine.people:
             if len(person.adherence) > person.handed_adherence:
-                adherence.extend((person.p.participant_id, result)
+                adherence.extend((person.p.study_code, result)
                                  for result in person.adherence[person.handed_adherence:])
                 person.handed_adherence = len(person.adherence)
         change = None
@@ -80,7 +80,7 @@ class Handover:
             if person.corrections:
                 corrections, person.corrections = tuple(person.corrections), []
             out.append(ParticipantRows(
-                person.p.participant_id, taken or NOTHING_TAKEN,
+                person.p.study_code, taken or NOTHING_TAKEN,
                 slice(sample_at, sample_at + n_samples), slice(beat_at, beat_at + n_beats),
                 corrections))
             sample_at += n_samples

@@ -68,7 +68,7 @@ class ParticipantRows:
     """One participant's rows made final in a tick: their stretch of the tick's columns
     (sliced only when read, as most outputs are only stored once)."""
 
-    participant_id: str
+    study_code: str
     tick: TickColumns
     sample_span: slice
     beat_span: slice
@@ -113,12 +113,12 @@ class PlanChange:
 
 @dataclass(frozen=True, slots=True)
 class Acknowledgement:
-    """The operator saw an alarm (``participant_id`` None: about the whole session, e.g.
+    """The operator saw an alarm (``study_code`` None: about the whole session, e.g.
     storage)."""
 
     t_s: float
     wall_utc: datetime
-    participant_id: str | None
+    study_code: str | None
     alarm: str  # the alarm's kind
 
 
@@ -128,7 +128,7 @@ class Note:
 
     t_s: float
     wall_utc: datetime
-    participant_id: str | None  # None: on the whole session
+    study_code: str | None  # None: on the whole session
     text: str
 
 
@@ -139,7 +139,7 @@ OperatorEntry = PlanChange | Acknowledgement | Note
 class StrapReport:
     """What a session strap said about itself (state or battery)."""
 
-    participant_id: str
+    study_code: str
     t_s: float
     wall_utc: datetime
     report: StrapStatus | BatteryReading

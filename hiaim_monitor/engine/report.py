@@ -27,7 +27,7 @@ def participant_report(person: Person, samples: dict[str, np.ndarray],
     bpm = samples["bpm"][in_session].astype(np.float64)
     flags = samples["flags"][in_session]
     session = summarise_session(t, bpm, pct, level, end_s=end_s, adherence=person.adherence)
-    pid = person.p.participant_id
+    pid = person.p.study_code
     return {
         "samples_received": person.samples,
         "packets_dropped": person.dropped,
@@ -38,5 +38,5 @@ def participant_report(person: Person, samples: dict[str, np.ndarray],
         "adherence": [a.to_dict() for a in person.adherence],
         "detected_intervals": [d.to_dict() for d in detect_intervals(t, pct, level)],
         "alarms": [{"kind": str(e.kind), "raised": e.raised, "t_s": round(e.t_s, 1)}
-                   for e in alarms if e.participant_id == pid],
+                   for e in alarms if e.study_code == pid],
     }

@@ -24,7 +24,7 @@ class SignalState(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ParticipantView:
-    participant_id: str
+    study_code: str
     display_name: str
     strap_id: str
     signal: SignalState

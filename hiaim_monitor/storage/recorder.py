@@ -29,15 +29,15 @@ class SessionRecorder:
         ids = self.stored.session_participant_ids
         writer = self.writer
         for rows in out.rows:
-            sp = ids[rows.participant_id]
+            sp = ids[rows.study_code]
             # A record is the session participant's key followed by the output's own row,
             # field for field.
             writer.submit_samples(SampleRecord(sp, *sample) for sample in rows.sample_rows())
             if rows.corrections:
                 writer.submit_corrections(FlagCorrection(sp, *c) for c in rows.corrections)
             writer.submit_beats(BeatRecord(sp, *beat) for beat in rows.beat_rows())
-        for participant_id, result in out.adherence:
-            writer.submit_adherence(ids[participant_id], result)
+        for study_code, result in out.adherence:
+            writer.submit_adherence(ids[study_code], result)
         for alarm in out.alarms:
             self._alarm(alarm)
         for report in out.strap_reports:
@@ -45,7 +45,7 @@ class SessionRecorder:
             detail = ({"state": str(ev.state), "detail": ev.detail}
                       if isinstance(ev, StrapStatus) else {"battery_pct": ev.level_pct})
             writer.submit_event(EventRecord(EventKind.CONNECTION_CHANGE, report.t_s,
-                                            report.wall_utc, ids[report.participant_id],
+                                            report.wall_utc, ids[report.study_code],
                                             detail))
         for entry in out.operator:
             writer.submit_event(self._operator(entry))
@@ -59,13 +59,13 @@ class SessionRecorder:
         ids = self.stored.session_participant_ids
         self.writer.submit_event(EventRecord(
             EventKind.ALARM_RAISED if alarm.raised else EventKind.ALARM_CLEARED,
-            alarm.t_s, alarm.wall_utc, ids.get(alarm.participant_id),
+            alarm.t_s, alarm.wall_utc, ids.get(alarm.study_code),
             {"alarm": str(alarm.kind), "detail": alarm.detail}))
 
     def _operator(self, entry: OperatorEntry) -> EventRecord:
         ids = self.stored.session_participant_ids
         if isinstance(entry, Acknowledgement | Note):
-            sp = ids.get(entry.participant_id) if entry.participant_id is not None else None
+            sp = ids.get(entry.study_code) if entry.study_code is not None else None
             if isinstance(entry, Acknowledgement):
                 return EventRecord(EventKind.ALARM_ACKNOWLEDGED, entry.t_s, entry.wall_utc, sp,
                                    {"alarm": entry.alarm})

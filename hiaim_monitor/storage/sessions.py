@@ -38,7 +38,7 @@ class StoredSession:
 
     session_id: int
     started_utc: datetime
-    # study code (Participant.participant_id) → session_participants.id
+    # study code (Participant.study_code) → session_participants.id
     session_participant_ids: dict[str, int]
 
     def t_s(self, wall_utc: datetime) -> float:
@@ -72,7 +72,7 @@ def start_session(db: Database, protocol: TrainingProtocol,
                 ceiling_pct=p.ceiling_pct)
             s.add(sp)
             s.flush()
-            ids[p.participant_id] = sp.id
+            ids[p.study_code] = sp.id
         return StoredSession(row.id, started_utc, ids)
 
 
@@ -150,10 +150,10 @@ def session_participant_ids(s: Session, session_id: int) -> dict[str, int]:
 def _participant(s: Session, p: Participant, now_utc: datetime,
                  simulated: bool) -> ParticipantRow:
     row = s.scalars(sa.select(ParticipantRow)
-                    .where(ParticipantRow.study_code == p.participant_id)).one_or_none()
+                    .where(ParticipantRow.study_code == p.study_code)).one_or_none()
     if row is None:
         row = ParticipantRow(
-            study_code=p.participant_id, display_name=p.display_name,
+            study_code=p.study_code, display_name=p.display_name,
             hrmax_bpm=p.hrmax.bpm, hrmax_method=p.hrmax.method, hrmax_date=now_utc.date(),
             resting_bpm=p.resting_bpm, beta_blocker=p.beta_blocker, notes="",
             created_utc=now_utc, simulated=simulated, archived=False)

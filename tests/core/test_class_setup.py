@@ -251,7 +251,7 @@ def test_plan_has_the_attending_in_roster_order_with_their_straps(setup):
     setup.set_attending("P1", False)
     setup.set_hrmax_today("P2", 172)
     plan = setup.plan()
-    assert [(p.participant_id, p.strap_id, p.hrmax.bpm) for p in plan.participants] == [
+    assert [(p.study_code, p.strap_id, p.hrmax.bpm) for p in plan.participants] == [
         ("P2", "S2", 172), ("P3", "S3", pytest.approx(208 - 0.7 * 66))]
     assert plan.participants[1].beta_blocker
     assert plan.remembered == {"P2": "S2", "P3": "S3"}

@@ -46,7 +46,7 @@ def test_the_window_and_the_headless_class_give_the_same_hrmax(db):
 
     window = ClassSetup(list_participants(db), load_protocol("hi-aim"), today=today)
     in_window = {e.code: (e.hrmax.bpm, e.hrmax.method) for e in window.entries}
-    headless = {p.participant_id: (p.hrmax.bpm, p.hrmax.method) for p in assigned_class(db)}
+    headless = {p.study_code: (p.hrmax.bpm, p.hrmax.method) for p in assigned_class(db)}
 
     assert in_window == headless
     assert headless["P1"] == (171, HRMaxMethod.MEASURED)

@@ -105,7 +105,7 @@ def test_acknowledgements_notes_and_actions_come_out_of_the_next_tick_in_time_or
     assert [(type(e).__name__, e.t_s) for e in out.operator] == [
         ("Acknowledgement", 30.0), ("Acknowledgement", 30.0), ("Note", 30.0),
         ("PlanChange", 35.0)]
-    assert out.operator[2].participant_id == "P02" and out.operator[2].text == "felt dizzy"
+    assert out.operator[2].study_code == "P02" and out.operator[2].text == "felt dizzy"
     assert out.operator[0].wall_utc == session.started_utc + timedelta(seconds=30)
     assert snap.paused and not snap.recording and snap.storage is None  # nothing records it
     again, _ = session.advance()

@@ -216,7 +216,7 @@ def test_simulated_ectopic_and_missed_beats_are_flagged_at_their_indices(seed: i
         f = RRArtifactFilter()
         flags = np.concatenate([f.check(rr_ms) for _, rr_ms in faulty])
         # At high heart rates a premature beat can fall under 250 ms: OUT_OF_RANGE, not DIFF.
-        assert flagged(flags) == expected, person.participant_id
+        assert flagged(flags) == expected, person.study_code
 
 
 def test_clean_simulated_session_has_under_half_a_percent_false_flags() -> None:

@@ -559,12 +559,12 @@ def test_ingest_hands_out_each_sample_once_with_its_arrival_contact_and_energy()
         HeartRateSample("S1", 0.9, stamped + timedelta(seconds=1), 121, (), SensorContact.DETECTED),
         BatteryReading("S1", 0.5, 80)])
     (rows,) = first.rows
-    assert rows.participant_id == "P1"
+    assert rows.study_code == "P1"
     assert [(s.wall_utc, s.bpm, s.contact, s.energy_kj) for s in rows.sample_rows()] == [
         (stamped, 120, SensorContact.NOT_SUPPORTED, 731),
         (stamped + timedelta(seconds=1), 121, SensorContact.DETECTED, None)]
     assert [b.rr_ms for b in rows.beat_rows()] == [500.0]
-    assert [(r.participant_id, r.report.level_pct) for r in first.strap_reports] == [("P1", 80)]
+    assert [(r.study_code, r.report.level_pct) for r in first.strap_reports] == [("P1", 80)]
     assert first.phase_change is not None and first.phase_change.index == 0
     assert not rows.samples["bpm"].flags.writeable  # the output never changes
     clock.advance(1)

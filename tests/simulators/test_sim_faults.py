@@ -19,7 +19,7 @@ from simulators.strap import Notification, VirtualStrap
 
 def person(seed: int = 21) -> VirtualParticipant:
     return VirtualParticipant(
-        participant_id="P9",
+        study_code="P9",
         display_name="Lone",
         age_years=70,
         resting_bpm=72.0,

@@ -20,7 +20,7 @@ from simulators.roster import make_virtual_class
 
 def person(**overrides: object) -> VirtualParticipant:
     fields: dict[str, object] = dict(
-        participant_id="P1",
+        study_code="P1",
         display_name="Inge",
         age_years=65,
         resting_bpm=70.0,

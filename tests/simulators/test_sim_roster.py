@@ -29,7 +29,7 @@ def test_figures_are_those_of_plausible_patients(seed: int) -> None:
 def test_names_and_ids_are_unique_in_a_class(n: int) -> None:
     people = make_virtual_class(n, seed=1)
     assert len({p.display_name for p in people}) == n
-    assert len({p.participant_id for p in people}) == n
+    assert len({p.study_code for p in people}) == n
     assert len({p.seed for p in people}) == n
 
 
@@ -53,9 +53,9 @@ def test_class_sizes_outside_1_to_40_are_refused(n: int) -> None:
 
 @pytest.mark.parametrize("seed", [1, 7])
 def test_a_simulated_code_is_the_same_person_whatever_the_class_size(seed: int) -> None:
-    big = {p.participant_id: p for p in make_virtual_class(40, seed=seed)}
+    big = {p.study_code: p for p in make_virtual_class(40, seed=seed)}
     for n in (1, 3, 8, 16):
         for p in make_virtual_class(n, seed=seed):
-            same = big[p.participant_id]
+            same = big[p.study_code]
             assert (p.display_name, p.age_years, p.hrmax_bpm, p.resting_bpm, p.seed) == (
                 same.display_name, same.age_years, same.hrmax_bpm, same.resting_bpm, same.seed)

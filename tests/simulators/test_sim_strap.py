@@ -20,7 +20,7 @@ from simulators.strap import VirtualStrap, strap_id_for, strap_name_for
 
 def person(**overrides: object) -> VirtualParticipant:
     fields: dict[str, object] = dict(
-        participant_id="P1",
+        study_code="P1",
         display_name="Ole",
         age_years=60,
         resting_bpm=65.0,

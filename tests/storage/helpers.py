@@ -60,7 +60,7 @@ def roster(n: int) -> list[Participant]:
     """``n`` participants, half with a measured HRmax."""
     return [
         Participant(
-            participant_id=f"HIAIM-{i:03d}", display_name=f"P{i}", strap_id=f"STRAP-{i:03d}",
+            study_code=f"HIAIM-{i:03d}", display_name=f"P{i}", strap_id=f"STRAP-{i:03d}",
             hrmax=measured_hrmax(170 + i % 20) if i % 2 else estimate_hrmax(55 + i % 15),
             beta_blocker=i % 7 == 0, resting_bpm=60.0 + i % 10)
         for i in range(1, n + 1)

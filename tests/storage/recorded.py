@@ -86,8 +86,8 @@ def record_session(db: Database, *, finish: bool = True, host: str = "test-host"
     beats: dict[str, list[BeatRecord]] = {}
     with fast_writer(db, stored) as writer:
         for n, p in enumerate(who):
-            sp = stored.session_participant_ids[p.participant_id]
-            samples[p.participant_id], beats[p.participant_id] = [], []
+            sp = stored.session_participant_ids[p.study_code]
+            samples[p.study_code], beats[p.study_code] = [], []
             beat_t_s = 0.0
             for i in range(int(DURATION_S)):
                 t_s = i + 0.5
@@ -104,21 +104,21 @@ def record_session(db: Database, *, finish: bool = True, host: str = "test-host"
                 pct = None if bpm == 0 else 100.0 * bpm / p.hrmax.bpm
                 level = (Level.UNKNOWN if flags & ~SampleFlag.MALFORMED or pct is None
                          else level_of(pct, SHORT.thresholds))
-                samples[p.participant_id].append(SampleRecord(
+                samples[p.study_code].append(SampleRecord(
                     sp, t_s, START_UTC + timedelta(seconds=t_s), bpm, pct, int(level),
                     int(flags), contact, energy_kj))
                 if bpm:
                     rr_ms = round(60_000 / bpm * 1.024) / 1.024  # whole 1/1024 s, as sent
                     beat_t_s += rr_ms / 1000
-                    beats[p.participant_id].append(BeatRecord(sp, beat_t_s, rr_ms,
+                    beats[p.study_code].append(BeatRecord(sp, beat_t_s, rr_ms,
                                                               int(_beat_flags(i))))
-            writer.submit_samples(samples[p.participant_id])
-            writer.submit_beats(beats[p.participant_id])
-            rows = samples[p.participant_id]
+            writer.submit_samples(samples[p.study_code])
+            writer.submit_beats(beats[p.study_code])
+            rows = samples[p.study_code]
             pct_arr = np.array([np.nan if r.pct_hrmax is None else r.pct_hrmax for r in rows])
             for result in protocol_adherence([r.t_s for r in rows], pct_arr,
                                              [r.level for r in rows], SHORT):
-                if (p.participant_id, result.phase_index) != NOT_JUDGED:
+                if (p.study_code, result.phase_index) != NOT_JUDGED:
                     writer.submit_adherence(sp, result)
         assert writer.flush(20.0)
     if finish:

@@ -30,15 +30,15 @@ def test_assigned_straps_make_the_class_with_stored_or_estimated_hrmax(db):
     add(db, "HIAIM-01", "Anna", "ble:AA:00:00:00:00:01", hrmax=171,
         method=HRMaxMethod.MEASURED)
     people = assigned_class(db)
-    assert [(p.participant_id, p.display_name, p.strap_id) for p in people] == [
+    assert [(p.study_code, p.display_name, p.strap_id) for p in people] == [
         ("HIAIM-01", "Anna", "ble:AA:00:00:00:00:01"),
         ("HIAIM-02", "Bo", "ble:AA:00:00:00:00:02")]
     assert people[0].hrmax.bpm == 171 and people[0].hrmax.method is HRMaxMethod.MEASURED
     assert people[1].hrmax.method is HRMaxMethod.TANAKA
     # Chosen by a bare address as the operator types it, in any case.
     only = assigned_class(db, ["aa:00:00:00:00:02"])
-    assert [p.participant_id for p in only] == ["HIAIM-02"]
-    assert [p.participant_id for p in assigned_class(db, ["BLE:aa:00:00:00:00:01"])] == [
+    assert [p.study_code for p in only] == ["HIAIM-02"]
+    assert [p.study_code for p in assigned_class(db, ["BLE:aa:00:00:00:00:01"])] == [
         "HIAIM-01"]
 
 
@@ -76,12 +76,12 @@ def dual_mode_class(db):
 def test_a_dual_mode_strap_is_one_participant_whichever_ids_are_given(db):
     dual_mode_class(db)
     everyone = assigned_class(db)
-    assert [(p.participant_id, p.strap_id) for p in everyone] == [
+    assert [(p.study_code, p.strap_id) for p in everyone] == [
         ("HIAIM-001", "ble:AA:BB:CC:DD:EE:01"), ("HIAIM-002", "ble:AA:BB:CC:DD:EE:02")]
     both_ids = assigned_class(db, ["ant:12345", "AA:BB:CC:DD:EE:01"])
-    assert [(p.participant_id, p.strap_id) for p in both_ids] == [
+    assert [(p.study_code, p.strap_id) for p in both_ids] == [
         ("HIAIM-001", "ble:AA:BB:CC:DD:EE:01")]
-    assert [p.participant_id for p in assigned_class(db, ["ant:012345"])] == ["HIAIM-001"]
+    assert [p.study_code for p in assigned_class(db, ["ant:012345"])] == ["HIAIM-001"]
 
 
 def test_the_ids_to_watch_are_every_id_of_each_participants_strap(db):
@@ -99,4 +99,4 @@ def test_the_ids_to_watch_are_every_id_of_each_participants_strap(db):
 def test_simulated_straps_never_join_a_real_class_whatever_their_kind(db):
     add(db, "HIAIM-01", "Anna", "ble:AA:00:00:00:00:01", hrmax=171)
     add(db, "HIAIM-02", "Bo", "sim:0002", hrmax=171)  # kind "ble" by mistake: the id tells
-    assert [p.participant_id for p in assigned_class(db)] == ["HIAIM-01"]
+    assert [p.study_code for p in assigned_class(db)] == ["HIAIM-01"]

@@ -80,7 +80,7 @@ def test_exports_follow_the_phases_of_a_session_the_operator_changed(db, tmp_pat
     export_sessions(db, [stored.session_id], "tcx", tmp_path / "tcx")
     for person in people:
         root = ET.parse(tmp_path / "tcx" / f"session-{stored.session_id}_"
-                                           f"{person.participant_id}.tcx").getroot()
+                                           f"{person.study_code}.tcx").getroot()
         laps = root.findall(f"{TCX}Activities/{TCX}Activity/{TCX}Lap")
         # TotalTimeSeconds is timer time: the live schedule's running time of the phase.
         assert [(lap.findtext(f"{TCX}Notes"),

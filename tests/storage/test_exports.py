@@ -284,7 +284,7 @@ def test_hrmax_and_its_method_are_in_the_summary_only_when_asked_for(db, recorde
     assert run_admin_command(args) == 0
     people = read_csv(tmp_path / "with" / f"session-{sid}_participants.csv")
     assert [(r["study_code"], float(r["hrmax_bpm"]), r["hrmax_method"]) for r in people] == [
-        (p.participant_id, pytest.approx(p.hrmax.bpm, abs=0.05), p.hrmax.method.value)
+        (p.study_code, pytest.approx(p.hrmax.bpm, abs=0.05), p.hrmax.method.value)
         for p in recorded.people]
     assert {r["hrmax_method"] for r in people} == {"measured", "tanaka"}
     # The rest of the row is the same either way.

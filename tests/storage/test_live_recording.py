@@ -58,7 +58,7 @@ def test_live_session_stores_every_sample_beat_alarm_and_interval(db):
 
     engine = session.engine
     for person in engine.people:
-        sp = stored.session_participant_ids[person.p.participant_id]
+        sp = stored.session_participant_ids[person.p.study_code]
         held = engine.samples.latest(person.row)
         assert count(db, "select count(*) from samples where session_participant_id = :sp",
                      sp=sp) == len(held["t_s"])

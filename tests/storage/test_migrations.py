@@ -155,7 +155,7 @@ def test_stored_strap_ids_get_their_radio_and_an_old_database_stays_usable(backe
     with open_database(backend.url) as db:
         # Who wears what, and what was recorded with which strap, survive the rewrite.
         people = assigned_class(db, ["aa:bb:cc:dd:ee:01"])
-        assert [(p.participant_id, p.strap_id) for p in people] == [
+        assert [(p.study_code, p.strap_id) for p in people] == [
             ("HIAIM-001", "ble:AA:BB:CC:DD:EE:01")]
         worn = {s.strap_key: s.study_code for s in registry.list_straps(db)}
         assert worn["sim:0002"] == "SIM-002"

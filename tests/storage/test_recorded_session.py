@@ -20,7 +20,7 @@ from tests.storage.helpers import START_UTC, roster
 def start(db, cue=None):
     people = roster(2)
     for p in people:
-        add_participant(db, p.participant_id, p.display_name, hrmax_bpm=p.hrmax.bpm)
+        add_participant(db, p.study_code, p.display_name, hrmax_bpm=p.hrmax.bpm)
     clock = SimulatedClock(start_utc=START_UTC)
     events = queue.SimpleQueue()
     recorded = RecordedSession.start(db, load_protocol("norwegian-4x4"), people, clock, events,
@@ -36,10 +36,10 @@ def test_notes_and_acknowledged_alarms_are_stored(db):
         events.put(sample_from_notification(people[0].strap_id, data, clock))
         clock.advance(1)
         recorded.tick()
-    session.acknowledge([(people[1].participant_id, "signal-lost"), (None, "storage")])
-    session.note("first draft", people[0].participant_id)
+    session.acknowledge([(people[1].study_code, "signal-lost"), (None, "storage")])
+    session.note("first draft", people[0].study_code)
     result = recorded.finish(notes="Went well.",
-                             participant_notes={people[0].participant_id: "Knee pain."})
+                             participant_notes={people[0].study_code: "Knee pain."})
     assert result.unwritten_rows == 0 and result.error == ""
     assert recorded.finish() is result  # only the first call does anything
     with db.session() as s:
@@ -51,10 +51,10 @@ def test_notes_and_acknowledged_alarms_are_stored(db):
                                       EventRow.detail)
                             .where(EventRow.session_id == row.id)).all()
     ids = recorded.stored.session_participant_ids
-    assert notes == {ids[people[0].participant_id]: "Knee pain.",
-                     ids[people[1].participant_id]: ""}
+    assert notes == {ids[people[0].study_code]: "Knee pain.",
+                     ids[people[1].study_code]: ""}
     acks = [(sp, d["alarm"]) for k, sp, d in events_ if str(k) == "alarm-acknowledged"]
-    assert acks == [(ids[people[1].participant_id], "signal-lost"), (None, "storage")]
+    assert acks == [(ids[people[1].study_code], "signal-lost"), (None, "storage")]
     assert [d["text"] for k, _, d in events_ if str(k) == "note"] == ["first draft"]
 
 
@@ -79,7 +79,7 @@ def test_todays_straps_are_remembered_for_next_time(db):
     recorded, *_ , people = start(db)
     recorded.finish()
     straps = {p.study_code: p.strap_key for p in list_participants(db)}
-    assert straps == {p.participant_id: p.strap_id for p in people}
+    assert straps == {p.study_code: p.strap_id for p in people}
 
 
 def test_operator_actions_are_published_to_the_cue_and_cleared_at_the_end(db):

@@ -337,10 +337,10 @@ def test_study_codes_are_one_person_whatever_their_case(db, cli):
 
 def test_an_archived_participant_leaves_the_roster_and_the_class_but_keeps_sessions(db, cli):
     recorded = record_session(db)
-    code = recorded.people[0].participant_id
+    code = recorded.people[0].study_code
     ok(cli("straps", "add", "AA:00:00:00:00:07"))
     ok(cli("straps", "assign", "AA:00:00:00:00:07", code))
-    assert code in [p.participant_id for p in assigned_class(db)]
+    assert code in [p.study_code for p in assigned_class(db)]
 
     out = ok(cli("participants", "archive", code.lower()))
     assert out.startswith(f"Archived {code} (") and "1 recorded session(s) stay" in out
@@ -349,7 +349,7 @@ def test_an_archived_participant_leaves_the_roster_and_the_class_but_keeps_sessi
     assert f"{code} " in ok(cli("participants", "list", "--all"))
     assert "archived" in ok(cli("participants", "list", "--all"))
     assert code not in [p.study_code for p in list_participants(db, include_archived=False)]
-    assert code not in [p.participant_id for p in assigned_class(db)]
+    assert code not in [p.study_code for p in assigned_class(db)]
     assert ok(cli("sessions", "show", str(recorded.stored.session_id))).count(code) == 1
     code_again, _, err = cli("participants", "archive", code)
     assert code_again == 2 and "is archived already" in err
@@ -358,7 +358,7 @@ def test_an_archived_participant_leaves_the_roster_and_the_class_but_keeps_sessi
     assert code_again == 2 and f"'participants unarchive {code}' puts them back" in err
 
     ok(cli("participants", "unarchive", code))
-    assert code in [p.participant_id for p in assigned_class(db)]
+    assert code in [p.study_code for p in assigned_class(db)]
     assert code in ok(cli("participants", "list"))
 
 
@@ -374,7 +374,7 @@ def test_simulated_participants_and_straps_never_join_a_real_class(db):
     add_strap(db, "sim:0002", kind="simulated")
     assign_strap(db, "sim:0002", "HIAIM-002")
 
-    assert [p.participant_id for p in assigned_class(db)] == ["HIAIM-001"]
+    assert [p.study_code for p in assigned_class(db)] == ["HIAIM-001"]
     roster = list_participants(db, include_simulated=False, include_archived=False)
     assert [p.study_code for p in roster] == ["HIAIM-001", "HIAIM-002"]
     assert [p.simulated for p in list_participants(db)] == [False, False, True]

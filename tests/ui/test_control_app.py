@@ -41,7 +41,7 @@ class App:
         self.events = queue.SimpleQueue()
         self.virtual = make_virtual_class(n, seed=5)
         for v in self.virtual:
-            add_participant(self.db, v.participant_id, v.display_name, hrmax_bpm=v.hrmax_bpm)
+            add_participant(self.db, v.study_code, v.display_name, hrmax_bpm=v.hrmax_bpm)
         self.hub = SimulatedStrapHub(self.virtual, self.clock, cue=self.cue,
                                      faults=FaultConfig(), seed=5)
         self.sensors = SensorThread()
@@ -197,7 +197,7 @@ def test_start_is_refused_with_the_reason_while_someone_has_no_strap(make_app):
     app = make_app(2)
     page = app.window.setup_page
     strap = next(iter(app.hub.assignments.values()))
-    app.setup.assign(strap, app.virtual[0].participant_id)
+    app.setup.assign(strap, app.virtual[0].study_code)
     app.window.loop.tick()
     assert not page.start_button.isEnabled()
     assert any(f"{app.virtual[1].display_name} has no strap" in page.problems.item(i).text()

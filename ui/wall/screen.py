@@ -95,7 +95,7 @@ class WallScreen(QWidget):
         return drawn
 
     def _ensure_tiles(self, snap: SessionSnapshot) -> None:
-        ids = tuple(p.participant_id for p in snap.participants)
+        ids = tuple(p.study_code for p in snap.participants)
         if ids == self._ids:
             return
         for tile in self.tiles:

@@ -94,7 +94,7 @@ def test_word_cue_colour_and_number_agree_on_every_tile_through_a_whole_session(
             level = level_of(pct, th)
             # The big number and the % are one value (to a bpm's rounding).
             hrmax = next(q.hrmax.bpm for q in sim.participants
-                         if q.participant_id == p.participant_id)
+                         if q.study_code == p.study_code)
             assert abs(100 * int(texts["number"]) / hrmax - pct) <= 0.5 + 50 / hrmax, where
             if p.signal is SignalState.STALE:
                 dimmed = palette.blend(CLASS_COLOUR[level], palette.WALL_BG,
