@@ -64,7 +64,7 @@ class RosterEntry:
     hrmax_edited: bool  # the operator changed it for today
 
     @property
-    def code(self) -> str:
+    def study_code(self) -> str:
         return self.info.study_code
 
 
@@ -101,24 +101,24 @@ class ClassSetup:
                            hrmax_of(info, self.today), False)
 
     # -- the roster ---------------------------------------------------------------------
-    def entry(self, code: str) -> RosterEntry:
+    def entry(self, study_code: str) -> RosterEntry:
         for e in self.entries:
-            if e.code == code:
+            if e.study_code == study_code:
                 return e
-        raise SetupError(tr("No participant {code} in the roster.").format(code=code))
+        raise SetupError(tr("No participant {code} in the roster.").format(code=study_code))
 
-    def _put(self, code: str, **changes: object) -> None:
+    def _put(self, study_code: str, **changes: object) -> None:
         for i, e in enumerate(self.entries):
-            if e.code == code:
+            if e.study_code == study_code:
                 self.entries[i] = replace(e, **changes)  # type: ignore[arg-type]
                 self.revision += 1
                 return
-        raise SetupError(tr("No participant {code} in the roster.").format(code=code))
+        raise SetupError(tr("No participant {code} in the roster.").format(code=study_code))
 
     def add_to_roster(self, info: ParticipantInfo) -> None:
         """A participant registered from the window: they came, so they attend. One who is
         on the roster already is updated instead."""
-        if any(e.code == info.study_code for e in self.entries):
+        if any(e.study_code == info.study_code for e in self.entries):
             self.update_roster(info.study_code, info)
             self.set_attending(info.study_code, True)
             return
@@ -134,44 +134,44 @@ class ClassSetup:
         hrmax = e.hrmax if e.hrmax_edited else hrmax_of(info, self.today)
         self._put(old_code, info=info, hrmax=hrmax)
 
-    def set_attending(self, code: str, attending: bool) -> None:
-        self._put(code, attending=attending)
+    def set_attending(self, study_code: str, attending: bool) -> None:
+        self._put(study_code, attending=attending)
 
-    def set_hrmax_today(self, code: str, bpm: float) -> None:
+    def set_hrmax_today(self, study_code: str, bpm: float) -> None:
         """Today's HRmax, e.g. from a fresh test; refuses a typo with one sentence."""
-        self.entry(code)
+        self.entry(study_code)
         try:
             hrmax = HRMax(float(bpm), HRMaxMethod.MEASURED)
         except (TypeError, ValueError):
             raise SetupError(
                 tr("HRmax {bpm} bpm is outside {low}–{high} bpm; check the value.")
                 .format(bpm=_number(bpm), low=HRMAX_MIN_BPM, high=HRMAX_MAX_BPM)) from None
-        self._put(code, hrmax=hrmax, hrmax_edited=True)
+        self._put(study_code, hrmax=hrmax, hrmax_edited=True)
 
-    def reset_hrmax_today(self, code: str) -> None:
+    def reset_hrmax_today(self, study_code: str) -> None:
         """Back to the registered HRmax (or its estimate) after a change for today."""
-        e = self.entry(code)
-        self._put(code, hrmax=hrmax_of(e.info, self.today), hrmax_edited=False)
+        e = self.entry(study_code)
+        self._put(study_code, hrmax=hrmax_of(e.info, self.today), hrmax_edited=False)
 
     def set_protocol(self, protocol: TrainingProtocol) -> None:
         self.protocol = protocol
         self.revision += 1
 
     # -- straps -------------------------------------------------------------------------
-    def assign(self, strap_id: str, code: str) -> str | None:
+    def assign(self, strap_id: str, study_code: str) -> str | None:
         """Give ``strap_id`` to ``code`` (who then attends); one strap per person. Returns
         the code of whoever wore it before, or None."""
-        self.entry(code)
+        self.entry(study_code)
         previous = None
         for e in self.entries:
-            if e.strap_id == strap_id and e.code != code:
-                previous = e.code
-                self._put(e.code, strap_id=None)
-        self._put(code, strap_id=strap_id, attending=True)
+            if e.strap_id == strap_id and e.study_code != study_code:
+                previous = e.study_code
+                self._put(e.study_code, strap_id=None)
+        self._put(study_code, strap_id=strap_id, attending=True)
         return previous
 
-    def unassign(self, code: str) -> None:
-        self._put(code, strap_id=None)
+    def unassign(self, study_code: str) -> None:
+        self._put(study_code, strap_id=None)
 
     def wearer(self, strap_id: str) -> RosterEntry | None:
         for e in self.entries:
@@ -274,7 +274,8 @@ class ClassSetup:
             last = max(seen.seen_mono_s if seen is not None else NEVER_HEARD,
                        self.started_mono_s)
             if now - last > config.MISSING_AFTER_S:
-                hints[e.code] = tr(MISSING_STRAP_HINT).format(strap=self.strap_name(e.strap_id))
+                hints[e.study_code] = tr(MISSING_STRAP_HINT).format(
+                    strap=self.strap_name(e.strap_id))
         return hints
 
     def strap_reports(self, strap_ids: Iterable[str], t_mono_s: float) -> list[SourceEvent]:
@@ -322,7 +323,7 @@ class ClassSetup:
             if not e.attending:
                 continue
             assert e.strap_id is not None and e.hrmax is not None
-            people.append(Participant(e.code, e.info.display_name, e.strap_id, e.hrmax,
+            people.append(Participant(e.study_code, e.info.display_name, e.strap_id, e.hrmax,
                                       beta_blocker=e.info.beta_blocker,
                                       resting_bpm=e.info.resting_bpm))
         remembered = {p.study_code: p.strap_id for p in people}

@@ -250,7 +250,7 @@ def _run_window(opts: RunOptions, db: Database, clock: Clock,
                            today=clock.now_utc().date(), started_mono_s=clock.monotonic())
         if simulated_codes is not None:  # a simulation: today's class is the simulated one
             for entry in setup.entries:
-                setup.set_attending(entry.code, entry.code in simulated_codes)
+                setup.set_attending(entry.study_code, entry.study_code in simulated_codes)
 
         def start(plan: SessionPlan) -> RecordedSession:
             return RecordedSession.start(db, plan.protocol, plan.participants, clock, events,

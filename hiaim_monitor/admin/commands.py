@@ -80,7 +80,8 @@ def add_admin_commands(subparsers: Any) -> None:
 
     people = group("participants", "register, list, edit and remove participants")
     add = leaf(people, "add", _participants_add, "register a participant by study code")
-    add.add_argument("--code", required=True, metavar="C", help="pseudonymous study code")
+    add.add_argument("--code", dest="study_code", required=True, metavar="C",
+                     help="pseudonymous study code")
     add.add_argument("--name", required=True, metavar="N",
                      help="display name shown on the wall screen")
     _participant_options(add)
@@ -247,7 +248,7 @@ def _report(verb: str, info: registry.ParticipantInfo) -> int:
 
 def _participants_add(args: argparse.Namespace) -> int:
     with _open(args) as db:
-        info = registry.add_participant(db, args.code, args.name,
+        info = registry.add_participant(db, args.study_code, args.name,
                                         beta_blocker=bool(args.beta_blocker),
                                         notes=args.notes or "", **_participant_changes(args))
     return _report("Registered", info)

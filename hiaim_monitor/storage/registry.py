@@ -79,7 +79,7 @@ class StrapInfo:
 _UNSET: Any = object()  # "leave as it is" for edit_participant
 
 
-def add_participant(db: Database, code: str, name: str, *, birth_year: int | None = None,
+def add_participant(db: Database, study_code: str, name: str, *, birth_year: int | None = None,
                     sex: str | None = None, hrmax_bpm: float | None = None,
                     hrmax_method: str | None = None, resting_bpm: float | None = None,
                     beta_blocker: bool = False, notes: str = "", simulated: bool = False,
@@ -89,9 +89,9 @@ def add_participant(db: Database, code: str, name: str, *, birth_year: int | Non
     Study codes are unique whatever their case: HIAIM-001 and hiaim-001 are one person.
     ``simulated``: a simulation's virtual participant, kept out of every real class."""
     today = today or datetime.now(UTC).date()
-    code = _valid_code(code)
+    study_code = _valid_code(study_code)
     with storage_errors(db), db.session() as s, s.begin():
-        same = _find(s, code)
+        same = _find(s, study_code)
         if same is not None and same.archived:
             raise RegistryError(tr("Study code {code} belongs to an archived participant; "
                                    "'participants unarchive {code}' puts them back on the "
@@ -100,18 +100,18 @@ def add_participant(db: Database, code: str, name: str, *, birth_year: int | Non
             raise RegistryError(tr("Study code {code} is already registered; choose another "
                                    "code, or edit that participant.")
                                 .format(code=same.study_code))
-        row = ParticipantRow(study_code=code, display_name="", beta_blocker=False, notes="",
+        row = ParticipantRow(study_code=study_code, display_name="", beta_blocker=False, notes="",
                              created_utc=datetime.now(UTC), simulated=simulated,
                              archived=False)
         _apply(row, today, name=name, birth_year=birth_year, sex=sex, hrmax_bpm=hrmax_bpm,
                hrmax_method=hrmax_method, resting_bpm=resting_bpm,
                beta_blocker=beta_blocker, notes=notes)
         s.add(row)
-        _flush_unique(s, code)
+        _flush_unique(s, study_code)
         return _info(s, row)
 
 
-def edit_participant(db: Database, code: str, *, new_code: str | None = None,
+def edit_participant(db: Database, study_code: str, *, new_code: str | None = None,
                      name: str | None = None, birth_year: int | None = None,
                      sex: str | None = None, hrmax_bpm: float | None = None,
                      hrmax_method: str | None = None, resting_bpm: float | None = None,
@@ -126,9 +126,9 @@ def edit_participant(db: Database, code: str, *, new_code: str | None = None,
         "beta_blocker": beta_blocker, "notes": notes}.items() if v is not None}
     if new_code is None and not given:
         raise RegistryError(tr("Nothing to change for {code}; give at least one thing to "
-                               "change, e.g. the name or the HRmax.").format(code=code))
+                               "change, e.g. the name or the HRmax.").format(code=study_code))
     with storage_errors(db), db.session() as s, s.begin():
-        row = _must_find(s, code)
+        row = _must_find(s, study_code)
         if new_code is not None and new_code != row.study_code:
             new_code = _valid_code(new_code)
             same = _find(s, new_code)
@@ -141,11 +141,11 @@ def edit_participant(db: Database, code: str, *, new_code: str | None = None,
         return _info(s, row)
 
 
-def remove_participant(db: Database, code: str) -> None:
+def remove_participant(db: Database, study_code: str) -> None:
     """Remove a participant who never took part in a session (with their strap assignment).
     One with recorded sessions stays: the recordings refer to them."""
     with storage_errors(db), db.session() as s, s.begin():
-        row = _must_find(s, code)
+        row = _must_find(s, study_code)
         sessions = _session_count(s, row.id)
         if sessions:
             text = (tr("{code} took part in 1 session and cannot be removed, because the "
@@ -171,11 +171,11 @@ def list_participants(db: Database, *, include_simulated: bool = True,
         return [_info(s, row) for row in s.scalars(query).all()]
 
 
-def archive_participant(db: Database, code: str, *, archived: bool = True) -> ParticipantInfo:
+def archive_participant(db: Database, study_code: str, *, archived: bool = True) -> ParticipantInfo:
     """Take a participant off the roster and out of real classes (``archived``), or put
     them back. Their recorded sessions and default strap stay as they are."""
     with storage_errors(db), db.session() as s, s.begin():
-        row = _must_find(s, code)
+        row = _must_find(s, study_code)
         if row.archived == archived:
             text = (tr("{code} is archived already.") if archived
                     else tr("{code} is not archived."))
@@ -226,16 +226,16 @@ def list_straps(db: Database) -> list[StrapInfo]:
             .outerjoin(ParticipantRow, ParticipantRow.id == StrapAssignmentRow.participant_id)
             .order_by(StrapRow.strap_key)).all()
         ids = straps.ids_of(s, [r for r, _, _ in rows])
-        return [StrapInfo(r.strap_key, r.name, r.kind, r.battery_pct, r.battery_utc, code,
-                          name, ids[r.id]) for r, code, name in rows]
+        return [StrapInfo(r.strap_key, r.name, r.kind, r.battery_pct, r.battery_utc, study_code,
+                          name, ids[r.id]) for r, study_code, name in rows]
 
 
-def assign_strap(db: Database, strap_key: str, code: str) -> str | None:
+def assign_strap(db: Database, strap_key: str, study_code: str) -> str | None:
     """Make the strap ``strap_key`` names (any of its ids) the one participant ``code``
     wears by default (one strap per person, one person per strap). Returns the study code
     of the participant the strap was taken from, or None."""
     with storage_errors(db), db.session() as s, s.begin():
-        person = _must_find(s, code)
+        person = _must_find(s, study_code)
         strap, _ = _must_find_strap(s, strap_key)
         previous = s.scalar(
             sa.select(ParticipantRow.study_code)
@@ -261,13 +261,13 @@ def normalise_strap_key(strap_key: str) -> str:
 
 # -- checks and helpers --------------------------------------------------------------------
 
-def _valid_code(code: str) -> str:
-    code = code.strip()
-    if not CODE_RE.fullmatch(code):
+def _valid_code(study_code: str) -> str:
+    study_code = study_code.strip()
+    if not CODE_RE.fullmatch(study_code):
         raise RegistryError(tr("Study code {code} is not valid; use 1–64 letters, digits, '.', "
                                "'-' or '_', starting with a letter or digit.")
-                            .format(code=repr(code)))
-    return code
+                            .format(code=repr(study_code)))
+    return study_code
 
 
 def _apply(row: ParticipantRow, today: date, **given: Any) -> None:
@@ -363,23 +363,23 @@ def _hrmax(row: ParticipantRow, today: date, birth_year: int | None, bpm: float 
                             .format(reason=error)) from None
 
 
-def _find(s: Session, code: str) -> ParticipantRow | None:
+def _find(s: Session, study_code: str) -> ParticipantRow | None:
     """The participant with ``code`` in any case (codes are typed by hand: hiaim-001 is
     HIAIM-001). A database from before codes were compared so may hold both: then the
     exact match."""
     rows = s.scalars(sa.select(ParticipantRow).where(
-        sa.func.lower(ParticipantRow.study_code) == code.strip().lower())).all()
+        sa.func.lower(ParticipantRow.study_code) == study_code.strip().lower())).all()
     if len(rows) > 1:
-        rows = [r for r in rows if r.study_code == code.strip()] or rows[:1]
+        rows = [r for r in rows if r.study_code == study_code.strip()] or rows[:1]
     return rows[0] if rows else None
 
 
-def _must_find(s: Session, code: str) -> ParticipantRow:
-    row = _find(s, code)
+def _must_find(s: Session, study_code: str) -> ParticipantRow:
+    row = _find(s, study_code)
     if row is None:
         raise RegistryError(tr("There is no participant with study code {code}; the "
                                "participant list shows the registered codes.")
-                            .format(code=repr(code.strip())))
+                            .format(code=repr(study_code.strip())))
     return row
 
 
@@ -424,21 +424,21 @@ def _kind_of(key: str) -> str:
 
 
 def _strap_info(s: Session, row: StrapRow) -> StrapInfo:
-    code, name = s.execute(
+    study_code, name = s.execute(
         sa.select(ParticipantRow.study_code, ParticipantRow.display_name)
         .join(StrapAssignmentRow, StrapAssignmentRow.participant_id == ParticipantRow.id)
         .where(StrapAssignmentRow.strap_id == row.id)).one_or_none() or (None, None)
     return StrapInfo(row.strap_key, row.name, row.kind, row.battery_pct, row.battery_utc,
-                     code, name, straps.ids_of(s, [row])[row.id])
+                     study_code, name, straps.ids_of(s, [row])[row.id])
 
 
-def _flush_unique(s: Session, code: str) -> None:
+def _flush_unique(s: Session, study_code: str) -> None:
     """Flush, turning a code registered meanwhile by another user into the usual sentence."""
     try:
         s.flush()
     except exc.IntegrityError:
         raise RegistryError(tr("Study code {code} is already registered; choose another "
-                               "code.").format(code=code)) from None
+                               "code.").format(code=study_code)) from None
 
 
 def _session_count(s: Session, participant_id: int) -> int:

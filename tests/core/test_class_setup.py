@@ -36,10 +36,10 @@ from hiaim_monitor.storage.registry import ParticipantInfo
 TODAY = date(2026, 3, 2)
 
 
-def person(code: str, name: str, *, strap: str | None = None, birth_year: int | None = 1960,
+def person(study_code: str, name: str, *, strap: str | None = None, birth_year: int | None = 1960,
            hrmax_bpm: float | None = None, method: HRMaxMethod | None = None,
            beta_blocker: bool = False) -> ParticipantInfo:
-    return ParticipantInfo(code, name, birth_year, None, hrmax_bpm, method, None, None,
+    return ParticipantInfo(study_code, name, birth_year, None, hrmax_bpm, method, None, None,
                            beta_blocker, "", strap, 0)
 
 
@@ -90,7 +90,7 @@ def test_hrmax_defaults_to_tanaka_from_birth_year_and_is_none_without_one():
 # -- the roster ----------------------------------------------------------------------------
 
 def test_remembered_straps_are_prefilled_and_their_wearers_ticked(setup):
-    assert [(e.code, e.attending, e.strap_id) for e in setup.entries] == [
+    assert [(e.study_code, e.attending, e.strap_id) for e in setup.entries] == [
         ("P1", True, "S1"), ("P2", True, "S2"), ("P3", False, None), ("P4", False, None)]
 
 
@@ -98,7 +98,7 @@ def test_assigning_a_worn_strap_takes_it_from_its_wearer(setup):
     assert setup.assign("S1", "P3") == "P1"
     assert setup.entry("P3").strap_id == "S1" and setup.entry("P3").attending
     assert setup.entry("P1").strap_id is None
-    assert setup.wearer("S1").code == "P3"
+    assert setup.wearer("S1").study_code == "P3"
     assert setup.assign("S9", "P4") is None
 
 
@@ -140,7 +140,7 @@ def test_a_participant_added_from_the_window_attends_without_stealing_a_strap(se
     assert setup.entry("P5").attending and setup.entry("P5").strap_id is None
     assert setup.entry("P1").strap_id == "S1"
     setup.add_to_roster(replace(setup.entry("P3").info, display_name="Cy B"))
-    assert [e.code for e in setup.entries].count("P3") == 1
+    assert [e.study_code for e in setup.entries].count("P3") == 1
     assert setup.entry("P3").info.display_name == "Cy B" and setup.entry("P3").attending
 
 
@@ -237,7 +237,7 @@ def test_problems_name_who_lacks_a_strap_or_an_hrmax(setup):
 def test_nobody_ticked_and_too_many_are_problems():
     empty = ClassSetup(roster(), load_protocol("hi-aim"), today=TODAY)
     for e in list(empty.entries):
-        empty.set_attending(e.code, False)
+        empty.set_attending(e.study_code, False)
     assert empty.problems() == ["Tick at least one participant who is here today."]
     crowd = ClassSetup([person(f"P{i}", f"N{i}", strap=f"S{i}")
                         for i in range(MAX_PARTICIPANTS + 1)],

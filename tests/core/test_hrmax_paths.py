@@ -45,7 +45,7 @@ def test_the_window_and_the_headless_class_give_the_same_hrmax(db):
     today = datetime.now(UTC).date()
 
     window = ClassSetup(list_participants(db), load_protocol("hi-aim"), today=today)
-    in_window = {e.code: (e.hrmax.bpm, e.hrmax.method) for e in window.entries}
+    in_window = {e.study_code: (e.hrmax.bpm, e.hrmax.method) for e in window.entries}
     headless = {p.study_code: (p.hrmax.bpm, p.hrmax.method) for p in assigned_class(db)}
 
     assert in_window == headless

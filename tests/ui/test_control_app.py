@@ -51,7 +51,7 @@ class App:
                                 today=self.clock.now_utc().date(),
                                 started_mono_s=self.clock.monotonic())
         for entry in self.setup.entries:
-            self.setup.set_attending(entry.code, True)
+            self.setup.set_attending(entry.study_code, True)
         if assign:
             for v, strap_id in self.hub.assignments.items():
                 self.setup.assign(strap_id, v)

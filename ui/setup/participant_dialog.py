@@ -60,16 +60,16 @@ class ParticipantDialog(QDialog):
         self.info = info
         self.setWindowTitle(tr("Edit participant") if info else tr("Add participant"))
 
-        self.code = QLineEdit()
-        self.code.setPlaceholderText(tr("e.g. HA-017 (pseudonymous)"))
+        self.study_code = QLineEdit()
+        self.study_code.setPlaceholderText(tr("e.g. HA-017 (pseudonymous)"))
         self.name = QLineEdit()
         self.name.setMaxLength(NAME_MAX_CHARS)
         self.name.setPlaceholderText(tr("what the wall screen shows"))
         # Spin boxes show "—" at their minimum: not known.
         self.birth_year = _spin(BIRTH_YEAR_MIN - 1, today.year, BIRTH_YEAR_MIN - 1)
         self.sex = QComboBox()
-        for code, word in SEXES:
-            self.sex.addItem(tr(word), code)
+        for study_code, word in SEXES:
+            self.sex.addItem(tr(word), study_code)
         self.method = QComboBox()
         for method, word in METHODS:
             self.method.addItem(tr(word), method.value)
@@ -90,7 +90,7 @@ class ParticipantDialog(QDialog):
         hrmax_row.addWidget(self.method, 1)
         hrmax_row.addWidget(self.hrmax)
         form = QFormLayout()
-        form.addRow(tr("Study code"), self.code)
+        form.addRow(tr("Study code"), self.study_code)
         form.addRow(tr("Display name"), self.name)
         form.addRow(tr("Birth year"), self.birth_year)
         form.addRow(tr("Sex"), self.sex)
@@ -114,7 +114,7 @@ class ParticipantDialog(QDialog):
         self.setMinimumWidth(460)
 
     def _fill(self, info: ParticipantInfo) -> None:
-        self.code.setText(info.study_code)
+        self.study_code.setText(info.study_code)
         self.name.setText(info.display_name)
         self.birth_year.setValue(info.birth_year or self.birth_year.minimum())
         self.sex.setCurrentIndex(max(0, self.sex.findData(SEX_CODE.get(info.sex, "")))
@@ -152,7 +152,7 @@ class ParticipantDialog(QDialog):
         fields = self.fields()
         try:
             if self.info is None:
-                info = add_participant(self.db, self.code.text(), today=self.today, **fields)
+                info = add_participant(self.db, self.study_code.text(), today=self.today, **fields)
                 old_code = ""
             else:
                 old_code = self.info.study_code
@@ -189,9 +189,9 @@ class ParticipantDialog(QDialog):
                 info.hrmax_method not in (None, HRMaxMethod.MEASURED)
                 or info.hrmax_bpm is None or round(info.hrmax_bpm) != fields["hrmax_bpm"]):
             changes["hrmax_bpm"] = fields["hrmax_bpm"]
-        code = self.code.text().strip()
-        if code != info.study_code:
-            changes["new_code"] = code
+        study_code = self.study_code.text().strip()
+        if study_code != info.study_code:
+            changes["new_code"] = study_code
         return changes
 
 

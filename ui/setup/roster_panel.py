@@ -79,9 +79,9 @@ class RosterTable(QTableWidget):
         item = self.item(row, HERE)
         return item.data(CODE_ROLE) if item is not None else None
 
-    def row_of(self, code: str) -> int:
+    def row_of(self, study_code: str) -> int:
         for row in range(self.rowCount()):
-            if self.code_of_row(row) == code:
+            if self.code_of_row(row) == study_code:
                 return row
         return -1
 
@@ -106,12 +106,12 @@ class RosterTable(QTableWidget):
 
     def dropEvent(self, event: QDropEvent) -> None:
         strap_id = strap_of(event.mimeData())
-        code = self.code_at(event.position().toPoint())
-        if strap_id is None or code is None:
+        study_code = self.code_at(event.position().toPoint())
+        if strap_id is None or study_code is None:
             event.ignore()
             return
         event.acceptProposedAction()
-        self.strap_dropped.emit(strap_id, code)
+        self.strap_dropped.emit(strap_id, study_code)
 
 
 class RosterPanel(QWidget):
@@ -161,7 +161,7 @@ class RosterPanel(QWidget):
         try:
             table.setRowCount(len(self.model.entries))
             for row, entry in enumerate(self.model.entries):
-                self._render_row(row, entry, hints.get(entry.code))
+                self._render_row(row, entry, hints.get(entry.study_code))
         finally:
             table.blockSignals(False)
         if selected is not None and self.selected_code() != selected:
@@ -181,7 +181,7 @@ class RosterPanel(QWidget):
         here = self._item(row, HERE, "")
         here.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
                       | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsDropEnabled)
-        here.setData(CODE_ROLE, entry.code)
+        here.setData(CODE_ROLE, entry.study_code)
         state = Qt.CheckState.Checked if entry.attending else Qt.CheckState.Unchecked
         if here.data(Qt.ItemDataRole.CheckStateRole) is None or here.checkState() != state:
             here.setCheckState(state)
@@ -230,41 +230,41 @@ class RosterPanel(QWidget):
         rows = self.table.selectionModel().selectedRows()
         return self.table.code_of_row(rows[0].row()) if rows else None
 
-    def select(self, code: str) -> None:
-        row = self.table.row_of(code)
+    def select(self, study_code: str) -> None:
+        row = self.table.row_of(study_code)
         if row >= 0:
             self.table.selectRow(row)
 
     def _item_changed(self, item: QTableWidgetItem) -> None:
-        code = self.table.code_of_row(item.row())
-        if code is None:
+        study_code = self.table.code_of_row(item.row())
+        if study_code is None:
             return
         if item.column() == HERE:
-            self.model.set_attending(code, item.checkState() == Qt.CheckState.Checked)
+            self.model.set_attending(study_code, item.checkState() == Qt.CheckState.Checked)
             self.changed.emit()
         elif item.column() == HRMAX:
-            self._set_hrmax(code, item.text())
+            self._set_hrmax(study_code, item.text())
 
-    def _set_hrmax(self, code: str, text: str) -> None:
+    def _set_hrmax(self, study_code: str, text: str) -> None:
         text = text.strip()
         try:
             if not text:
-                self.model.reset_hrmax_today(code)
+                self.model.reset_hrmax_today(study_code)
             else:
                 try:
                     bpm = float(text.replace(",", "."))
                 except ValueError:
                     raise SetupError(tr("HRmax {text} is not a number; type the beats per "
                                         "minute, e.g. 172.").format(text=text)) from None
-                self.model.set_hrmax_today(code, bpm)
+                self.model.set_hrmax_today(study_code, bpm)
         except SetupError as err:
             self.message.emit(str(err))
         # The editor is still closing, so render() would leave this cell alone: show the
         # value in force now (a refused one goes back to what it was).
-        row = self.table.row_of(code)
+        row = self.table.row_of(study_code)
         self.table.blockSignals(True)
         try:
-            self.table.item(row, HRMAX).setText(_hrmax_text(self.model.entry(code)))
+            self.table.item(row, HRMAX).setText(_hrmax_text(self.model.entry(study_code)))
         finally:
             self.table.blockSignals(False)
         self.render()
@@ -275,13 +275,13 @@ class RosterPanel(QWidget):
             self.edit_participant()
 
     def unassign(self) -> None:
-        code = self.selected_code()
-        if code is None:
+        study_code = self.selected_code()
+        if study_code is None:
             self.message.emit(tr("Select a participant in the roster first."))
             return
-        entry = self.model.entry(code)
+        entry = self.model.entry(study_code)
         if entry.strap_id is not None:
-            self.model.unassign(code)
+            self.model.unassign(study_code)
             self.message.emit(tr("{name} has no strap now.").format(
                 name=entry.info.display_name))
         self.changed.emit()
@@ -290,11 +290,11 @@ class RosterPanel(QWidget):
         self._open_dialog(None)
 
     def edit_participant(self) -> None:
-        code = self.selected_code()
-        if code is None:
+        study_code = self.selected_code()
+        if study_code is None:
             self.message.emit(tr("Select a participant in the roster first."))
             return
-        self._open_dialog(self.model.entry(code))
+        self._open_dialog(self.model.entry(study_code))
 
     def _open_dialog(self, entry: RosterEntry | None) -> None:
         if self.dialog is not None:

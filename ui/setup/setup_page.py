@@ -170,15 +170,15 @@ class SetupPage(QWidget):
         self._message_timer.start(config.SETUP_MESSAGE_MS)
 
     # -- actions ------------------------------------------------------------------------
-    def assign(self, strap_id: str, code: str) -> None:
+    def assign(self, strap_id: str, study_code: str) -> None:
         """Put ``strap_id`` on participant ``code``, saying whom it was taken from."""
         try:
-            previous = self.model.assign(strap_id, code)
+            previous = self.model.assign(strap_id, study_code)
         except SetupError as err:
             self.show_message(str(err))
             return
         strap = self.model.strap_name(strap_id)
-        name = self.model.entry(code).info.display_name
+        name = self.model.entry(study_code).info.display_name
         if previous is not None:
             before = self.model.entry(previous).info.display_name
             self.show_message(tr("{strap} moved from {before} to {name}; {before} has no "
@@ -189,18 +189,18 @@ class SetupPage(QWidget):
         self.refresh()
 
     def _assign_to_selected(self, strap_id: str) -> None:
-        code = self.roster.selected_code()
-        if code is None:
+        study_code = self.roster.selected_code()
+        if study_code is None:
             self.show_message(tr("Select a participant in the roster, then assign the "
                                  "strap."))
             return
-        self.assign(strap_id, code)
+        self.assign(strap_id, study_code)
         # On to the next one still without a strap: pairing a class is a run of these.
         entries = self.model.entries
-        start = next(i for i, e in enumerate(entries) if e.code == code)
+        start = next(i for i, e in enumerate(entries) if e.study_code == study_code)
         for e in entries[start + 1:] + entries[:start]:
             if e.attending and e.strap_id is None:
-                self.roster.select(e.code)
+                self.roster.select(e.study_code)
                 break
 
     def _start(self) -> None:

@@ -79,7 +79,7 @@ def save(dialog, qtbot):
 
 def test_add_dialog_registers_a_participant_who_joins_todays_class(page, qtbot, db):
     dialog = open_add_dialog(page, qtbot)
-    qtbot.keyClicks(dialog.code, "HA-005")
+    qtbot.keyClicks(dialog.study_code, "HA-005")
     qtbot.keyClicks(dialog.name, "Erik")
     dialog.birth_year.setValue(1958)
     dialog.method.setCurrentIndex(dialog.method.findData("gellish"))
@@ -100,7 +100,7 @@ def test_add_dialog_registers_a_participant_who_joins_todays_class(page, qtbot, 
 def test_add_dialog_refuses_a_duplicate_code_inline_and_writes_nothing(page, qtbot, db):
     before = participant_rows(db)
     dialog = open_add_dialog(page, qtbot)
-    qtbot.keyClicks(dialog.code, "HA-002")
+    qtbot.keyClicks(dialog.study_code, "HA-002")
     qtbot.keyClicks(dialog.name, "Another Bo")
     dialog.hrmax.setValue(170)
     save(dialog, qtbot)
@@ -115,13 +115,13 @@ def test_add_dialog_refuses_a_duplicate_code_inline_and_writes_nothing(page, qtb
 
 @pytest.mark.parametrize(("field", "value", "sentence"), [
     ("name", "", "The display name is empty"),
-    ("code", "HA 9", "Study code 'HA 9' is not valid"),
+    ("study_code", "HA 9", "Study code 'HA 9' is not valid"),
 ])
 def test_add_dialog_refuses_what_the_registry_refuses(page, qtbot, db, field, value,
                                                        sentence):
     before = participant_rows(db)
     dialog = open_add_dialog(page, qtbot)
-    dialog.code.setText("HA-009")
+    dialog.study_code.setText("HA-009")
     dialog.name.setText("Ida")
     getattr(dialog, field).setText(value)
     save(dialog, qtbot)
@@ -134,10 +134,10 @@ def test_edit_dialog_changes_the_registry_and_keeps_todays_strap(page, qtbot, db
     page.roster.select("HA-001")
     qtbot.mouseClick(page.roster.edit_button, Qt.MouseButton.LeftButton)
     dialog = page.roster.dialog
-    assert dialog.code.text() == "HA-001" and dialog.name.text() == "Anna"
+    assert dialog.study_code.text() == "HA-001" and dialog.name.text() == "Anna"
     assert dialog.hrmax.value() == 168 and dialog.birth_year.value() == 1961
     dialog.name.setText("Anna K")
-    dialog.code.setText("HA-101")
+    dialog.study_code.setText("HA-101")
     save(dialog, qtbot)
     assert not dialog.isVisible()
     anna = roster_row(page, "Anna K")
