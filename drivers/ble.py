@@ -74,6 +74,8 @@ class BleStrapHub:
     ``--simulate-ble``.
     """
 
+    radios = (strap_ids.BLE,)
+
     def __init__(
         self,
         clock: Clock,

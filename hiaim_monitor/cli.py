@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from hiaim_monitor import config, display_check
+from hiaim_monitor import config, display_check, strap_ids
 from hiaim_monitor.admin import is_admin_command, run_admin_command
 from hiaim_monitor.class_setup import ClassSetup, SessionPlan
 from hiaim_monitor.clock import Clock, RealClock, SimulatedClock
@@ -161,8 +161,10 @@ def _run_terminal(opts: RunOptions, db: Database, clock: Clock) -> RecordedSessi
         people = simulated if simulated is not None else _assigned_class(opts, db, hub, sensors)
         sensors.call(hub.set_discovery(False))  # a running class needs no discovery
         try:
-            for person in people:
-                sensors.call(hub.watch(person.strap_id, person.display_name))
+            for person in people:  # every id of the strap that this hub can hear
+                for strap_id in person.strap_ids:
+                    if strap_ids.radio_of(strap_id) in hub.radios:
+                        sensors.call(hub.watch(strap_id, person.display_name))
         except StrapIdError as err:
             raise UsageError(str(err)) from None
         recorded = RecordedSession.start(db, opts.protocol, people, clock, events,

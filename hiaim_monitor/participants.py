@@ -16,6 +16,14 @@ class Participant:
     beta_blocker: bool = False  # heart-rate targets may not apply
     resting_bpm: float | None = None  # needed for % heart-rate reserve
     ceiling_pct: float | None = None  # own safety ceiling, % HRmax; None: the protocol's
+    # The same physical strap heard on other radios (a dual-mode strap: ble:… and ant:…):
+    # what arrives under these ids is this participant's too, never a second person.
+    other_strap_ids: tuple[str, ...] = ()
+
+    @property
+    def strap_ids(self) -> tuple[str, ...]:
+        """Every id the participant's strap is heard by, ``strap_id`` first."""
+        return (self.strap_id, *self.other_strap_ids)
 
     def intensity_pct(self, bpm: float, *, reserve: bool = False) -> float:
         """``bpm`` as % HRmax, or as % heart-rate reserve (Karvonen) when ``reserve``."""

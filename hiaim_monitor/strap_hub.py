@@ -23,6 +23,10 @@ EventSink = Callable[[SourceEvent], None]
 
 
 class StrapHub(Protocol):
+    # The radios whose strap ids this hub serves (``strap_ids.BLE``, ...): an id of another
+    # radio is not the hub's to watch.
+    radios: tuple[str, ...]
+
     async def start(self, sink: EventSink) -> None:
         """Start listening for nearby straps; returns once listening."""
 

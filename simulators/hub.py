@@ -21,7 +21,7 @@ import random
 from collections.abc import Sequence
 from typing import Final
 
-from hiaim_monitor import config
+from hiaim_monitor import config, strap_ids
 from hiaim_monitor.clock import Clock
 from hiaim_monitor.protocols import TrainingProtocol
 from hiaim_monitor.samples import StrapSighting, StrapState, StrapStatus
@@ -63,6 +63,8 @@ class SimulatedStrapHub:
     ``faults`` are the straps' faults, ``seed`` makes the class the same every run;
     ``period_s`` / ``jitter_s`` are each strap's notification interval and its jitter.
     """
+
+    radios = (strap_ids.SIM,)
 
     def __init__(
         self,

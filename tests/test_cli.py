@@ -315,7 +315,8 @@ def test_a_session_says_its_id_and_where_it_was_stored_with_the_password_hidden(
 class _Hub:
     """A strap hub that records what it is asked: the headless wiring under test."""
 
-    def __init__(self):
+    def __init__(self, radios=("ble",)):
+        self.radios = radios
         self.calls = []
 
     async def start(self, sink):
@@ -359,6 +360,46 @@ def test_headless_watches_exactly_the_assigned_straps_with_discovery_off(tmp_pat
 
     assert hub.calls == [("discovery", False), ("watch", "ble:AA:BB:CC:DD:EE:01"),
                          ("watch", "ble:AA:BB:CC:DD:EE:02"), ("start",), ("stop",)]
+
+
+@pytest.mark.parametrize(("radios", "watched"), [
+    (("ble",), ["ble:AA:BB:CC:DD:EE:01"]),
+    (("ble", "ant"), ["ble:AA:BB:CC:DD:EE:01", "ant:12345"]),
+])
+def test_headless_watches_every_id_of_a_dual_mode_strap_that_its_hub_can_hear(
+        tmp_path, monkeypatch, radios, watched):
+    from hiaim_monitor import cli
+    from hiaim_monitor.storage import open_database
+    from hiaim_monitor.storage.registry import (
+        add_participant,
+        add_strap,
+        add_strap_id,
+        assign_strap,
+    )
+
+    url = f"sqlite:///{tmp_path / 'real.sqlite3'}"
+    db = open_database(url)
+    try:
+        add_participant(db, "P-1", "Ann", hrmax_bpm=170)
+        add_strap(db, "ble:AA:BB:CC:DD:EE:01")
+        add_strap_id(db, "ble:AA:BB:CC:DD:EE:01", "ant:12345")  # the same strap over ANT+
+        assign_strap(db, "ant:12345", "P-1")
+    finally:
+        db.close()
+    hub = _Hub(radios)
+    seen = {}
+
+    def one_tick(recorded):
+        seen["people"] = [(p.study_code, p.strap_ids) for p in recorded.session.participants]
+        recorded.session.stop("test")
+
+    monkeypatch.setattr(cli, "_make_hub", lambda *args: (hub, None))
+    monkeypatch.setattr(cli, "run_in_terminal", one_tick)
+
+    assert main(["--ble", "--headless", "--duration", "5", "--db", url]) == 0
+
+    assert [c[1] for c in hub.calls if c[0] == "watch"] == watched
+    assert seen["people"] == [("P-1", ("ble:AA:BB:CC:DD:EE:01", "ant:12345"))]
 
 
 def test_headless_simulated_participants_follow_a_pause_and_a_skip(tmp_path, monkeypatch):

@@ -86,8 +86,9 @@ class ZoneEngine:
         self.rules = AlarmRules(self.alarms, self.cfg)
         for person in self.people:
             person.active_alarms = self.alarms.active.setdefault(person.p.study_code, set())
-        self._by_strap = {person.p.strap_id: person for person in self.people}
-        if len(self._by_strap) != len(self.people):
+        self._by_strap = {strap_id: person for person in self.people
+                          for strap_id in person.p.strap_ids}
+        if len(self._by_strap) != sum(len(person.p.strap_ids) for person in self.people):
             raise ValueError("two participants share one strap")
         n = max(1, len(self.people))
         self.samples = RingTable(n, self.cfg.capacity_samples, SAMPLE_COLUMNS)

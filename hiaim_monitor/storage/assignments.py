@@ -28,7 +28,7 @@ def assigned_class(db: Database, strap_keys: Sequence[str] | None = None) -> lis
     """Participants with an assigned strap (only those straps, when given: by any of their
     ids, or bare Bluetooth addresses), in study-code order, each once: a dual-mode strap
     given by both its ids is one participant. ``Participant.strap_id`` is the strap's
-    ``strap_key``; ``strap_ids_of`` gives every id to watch. HRmax follows the one rule
+    ``strap_key``, its other ids are ``other_strap_ids``. HRmax follows the one rule
     (``hrmax.hrmax_today``), as in the window."""
     with storage_errors(db), db.session() as s:
         wanted = None if strap_keys is None else _straps_named(s, strap_keys)
@@ -42,8 +42,11 @@ def assigned_class(db: Database, strap_keys: Sequence[str] | None = None) -> lis
         if wanted is not None:
             query = query.where(StrapRow.id.in_(set(wanted.values()) - {None}))
         rows = s.execute(query).all()
+        ids = straps.ids_of(s, [strap for _, strap in rows])
     people = [Participant(p.study_code, p.display_name, strap.strap_key, _hrmax(p),
-                          beta_blocker=p.beta_blocker, resting_bpm=p.resting_bpm)
+                          beta_blocker=p.beta_blocker, resting_bpm=p.resting_bpm,
+                          other_strap_ids=tuple(i for i in ids[strap.id]
+                                                if i != strap.strap_key))
               for p, strap in rows]
     if wanted is not None:
         worn = {strap.id for _, strap in rows}

@@ -593,3 +593,29 @@ def test_conclude_hands_out_what_is_left_and_says_the_session_is_over():
         ("P1", "High 1/4", False)]
     assert rest.phase_change is not None and rest.phase_change.index is None
     assert [e.action.value for e in rest.operator] == ["stop"]
+
+
+def test_a_dual_mode_strap_heard_on_two_radios_is_one_participant():
+    """What arrives under the strap's ANT+ id is the same person's as what arrives over
+    BLE: one tile, one row of samples, never a second participant or an unknown strap."""
+    dual = Participant("P1", "Name1", "ble:AA:BB:CC:DD:EE:01", measured_hrmax(HRMAX),
+                       other_strap_ids=("ant:12345",))
+    clock, engine = make(people=[dual])
+    rows = []
+    for i in range(20):
+        strap = "ble:AA:BB:CC:DD:EE:01" if i % 2 else "ant:12345"
+        rows += engine.ingest([sample(clock, strap, 120 + i)]).rows
+        clock.advance(1.0)
+    assert engine.unknown_events == 0
+    assert {r.study_code for r in rows} == {"P1"}
+    assert sum(len(r.samples["t_s"]) for r in rows) == 20
+    (view,) = engine.snapshot().participants
+    assert view.bpm is not None and view.signal is SignalState.LIVE
+
+
+def test_two_participants_cannot_share_an_id_through_a_second_radio():
+    a = Participant("P1", "A", "ble:AA:BB:CC:DD:EE:01", measured_hrmax(HRMAX),
+                    other_strap_ids=("ant:1",))
+    b = Participant("P2", "B", "ant:1", measured_hrmax(HRMAX))
+    with pytest.raises(ValueError, match="share one strap"):
+        make(people=[a, b])
