@@ -140,3 +140,9 @@ def make_protocol(**kwargs: Any) -> TrainingProtocol:
     """The protocol ``protocol_text(**kwargs)`` describes."""
     return parse_protocol(protocol_text(**kwargs), source="t.toml", key="t")
 
+
+def ok(result: tuple[int, str, str]) -> str:
+    """The output of a command run as (exit code, stdout, stderr) that must succeed."""
+    code, out, err = result
+    assert (code, err) == (0, ""), err
+    return out

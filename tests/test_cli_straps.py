@@ -8,6 +8,7 @@ import pytest
 
 from hiaim_monitor import i18n
 from hiaim_monitor.cli import main
+from tests.conftest import ok
 
 
 @pytest.fixture
@@ -21,12 +22,6 @@ def cli(tmp_path, capsys):
         return code, out, err
 
     return run
-
-
-def ok(result: tuple[int, str, str]) -> str:
-    code, out, err = result
-    assert (code, err) == (0, ""), err
-    return out
 
 
 def refused(result: tuple[int, str, str], needle: str) -> None:

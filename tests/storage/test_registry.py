@@ -30,6 +30,7 @@ from hiaim_monitor.storage.schema import (
     StrapAssignmentRow,
     StrapRow,
 )
+from tests.conftest import ok
 from tests.storage.helpers import START_UTC, as_crashed
 from tests.storage.recorded import (
     DURATION_S,
@@ -54,12 +55,6 @@ def cli(backend, capsys):
         return code, out, err
 
     return run
-
-
-def ok(result: tuple[int, str, str]) -> str:
-    code, out, err = result
-    assert (code, err) == (0, ""), err
-    return out
 
 
 def snapshot(db) -> dict[str, list[tuple]]:
