@@ -48,13 +48,11 @@ from hiaim_monitor.storage.recovery import recover_at_start
 from hiaim_monitor.storage.registry import (
     ParticipantInfo,
     add_participant,
-    add_strap,
-    assign_strap,
     edit_participant,
     list_participants,
-    list_straps,
 )
 from hiaim_monitor.storage.spill import replay_spills
+from hiaim_monitor.storage.strap_registry import add_strap, assign_strap, list_straps
 from hiaim_monitor.terminal_view import run_in_terminal
 
 if TYPE_CHECKING:

@@ -35,9 +35,10 @@ from hiaim_monitor.storage import (
     start_session,
 )
 from hiaim_monitor.storage.recorder import SessionRecorder
-from hiaim_monitor.storage.registry import RegistryError, assign_strap
+from hiaim_monitor.storage.registry import RegistryError
 from hiaim_monitor.storage.sessions import SessionEnd, StoredSession, store_notes
 from hiaim_monitor.storage.spill import write_spill
+from hiaim_monitor.storage.strap_registry import assign_strap
 
 log = logging.getLogger(__name__)
 

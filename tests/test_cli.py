@@ -339,7 +339,8 @@ def test_headless_watches_exactly_the_assigned_straps_with_discovery_off(tmp_pat
                                                                         monkeypatch):
     from hiaim_monitor import cli
     from hiaim_monitor.storage import open_database
-    from hiaim_monitor.storage.registry import add_participant, add_strap, assign_strap
+    from hiaim_monitor.storage.registry import add_participant
+    from hiaim_monitor.storage.strap_registry import add_strap, assign_strap
 
     url = f"sqlite:///{tmp_path / 'real.sqlite3'}"
     db = open_database(url)
@@ -370,12 +371,8 @@ def test_headless_watches_every_id_of_a_dual_mode_strap_that_its_hub_can_hear(
         tmp_path, monkeypatch, radios, watched):
     from hiaim_monitor import cli
     from hiaim_monitor.storage import open_database
-    from hiaim_monitor.storage.registry import (
-        add_participant,
-        add_strap,
-        add_strap_id,
-        assign_strap,
-    )
+    from hiaim_monitor.storage.registry import add_participant
+    from hiaim_monitor.storage.strap_registry import add_strap, add_strap_id, assign_strap
 
     url = f"sqlite:///{tmp_path / 'real.sqlite3'}"
     db = open_database(url)

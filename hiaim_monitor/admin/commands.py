@@ -27,7 +27,7 @@ from hiaim_monitor.admin.text_table import cell, render_fields, render_table
 from hiaim_monitor.exports import ExportError, ExportFormat, export_sessions
 from hiaim_monitor.hrmax import HRMaxMethod
 from hiaim_monitor.i18n import tr
-from hiaim_monitor.storage import recovery, registry
+from hiaim_monitor.storage import recovery, registry, strap_registry
 from hiaim_monitor.storage.copy import CopyRefused, copy_session
 from hiaim_monitor.storage.database import (
     Database,
@@ -321,7 +321,7 @@ def _strap_help() -> str:
 
 def _straps_list(args: argparse.Namespace) -> int:
     with _open(args) as db:
-        straps = registry.list_straps(db)
+        straps = strap_registry.list_straps(db)
     if not straps:
         _say(tr("No straps are known yet; add one with `straps add ADDRESS`."))
         return EXIT_OK
@@ -336,14 +336,14 @@ def _straps_list(args: argparse.Namespace) -> int:
 
 def _straps_add(args: argparse.Namespace) -> int:
     with _open(args) as db:
-        strap = registry.add_strap(db, args.strap, name=args.name, kind=args.kind)
+        strap = strap_registry.add_strap(db, args.strap, name=args.name, kind=args.kind)
     _say(tr("Registered strap {key}.").format(key=strap.strap_key))
     return EXIT_OK
 
 
 def _straps_link(args: argparse.Namespace) -> int:
     with _open(args) as db:
-        strap = registry.add_strap_id(db, args.strap, args.new_id)
+        strap = strap_registry.add_strap_id(db, args.strap, args.new_id)
     _say(tr("Strap {key} is now also heard as {ids}; it stays one strap.")
          .format(key=strap.strap_key, ids=", ".join(strap.ids[1:])))
     return EXIT_OK
@@ -351,8 +351,8 @@ def _straps_link(args: argparse.Namespace) -> int:
 
 def _straps_assign(args: argparse.Namespace) -> int:
     with _open(args) as db:
-        previous = registry.assign_strap(db, args.strap, args.study_code)
-        strap = registry.find_strap(db, args.strap)
+        previous = strap_registry.assign_strap(db, args.strap, args.study_code)
+        strap = strap_registry.find_strap(db, args.strap)
     key = strap.strap_key if strap is not None else args.strap.strip()
     _say(tr("{code} now wears strap {key} by default.")
          .format(code=args.study_code.strip(), key=key))

@@ -12,12 +12,8 @@ from hiaim_monitor.hrmax import HRMaxMethod, estimate_hrmax
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.storage import open_database
 from hiaim_monitor.storage.assignments import assigned_class
-from hiaim_monitor.storage.registry import (
-    add_participant,
-    add_strap,
-    assign_strap,
-    list_participants,
-)
+from hiaim_monitor.storage.registry import add_participant, list_participants
+from hiaim_monitor.storage.strap_registry import add_strap, assign_strap
 
 REGISTERED = date(2012, 5, 1)  # long enough ago that an estimate made then is a year off
 

@@ -8,8 +8,9 @@ import pytest
 from hiaim_monitor.hrmax import HRMaxMethod
 from hiaim_monitor.storage import StorageError
 from hiaim_monitor.storage.assignments import assigned_class, strap_ids_of
-from hiaim_monitor.storage.registry import add_participant, add_strap, add_strap_id, assign_strap
+from hiaim_monitor.storage.registry import add_participant
 from hiaim_monitor.storage.schema import ParticipantRow, StrapAssignmentRow, StrapRow
+from hiaim_monitor.storage.strap_registry import add_strap, add_strap_id, assign_strap
 from tests.storage.helpers import START_UTC
 
 

@@ -141,7 +141,7 @@ def stored_straps(engine) -> list[tuple[int, str]]:
 
 def test_stored_strap_ids_get_their_radio_and_an_old_database_stays_usable(backend: Backend):
     from hiaim_monitor.admin import session_info
-    from hiaim_monitor.storage import registry
+    from hiaim_monitor.storage import strap_registry
     from hiaim_monitor.storage.assignments import assigned_class
 
     engine = sa.create_engine(backend.url)
@@ -157,22 +157,22 @@ def test_stored_strap_ids_get_their_radio_and_an_old_database_stays_usable(backe
         people = assigned_class(db, ["aa:bb:cc:dd:ee:01"])
         assert [(p.study_code, p.strap_id) for p in people] == [
             ("HIAIM-001", "ble:AA:BB:CC:DD:EE:01")]
-        worn = {s.strap_key: s.study_code for s in registry.list_straps(db)}
+        worn = {s.strap_key: s.study_code for s in strap_registry.list_straps(db)}
         assert worn["sim:0002"] == "SIM-002"
         shown = session_info.show_session(db, 1)
         assert [m.strap_key for m in shown.participants] == ["ble:AA:BB:CC:DD:EE:01"]
         # An id the migration could not name is still found by its exact text.
-        registry.assign_strap(db, "STRAP-001", "HIAIM-001")
-        assert registry.find_strap(db, "STRAP-001").study_code == "HIAIM-001"
+        strap_registry.assign_strap(db, "STRAP-001", "HIAIM-001")
+        assert strap_registry.find_strap(db, "STRAP-001").study_code == "HIAIM-001"
         # The new table takes a second id of a migrated strap.
-        registry.add_strap_id(db, "sim:258", "ble:00:00:00:00:01:02")
-        assert registry.find_strap(db, "ble:00:00:00:00:01:02").strap_key == "sim:0258"
+        strap_registry.add_strap_id(db, "sim:258", "ble:00:00:00:00:01:02")
+        assert strap_registry.find_strap(db, "ble:00:00:00:00:01:02").strap_key == "sim:0258"
 
 
 def test_downgrading_gives_the_old_strap_ids_back(backend: Backend):
     from alembic import command
 
-    from hiaim_monitor.storage import registry
+    from hiaim_monitor.storage import strap_registry
     from hiaim_monitor.storage.migrate import alembic_config
 
     engine = sa.create_engine(backend.url)
@@ -180,7 +180,7 @@ def test_downgrading_gives_the_old_strap_ids_back(backend: Backend):
         with engine.begin() as conn:
             old_database_with_straps(conn)
         with open_database(backend.url) as db:
-            registry.add_strap_id(db, "AA:BB:CC:DD:EE:01", "ant:12345")
+            strap_registry.add_strap_id(db, "AA:BB:CC:DD:EE:01", "ant:12345")
         with engine.begin() as conn:
             command.downgrade(alembic_config(conn), "0006")
         with engine.connect() as conn:

@@ -17,12 +17,7 @@ from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.storage import SessionStatus
 from hiaim_monitor.storage.assignments import assigned_class
 from hiaim_monitor.storage.migrate import head_revision
-from hiaim_monitor.storage.registry import (
-    add_participant,
-    add_strap,
-    assign_strap,
-    list_participants,
-)
+from hiaim_monitor.storage.registry import add_participant, list_participants
 from hiaim_monitor.storage.schema import (
     EventRow,
     ParticipantRow,
@@ -30,6 +25,7 @@ from hiaim_monitor.storage.schema import (
     StrapAssignmentRow,
     StrapRow,
 )
+from hiaim_monitor.storage.strap_registry import add_strap, assign_strap
 from tests.conftest import ok
 from tests.storage.helpers import START_UTC, as_crashed
 from tests.storage.recorded import (
@@ -390,7 +386,7 @@ def test_sessions_list_and_show_say_which_sessions_were_simulated(db, cli):
 def test_a_strap_found_by_any_of_its_ids_is_one_strap_with_one_wearer(db):
     from hiaim_monitor.storage import start_session
     from hiaim_monitor.storage.assignments import strap_ids_of
-    from hiaim_monitor.storage.registry import add_strap_id, find_strap, list_straps
+    from hiaim_monitor.storage.strap_registry import add_strap_id, find_strap, list_straps
 
     add_participant(db, "HIAIM-001", "Ann", hrmax_bpm=170)
     add_strap(db, "AA:00:00:00:00:01", name="H10 #1")

@@ -15,12 +15,8 @@ from hiaim_monitor.hrm import SensorContact
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.samples import HeartRateSample, StrapSighting, StrapState, StrapStatus
 from hiaim_monitor.storage.database import Database, open_database
-from hiaim_monitor.storage.registry import (
-    add_participant,
-    add_strap,
-    assign_strap,
-    list_participants,
-)
+from hiaim_monitor.storage.registry import add_participant, list_participants
+from hiaim_monitor.storage.strap_registry import add_strap, assign_strap
 from ui.setup import SetupPage
 
 TODAY = date(2026, 3, 2)
