@@ -10,9 +10,12 @@ Sources:
   exercise oncology." Med Sci Sports Exerc 2020;52(2):315–322: the same metrics applied
   with a dose unit fitted to the exercise (there, kg of volume load; here, minutes in
   target), and missed (1–2 consecutive) told apart from interrupted (≥ 3).
-- CERT, the Consensus on Exercise Reporting Template (Slade et al., Br J Sports Med 2016):
-  item 7 (progression: the planned dose per week), 11 (adverse events), 16a/b (adherence:
-  how it is measured, and whether the exercise was delivered as planned).
+- CERT, the Consensus on Exercise Reporting Template (Slade et al., "Consensus on Exercise
+  Reporting Template (CERT): explanation and elaboration statement", Br J Sports Med
+  2016;50:1428–1437): item 5 (how adherence is measured and reported: attendance, missed,
+  interruptions, RDI), 7 (progression: the planned dose per week), 11 (type and number of
+  adverse events), 16b (whether the exercise was delivered as planned: intensity
+  compliance, dose modification, early termination).
 
 Conventions that apply throughout:
 - A session the site cancelled is not the participant's non-adherence: it leaves the
@@ -57,7 +60,7 @@ def _offered(p: ParticipantProgramme) -> list[SessionRecord]:
     return [r for r in _ordered(p) if r.status is not Attendance.CANCELLED]
 
 
-# --- Attendance (Nilsen 2018, "conventional" adherence; CERT 16a) ------------------------
+# --- Attendance (Nilsen 2018, "conventional" adherence; CERT 5) -------------------------
 
 
 def planned_sessions(p: ParticipantProgramme) -> int:
@@ -87,10 +90,22 @@ def missed_sessions(p: ParticipantProgramme) -> int:
     return planned_sessions(p) - attended_sessions(p)
 
 
+def _after_withdrawal(p: ParticipantProgramme, r: SessionRecord) -> bool:
+    return p.withdrawal is not None and r.planned.date > p.withdrawal.date
+
+
+def sessions_after_withdrawal(p: ParticipantProgramme) -> int:
+    """Offered sessions dated after the withdrawal: missed, but for that one reason."""
+    return sum(1 for r in _offered(p) if _after_withdrawal(p, r))
+
+
 def missed_by_reason(p: ParticipantProgramme) -> dict[MissedReason, int]:
-    """Sessions recorded MISSED, by reason (no reason given counts as UNKNOWN)."""
+    """Sessions recorded MISSED up to the withdrawal, by reason (none given: UNKNOWN); the
+    ones after it are ``sessions_after_withdrawal``, so a reason is never guessed for them."""
     counts = Counter(
-        r.missed_reason or MissedReason.UNKNOWN for r in p.sessions if r.status is Attendance.MISSED
+        r.missed_reason or MissedReason.UNKNOWN
+        for r in p.sessions
+        if r.status is Attendance.MISSED and not _after_withdrawal(p, r)
     )
     return {reason: counts.get(reason, 0) for reason in MissedReason}
 
@@ -109,7 +124,7 @@ def missed_runs(p: ParticipantProgramme) -> list[MissedRun]:
     runs: list[MissedRun] = []
     current: list[SessionRecord] = []
     for r in _offered(p):
-        if p.withdrawal is not None and r.planned.date > p.withdrawal.date:
+        if _after_withdrawal(p, r):
             break
         if r.attended:
             if current:
@@ -291,6 +306,31 @@ def adverse_events_by_grade(records: Iterable[SessionRecord]) -> dict[int, int]:
     return {g: counts.get(g, 0) for g in range(AE_GRADE_MIN, AE_GRADE_MAX + 1)}
 
 
+def weekly(p: ParticipantProgramme) -> list[dict[str, Any]]:
+    """Per week of the plan: sessions planned and attended, attendance, work intervals
+    achieved / prescribed and mean RPE (for "compliance and RPE over the weeks")."""
+    rows = []
+    for week in sorted({r.planned.week for r in p.sessions}):
+        records = [r for r in _ordered(p) if r.planned.week == week]
+        offered = [r for r in records if r.status is not Attendance.CANCELLED]
+        attended = [r for r in records if r.attended]
+        rpes = [r.rpe for r in attended if r.rpe is not None]
+        c = compliance(records)
+        rows.append(
+            {
+                "week": week,
+                "planned_sessions": len(offered),
+                "attended_sessions": len(attended),
+                "attendance": len(attended) / len(offered) if offered else None,
+                "work_intervals_prescribed": c.work_prescribed,
+                "work_intervals_achieved": c.work_achieved,
+                "work_compliance": c.work_fraction,
+                "mean_rpe": statistics.fmean(rpes) if rpes else None,
+            }
+        )
+    return rows
+
+
 # --- Summaries (CONSORT-style numbers a trial paper reports) -----------------------------
 
 
@@ -304,6 +344,7 @@ def participant_summary(p: ParticipantProgramme) -> dict[str, Any]:
         "cancelled_sessions": cancelled_sessions(p),
         "missed_sessions": missed_sessions(p),
         "missed_by_reason": {k.value: v for k, v in missed_by_reason(p).items()},
+        "missed_after_withdrawal": sessions_after_withdrawal(p),
         "attendance": attendance(p),
         "interruptions": len(interruptions(p)),
         "withdrawn": p.withdrawal is not None,

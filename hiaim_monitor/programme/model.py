@@ -142,7 +142,8 @@ class Withdrawal:
 
 @dataclass(frozen=True)
 class ParticipantProgramme:
-    """One enrolled participant's programme: every planned session's record, in order."""
+    """One enrolled participant's programme: a record for every planned session, those
+    after a withdrawal included (recorded MISSED), so the planned count stays the plan's."""
 
     code: str  # study code (pseudonymous)
     start: date  # the programme's first day; week 1 is its first 7 days

@@ -87,13 +87,15 @@ def test_a_site_cancellation_neither_breaks_nor_extends_a_run_of_missed():
 
 
 def test_withdrawal_in_week_4_is_reported_and_later_sessions_count_as_missed_not_interrupted():
-    # Withdrew on the Wednesday of week 4 (day 23), after attending session 10.
+    # Withdrew on the Tuesday of week 4 (day 22), the day after attending session 10.
     p = programme(
-        "AAAAAAAAAAMMMMMMMM", withdrawal=Withdrawal(START + timedelta(days=23), "fatigue")
+        "AAAAAAAAAAMMMMMMMM", withdrawal=Withdrawal(START + timedelta(days=22), "fatigue")
     )
     assert m.discontinuation_week(p) == 4
     assert m.attendance(p) == pytest.approx(10 / 18)
     assert m.interruptions(p) == []
+    assert m.sessions_after_withdrawal(p) == 8
+    assert m.missed_by_reason(p)[MissedReason.UNKNOWN] == 0
     assert m.discontinuation_week(programme("AAA")) is None
 
 
@@ -244,7 +246,24 @@ def test_the_rpe_refusal_is_translated_to_danish():
 
     i18n.set_language("da")
     try:
-        with pytest.raises(ValueError, match="6 til 20; 25 er ikke"):
+        with pytest.raises(ValueError, match="6 til 20; det er 25 ikke"):
             SessionRecord(plan(1)[0], A, rpe=25)
     finally:
         i18n.set_language("en")
+
+
+def test_weekly_rows_show_attendance_and_rpe_week_by_week():
+    s = plan(6)
+    records = (
+        SessionRecord(s[0], A, rpe=12),
+        SessionRecord(s[1], A, rpe=14),
+        SessionRecord(s[2], M, MissedReason.ILLNESS),
+        SessionRecord(s[3], A, rpe=15, intervals=(work(240, 240, True), work(240, 0, False))),
+        SessionRecord(s[4], C),
+        SessionRecord(s[5], A, rpe=17),
+    )
+    week1, week2 = m.weekly(ParticipantProgramme("P09", START, records))
+    assert (week1["week"], week1["attendance"], week1["mean_rpe"]) == (1, 2 / 3, 13.0)
+    assert (week2["planned_sessions"], week2["attendance"], week2["mean_rpe"]) == (2, 1.0, 16.0)
+    assert week2["work_compliance"] == 0.5
+    assert week1["work_compliance"] is None
