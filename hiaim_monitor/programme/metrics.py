@@ -20,8 +20,10 @@ Sources:
 Conventions that apply throughout:
 - A session the site cancelled is not the participant's non-adherence: it leaves the
   planned count (attendance's denominator) and the planned dose, and it neither counts in
-  nor breaks a run of missed sessions. (Nilsen 2018 counts sessions "missed" by the
-  participant; the planned figure is what the participant was offered.)
+  nor breaks a run of missed sessions. This is a choice made here, not taken from the
+  papers: they divide by planned sessions without singling out site closures, and a
+  closure says nothing about the participant's adherence. ``cancelled_sessions`` is
+  reported beside it, so a reader can recompute attendance the other way.
 - A planned session after a withdrawal still counts as planned and not attended
   (intention to treat), but the missed runs after it are not interruptions: the
   discontinuation is reported on its own.
