@@ -340,7 +340,7 @@ def participant_summary(p: ParticipantProgramme) -> dict[str, Any]:
     """The metrics of one participant, as a plain dict (for reports and CSV)."""
     c = compliance(p.sessions)
     return {
-        "code": p.code,
+        "study_code": p.study_code,
         "planned_sessions": planned_sessions(p),
         "attended_sessions": attended_sessions(p),
         "cancelled_sessions": cancelled_sessions(p),

@@ -145,7 +145,7 @@ class ParticipantProgramme:
     """One enrolled participant's programme: a record for every planned session, those
     after a withdrawal included (recorded MISSED), so the planned count stays the plan's."""
 
-    code: str  # study code (pseudonymous)
+    study_code: str  # pseudonymous
     start: date  # the programme's first day; week 1 is its first 7 days
     sessions: tuple[SessionRecord, ...] = field(default=())
     withdrawal: Withdrawal | None = None
