@@ -9,8 +9,10 @@ given). One row per stored record of every session, each with session_id and stu
 
 Types: session_id int64; wall times timestamp[us, tz=UTC]; session-clock seconds float64;
 bpm, indices, zones, flag bits integers; judged and achieved bool; names and categories
-dictionary-encoded strings (a category in pandas). A value the store has not (pct_hrmax of
-an implausible heart rate, a phase outside the session, energy a strap did not send) is null.
+dictionary-encoded strings (a category in pandas). pandas turns a nullable int column into
+float64 unless read with ``dtype_backend="pyarrow"``; polars, DuckDB and arrow keep it. A
+value the store has not (pct_hrmax of an implausible heart rate, a phase outside the
+session, energy a strap did not send) is null.
 Columns mean what they mean in the CSV exports (samples_csv, rr, events, summary): samples
 as the sample CSV plus flag_bits (the SampleFlag bits as an integer); beats t_s, rr_ms,
 flags (names) and flag_bits; events as the events CSV; phases as the summary's interval

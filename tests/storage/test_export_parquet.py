@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from hiaim_monitor.admin import run_admin_command
-from hiaim_monitor.exports import export_sessions
+from hiaim_monitor.exports import ExportError, export_sessions
 from tests.storage.recorded import Recorded, admin_parser, record_session
 from tests.storage.test_export_events import store_events
 
@@ -89,6 +89,10 @@ def test_pandas_reads_the_samples_with_their_types_and_the_csv_values(exported):
     _compare(frame, rows, {c: c for c in rows[0]})
     assert frame["energy_kj"].isna().any() and frame["energy_kj"].notna().any()
     assert frame["pct_hrmax"].isna().any()  # an implausible heart rate has none
+    # pandas' own ints cannot be missing; its Arrow types keep a nullable int an int.
+    typed = pd.read_parquet(pq_dir / f"session-{sid}_samples.parquet", dtype_backend="pyarrow")
+    assert str(typed["zone"].dtype) == "int8[pyarrow]" and typed["zone"].isna().any()
+    assert str(typed["phase_index"].dtype) == "int16[pyarrow]"
 
 
 def test_beats_events_and_phase_results_match_their_csv_exports(exported):
@@ -186,3 +190,14 @@ def test_a_missing_session_is_one_line_and_nothing_is_written(backend, db, recor
     assert err.count("\n") == 1
     assert err.startswith("hiaim-monitor: error: There is no session 999 in ")
     assert not out.exists()
+
+
+def test_a_folder_in_the_way_of_one_table_leaves_none_of_them(db, recorded, tmp_path):
+    sid = recorded.stored.session_id
+    out = tmp_path / "out"
+    (out / f"session-{sid}_phases.parquet").mkdir(parents=True)
+
+    with pytest.raises(ExportError, match="there is a folder of that name"):
+        export_sessions(db, [sid], "parquet", out)
+
+    assert os.listdir(out) == [f"session-{sid}_phases.parquet"]
