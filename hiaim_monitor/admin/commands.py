@@ -147,20 +147,24 @@ def add_admin_commands(subparsers: Any) -> None:
     leaf(database, "upgrade", _db_upgrade, "migrate the database to the newest schema")
 
     export = leaf(subparsers, "export", _export,
-                  "export sessions for analysis (one set of files per session)")
+                  "export sessions for analysis (one set of files per session; "
+                  "parquet: one set for all)")
     export.add_argument("session_ids", metavar="SESSION", type=int, nargs="+")
     export.add_argument("--format", dest="fmt", required=True,
                         choices=[f.value for f in ExportFormat],
                         help="csv: every sample, with its phase; rr: RR intervals for HRV "
                              "tools; tcx: for training tools, a lap per phase; summary: "
                              "adherence tables; events: alarms, acknowledgements, notes, "
-                             "operator actions, phase and strap changes")
+                             "operator actions, phase and strap changes; parquet: samples, "
+                             "beats, events and phase results of all the sessions given, "
+                             "typed, in four files")
     export.add_argument("--out", required=True, type=Path, metavar="DIR",
                         help="folder for the files (created if needed)")
     export.add_argument("--with-names", action="store_true",
                         help="add display names to file names and content (identifiable!)")
     export.add_argument("--omit-artifacts", action="store_true",
-                        help="leave out flagged beats (rr) and untrusted samples (csv, tcx)")
+                        help="leave out flagged beats (rr, parquet) and untrusted samples "
+                             "(csv, tcx, parquet)")
     export.add_argument("--with-hrmax", action="store_true",
                         help="add HRmax and its method to the summary (an age formula's "
                              "HRmax gives the participant's age away)")

@@ -5,7 +5,8 @@
 Files are named by session id and study code (``session-12_HIAIM-001_samples.csv``); display
 names appear, in file names and content, only with ``with_names=True``; HRmax and its method
 only with ``with_hrmax=True`` (summary). Formats and their exact layout: ``samples_csv``
-(csv), ``rr`` (rr), ``tcx`` (tcx), ``summary`` (summary), ``events`` (events). Every file is
+(csv), ``rr`` (rr), ``tcx`` (tcx), ``summary`` (summary), ``events`` (events), ``parquet``
+(parquet: one set of four tables for all the sessions given together). Every file is
 the user's only (0600), and the files of one call appear together or not at all.
 """
 
@@ -45,12 +46,12 @@ def export_sessions(db: Database, session_ids: Iterable[int], fmt: ExportFormat 
                     out_dir: Path, *, with_names: bool = False, omit_artifacts: bool = False,
                     with_hrmax: bool = False) -> list[Path]:
     """Write each of ``session_ids`` as ``fmt`` into ``out_dir`` (created if needed) and
-    return the files written. ``omit_artifacts`` leaves out flagged beats (rr) and untrusted
-    samples (csv, tcx). Raises ``ExportError`` (one sentence) for an unknown session or
-    format or a folder that cannot be written, ``StorageError`` when the database fails;
-    then no file is written (nor replaced)."""
+    return the files written. ``omit_artifacts`` leaves out flagged beats (rr, parquet) and
+    untrusted samples (csv, tcx, parquet). Raises ``ExportError`` (one sentence) for an
+    unknown session or format or a folder that cannot be written, ``StorageError`` when the
+    database fails; then no file is written (nor replaced)."""
     try:
-        writer = _WRITERS[ExportFormat(fmt)]
+        fmt = ExportFormat(fmt)
     except ValueError:
         raise ExportError(f"Unknown export format {fmt!r}; choose one of "
                           f"{', '.join(f.value for f in ExportFormat)}.") from None
@@ -60,12 +61,18 @@ def export_sessions(db: Database, session_ids: Iterable[int], fmt: ExportFormat 
     if not ids:
         raise ExportError("Give at least one session id to export.")
     sessions = data.load_sessions(db, ids)
-    for session in sessions:
+    for session in sessions if fmt is not ExportFormat.PARQUET else ():  # per-person files
         _check_unique_names(session, with_names)
     files = FileSet(prepare_out_dir(Path(out_dir)))
     try:
-        for session in sessions:
-            writer(db, session, files, options)
+        if fmt is ExportFormat.PARQUET:  # one set of tables for all the sessions together
+            # pyarrow takes a while to import: only when asked, not on every command.
+            from hiaim_monitor.exports.parquet import export_parquet
+
+            export_parquet(db, sessions, files, options)
+        else:
+            for session in sessions:
+                _WRITERS[fmt](db, session, files, options)
         return files.commit()
     except BaseException:
         files.discard()

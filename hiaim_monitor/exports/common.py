@@ -33,6 +33,7 @@ class ExportFormat(StrEnum):
     TCX = "tcx"  # per participant: Garmin Training Center XML, for training tools
     SUMMARY = "summary"  # per session: adherence per interval, and per participant
     EVENTS = "events"  # per session: alarms, acknowledgements, notes, actions, phases, straps
+    PARQUET = "parquet"  # all sessions given together: samples, beats, events, phase results
 
 
 @dataclass(frozen=True, slots=True)

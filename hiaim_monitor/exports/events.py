@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Sequence
 from typing import Any, Final
 
 import sqlalchemy as sa
@@ -36,12 +37,7 @@ def export_events(db: Database, session: data.ExportSession, files: FileSet,
                   options: ExportOptions) -> None:
     """The session's ``_events.csv``. ``omit_artifacts`` changes nothing here."""
     who = {p.session_participant_id: p for p in session.participants}
-    with storage_errors(db), db.engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(EventRow.wall_utc, EventRow.t_s, EventRow.kind,
-                      EventRow.session_participant_id, EventRow.detail)
-            .where(EventRow.session_id == session.session_id)
-            .order_by(EventRow.t_s, EventRow.id)).all()
+    rows = event_rows(db, session)
     with files.open(f"session-{session.session_id}_events.csv") as f:
         out = csv.writer(f, **CSV_OPTIONS)
         out.writerow([c for c in COLUMNS if options.with_names or c != "display_name"])
@@ -56,6 +52,16 @@ def export_events(db: Database, session: data.ExportSession, files: FileSet,
             row += [describe(kind, detail),
                     json.dumps(detail, ensure_ascii=False, sort_keys=True)]
             out.writerow(row)
+
+
+def event_rows(db: Database, session: data.ExportSession) -> Sequence[sa.Row]:
+    """(wall_utc, t_s, kind, session_participant_id, detail) rows in time order."""
+    with storage_errors(db), db.engine.connect() as conn:
+        return conn.execute(
+            sa.select(EventRow.wall_utc, EventRow.t_s, EventRow.kind,
+                      EventRow.session_participant_id, EventRow.detail)
+            .where(EventRow.session_id == session.session_id)
+            .order_by(EventRow.t_s, EventRow.id)).all()
 
 
 def event_kind(kind: EventKind | str, detail: dict[str, Any]) -> str:

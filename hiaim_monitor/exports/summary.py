@@ -57,7 +57,7 @@ def export_summary(db: Database, session: data.ExportSession, files: FileSet,
     """The two session tables. ``omit_artifacts`` changes nothing here: the figures already
     leave untrusted samples out."""
     with_names = options.with_names
-    work_phases = _work_phases(session)
+    prescribed = work_phases(session)
     with files.open(f"session-{session.session_id}_intervals.csv") as f_int, \
             files.open(f"session-{session.session_id}_participants.csv") as f_people:
         intervals = csv.writer(f_int, **CSV_OPTIONS)
@@ -67,10 +67,10 @@ def export_summary(db: Database, session: data.ExportSession, files: FileSet,
         for p in session.participants:
             judged = {a.phase_index: a for a in data.adherence(db, p.session_participant_id)}
             who: list[Any] = [p.study_code, p.display_name] if with_names else [p.study_code]
-            for index, planned in work_phases.items():
+            for index, planned in prescribed.items():
                 intervals.writerow([session.session_id, *who, index,
                                     *_interval(judged.get(index), planned)])
-            for extra in sorted(set(judged) - set(work_phases)):  # not in the stored protocol
+            for extra in sorted(set(judged) - set(prescribed)):  # not in the stored protocol
                 a = judged[extra]
                 intervals.writerow([session.session_id, *who, extra, *_interval(a, _Prescribed(
                     a.phase_name, a.kind.value, "", a.start_s, a.end_s))])
@@ -80,7 +80,7 @@ def export_summary(db: Database, session: data.ExportSession, files: FileSet,
                              *([num(p.hrmax_bpm, 1), p.hrmax_method.value]
                                if options.with_hrmax else []),
                              int(p.beta_blocker),
-                             *_participant_figures(db, session, p, judged, len(work_phases))])
+                             *_participant_figures(db, session, p, judged, len(prescribed))])
 
 
 def _columns(columns: tuple[str, ...], options: ExportOptions) -> list[str]:
@@ -96,7 +96,7 @@ class _Prescribed(NamedTuple):
     end_s: float
 
 
-def _work_phases(session: data.ExportSession) -> dict[int, _Prescribed]:
+def work_phases(session: data.ExportSession) -> dict[int, _Prescribed]:
     """phase index → each prescribed work phase, as the stored protocol scheduled it."""
     out = {}
     for window in planned_windows(session.protocol):
