@@ -12,6 +12,7 @@ import pytest
 from hiaim_monitor import i18n
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.storage import Database, start_session
+from hiaim_monitor.storage import programme_records as rec
 from hiaim_monitor.storage import programmes as pg
 from hiaim_monitor.storage.registry import RegistryError, add_participant
 from hiaim_monitor.storage.schema import (
@@ -95,28 +96,28 @@ def test_a_withdrawal_keeps_its_date_and_reason(db):
      "Attendance 'late' is not one of attended, missed, cancelled"),
     (lambda db: pg.record_attendance(db, "HI AIM Herlev", "HIAIM-001", 1, 1, "attended",
                                      reason="illness"), "give a reason only for a missed"),
-    (lambda db: pg.record_rpe(db, "HI AIM Herlev", "HIAIM-001", 1, 1, 21),
+    (lambda db: rec.record_rpe(db, "HI AIM Herlev", "HIAIM-001", 1, 1, 21),
      "RPE 21 is outside Borg's scale of 6–20"),
-    (lambda db: pg.record_rpe(db, "HI AIM Herlev", "HIAIM-001", 1, 1, 5), "RPE 5 is outside"),
-    (lambda db: pg.record_adverse_event(db, "HI AIM Herlev", "HIAIM-001", 1, 1, "dizzy", 6,
+    (lambda db: rec.record_rpe(db, "HI AIM Herlev", "HIAIM-001", 1, 1, 5), "RPE 5 is outside"),
+    (lambda db: rec.record_adverse_event(db, "HI AIM Herlev", "HIAIM-001", 1, 1, "dizzy", 6,
                                         "possible"), "Grade 6 is outside 1–5"),
-    (lambda db: pg.record_adverse_event(db, "HI AIM Herlev", "HIAIM-001", 1, 1, "dizzy", 0,
+    (lambda db: rec.record_adverse_event(db, "HI AIM Herlev", "HIAIM-001", 1, 1, "dizzy", 0,
                                         "possible"), "Grade 0 is outside 1–5"),
-    (lambda db: pg.record_adverse_event(db, "HI AIM Herlev", "HIAIM-001", 1, 1, "dizzy", 2,
+    (lambda db: rec.record_adverse_event(db, "HI AIM Herlev", "HIAIM-001", 1, 1, "dizzy", 2,
                                         "maybe"), "Related to exercise 'maybe' is not one of"),
-    (lambda db: pg.record_dose_modification(db, "HI AIM Herlev", "HIAIM-001", 1, 1,
+    (lambda db: rec.record_dose_modification(db, "HI AIM Herlev", "HIAIM-001", 1, 1,
                                             "intensity-raised", "health"), "is not one of"),
-    (lambda db: pg.record_early_termination(db, "HI AIM Herlev", "HIAIM-001", 1, 1, " "),
+    (lambda db: rec.record_early_termination(db, "HI AIM Herlev", "HIAIM-001", 1, 1, " "),
      "early termination is empty"),
-    (lambda db: pg.edit_rpe(db, 4711, borg=12), "There is no RPE rating with id 4711"),
+    (lambda db: rec.edit_rpe(db, 4711, borg=12), "There is no RPE rating with id 4711"),
 ])
 def test_bad_input_is_one_sentence_and_writes_nothing(db, call, says):
     name = hi_aim(db, "HIAIM-001")
-    before = pg.participant_programme(db, name, "HIAIM-001"), pg.list_programmes(db)
+    before = rec.participant_programme(db, name, "HIAIM-001"), pg.list_programmes(db)
     with pytest.raises(RegistryError, match=says) as refused:
         call(db)
     assert str(refused.value).count(". ") == 0 and str(refused.value).endswith(".")
-    assert (pg.participant_programme(db, name, "HIAIM-001"), pg.list_programmes(db)) == before
+    assert (rec.participant_programme(db, name, "HIAIM-001"), pg.list_programmes(db)) == before
 
 
 def test_simulated_and_real_participants_are_never_mixed(db):
@@ -155,14 +156,14 @@ def test_attendance_is_recorded_linked_and_its_reason_filled_in_later(db):
 
 def test_rpe_after_each_block_and_at_the_end_and_a_second_rating_corrects(db):
     name = hi_aim(db, "HIAIM-001")
-    pg.record_rpe(db, name, "HIAIM-001", 1, 1, 15, phase_index=2)
-    first = pg.record_rpe(db, name, "HIAIM-001", 1, 1, 17, phase_index=4)
-    pg.record_rpe(db, name, "HIAIM-001", 1, 1, 16)  # once, at the end
-    corrected = pg.record_rpe(db, name, "HIAIM-001", 1, 1, 18, phase_index=4)
+    rec.record_rpe(db, name, "HIAIM-001", 1, 1, 15, phase_index=2)
+    first = rec.record_rpe(db, name, "HIAIM-001", 1, 1, 17, phase_index=4)
+    rec.record_rpe(db, name, "HIAIM-001", 1, 1, 16)  # once, at the end
+    corrected = rec.record_rpe(db, name, "HIAIM-001", 1, 1, 18, phase_index=4)
     assert corrected.id == first.id and corrected.recorded_utc == first.recorded_utc
     assert corrected.updated_utc >= first.updated_utc
-    edited = pg.edit_rpe(db, first.id, borg=19)
-    assert [(r.phase_index, r.borg) for r in pg.list_rpe(db, name, "HIAIM-001")] == [
+    edited = rec.edit_rpe(db, first.id, borg=19)
+    assert [(r.phase_index, r.borg) for r in rec.list_rpe(db, name, "HIAIM-001")] == [
         (2, 15), (4, 19), (None, 16)]
     assert edited.updated_utc.tzinfo is not None
 
@@ -171,47 +172,47 @@ def test_nothing_is_recorded_for_a_session_the_participant_missed(db):
     name = hi_aim(db, "HIAIM-001")
     pg.record_attendance(db, name, "HIAIM-001", 2, 1, "missed", reason="illness")
     with pytest.raises(RegistryError, match="marked missed; record it as attended first"):
-        pg.record_rpe(db, name, "HIAIM-001", 2, 1, 14)
-    assert pg.list_rpe(db, name) == []
+        rec.record_rpe(db, name, "HIAIM-001", 2, 1, 14)
+    assert rec.list_rpe(db, name) == []
 
 
 def test_dose_modification_early_termination_and_adverse_event_are_stored_and_editable(db):
     name = hi_aim(db, "HIAIM-001", "HIAIM-002")
-    dose = pg.record_dose_modification(db, name, "HIAIM-001", 3, 2, "intensity-reduced",
+    dose = rec.record_dose_modification(db, name, "HIAIM-001", 3, 2, "intensity-reduced",
                                        "health", "knee pain")
-    end = pg.record_early_termination(db, name, "HIAIM-001", 3, 2, "dizzy")
-    event = pg.record_adverse_event(db, name, "HIAIM-001", 3, 2, "presyncope", 2, "yes",
+    end = rec.record_early_termination(db, name, "HIAIM-001", 3, 2, "dizzy")
+    event = rec.record_adverse_event(db, name, "HIAIM-001", 3, 2, "presyncope", 2, "yes",
                                     "stopped, lay down, BP measured")
-    pg.record_adverse_event(db, name, "HIAIM-002", 1, 1, "fall on the way in", 1, "no")
+    rec.record_adverse_event(db, name, "HIAIM-002", 1, 1, "fall on the way in", 1, "no")
 
-    pg.edit_dose_modification(db, dose.id, change=DoseChange.DURATION_REDUCED)
-    pg.edit_early_termination(db, end.id, reason="dizziness after block 2")
-    pg.edit_adverse_event(db, event.id, grade=3, related=Relatedness.POSSIBLE)
-    again = pg.record_early_termination(db, name, "HIAIM-001", 3, 2, "dizziness")
+    rec.edit_dose_modification(db, dose.id, change=DoseChange.DURATION_REDUCED)
+    rec.edit_early_termination(db, end.id, reason="dizziness after block 2")
+    rec.edit_adverse_event(db, event.id, grade=3, related=Relatedness.POSSIBLE)
+    again = rec.record_early_termination(db, name, "HIAIM-001", 3, 2, "dizziness")
     assert again.id == end.id  # one per planned session: recording again corrects it
 
-    [d] = pg.list_dose_modifications(db, name)
+    [d] = rec.list_dose_modifications(db, name)
     assert (d.study_code, d.week, d.number, d.change, d.cause, d.note) == (
         "HIAIM-001", 3, 2, DoseChange.DURATION_REDUCED, DoseChangeCause.HEALTH, "knee pain")
-    assert [t.reason for t in pg.list_early_terminations(db, name)] == ["dizziness"]
-    events = pg.list_adverse_events(db, name)
+    assert [t.reason for t in rec.list_early_terminations(db, name)] == ["dizziness"]
+    events = rec.list_adverse_events(db, name)
     assert [(e.study_code, e.grade, e.related) for e in events] == [
         ("HIAIM-001", 3, Relatedness.POSSIBLE), ("HIAIM-002", 1, Relatedness.NO)]
-    assert [e.study_code for e in pg.list_adverse_events(db, name, "HIAIM-002")] == ["HIAIM-002"]
+    assert [e.study_code for e in rec.list_adverse_events(db, name, "HIAIM-002")] == ["HIAIM-002"]
 
-    pg.delete_record(db, "adverse-event", events[1].id)
-    assert len(pg.list_adverse_events(db, name)) == 1
+    rec.delete_record(db, "adverse-event", events[1].id)
+    assert len(rec.list_adverse_events(db, name)) == 1
 
 
 def test_one_participants_whole_programme_reads_as_plain_data(db):
     name = hi_aim(db, "HIAIM-001")
     pg.record_attendance(db, name, "HIAIM-001", 1, 1, "attended")
-    pg.record_rpe(db, name, "HIAIM-001", 1, 1, 13)
-    pg.record_adverse_event(db, name, "HIAIM-001", 1, 1, "nausea", 1, "possible")
+    rec.record_rpe(db, name, "HIAIM-001", 1, 1, 13)
+    rec.record_adverse_event(db, name, "HIAIM-001", 1, 1, "nausea", 1, "possible")
     pg.record_attendance(db, name, "HIAIM-001", 1, 2, "missed", reason="hospital-admission")
     pg.withdraw(db, name, "HIAIM-001", withdrawn_on=date(2026, 3, 30), reason="moved away")
 
-    whole = pg.participant_programme(db, name, "HIAIM-001")
+    whole = rec.participant_programme(db, name, "HIAIM-001")
     assert whole.programme.name == name and whole.programme.site == "Herlev"
     assert whole.enrolment.withdrawn_on == date(2026, 3, 30)
     assert len(whole.sessions) == 18
@@ -219,7 +220,7 @@ def test_one_participants_whole_programme_reads_as_plain_data(db):
     assert [r.borg for r in first.rpe] == [13]
     assert [(e.description, e.grade) for e in first.adverse_events] == [("nausea", 1)]
     assert first.early_termination is None and first.dose_modifications == ()
-    assert second.missed_reason is MissedReason.HOSPITAL_ADMISSION
+    assert second.planned.missed_reason is MissedReason.HOSPITAL_ADMISSION
     assert all(r.recorded_utc.tzinfo is not None and r.recorded_utc <= datetime.now(UTC)
                for r in first.rpe)
 
@@ -229,6 +230,6 @@ def test_a_refusal_reads_in_danish(db):
     i18n.set_language("da")
     try:
         with pytest.raises(RegistryError, match="RPE 30 ligger uden for Borg-skalaen 6–20"):
-            pg.record_rpe(db, "HI AIM Herlev", "HIAIM-001", 1, 1, 30)
+            rec.record_rpe(db, "HI AIM Herlev", "HIAIM-001", 1, 1, 30)
     finally:
         i18n.set_language("en")
