@@ -354,21 +354,22 @@ def participant_programme(db: Database, programme: str,
 
 
 def _valid_borg(borg: int) -> int:
-    if isinstance(borg, bool) or int(borg) != borg or not (
+    # Whole numbers only: a 12.5 or a "12" is a typing slip, refused in the same sentence.
+    if isinstance(borg, bool) or not isinstance(borg, int) or not (
             BORG_RANGE[0] <= borg <= BORG_RANGE[1]):
         raise ProgrammeError(tr("RPE {borg} is outside Borg's scale of {low}–{high}; check "
-                                "the rating.").format(borg=borg, low=BORG_RANGE[0],
+                                "the rating.").format(borg=repr(borg), low=BORG_RANGE[0],
                                                       high=BORG_RANGE[1]))
-    return int(borg)
+    return borg
 
 
 def _valid_grade(grade: int) -> int:
-    if isinstance(grade, bool) or int(grade) != grade or not (
+    if isinstance(grade, bool) or not isinstance(grade, int) or not (
             GRADE_RANGE[0] <= grade <= GRADE_RANGE[1]):
         raise ProgrammeError(tr("Grade {grade} is outside {low}–{high}; check the adverse "
-                                "event's severity.").format(grade=grade, low=GRADE_RANGE[0],
-                                                            high=GRADE_RANGE[1]))
-    return int(grade)
+                                "event's severity.").format(
+            grade=repr(grade), low=GRADE_RANGE[0], high=GRADE_RANGE[1]))
+    return grade
 
 
 def _valid_phase(phase_index: int | None) -> int | None:

@@ -233,3 +233,30 @@ def test_a_refusal_reads_in_danish(db):
             rec.record_rpe(db, "HI AIM Herlev", "HIAIM-001", 1, 1, 30)
     finally:
         i18n.set_language("en")
+
+
+def test_a_programme_is_renamed_and_keeps_its_participants(db):
+    hi_aim(db, "HIAIM-001")
+    info = pg.edit_programme(db, "hi aim herlev", new_name="HI AIM Herlev 2026", site="Rigs",
+                             protocol_by_week={6: "norwegian-4x4"})
+    assert (info.name, info.site, info.protocol_by_week, info.enrolled) == (
+        "HI AIM Herlev 2026", "Rigs", {6: "norwegian-4x4"}, 1)
+    assert len(pg.list_planned_sessions(db, "HI AIM Herlev 2026")) == 18
+    with pytest.raises(RegistryError, match="Week 7 is outside the programme's 6 weeks"):
+        pg.edit_programme(db, "HI AIM Herlev 2026", protocol_by_week={7: "hi-aim"})
+
+
+def test_no_sessions_are_planned_after_a_withdrawal(db):
+    pg.create_programme(db, "Late", start_date=MONDAY)
+    add_participant(db, "HIAIM-001", "Ann", hrmax_bpm=180)
+    pg.enrol(db, "Late", "HIAIM-001", enrolled_on=MONDAY)
+    pg.withdraw(db, "Late", "HIAIM-001", withdrawn_on=date(2026, 3, 8), reason="moved")
+    assert pg.plan_sessions(db, "Late") == 3  # week 1 only
+
+
+def test_rpe_and_grades_are_whole_numbers(db):
+    name = hi_aim(db, "HIAIM-001")
+    with pytest.raises(RegistryError, match=r"RPE 12\.5 is outside"):
+        rec.record_rpe(db, name, "HIAIM-001", 1, 1, 12.5)
+    with pytest.raises(RegistryError, match="Grade '2' is outside"):
+        rec.record_adverse_event(db, name, "HIAIM-001", 1, 1, "dizzy", "2", "no")
