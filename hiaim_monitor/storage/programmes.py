@@ -35,6 +35,7 @@ from hiaim_monitor.storage.schema import (
     ParticipantRow,
     PlannedSessionRow,
     ProgrammeRow,
+    SessionParticipantRow,
     SessionRow,
 )
 
@@ -287,9 +288,17 @@ def record_attendance(db: Database, programme: str, study_code: str, week: int, 
     with storage_errors(db), db.session() as s, s.begin():
         person, planned = planned_row(s, programme, study_code, week, number)
         if session_id is not None:
-            if s.get(SessionRow, session_id) is None:
+            session = s.get(SessionRow, session_id)
+            if session is None:
                 raise ProgrammeError(tr("There is no recorded session {id}; the session list "
                                         "shows them.").format(id=session_id))
+            took_part = s.scalar(sa.select(SessionParticipantRow.id).where(
+                SessionParticipantRow.session_id == session_id,
+                SessionParticipantRow.participant_id == person.id))
+            if took_part is None:
+                raise ProgrammeError(tr("{code} did not take part in recorded session {id}; "
+                                        "link the session they were in.")
+                                     .format(code=person.study_code, id=session_id))
             planned.session_id = session_id
         planned.attendance = attendance
         planned.missed_reason = missed

@@ -152,6 +152,12 @@ def test_attendance_is_recorded_linked_and_its_reason_filled_in_later(db):
     assert pg.planned_session_of(db, stored.session_id, "HIAIM-002") is None
     with pytest.raises(RegistryError, match="no recorded session 999"):
         pg.record_attendance(db, name, "HIAIM-001", 1, 1, "attended", session_id=999)
+    add_participant(db, "HIAIM-009", "Ida", hrmax_bpm=170)
+    pg.enrol(db, name, "HIAIM-009", enrolled_on=MONDAY)
+    pg.plan_sessions(db, name)
+    with pytest.raises(RegistryError, match="HIAIM-009 did not take part in recorded session"):
+        pg.record_attendance(db, name, "HIAIM-009", 1, 1, "attended",
+                             session_id=stored.session_id)
 
 
 def test_rpe_after_each_block_and_at_the_end_and_a_second_rating_corrects(db):
