@@ -230,6 +230,26 @@ def withdraw(db: Database, programme: str, study_code: str, *, withdrawn_on: dat
         return enrolment_info(prog, person, row)
 
 
+def edit_enrolment(db: Database, programme: str, study_code: str, *,
+                   enrolled_on: date | None = None, undo_withdrawal: bool = False) -> EnrolmentInfo:
+    """Correct the enrolment date, or undo a withdrawal entered by mistake. Sessions already
+    planned stay: ``plan_sessions`` adds any the new dates call for."""
+    with storage_errors(db), db.session() as s, s.begin():
+        prog, person, row = enrolled_rows(s, programme, study_code)
+        if enrolled_on is not None:
+            if row.withdrawn_on is not None and not undo_withdrawal and (
+                    row.withdrawn_on < enrolled_on):
+                raise ProgrammeError(tr("The withdrawal date {day} is before {code} was "
+                                        "enrolled ({enrolled}); check the date.").format(
+                    day=row.withdrawn_on.isoformat(), code=person.study_code,
+                    enrolled=enrolled_on.isoformat()))
+            row.enrolled_on = enrolled_on
+        if undo_withdrawal:
+            row.withdrawn_on, row.withdrawal_reason = None, ""
+        row.updated_utc = datetime.now(UTC)
+        return enrolment_info(prog, person, row)
+
+
 def list_enrolments(db: Database, programme: str) -> list[EnrolmentInfo]:
     """Who is enrolled in ``programme``, by study code, withdrawn ones included."""
     with storage_errors(db), db.session() as s:

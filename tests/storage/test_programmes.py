@@ -266,3 +266,14 @@ def test_rpe_and_grades_are_whole_numbers(db):
         rec.record_rpe(db, name, "HIAIM-001", 1, 1, 12.5)
     with pytest.raises(RegistryError, match="Grade '2' is outside"):
         rec.record_adverse_event(db, name, "HIAIM-001", 1, 1, "dizzy", "2", "no")
+
+
+def test_a_withdrawal_entered_by_mistake_is_undone_and_the_enrolment_date_corrected(db):
+    name = hi_aim(db, "HIAIM-001")
+    pg.withdraw(db, name, "HIAIM-001", withdrawn_on=date(2026, 3, 10), reason="wrong person")
+    with pytest.raises(RegistryError, match="withdrawal date 2026-03-10 is before"):
+        pg.edit_enrolment(db, name, "HIAIM-001", enrolled_on=date(2026, 3, 11))
+    info = pg.edit_enrolment(db, name, "HIAIM-001", enrolled_on=date(2026, 2, 27),
+                             undo_withdrawal=True)
+    assert (info.enrolled_on, info.withdrawn_on, info.withdrawal_reason) == (
+        date(2026, 2, 27), None, "")
