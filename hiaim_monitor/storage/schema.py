@@ -302,3 +302,167 @@ class WriterProgressRow(Base):
                                             index=True)
     end_seq: Mapped[int] = mapped_column(sa.BigInteger)  # entries below this are stored
     updated_utc: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- Above one session: the programme (DESIGN.md). A programme plans each enrolled
+# participant's sessions; every planned session ends up attended, missed (with a reason) or
+# cancelled by the site, and carries what happened to that participant in it: Borg RPE,
+# dose modifications, an early termination, adverse events. Every record keeps when it was
+# made and when it was last edited (UTC), since all of them can be corrected afterwards.
+
+
+class Attendance(StrEnum):
+    ATTENDED = "attended"
+    MISSED = "missed"
+    CANCELLED = "cancelled"  # by the site: not the participant's miss
+
+
+class MissedReason(StrEnum):
+    ILLNESS = "illness"
+    TREATMENT_SIDE_EFFECTS = "treatment-side-effects"
+    HOSPITAL_ADMISSION = "hospital-admission"
+    TRANSPORT = "transport"
+    PERSONAL = "personal"
+    UNKNOWN = "unknown"
+
+
+class DoseChange(StrEnum):
+    INTENSITY_REDUCED = "intensity-reduced"
+    DURATION_REDUCED = "duration-reduced"
+
+
+class DoseChangeCause(StrEnum):
+    HEALTH = "health"  # health-related (symptoms, side effects)
+    OTHER = "other"
+
+
+class Relatedness(StrEnum):
+    """Is an adverse event related to the exercise?"""
+
+    YES = "yes"
+    POSSIBLE = "possible"
+    NO = "no"
+
+
+class ProgrammeRow(Base):
+    """A programme: e.g. HI AIM's 18 supervised sessions, 3 a week for 6 weeks, at one site."""
+
+    __tablename__ = "programmes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    site: Mapped[str] = mapped_column(sa.String(100), default="")
+    start_date: Mapped[date]
+    weeks: Mapped[int] = mapped_column(default=6, server_default="6")
+    sessions_per_week: Mapped[int] = mapped_column(default=3, server_default="3")
+    # The planned weekdays, 0 = Monday (e.g. [0, 2, 4]); as many as sessions_per_week.
+    weekdays: Mapped[list[int]] = mapped_column(Json)
+    # The protocol key each week runs, {"1": "hi-aim", ...} (CERT item 7: progression);
+    # NULL: no protocol is planned per week.
+    protocol_by_week: Mapped[dict[str, str] | None] = mapped_column(Json)
+    # A simulation's programme (make demo): only simulated participants, never real ones.
+    simulated: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    created_utc: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_utc: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EnrolmentRow(Base):
+    """A participant in a programme; withdrawn = permanent discontinuation."""
+
+    __tablename__ = "programme_enrolments"
+    __table_args__ = (sa.UniqueConstraint("programme_id", "participant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("programmes.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(sa.ForeignKey("participants.id"), index=True)
+    enrolled_on: Mapped[date]
+    withdrawn_on: Mapped[date | None]
+    withdrawal_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    created_utc: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_utc: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PlannedSessionRow(Base):
+    """One session planned for one enrolled participant (week 1.., number 1.. in the week),
+    its attendance once known, and the recorded session it became."""
+
+    __tablename__ = "planned_sessions"
+    __table_args__ = (sa.UniqueConstraint("enrolment_id", "week", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("programme_enrolments.id", ondelete="CASCADE"))
+    week: Mapped[int]
+    number: Mapped[int]  # within the week
+    planned_on: Mapped[date]
+    # The recorded session; a session deleted later leaves the plan and its attendance.
+    session_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("sessions.id", ondelete="SET NULL"), index=True)
+    attendance: Mapped[Attendance | None] = mapped_column(_enum(Attendance, 16))  # None: not yet
+    missed_reason: Mapped[MissedReason | None] = mapped_column(_enum(MissedReason, 32))
+    attendance_note: Mapped[str] = mapped_column(sa.Text, default="")  # free text
+    attendance_utc: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last recorded
+    created_utc: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RPERow(Base):
+    """Borg RPE (6–20) after a work phase or block (its index in the session's protocol),
+    or once at the end of the session (phase_index NULL)."""
+
+    __tablename__ = "rpe_ratings"
+    __table_args__ = (sa.Index(None, "planned_session_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    planned_session_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("planned_sessions.id", ondelete="CASCADE"))
+    phase_index: Mapped[int | None]
+    borg: Mapped[int] = mapped_column(sa.SmallInteger)
+    recorded_utc: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_utc: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DoseModificationRow(Base):
+    __tablename__ = "dose_modifications"
+    __table_args__ = (sa.Index(None, "planned_session_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    planned_session_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("planned_sessions.id", ondelete="CASCADE"))
+    change: Mapped[DoseChange] = mapped_column(_enum(DoseChange, 32))
+    cause: Mapped[DoseChangeCause] = mapped_column(_enum(DoseChangeCause, 16))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    recorded_utc: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_utc: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EarlyTerminationRow(Base):
+    """The participant stopped before the session's end; at most one per planned session."""
+
+    __tablename__ = "early_terminations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    planned_session_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("planned_sessions.id", ondelete="CASCADE"), unique=True)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    recorded_utc: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_utc: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AdverseEventRow(Base):
+    """An adverse event in a session: what, its grade (CTCAE-style 1–5), whether it is
+    related to the exercise, and the action taken."""
+
+    __tablename__ = "adverse_events"
+    __table_args__ = (sa.Index(None, "planned_session_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    planned_session_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("planned_sessions.id", ondelete="CASCADE"))
+    description: Mapped[str] = mapped_column(sa.Text)
+    grade: Mapped[int] = mapped_column(sa.SmallInteger)
+    related: Mapped[Relatedness] = mapped_column(_enum(Relatedness, 16))
+    action: Mapped[str] = mapped_column(sa.Text, default="")
+    recorded_utc: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_utc: Mapped[datetime] = mapped_column(UTCDateTime)

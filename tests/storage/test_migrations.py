@@ -234,3 +234,64 @@ def test_samples_stored_before_0008_stay_readable_and_new_ones_keep_energy(backe
         (120, SensorContact.DETECTED, None)]
     assert [(r.bpm, r.contact, r.energy_kj) for r in new] == [
         (121, SensorContact.NOT_SUPPORTED, 512)]
+
+
+def test_upgrading_from_0008_keeps_the_rows_and_takes_programmes(backend: Backend):
+    from datetime import date
+
+    from alembic import command
+
+    from hiaim_monitor.storage import programmes
+    from hiaim_monitor.storage.migrate import alembic_config
+
+    engine = sa.create_engine(backend.url)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "0008")  # before programmes existed
+            now = START_UTC.replace(tzinfo=None)
+            conn.execute(sa.text(
+                "insert into participants (id, study_code, display_name, beta_blocker, notes, "
+                "created_utc, hrmax_bpm, hrmax_method) values "
+                "(1000, 'OLD-001', 'Cy', false, '', :t, 180, 'measured')"), {"t": now})
+            conn.execute(sa.text(
+                "insert into sessions (id, protocol_key, protocol, operator, site, host, "
+                "started_utc, status, notes) values (1000, 'hi-aim', '{}', '', '', '', :t, "
+                "'finished', '')"), {"t": now})
+            conn.execute(sa.text(
+                "insert into session_participants (id, session_id, participant_id, hrmax_bpm, "
+                "hrmax_method, notes) values (1000, 1000, 1000, 180, 'measured', '')"))
+        upgrade(backend.url)
+        with engine.connect() as conn:
+            assert current_revision(conn) == head_revision()
+            assert conn.execute(sa.text("select study_code from participants")).all() == [
+                ("OLD-001",)]
+            assert conn.execute(sa.text(
+                "select participant_id from session_participants")).all() == [(1000,)]
+    finally:
+        engine.dispose()
+    with open_database(backend.url) as db:
+        programmes.create_programme(db, "HI AIM", start_date=date(2026, 3, 2))
+        programmes.enrol(db, "HI AIM", "OLD-001", enrolled_on=date(2026, 3, 2))
+        assert programmes.plan_sessions(db, "HI AIM") == 18
+        programmes.record_attendance(db, "HI AIM", "OLD-001", 1, 1, "attended",
+                                     session_id=1000)
+        assert programmes.planned_session_of(db, 1000, "OLD-001") == ("HI AIM", 1, 1)
+
+
+def test_downgrading_0009_drops_only_the_programme_tables(backend: Backend):
+    from alembic import command
+
+    from hiaim_monitor.storage.migrate import alembic_config
+
+    upgrade(backend.url)
+    engine = sa.create_engine(backend.url)
+    try:
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "0008")
+        with engine.connect() as conn:
+            tables = set(sa.inspect(conn).get_table_names())
+            assert current_revision(conn) == "0008"
+    finally:
+        engine.dispose()
+    assert "programmes" not in tables and "planned_sessions" not in tables
+    assert {"participants", "sessions", "samples"} <= tables

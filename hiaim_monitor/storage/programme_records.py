@@ -1,0 +1,426 @@
+"""What happened to each participant in a planned session of a programme: Borg RPE after a
+work phase or block (or once at the end), dose modifications, an early termination and
+adverse events, every one time-stamped (UTC) and editable; and one participant's whole
+programme with all of it, as plain data for reports and exports.
+
+The planned session is named as in ``programmes``: programme, study code, week and number.
+Nothing is recorded for a session marked missed or cancelled. A refused command raises
+``ProgrammeError`` with one sentence and writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from hiaim_monitor.i18n import tr
+from hiaim_monitor.storage.database import Database, storage_errors
+from hiaim_monitor.storage.programmes import (
+    EnrolmentInfo,
+    PlannedSessionInfo,
+    ProgrammeError,
+    ProgrammeInfo,
+    choice,
+    enrolled_rows,
+    enrolment_info,
+    planned_info,
+    planned_row,
+    planned_rows,
+    programme_info,
+    valid_text,
+)
+from hiaim_monitor.storage.schema import (
+    AdverseEventRow,
+    DoseChange,
+    DoseChangeCause,
+    DoseModificationRow,
+    EarlyTerminationRow,
+    EnrolmentRow,
+    ParticipantRow,
+    PlannedSessionRow,
+    Relatedness,
+    RPERow,
+)
+
+_UNSET: Any = object()  # "leave as it is" where None is a value
+_Row = TypeVar("_Row", RPERow, DoseModificationRow, EarlyTerminationRow, AdverseEventRow)
+
+
+BORG_RANGE: Final = (6, 20)  # Borg's RPE scale
+
+
+GRADE_RANGE: Final = (1, 5)  # adverse-event severity, CTCAE-style
+
+
+@dataclass(frozen=True, slots=True)
+class RPEInfo:
+    id: int
+    study_code: str
+    week: int
+    number: int
+    phase_index: int | None  # None: once, at the end of the session
+    borg: int
+    recorded_utc: datetime
+    updated_utc: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DoseModificationInfo:
+    id: int
+    study_code: str
+    week: int
+    number: int
+    change: DoseChange
+    cause: DoseChangeCause
+    note: str
+    recorded_utc: datetime
+    updated_utc: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EarlyTerminationInfo:
+    id: int
+    study_code: str
+    week: int
+    number: int
+    reason: str
+    recorded_utc: datetime
+    updated_utc: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AdverseEventInfo:
+    id: int
+    study_code: str
+    week: int
+    number: int
+    description: str
+    grade: int
+    related: Relatedness
+    action: str
+    recorded_utc: datetime
+    updated_utc: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecords:
+    """One planned session with its attendance and everything recorded in it."""
+
+    planned: PlannedSessionInfo
+    rpe: tuple[RPEInfo, ...] = ()  # by phase, the end-of-session rating last
+    dose_modifications: tuple[DoseModificationInfo, ...] = ()
+    early_termination: EarlyTerminationInfo | None = None
+    adverse_events: tuple[AdverseEventInfo, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantProgramme:
+    """One participant's whole programme, as plain data."""
+
+    programme: ProgrammeInfo
+    enrolment: EnrolmentInfo
+    sessions: tuple[SessionRecords, ...]  # by week and number
+
+
+def record_rpe(db: Database, programme: str, study_code: str, week: int, number: int,
+               borg: int, *, phase_index: int | None = None) -> RPEInfo:
+    """Borg RPE (6–20) after the work phase or block ``phase_index`` (its index in the
+    session's protocol), or once at the end (None). A second rating for the same phase
+    replaces the first: it is a correction."""
+    borg = _valid_borg(borg)
+    phase_index = _valid_phase(phase_index)
+    now = datetime.now(UTC)
+    with storage_errors(db), db.session() as s, s.begin():
+        person, planned = planned_row(s, programme, study_code, week, number, taking_part=True)
+        phase = (RPERow.phase_index.is_(None) if phase_index is None
+                 else RPERow.phase_index == phase_index)
+        row = s.scalar(sa.select(RPERow).where(RPERow.planned_session_id == planned.id, phase))
+        if row is None:
+            row = RPERow(planned_session_id=planned.id, phase_index=phase_index, borg=borg,
+                         recorded_utc=now, updated_utc=now)
+            s.add(row)
+        else:
+            row.borg, row.updated_utc = borg, now
+        s.flush()
+        return _rpe_info(person, planned, row)
+
+
+def edit_rpe(db: Database, record_id: int, *, borg: int | None = None,
+             phase_index: Any = _UNSET) -> RPEInfo:
+    """Correct a stored RPE rating (``phase_index=None``: it was the end-of-session one)."""
+    borg = None if borg is None else _valid_borg(borg)
+    with storage_errors(db), db.session() as s, s.begin():
+        row, person, planned = _record(s, RPERow, record_id, tr("RPE rating"))
+        if borg is not None:
+            row.borg = borg
+        if phase_index is not _UNSET:
+            row.phase_index = _valid_phase(phase_index)
+        row.updated_utc = datetime.now(UTC)
+        return _rpe_info(person, planned, row)
+
+
+def list_rpe(db: Database, programme: str, study_code: str | None = None) -> list[RPEInfo]:
+    with storage_errors(db), db.session() as s:
+        return [_rpe_info(p, ps, r) for p, ps, r in _records(s, RPERow, programme, study_code)]
+
+
+def record_dose_modification(db: Database, programme: str, study_code: str, week: int,
+                             number: int, change: DoseChange | str,
+                             cause: DoseChangeCause | str,
+                             note: str = "") -> DoseModificationInfo:
+    """The dose was modified in this session: intensity or duration reduced, for a
+    health-related or other cause."""
+    change = choice(DoseChange, change, tr("Dose modification"))
+    cause = choice(DoseChangeCause, cause, tr("Cause"))
+    now = datetime.now(UTC)
+    with storage_errors(db), db.session() as s, s.begin():
+        person, planned = planned_row(s, programme, study_code, week, number, taking_part=True)
+        row = DoseModificationRow(planned_session_id=planned.id, change=change, cause=cause,
+                                  note=note, recorded_utc=now, updated_utc=now)
+        s.add(row)
+        s.flush()
+        return _dose_info(person, planned, row)
+
+
+def edit_dose_modification(db: Database, record_id: int, *,
+                           change: DoseChange | str | None = None,
+                           cause: DoseChangeCause | str | None = None,
+                           note: str | None = None) -> DoseModificationInfo:
+    new_change = None if change is None else choice(DoseChange, change,
+                                                     tr("Dose modification"))
+    new_cause = None if cause is None else choice(DoseChangeCause, cause, tr("Cause"))
+    with storage_errors(db), db.session() as s, s.begin():
+        row, person, planned = _record(s, DoseModificationRow, record_id,
+                                       tr("dose modification"))
+        if new_change is not None:
+            row.change = new_change
+        if new_cause is not None:
+            row.cause = new_cause
+        if note is not None:
+            row.note = note
+        row.updated_utc = datetime.now(UTC)
+        return _dose_info(person, planned, row)
+
+
+def list_dose_modifications(db: Database, programme: str,
+                            study_code: str | None = None) -> list[DoseModificationInfo]:
+    with storage_errors(db), db.session() as s:
+        return [_dose_info(p, ps, r)
+                for p, ps, r in _records(s, DoseModificationRow, programme, study_code)]
+
+
+def record_early_termination(db: Database, programme: str, study_code: str, week: int,
+                             number: int, reason: str) -> EarlyTerminationInfo:
+    """The participant stopped before the session's end. One per planned session: recording
+    it again corrects the reason."""
+    reason = valid_text(reason, tr("The reason for the early termination is empty; give "
+                                    "one."))
+    now = datetime.now(UTC)
+    with storage_errors(db), db.session() as s, s.begin():
+        person, planned = planned_row(s, programme, study_code, week, number, taking_part=True)
+        row = s.scalar(sa.select(EarlyTerminationRow)
+                       .where(EarlyTerminationRow.planned_session_id == planned.id))
+        if row is None:
+            row = EarlyTerminationRow(planned_session_id=planned.id, reason=reason,
+                                      recorded_utc=now, updated_utc=now)
+            s.add(row)
+        else:
+            row.reason, row.updated_utc = reason, now
+        s.flush()
+        return _termination_info(person, planned, row)
+
+
+def edit_early_termination(db: Database, record_id: int, *,
+                           reason: str) -> EarlyTerminationInfo:
+    reason = valid_text(reason, tr("The reason for the early termination is empty; give "
+                                    "one."))
+    with storage_errors(db), db.session() as s, s.begin():
+        row, person, planned = _record(s, EarlyTerminationRow, record_id,
+                                       tr("early termination"))
+        row.reason, row.updated_utc = reason, datetime.now(UTC)
+        return _termination_info(person, planned, row)
+
+
+def list_early_terminations(db: Database, programme: str,
+                            study_code: str | None = None) -> list[EarlyTerminationInfo]:
+    with storage_errors(db), db.session() as s:
+        return [_termination_info(p, ps, r)
+                for p, ps, r in _records(s, EarlyTerminationRow, programme, study_code)]
+
+
+def record_adverse_event(db: Database, programme: str, study_code: str, week: int,
+                         number: int, description: str, grade: int,
+                         related: Relatedness | str, action: str = "") -> AdverseEventInfo:
+    """An adverse event in this session: what happened, its grade (1–5), whether it is
+    related to the exercise (yes, possible, no) and the action taken."""
+    description = valid_text(description, tr("The adverse event has no description; say "
+                                              "what happened."))
+    grade = _valid_grade(grade)
+    related = choice(Relatedness, related, tr("Related to exercise"))
+    now = datetime.now(UTC)
+    with storage_errors(db), db.session() as s, s.begin():
+        person, planned = planned_row(s, programme, study_code, week, number, taking_part=True)
+        row = AdverseEventRow(planned_session_id=planned.id, description=description,
+                              grade=grade, related=related, action=action, recorded_utc=now,
+                              updated_utc=now)
+        s.add(row)
+        s.flush()
+        return _adverse_info(person, planned, row)
+
+
+def edit_adverse_event(db: Database, record_id: int, *, description: str | None = None,
+                       grade: int | None = None, related: Relatedness | str | None = None,
+                       action: str | None = None) -> AdverseEventInfo:
+    if description is not None:
+        description = valid_text(description, tr("The adverse event has no description; "
+                                                  "say what happened."))
+    grade = None if grade is None else _valid_grade(grade)
+    new_related = (None if related is None
+                   else choice(Relatedness, related, tr("Related to exercise")))
+    with storage_errors(db), db.session() as s, s.begin():
+        row, person, planned = _record(s, AdverseEventRow, record_id, tr("adverse event"))
+        if description is not None:
+            row.description = description
+        if grade is not None:
+            row.grade = grade
+        if new_related is not None:
+            row.related = new_related
+        if action is not None:
+            row.action = action
+        row.updated_utc = datetime.now(UTC)
+        return _adverse_info(person, planned, row)
+
+
+def list_adverse_events(db: Database, programme: str,
+                        study_code: str | None = None) -> list[AdverseEventInfo]:
+    with storage_errors(db), db.session() as s:
+        return [_adverse_info(p, ps, r)
+                for p, ps, r in _records(s, AdverseEventRow, programme, study_code)]
+
+
+def delete_record(db: Database, kind: str, record_id: int) -> None:
+    """Delete a record entered by mistake; ``kind``: rpe, dose-modification,
+    early-termination or adverse-event."""
+    tables: dict[str, type[Any]] = {"rpe": RPERow, "dose-modification": DoseModificationRow,
+                                    "early-termination": EarlyTerminationRow,
+                                    "adverse-event": AdverseEventRow}
+    if kind not in tables:
+        raise ProgrammeError(tr("Record kind {kind} is not one of {kinds}.").format(
+            kind=repr(kind), kinds=", ".join(tables)))
+    with storage_errors(db), db.session() as s, s.begin():
+        row, _, _ = _record(s, tables[kind], record_id, kind)
+        s.delete(row)
+
+
+def participant_programme(db: Database, programme: str,
+                          study_code: str) -> ParticipantProgramme:
+    """One participant's whole programme: the programme, their enrolment, and every planned
+    session with its attendance and records."""
+    with storage_errors(db), db.session() as s:
+        prog, person, enrolment = enrolled_rows(s, programme, study_code)
+        planned = list(s.scalars(sa.select(PlannedSessionRow)
+                                 .where(PlannedSessionRow.enrolment_id == enrolment.id)
+                                 .order_by(PlannedSessionRow.week, PlannedSessionRow.number)))
+        ids = [p.id for p in planned]
+
+        def of(table: type[_Row]) -> dict[int, list[_Row]]:
+            rows: dict[int, list[_Row]] = {}
+            for row in s.scalars(sa.select(table).where(table.planned_session_id.in_(ids))
+                                 .order_by(table.id)):
+                rows.setdefault(row.planned_session_id, []).append(row)
+            return rows
+
+        rpe, doses, ends, events = (of(RPERow), of(DoseModificationRow),
+                                    of(EarlyTerminationRow), of(AdverseEventRow))
+        sessions = []
+        for p in planned:
+            end = ends.get(p.id, [])
+            sessions.append(SessionRecords(
+                planned_info(person, p),
+                rpe=tuple(_rpe_info(person, p, r) for r in sorted(
+                    rpe.get(p.id, []), key=lambda r: (r.phase_index is None,
+                                                      r.phase_index or 0))),
+                dose_modifications=tuple(_dose_info(person, p, r) for r in doses.get(p.id, [])),
+                early_termination=_termination_info(person, p, end[0]) if end else None,
+                adverse_events=tuple(_adverse_info(person, p, r)
+                                     for r in events.get(p.id, []))))
+        return ParticipantProgramme(programme_info(s, prog),
+                                    enrolment_info(prog, person, enrolment), tuple(sessions))
+
+
+def _valid_borg(borg: int) -> int:
+    # Whole numbers only: a 12.5 or a "12" is a typing slip, refused in the same sentence.
+    if isinstance(borg, bool) or not isinstance(borg, int) or not (
+            BORG_RANGE[0] <= borg <= BORG_RANGE[1]):
+        raise ProgrammeError(tr("RPE {borg} is outside Borg's scale of {low}–{high}; check "
+                                "the rating.").format(borg=repr(borg), low=BORG_RANGE[0],
+                                                      high=BORG_RANGE[1]))
+    return borg
+
+
+def _valid_grade(grade: int) -> int:
+    if isinstance(grade, bool) or not isinstance(grade, int) or not (
+            GRADE_RANGE[0] <= grade <= GRADE_RANGE[1]):
+        raise ProgrammeError(tr("Grade {grade} is outside {low}–{high}; check the adverse "
+                                "event's severity.").format(
+            grade=repr(grade), low=GRADE_RANGE[0], high=GRADE_RANGE[1]))
+    return grade
+
+
+def _valid_phase(phase_index: int | None) -> int | None:
+    if phase_index is not None and phase_index < 0:
+        raise ProgrammeError(tr("Phase {index} does not exist; phases are counted from 0.")
+                             .format(index=phase_index))
+    return phase_index
+
+
+def _records(s: Session, table: type[_Row], programme: str,
+             study_code: str | None) -> Iterable[tuple[ParticipantRow, PlannedSessionRow, _Row]]:
+    planned = {ps.id: (p, ps) for p, ps in planned_rows(s, programme, study_code)}
+    rows = s.scalars(sa.select(table).where(table.planned_session_id.in_(list(planned)))
+                     .order_by(table.id))
+    found = [(*planned[r.planned_session_id], r) for r in rows]
+    return sorted(found, key=lambda t: (t[0].study_code.lower(), t[1].week, t[1].number,
+                                        t[2].id))
+
+
+def _record(s: Session, table: type[_Row], record_id: int,
+            what: str) -> tuple[_Row, ParticipantRow, PlannedSessionRow]:
+    row = s.get(table, record_id)
+    if row is None:
+        raise ProgrammeError(tr("There is no {what} with id {id}; the list shows the ids.")
+                             .format(what=what, id=record_id))
+    planned = s.get_one(PlannedSessionRow, row.planned_session_id)
+    enrolment = s.get_one(EnrolmentRow, planned.enrolment_id)
+    return row, s.get_one(ParticipantRow, enrolment.participant_id), planned
+
+
+def _rpe_info(person: ParticipantRow, planned: PlannedSessionRow, row: RPERow) -> RPEInfo:
+    return RPEInfo(row.id, person.study_code, planned.week, planned.number, row.phase_index,
+                   row.borg, row.recorded_utc, row.updated_utc)
+
+
+def _dose_info(person: ParticipantRow, planned: PlannedSessionRow,
+               row: DoseModificationRow) -> DoseModificationInfo:
+    return DoseModificationInfo(row.id, person.study_code, planned.week, planned.number,
+                                row.change, row.cause, row.note or "", row.recorded_utc,
+                                row.updated_utc)
+
+
+def _termination_info(person: ParticipantRow, planned: PlannedSessionRow,
+                      row: EarlyTerminationRow) -> EarlyTerminationInfo:
+    return EarlyTerminationInfo(row.id, person.study_code, planned.week, planned.number,
+                                row.reason, row.recorded_utc, row.updated_utc)
+
+
+def _adverse_info(person: ParticipantRow, planned: PlannedSessionRow,
+                  row: AdverseEventRow) -> AdverseEventInfo:
+    return AdverseEventInfo(row.id, person.study_code, planned.week, planned.number,
+                            row.description, row.grade, row.related, row.action or "",
+                            row.recorded_utc, row.updated_utc)
+
