@@ -57,6 +57,31 @@ class Phase(enum.Enum):
     RECOVERY = "recovery"
 
 
+def valid_rpe(value: object) -> int:
+    """A Borg RPE as typed, or ValueError with one sentence. Whole numbers only: a 12.5 or
+    a "12" is a typing slip, named as typed (repr) so the user sees what went wrong."""
+    if isinstance(value, bool) or not isinstance(value, int) or not (RPE_MIN <= value <= RPE_MAX):
+        raise ValueError(
+            tr("Borg RPE is a whole number from 6 to 20; {value} is not.").format(
+                value=repr(value)
+            )
+        )
+    return value
+
+
+def valid_grade(value: object) -> int:
+    """An adverse-event grade as typed, or ValueError with one sentence."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not (AE_GRADE_MIN <= value <= AE_GRADE_MAX)
+    ):
+        raise ValueError(
+            tr("An adverse event's grade is 1 to 5; {value} is not.").format(value=repr(value))
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class PlannedSession:
     """One session of a participant's plan. ``planned_work_s`` is the work time the week's
@@ -92,14 +117,7 @@ class AdverseEvent:
     action: str = ""
 
     def __post_init__(self) -> None:
-        if (
-            isinstance(self.grade, bool)
-            or not isinstance(self.grade, int)
-            or not (AE_GRADE_MIN <= self.grade <= AE_GRADE_MAX)
-        ):
-            raise ValueError(
-                tr("An adverse event's grade is 1 to 5; {value} is not.").format(value=self.grade)
-            )
+        valid_grade(self.grade)
 
 
 @dataclass(frozen=True)
@@ -116,16 +134,8 @@ class SessionRecord:
     adverse_events: tuple[AdverseEvent, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.rpe is not None and (
-            isinstance(self.rpe, bool)
-            or not isinstance(self.rpe, int)
-            or not (RPE_MIN <= self.rpe <= RPE_MAX)
-        ):
-            raise ValueError(
-                tr("Borg RPE is a whole number from 6 to 20; {value} is not.").format(
-                    value=self.rpe
-                )
-            )
+        if self.rpe is not None:
+            valid_rpe(self.rpe)
 
     @property
     def attended(self) -> bool:

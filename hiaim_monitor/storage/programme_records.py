@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final, TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from hiaim_monitor.i18n import tr
+from hiaim_monitor.programme.model import DoseModification, Relatedness, valid_grade, valid_rpe
 from hiaim_monitor.storage.database import Database, storage_errors
 from hiaim_monitor.storage.programmes import (
     EnrolmentInfo,
@@ -36,25 +37,16 @@ from hiaim_monitor.storage.programmes import (
 )
 from hiaim_monitor.storage.schema import (
     AdverseEventRow,
-    DoseChange,
-    DoseChangeCause,
     DoseModificationRow,
     EarlyTerminationRow,
     EnrolmentRow,
     ParticipantRow,
     PlannedSessionRow,
-    Relatedness,
     RPERow,
 )
 
 _UNSET: Any = object()  # "leave as it is" where None is a value
 _Row = TypeVar("_Row", RPERow, DoseModificationRow, EarlyTerminationRow, AdverseEventRow)
-
-
-BORG_RANGE: Final = (6, 20)  # Borg's RPE scale
-
-
-GRADE_RANGE: Final = (1, 5)  # adverse-event severity, CTCAE-style
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +67,7 @@ class DoseModificationInfo:
     study_code: str
     week: int
     number: int
-    change: DoseChange
-    cause: DoseChangeCause
+    modification: DoseModification
     note: str
     recorded_utc: datetime
     updated_utc: datetime
@@ -170,17 +161,15 @@ def list_rpe(db: Database, programme: str, study_code: str | None = None) -> lis
 
 
 def record_dose_modification(db: Database, programme: str, study_code: str, week: int,
-                             number: int, change: DoseChange | str,
-                             cause: DoseChangeCause | str,
+                             number: int, modification: DoseModification | str,
                              note: str = "") -> DoseModificationInfo:
     """The dose was modified in this session: intensity or duration reduced, for a
-    health-related or other cause."""
-    change = choice(DoseChange, change, tr("Dose modification"))
-    cause = choice(DoseChangeCause, cause, tr("Cause"))
+    health-related or other cause (one ``DoseModification`` says both)."""
+    modification = choice(DoseModification, modification, tr("Dose modification"))
     now = datetime.now(UTC)
     with storage_errors(db), db.session() as s, s.begin():
         person, planned = planned_row(s, programme, study_code, week, number, taking_part=True)
-        row = DoseModificationRow(planned_session_id=planned.id, change=change, cause=cause,
+        row = DoseModificationRow(planned_session_id=planned.id, modification=modification,
                                   note=note, recorded_utc=now, updated_utc=now)
         s.add(row)
         s.flush()
@@ -188,19 +177,15 @@ def record_dose_modification(db: Database, programme: str, study_code: str, week
 
 
 def edit_dose_modification(db: Database, record_id: int, *,
-                           change: DoseChange | str | None = None,
-                           cause: DoseChangeCause | str | None = None,
+                           modification: DoseModification | str | None = None,
                            note: str | None = None) -> DoseModificationInfo:
-    new_change = None if change is None else choice(DoseChange, change,
-                                                     tr("Dose modification"))
-    new_cause = None if cause is None else choice(DoseChangeCause, cause, tr("Cause"))
+    new = (None if modification is None
+           else choice(DoseModification, modification, tr("Dose modification")))
     with storage_errors(db), db.session() as s, s.begin():
         row, person, planned = _record(s, DoseModificationRow, record_id,
                                        tr("dose modification"))
-        if new_change is not None:
-            row.change = new_change
-        if new_cause is not None:
-            row.cause = new_cause
+        if new is not None:
+            row.modification = new
         if note is not None:
             row.note = note
         row.updated_utc = datetime.now(UTC)
@@ -354,22 +339,17 @@ def participant_programme(db: Database, programme: str,
 
 
 def _valid_borg(borg: int) -> int:
-    # Whole numbers only: a 12.5 or a "12" is a typing slip, refused in the same sentence.
-    if isinstance(borg, bool) or not isinstance(borg, int) or not (
-            BORG_RANGE[0] <= borg <= BORG_RANGE[1]):
-        raise ProgrammeError(tr("RPE {borg} is outside Borg's scale of {low}–{high}; check "
-                                "the rating.").format(borg=repr(borg), low=BORG_RANGE[0],
-                                                      high=BORG_RANGE[1]))
-    return borg
+    try:  # the rule and its sentence are the model's; storage only says it as its own error
+        return valid_rpe(borg)
+    except ValueError as e:
+        raise ProgrammeError(str(e)) from None
 
 
 def _valid_grade(grade: int) -> int:
-    if isinstance(grade, bool) or not isinstance(grade, int) or not (
-            GRADE_RANGE[0] <= grade <= GRADE_RANGE[1]):
-        raise ProgrammeError(tr("Grade {grade} is outside {low}–{high}; check the adverse "
-                                "event's severity.").format(
-            grade=repr(grade), low=GRADE_RANGE[0], high=GRADE_RANGE[1]))
-    return grade
+    try:
+        return valid_grade(grade)
+    except ValueError as e:
+        raise ProgrammeError(str(e)) from None
 
 
 def _valid_phase(phase_index: int | None) -> int | None:
@@ -408,7 +388,7 @@ def _rpe_info(person: ParticipantRow, planned: PlannedSessionRow, row: RPERow) -
 def _dose_info(person: ParticipantRow, planned: PlannedSessionRow,
                row: DoseModificationRow) -> DoseModificationInfo:
     return DoseModificationInfo(row.id, person.study_code, planned.week, planned.number,
-                                row.change, row.cause, row.note or "", row.recorded_utc,
+                                row.modification, row.note or "", row.recorded_utc,
                                 row.updated_utc)
 
 

@@ -10,18 +10,17 @@ from datetime import UTC, date, datetime
 import pytest
 
 from hiaim_monitor import i18n
+from hiaim_monitor.programme.model import (
+    Attendance,
+    DoseModification,
+    MissedReason,
+    Relatedness,
+)
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.storage import Database, start_session
 from hiaim_monitor.storage import programme_records as rec
 from hiaim_monitor.storage import programmes as pg
 from hiaim_monitor.storage.registry import RegistryError, add_participant
-from hiaim_monitor.storage.schema import (
-    Attendance,
-    DoseChange,
-    DoseChangeCause,
-    MissedReason,
-    Relatedness,
-)
 from tests.storage.helpers import START_UTC, roster
 
 MONDAY = date(2026, 3, 2)
@@ -97,16 +96,16 @@ def test_a_withdrawal_keeps_its_date_and_reason(db):
     (lambda db: pg.record_attendance(db, "HI AIM Herlev", "HIAIM-001", 1, 1, "attended",
                                      reason="illness"), "give a reason only for a missed"),
     (lambda db: rec.record_rpe(db, "HI AIM Herlev", "HIAIM-001", 1, 1, 21),
-     "RPE 21 is outside Borg's scale of 6–20"),
-    (lambda db: rec.record_rpe(db, "HI AIM Herlev", "HIAIM-001", 1, 1, 5), "RPE 5 is outside"),
+     "Borg RPE is a whole number from 6 to 20; 21 is not"),
+    (lambda db: rec.record_rpe(db, "HI AIM Herlev", "HIAIM-001", 1, 1, 5), "; 5 is not"),
     (lambda db: rec.record_adverse_event(db, "HI AIM Herlev", "HIAIM-001", 1, 1, "dizzy", 6,
-                                        "possible"), "Grade 6 is outside 1–5"),
+                                        "possible"), "grade is 1 to 5; 6 is not"),
     (lambda db: rec.record_adverse_event(db, "HI AIM Herlev", "HIAIM-001", 1, 1, "dizzy", 0,
-                                        "possible"), "Grade 0 is outside 1–5"),
+                                        "possible"), "grade is 1 to 5; 0 is not"),
     (lambda db: rec.record_adverse_event(db, "HI AIM Herlev", "HIAIM-001", 1, 1, "dizzy", 2,
                                         "maybe"), "Related to exercise 'maybe' is not one of"),
     (lambda db: rec.record_dose_modification(db, "HI AIM Herlev", "HIAIM-001", 1, 1,
-                                            "intensity-raised", "health"), "is not one of"),
+                                            "intensity_raised"), "is not one of"),
     (lambda db: rec.record_early_termination(db, "HI AIM Herlev", "HIAIM-001", 1, 1, " "),
      "early termination is empty"),
     (lambda db: rec.edit_rpe(db, 4711, borg=12), "There is no RPE rating with id 4711"),
@@ -140,7 +139,7 @@ def test_attendance_is_recorded_linked_and_its_reason_filled_in_later(db):
     pg.record_attendance(db, name, "HIAIM-001", 1, 2, "missed")  # why: not known yet
     pg.record_attendance(db, name, "HIAIM-001", 1, 3, "cancelled", note="hall closed")
     later = pg.record_attendance(db, name, "HIAIM-001", 1, 2, "missed",
-                                 reason="treatment-side-effects", note="nausea")
+                                 reason="treatment_side_effects", note="nausea")
     assert later.missed_reason is MissedReason.TREATMENT_SIDE_EFFECTS
     assert later.attendance_utc is not None and later.attendance_utc.tzinfo is not None
     week1 = pg.list_planned_sessions(db, name, "HIAIM-001")[:3]
@@ -184,22 +183,23 @@ def test_nothing_is_recorded_for_a_session_the_participant_missed(db):
 
 def test_dose_modification_early_termination_and_adverse_event_are_stored_and_editable(db):
     name = hi_aim(db, "HIAIM-001", "HIAIM-002")
-    dose = rec.record_dose_modification(db, name, "HIAIM-001", 3, 2, "intensity-reduced",
-                                       "health", "knee pain")
+    dose = rec.record_dose_modification(db, name, "HIAIM-001", 3, 2,
+                                       "intensity_reduced_health", "knee pain")
     end = rec.record_early_termination(db, name, "HIAIM-001", 3, 2, "dizzy")
     event = rec.record_adverse_event(db, name, "HIAIM-001", 3, 2, "presyncope", 2, "yes",
                                     "stopped, lay down, BP measured")
     rec.record_adverse_event(db, name, "HIAIM-002", 1, 1, "fall on the way in", 1, "no")
 
-    rec.edit_dose_modification(db, dose.id, change=DoseChange.DURATION_REDUCED)
+    rec.edit_dose_modification(db, dose.id,
+                               modification=DoseModification.DURATION_REDUCED_HEALTH)
     rec.edit_early_termination(db, end.id, reason="dizziness after block 2")
     rec.edit_adverse_event(db, event.id, grade=3, related=Relatedness.POSSIBLE)
     again = rec.record_early_termination(db, name, "HIAIM-001", 3, 2, "dizziness")
     assert again.id == end.id  # one per planned session: recording again corrects it
 
     [d] = rec.list_dose_modifications(db, name)
-    assert (d.study_code, d.week, d.number, d.change, d.cause, d.note) == (
-        "HIAIM-001", 3, 2, DoseChange.DURATION_REDUCED, DoseChangeCause.HEALTH, "knee pain")
+    assert (d.study_code, d.week, d.number, d.modification, d.note) == (
+        "HIAIM-001", 3, 2, DoseModification.DURATION_REDUCED_HEALTH, "knee pain")
     assert [t.reason for t in rec.list_early_terminations(db, name)] == ["dizziness"]
     events = rec.list_adverse_events(db, name)
     assert [(e.study_code, e.grade, e.related) for e in events] == [
@@ -215,7 +215,7 @@ def test_one_participants_whole_programme_reads_as_plain_data(db):
     pg.record_attendance(db, name, "HIAIM-001", 1, 1, "attended")
     rec.record_rpe(db, name, "HIAIM-001", 1, 1, 13)
     rec.record_adverse_event(db, name, "HIAIM-001", 1, 1, "nausea", 1, "possible")
-    pg.record_attendance(db, name, "HIAIM-001", 1, 2, "missed", reason="hospital-admission")
+    pg.record_attendance(db, name, "HIAIM-001", 1, 2, "missed", reason="hospital_admission")
     pg.withdraw(db, name, "HIAIM-001", withdrawn_on=date(2026, 3, 30), reason="moved away")
 
     whole = rec.participant_programme(db, name, "HIAIM-001")
@@ -235,7 +235,7 @@ def test_a_refusal_reads_in_danish(db):
     hi_aim(db, "HIAIM-001")
     i18n.set_language("da")
     try:
-        with pytest.raises(RegistryError, match="RPE 30 ligger uden for Borg-skalaen 6–20"):
+        with pytest.raises(RegistryError, match="fra 6 til 20; det er 30 ikke"):
             rec.record_rpe(db, "HI AIM Herlev", "HIAIM-001", 1, 1, 30)
     finally:
         i18n.set_language("en")
@@ -262,9 +262,9 @@ def test_no_sessions_are_planned_after_a_withdrawal(db):
 
 def test_rpe_and_grades_are_whole_numbers(db):
     name = hi_aim(db, "HIAIM-001")
-    with pytest.raises(RegistryError, match=r"RPE 12\.5 is outside"):
+    with pytest.raises(RegistryError, match=r"; 12\.5 is not"):
         rec.record_rpe(db, name, "HIAIM-001", 1, 1, 12.5)
-    with pytest.raises(RegistryError, match="Grade '2' is outside"):
+    with pytest.raises(RegistryError, match="grade is 1 to 5; '2' is not"):
         rec.record_adverse_event(db, name, "HIAIM-001", 1, 1, "dizzy", "2", "no")
 
 
