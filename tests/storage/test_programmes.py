@@ -10,17 +10,22 @@ from datetime import UTC, date, datetime
 import pytest
 
 from hiaim_monitor import i18n
+from hiaim_monitor.engine.codes import Level
+from hiaim_monitor.programme import metrics
 from hiaim_monitor.programme.model import (
     Attendance,
     DoseModification,
     MissedReason,
+    ParticipantProgramme,
     Relatedness,
+    Withdrawal,
 )
-from hiaim_monitor.protocols import load_protocol
+from hiaim_monitor.protocols import PhaseKind, load_protocol
 from hiaim_monitor.storage import Database, start_session
 from hiaim_monitor.storage import programme_records as rec
 from hiaim_monitor.storage import programmes as pg
 from hiaim_monitor.storage.registry import RegistryError, add_participant
+from hiaim_monitor.storage.schema import PhaseAdherenceRow
 from tests.storage.helpers import START_UTC, roster
 
 MONDAY = date(2026, 3, 2)
@@ -210,25 +215,81 @@ def test_dose_modification_early_termination_and_adverse_event_are_stored_and_ed
     assert len(rec.list_adverse_events(db, name)) == 1
 
 
-def test_one_participants_whole_programme_reads_as_plain_data(db):
+def test_one_participants_whole_programme_reads_in_the_programme_models_shape(db):
     name = hi_aim(db, "HIAIM-001")
-    pg.record_attendance(db, name, "HIAIM-001", 1, 1, "attended")
-    rec.record_rpe(db, name, "HIAIM-001", 1, 1, 13)
-    rec.record_adverse_event(db, name, "HIAIM-001", 1, 1, "nausea", 1, "possible")
+    pg.record_attendance(db, name, "HIAIM-001", 1, 1, "attended", note="came by bus")
+    rating = rec.record_rpe(db, name, "HIAIM-001", 1, 1, 13)
+    event = rec.record_adverse_event(db, name, "HIAIM-001", 1, 1, "nausea", 1, "possible")
     pg.record_attendance(db, name, "HIAIM-001", 1, 2, "missed", reason="hospital_admission")
     pg.withdraw(db, name, "HIAIM-001", withdrawn_on=date(2026, 3, 30), reason="moved away")
 
     whole = rec.participant_programme(db, name, "HIAIM-001")
-    assert whole.programme.name == name and whole.programme.site == "Herlev"
-    assert whole.enrolment.withdrawn_on == date(2026, 3, 30)
+    assert isinstance(whole, ParticipantProgramme)
+    assert (whole.programme, whole.study_code, whole.start, whole.enrolled_on) == (
+        name, "HIAIM-001", MONDAY, MONDAY)
+    assert whole.withdrawal == Withdrawal(date(2026, 3, 30), "moved away")
     assert len(whole.sessions) == 18
-    first, second = whole.sessions[:2]
-    assert [r.borg for r in first.rpe] == [13]
-    assert [(e.description, e.grade) for e in first.adverse_events] == [("nausea", 1)]
-    assert first.early_termination is None and first.dose_modifications == ()
-    assert second.planned.missed_reason is MissedReason.HOSPITAL_ADMISSION
-    assert all(r.recorded_utc.tzinfo is not None and r.recorded_utc <= datetime.now(UTC)
-               for r in first.rpe)
+    first, second, third = whole.sessions[:3]
+    assert (first.status, first.rpe, first.note) == (Attendance.ATTENDED, 13, "came by bus")
+    assert [(r.borg, r.phase_index, r.id) for r in first.rpe_ratings] == [(13, None, rating.id)]
+    assert [(e.what, e.grade, e.related, e.id) for e in first.adverse_events] == [
+        ("nausea", 1, Relatedness.POSSIBLE, event.id)]
+    assert first.early_termination is None and first.dose_modification is None
+    assert (second.status, second.missed_reason) == (Attendance.MISSED,
+                                                    MissedReason.HOSPITAL_ADMISSION)
+    assert third.status is None  # not recorded yet
+    assert [(s.planned.week, s.planned.number, s.planned.number_in_week)
+            for s in whole.sessions[2:4]] == [(1, 3, 3), (2, 4, 1)]
+    assert all(r.recorded_utc is not None and r.recorded_utc <= datetime.now(UTC)
+               for r in first.rpe_ratings)
+
+
+def test_the_metrics_read_a_programme_recorded_through_storage(db):
+    """Two weeks of three sessions, week 2 running the 4x4; the first session was recorded
+    (HI AIM protocol: 4 x 240 s intermediate + 4 x 180 s high = 1680 s of work)."""
+    pg.create_programme(db, "Small", start_date=MONDAY, weeks=2,
+                        protocol_by_week={2: "norwegian-4x4"})  # 4 x 240 s = 960 s of work
+    add_participant(db, "HIAIM-001", "Ann", hrmax_bpm=180)
+    pg.enrol(db, "Small", "HIAIM-001", enrolled_on=MONDAY)
+    pg.plan_sessions(db, "Small")
+    stored = start_session(db, load_protocol("hi-aim"), roster(1), started_utc=START_UTC)
+    with db.session() as s, s.begin():  # as the session writer stores the engine's judgement
+        s.add(PhaseAdherenceRow(
+            session_participant_id=stored.session_participant_ids["HIAIM-001"],
+            phase_index=2, phase_name="High 1/4", kind=PhaseKind.HIGH, start_s=540.0,
+            end_s=720.0, target_level=int(Level.HIGH), seconds_in_target=150.0,
+            seconds_above_target=0.0, seconds_below_target=30.0, seconds_no_data=0.0,
+            fraction_in_target_after_ramp=0.9, time_to_target_s=20.0, peak_pct=93.0,
+            achieved=True, planned_s=180.0, ran_s=180.0, judged=True))
+    pg.record_attendance(db, "Small", "HIAIM-001", 1, 1, "attended",
+                         session_id=stored.session_id)
+    rec.record_rpe(db, "Small", "HIAIM-001", 1, 1, 13, phase_index=2)  # after a block
+    rec.record_rpe(db, "Small", "HIAIM-001", 1, 1, 15)  # the session RPE
+    pg.record_attendance(db, "Small", "HIAIM-001", 1, 2, "missed", reason="illness")
+    pg.record_attendance(db, "Small", "HIAIM-001", 1, 3, "missed")
+    pg.record_attendance(db, "Small", "HIAIM-001", 2, 1, "missed", reason="transport")
+    pg.record_attendance(db, "Small", "HIAIM-001", 2, 2, "cancelled", note="hall closed")
+    pg.record_attendance(db, "Small", "HIAIM-001", 2, 3, "attended")
+    rec.record_rpe(db, "Small", "HIAIM-001", 2, 3, 17)
+
+    summary = metrics.participant_summary(rec.participant_programme(db, "Small", "HIAIM-001"))
+
+    # 6 planned, 1 cancelled by the site: 5 offered, 2 attended.
+    assert (summary["planned_sessions"], summary["attended_sessions"],
+            summary["cancelled_sessions"]) == (5, 2, 1)
+    assert summary["attendance"] == pytest.approx(2 / 5)
+    # Missed 2, 3 of week 1 and 1 of week 2 in a row (the cancelled one neither counts nor
+    # breaks the run): one interruption of 3.
+    assert summary["interruptions"] == 1
+    assert summary["missed_by_reason"]["illness"] == 1
+    assert summary["missed_by_reason"]["unknown"] == 1
+    assert summary["mean_rpe"] == pytest.approx((15 + 17) / 2)  # session RPEs only
+    # Planned dose: 1680 s (the recorded session's protocol) + 2 x 960 s (week 2's offered
+    # sessions); week 1's unlinked sessions have no protocol to plan from.
+    assert summary["planned_dose_min"] == pytest.approx((1680 + 2 * 960) / 60)
+    # The recorded session's 8 prescribed work phases, one judged achieved.
+    assert (summary["work_intervals_prescribed"], summary["work_intervals_achieved"],
+            summary["work_time_in_target_s"]) == (8, 1, 150.0)
 
 
 def test_a_refusal_reads_in_danish(db):
