@@ -13,8 +13,8 @@ Nothing is recorded for a session marked missed or cancelled. A refused command 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -24,6 +24,7 @@ from hiaim_monitor.engine.adherence import target_of
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.programme.model import (
     AdverseEvent,
+    Attendance,
     DoseModification,
     IntervalResult,
     ParticipantProgramme,
@@ -41,6 +42,7 @@ from hiaim_monitor.schedule import planned_windows
 from hiaim_monitor.storage.database import Database, storage_errors
 from hiaim_monitor.storage.programmes import (
     ProgrammeError,
+    calendar,
     choice,
     enrolled_rows,
     planned_row,
@@ -55,6 +57,7 @@ from hiaim_monitor.storage.schema import (
     ParticipantRow,
     PhaseAdherenceRow,
     PlannedSessionRow,
+    ProgrammeRow,
     RPERow,
     SessionParticipantRow,
     SessionRow,
@@ -349,10 +352,33 @@ def participant_programme(db: Database, programme: str,
                                      for e in events.get(p.id, [])),
                 id=p.id, session_id=p.session_id, note=p.attendance_note or "",
                 rpe_ratings=ratings, dose_note=dose[-1].note or "" if dose else ""))
-        withdrawal = (None if enrolment.withdrawn_on is None
-                      else Withdrawal(enrolment.withdrawn_on, enrolment.withdrawal_reason or ""))
+        withdrawal = None
+        if enrolment.withdrawn_on is not None:
+            withdrawal = Withdrawal(enrolment.withdrawn_on, enrolment.withdrawal_reason or "")
+            sessions = _after_withdrawal(sessions, prog, enrolment.enrolled_on,
+                                         enrolment.withdrawn_on, by_week, presets)
         return ParticipantProgramme(person.study_code, prog.start_date, tuple(sessions),
                                     withdrawal, prog.name, enrolment.enrolled_on)
+
+
+def _after_withdrawal(sessions: list[SessionRecord], prog: ProgrammeRow, enrolled_on: date,
+                      withdrawn_on: date, by_week: dict[int, str],
+                      presets: dict[str, TrainingProtocol | None]) -> list[SessionRecord]:
+    """Intention to treat (programme.metrics): every session of the plan after a withdrawal
+    counts as planned and missed, whether it was planned before the withdrawal (attendance
+    never recorded) or not planned at all (storage plans none after a withdrawal)."""
+    out = [replace(r, status=Attendance.MISSED)
+           if r.status is None and r.planned.date > withdrawn_on else r for r in sessions]
+    have = {(r.planned.week, r.planned.number_in_week) for r in out}
+    for week, number, day in calendar(prog.start_date, prog.weeks, prog.weekdays):
+        if (week, number) in have or day <= withdrawn_on or day < enrolled_on:
+            continue
+        protocol = _preset(presets, by_week.get(week))
+        out.append(SessionRecord(
+            PlannedSession(week, (week - 1) * prog.sessions_per_week + number, day,
+                           _work_s(protocol) if protocol else 0.0, number_in_week=number),
+            Attendance.MISSED))
+    return sorted(out, key=lambda r: (r.planned.week, r.planned.number))
 
 
 def _preset(cache: dict[str, TrainingProtocol | None],

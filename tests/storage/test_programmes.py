@@ -238,6 +238,9 @@ def test_one_participants_whole_programme_reads_in_the_programme_models_shape(db
     assert (second.status, second.missed_reason) == (Attendance.MISSED,
                                                     MissedReason.HOSPITAL_ADMISSION)
     assert third.status is None  # not recorded yet
+    # Intention to treat: the sessions after the withdrawal (30 March) count as missed.
+    after = [s for s in whole.sessions if s.planned.date > date(2026, 3, 30)]
+    assert len(after) == 5 and {s.status for s in after} == {Attendance.MISSED}
     assert [(s.planned.week, s.planned.number, s.planned.number_in_week)
             for s in whole.sessions[2:4]] == [(1, 3, 3), (2, 4, 1)]
     assert all(r.recorded_utc is not None and r.recorded_utc <= datetime.now(UTC)
@@ -319,6 +322,13 @@ def test_no_sessions_are_planned_after_a_withdrawal(db):
     pg.enrol(db, "Late", "HIAIM-001", enrolled_on=MONDAY)
     pg.withdraw(db, "Late", "HIAIM-001", withdrawn_on=date(2026, 3, 8), reason="moved")
     assert pg.plan_sessions(db, "Late") == 3  # week 1 only
+    for number, status in ((1, "attended"), (2, "attended"), (3, "missed")):
+        pg.record_attendance(db, "Late", "HIAIM-001", 1, number, status)
+    # Yet the metrics count the whole plan (intention to treat): 18 planned, 2 attended, the
+    # 15 after the withdrawal missed.
+    summary = metrics.participant_summary(rec.participant_programme(db, "Late", "HIAIM-001"))
+    assert (summary["planned_sessions"], summary["attended_sessions"],
+            summary["missed_after_withdrawal"]) == (18, 2, 15)
 
 
 def test_rpe_and_grades_are_whole_numbers(db):
