@@ -329,7 +329,9 @@ def participant_programme(db: Database, programme: str,
         sessions = []
         for p in planned:
             recorded = _recorded(s, p.session_id, person.id)
-            protocol = _preset(presets, by_week.get(p.week)) or (recorded and recorded[0])
+            protocol = _preset(presets, by_week.get(p.week))
+            if protocol is None and recorded is not None:
+                protocol = recorded[0]
             ratings = tuple(RPERating(r.borg, r.phase_index, r.id, r.recorded_utc,
                                       r.updated_utc)
                             for r in sorted(rpe.get(p.id, []),
@@ -351,7 +353,7 @@ def participant_programme(db: Database, programme: str,
                                                   e.action or "", e.id)
                                      for e in events.get(p.id, [])),
                 id=p.id, session_id=p.session_id, note=p.attendance_note or "",
-                rpe_ratings=ratings, dose_note=dose[-1].note or "" if dose else ""))
+                rpe_ratings=ratings, dose_note=(dose[-1].note or "") if dose else ""))
         withdrawal = None
         if enrolment.withdrawn_on is not None:
             withdrawal = Withdrawal(enrolment.withdrawn_on, enrolment.withdrawal_reason or "")
