@@ -58,8 +58,9 @@ def _ordered(p: ParticipantProgramme) -> list[SessionRecord]:
 
 
 def _offered(p: ParticipantProgramme) -> list[SessionRecord]:
-    """The planned sessions the site did hold (all but those it cancelled), in order."""
-    return [r for r in _ordered(p) if r.status is not Attendance.CANCELLED]
+    """The planned sessions the site did hold (all but those it cancelled), in order; one
+    whose attendance is not recorded yet (status None) is still to come, so not counted."""
+    return [r for r in _ordered(p) if r.status not in (Attendance.CANCELLED, None)]
 
 
 # --- Attendance (Nilsen 2018, "conventional" adherence; CERT 5) -------------------------
@@ -314,7 +315,7 @@ def weekly(p: ParticipantProgramme) -> list[dict[str, Any]]:
     rows = []
     for week in sorted({r.planned.week for r in p.sessions}):
         records = [r for r in _ordered(p) if r.planned.week == week]
-        offered = [r for r in records if r.status is not Attendance.CANCELLED]
+        offered = [r for r in records if r.status not in (Attendance.CANCELLED, None)]
         attended = [r for r in records if r.attended]
         rpes = [r.rpe for r in attended if r.rpe is not None]
         c = compliance(records)

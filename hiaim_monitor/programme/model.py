@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from hiaim_monitor.i18n import tr
 
@@ -57,6 +57,31 @@ class Phase(enum.Enum):
     RECOVERY = "recovery"
 
 
+def valid_rpe(value: object) -> int:
+    """A Borg RPE as typed, or ValueError with one sentence. Whole numbers only: a 12.5 or
+    a "12" is a typing slip, named as typed (repr) so the user sees what went wrong."""
+    if isinstance(value, bool) or not isinstance(value, int) or not (RPE_MIN <= value <= RPE_MAX):
+        raise ValueError(
+            tr("Borg RPE is a whole number from 6 to 20; {value} is not.").format(
+                value=repr(value)
+            )
+        )
+    return value
+
+
+def valid_grade(value: object) -> int:
+    """An adverse-event grade as typed, or ValueError with one sentence."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not (AE_GRADE_MIN <= value <= AE_GRADE_MAX)
+    ):
+        raise ValueError(
+            tr("An adverse event's grade is 1 to 5; {value} is not.").format(value=repr(value))
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class PlannedSession:
     """One session of a participant's plan. ``planned_work_s`` is the work time the week's
@@ -66,6 +91,7 @@ class PlannedSession:
     number: int  # 1-based number of the session in the programme (1…18 in HI AIM)
     date: date
     planned_work_s: float = 0.0
+    number_in_week: int | None = None  # 1-based; how storage and the registry name it
 
 
 @dataclass(frozen=True)
@@ -90,42 +116,51 @@ class AdverseEvent:
     grade: int  # 1–5
     related: Relatedness
     action: str = ""
+    id: int | None = None  # the stored record's id, to correct or delete it
 
     def __post_init__(self) -> None:
-        if (
-            isinstance(self.grade, bool)
-            or not isinstance(self.grade, int)
-            or not (AE_GRADE_MIN <= self.grade <= AE_GRADE_MAX)
-        ):
-            raise ValueError(
-                tr("An adverse event's grade is 1 to 5; {value} is not.").format(value=self.grade)
-            )
+        valid_grade(self.grade)
+
+
+@dataclass(frozen=True)
+class RPERating:
+    """One stored Borg rating: after the work phase or block ``phase_index`` (its index in
+    the session's protocol), or once at the end of the session (None)."""
+
+    borg: int
+    phase_index: int | None = None
+    id: int | None = None
+    recorded_utc: datetime | None = None
+    updated_utc: datetime | None = None
+
+    def __post_init__(self) -> None:
+        valid_rpe(self.borg)
 
 
 @dataclass(frozen=True)
 class SessionRecord:
-    """What happened at one planned session."""
+    """What happened at one planned session. ``status`` None: attendance not recorded yet
+    (a session still to come), which the metrics leave out as not yet held."""
 
     planned: PlannedSession
-    status: Attendance
+    status: Attendance | None
     missed_reason: MissedReason | None = None  # only when MISSED
     rpe: int | None = None  # Borg 6–20, session RPE; None: not asked
     dose_modification: DoseModification | None = None
     early_termination: str | None = None  # the reason; None: the session ran to its end
     intervals: tuple[IntervalResult, ...] = ()
     adverse_events: tuple[AdverseEvent, ...] = ()
+    # What storage keeps besides: the planned session's id, the recorded session it became,
+    # the attendance note (free text) and every RPE rating (``rpe`` is the end-of-session one).
+    id: int | None = None
+    session_id: int | None = None
+    note: str = ""
+    rpe_ratings: tuple[RPERating, ...] = ()
+    dose_note: str = ""
 
     def __post_init__(self) -> None:
-        if self.rpe is not None and (
-            isinstance(self.rpe, bool)
-            or not isinstance(self.rpe, int)
-            or not (RPE_MIN <= self.rpe <= RPE_MAX)
-        ):
-            raise ValueError(
-                tr("Borg RPE is a whole number from 6 to 20; {value} is not.").format(
-                    value=self.rpe
-                )
-            )
+        if self.rpe is not None:
+            valid_rpe(self.rpe)
 
     @property
     def attended(self) -> bool:
@@ -149,3 +184,5 @@ class ParticipantProgramme:
     start: date  # the programme's first day; week 1 is its first 7 days
     sessions: tuple[SessionRecord, ...] = field(default=())
     withdrawal: Withdrawal | None = None
+    programme: str = ""  # the programme's name
+    enrolled_on: date | None = None

@@ -1,7 +1,9 @@
 """What happened to each participant in a planned session of a programme: Borg RPE after a
 work phase or block (or once at the end), dose modifications, an early termination and
 adverse events, every one time-stamped (UTC) and editable; and one participant's whole
-programme with all of it, as plain data for reports and exports.
+programme with all of it, in the programme model's shape (``programme/model.py``) so the
+metrics read it as it is. The choices (attendance, dose modification, relatedness) and the
+RPE and grade rules are the model's; storage only says a refusal as its ``ProgrammeError``.
 
 The planned session is named as in ``programmes``: programme, study code, week and number.
 Nothing is recorded for a session marked missed or cancelled. A refused command raises
@@ -11,50 +13,59 @@ Nothing is recorded for a session marked missed or cancelled. A refused command 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Final, TypeVar
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from hiaim_monitor.engine.adherence import target_of
 from hiaim_monitor.i18n import tr
+from hiaim_monitor.programme.model import (
+    AdverseEvent,
+    Attendance,
+    DoseModification,
+    IntervalResult,
+    ParticipantProgramme,
+    Phase,
+    PlannedSession,
+    Relatedness,
+    RPERating,
+    SessionRecord,
+    Withdrawal,
+    valid_grade,
+    valid_rpe,
+)
+from hiaim_monitor.protocols import ProtocolError, TrainingProtocol, load_protocol
+from hiaim_monitor.schedule import planned_windows
 from hiaim_monitor.storage.database import Database, storage_errors
 from hiaim_monitor.storage.programmes import (
-    EnrolmentInfo,
-    PlannedSessionInfo,
     ProgrammeError,
-    ProgrammeInfo,
+    calendar,
     choice,
     enrolled_rows,
-    enrolment_info,
-    planned_info,
     planned_row,
     planned_rows,
-    programme_info,
     valid_text,
 )
 from hiaim_monitor.storage.schema import (
     AdverseEventRow,
-    DoseChange,
-    DoseChangeCause,
     DoseModificationRow,
     EarlyTerminationRow,
     EnrolmentRow,
     ParticipantRow,
+    PhaseAdherenceRow,
     PlannedSessionRow,
-    Relatedness,
+    ProgrammeRow,
     RPERow,
+    SessionParticipantRow,
+    SessionRow,
 )
+from hiaim_monitor.storage.sessions import protocol_from_json
 
 _UNSET: Any = object()  # "leave as it is" where None is a value
 _Row = TypeVar("_Row", RPERow, DoseModificationRow, EarlyTerminationRow, AdverseEventRow)
-
-
-BORG_RANGE: Final = (6, 20)  # Borg's RPE scale
-
-
-GRADE_RANGE: Final = (1, 5)  # adverse-event severity, CTCAE-style
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +86,7 @@ class DoseModificationInfo:
     study_code: str
     week: int
     number: int
-    change: DoseChange
-    cause: DoseChangeCause
+    modification: DoseModification
     note: str
     recorded_utc: datetime
     updated_utc: datetime
@@ -105,26 +115,6 @@ class AdverseEventInfo:
     action: str
     recorded_utc: datetime
     updated_utc: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class SessionRecords:
-    """One planned session with its attendance and everything recorded in it."""
-
-    planned: PlannedSessionInfo
-    rpe: tuple[RPEInfo, ...] = ()  # by phase, the end-of-session rating last
-    dose_modifications: tuple[DoseModificationInfo, ...] = ()
-    early_termination: EarlyTerminationInfo | None = None
-    adverse_events: tuple[AdverseEventInfo, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class ParticipantProgramme:
-    """One participant's whole programme, as plain data."""
-
-    programme: ProgrammeInfo
-    enrolment: EnrolmentInfo
-    sessions: tuple[SessionRecords, ...]  # by week and number
 
 
 def record_rpe(db: Database, programme: str, study_code: str, week: int, number: int,
@@ -170,17 +160,15 @@ def list_rpe(db: Database, programme: str, study_code: str | None = None) -> lis
 
 
 def record_dose_modification(db: Database, programme: str, study_code: str, week: int,
-                             number: int, change: DoseChange | str,
-                             cause: DoseChangeCause | str,
+                             number: int, modification: DoseModification | str,
                              note: str = "") -> DoseModificationInfo:
     """The dose was modified in this session: intensity or duration reduced, for a
-    health-related or other cause."""
-    change = choice(DoseChange, change, tr("Dose modification"))
-    cause = choice(DoseChangeCause, cause, tr("Cause"))
+    health-related or other cause (one ``DoseModification`` says both)."""
+    modification = choice(DoseModification, modification, tr("Dose modification"))
     now = datetime.now(UTC)
     with storage_errors(db), db.session() as s, s.begin():
         person, planned = planned_row(s, programme, study_code, week, number, taking_part=True)
-        row = DoseModificationRow(planned_session_id=planned.id, change=change, cause=cause,
+        row = DoseModificationRow(planned_session_id=planned.id, modification=modification,
                                   note=note, recorded_utc=now, updated_utc=now)
         s.add(row)
         s.flush()
@@ -188,19 +176,15 @@ def record_dose_modification(db: Database, programme: str, study_code: str, week
 
 
 def edit_dose_modification(db: Database, record_id: int, *,
-                           change: DoseChange | str | None = None,
-                           cause: DoseChangeCause | str | None = None,
+                           modification: DoseModification | str | None = None,
                            note: str | None = None) -> DoseModificationInfo:
-    new_change = None if change is None else choice(DoseChange, change,
-                                                     tr("Dose modification"))
-    new_cause = None if cause is None else choice(DoseChangeCause, cause, tr("Cause"))
+    new = (None if modification is None
+           else choice(DoseModification, modification, tr("Dose modification")))
     with storage_errors(db), db.session() as s, s.begin():
         row, person, planned = _record(s, DoseModificationRow, record_id,
                                        tr("dose modification"))
-        if new_change is not None:
-            row.change = new_change
-        if new_cause is not None:
-            row.cause = new_cause
+        if new is not None:
+            row.modification = new
         if note is not None:
             row.note = note
         row.updated_utc = datetime.now(UTC)
@@ -319,8 +303,11 @@ def delete_record(db: Database, kind: str, record_id: int) -> None:
 
 def participant_programme(db: Database, programme: str,
                           study_code: str) -> ParticipantProgramme:
-    """One participant's whole programme: the programme, their enrolment, and every planned
-    session with its attendance and records."""
+    """One participant's whole programme in the programme model's shape, so
+    ``programme.metrics`` reads it as it is: every planned session with its attendance
+    (None: not recorded yet), records and stored ids; the planned work time from the week's
+    protocol (the programme's, else the linked recorded session's) and, for a session linked
+    to a recorded one, its prescribed work phases with how the participant did in each."""
     with storage_errors(db), db.session() as s:
         prog, person, enrolment = enrolled_rows(s, programme, study_code)
         planned = list(s.scalars(sa.select(PlannedSessionRow)
@@ -337,39 +324,130 @@ def participant_programme(db: Database, programme: str,
 
         rpe, doses, ends, events = (of(RPERow), of(DoseModificationRow),
                                     of(EarlyTerminationRow), of(AdverseEventRow))
+        by_week = {int(w): k for w, k in (prog.protocol_by_week or {}).items()}
+        presets: dict[str, TrainingProtocol | None] = {}
         sessions = []
         for p in planned:
+            recorded = _recorded(s, p.session_id, person.id)
+            protocol = _preset(presets, by_week.get(p.week))
+            if protocol is None and recorded is not None:
+                protocol = recorded[0]
+            ratings = tuple(RPERating(r.borg, r.phase_index, r.id, r.recorded_utc,
+                                      r.updated_utc)
+                            for r in sorted(rpe.get(p.id, []),
+                                            key=lambda r: (r.phase_index is None,
+                                                           r.phase_index or 0)))
             end = ends.get(p.id, [])
-            sessions.append(SessionRecords(
-                planned_info(person, p),
-                rpe=tuple(_rpe_info(person, p, r) for r in sorted(
-                    rpe.get(p.id, []), key=lambda r: (r.phase_index is None,
-                                                      r.phase_index or 0))),
-                dose_modifications=tuple(_dose_info(person, p, r) for r in doses.get(p.id, [])),
-                early_termination=_termination_info(person, p, end[0]) if end else None,
-                adverse_events=tuple(_adverse_info(person, p, r)
-                                     for r in events.get(p.id, []))))
-        return ParticipantProgramme(programme_info(s, prog),
-                                    enrolment_info(prog, person, enrolment), tuple(sessions))
+            dose = doses.get(p.id, [])
+            sessions.append(SessionRecord(
+                PlannedSession(p.week, (p.week - 1) * prog.sessions_per_week + p.number,
+                               p.planned_on, _work_s(protocol) if protocol else 0.0,
+                               number_in_week=p.number),
+                p.attendance, p.missed_reason,
+                rpe=next((r.borg for r in ratings if r.phase_index is None), None),
+                # Several may be recorded; the latest is the one that stood.
+                dose_modification=dose[-1].modification if dose else None,
+                early_termination=end[0].reason if end else None,
+                intervals=_intervals(s, *recorded) if recorded else (),
+                adverse_events=tuple(AdverseEvent(e.description, e.grade, e.related,
+                                                  e.action or "", e.id)
+                                     for e in events.get(p.id, [])),
+                id=p.id, session_id=p.session_id, note=p.attendance_note or "",
+                rpe_ratings=ratings, dose_note=(dose[-1].note or "") if dose else ""))
+        withdrawal = None
+        if enrolment.withdrawn_on is not None:
+            withdrawal = Withdrawal(enrolment.withdrawn_on, enrolment.withdrawal_reason or "")
+            sessions = _after_withdrawal(sessions, prog, enrolment.enrolled_on,
+                                         enrolment.withdrawn_on, by_week, presets)
+        return ParticipantProgramme(person.study_code, prog.start_date, tuple(sessions),
+                                    withdrawal, prog.name, enrolment.enrolled_on)
+
+
+def _after_withdrawal(sessions: list[SessionRecord], prog: ProgrammeRow, enrolled_on: date,
+                      withdrawn_on: date, by_week: dict[int, str],
+                      presets: dict[str, TrainingProtocol | None]) -> list[SessionRecord]:
+    """Intention to treat (programme.metrics): every session of the plan after a withdrawal
+    counts as planned and missed, whether it was planned before the withdrawal (attendance
+    never recorded) or not planned at all (storage plans none after a withdrawal)."""
+    out = [replace(r, status=Attendance.MISSED)
+           if r.status is None and r.planned.date > withdrawn_on else r for r in sessions]
+    have = {(r.planned.week, r.planned.number_in_week) for r in out}
+    for week, number, day in calendar(prog.start_date, prog.weeks, prog.weekdays):
+        if (week, number) in have or day <= withdrawn_on or day < enrolled_on:
+            continue
+        protocol = _preset(presets, by_week.get(week))
+        out.append(SessionRecord(
+            PlannedSession(week, (week - 1) * prog.sessions_per_week + number, day,
+                           _work_s(protocol) if protocol else 0.0, number_in_week=number),
+            Attendance.MISSED))
+    return sorted(out, key=lambda r: (r.planned.week, r.planned.number))
+
+
+def _preset(cache: dict[str, TrainingProtocol | None],
+            key: str | None) -> TrainingProtocol | None:
+    if key is None:
+        return None
+    if key not in cache:
+        try:
+            cache[key] = load_protocol(key)
+        except ProtocolError:  # a preset since removed: fall back to the recording
+            cache[key] = None
+    return cache[key]
+
+
+def _recorded(s: Session, session_id: int | None,
+              participant_id: int) -> tuple[TrainingProtocol, int] | None:
+    """The protocol a linked recorded session ran and the participant's row in it."""
+    if session_id is None:
+        return None
+    row = s.execute(sa.select(SessionRow.protocol, SessionParticipantRow.id)
+                    .join(SessionParticipantRow, SessionParticipantRow.session_id == SessionRow.id)
+                    .where(SessionRow.id == session_id,
+                           SessionParticipantRow.participant_id == participant_id)).first()
+    return None if row is None else (protocol_from_json(row[0]), row[1])
+
+
+def _work_s(protocol: TrainingProtocol) -> float:
+    """Prescribed work time: the phases with a target, as the schedule lays them out."""
+    return sum(w.end_s - w.start_s for w in planned_windows(protocol)
+               if target_of(w.phase) is not None)
+
+
+def _intervals(s: Session, protocol: TrainingProtocol,
+               session_participant_id: int) -> tuple[IntervalResult, ...]:
+    """Each prescribed work phase with the stored judgement; one not performed (early
+    termination) or cut short before it could be judged is listed as not achieved."""
+    judged = {a.phase_index: a for a in s.scalars(
+        sa.select(PhaseAdherenceRow)
+        .where(PhaseAdherenceRow.session_participant_id == session_participant_id))}
+    out = []
+    for w in planned_windows(protocol):
+        if target_of(w.phase) is None:
+            continue
+        a = judged.get(w.index)
+        planned_s = w.end_s - w.start_s
+        if a is None:
+            out.append(IntervalResult(Phase.WORK, planned_s))
+        else:
+            out.append(IntervalResult(Phase.WORK, a.planned_s or planned_s,
+                                      achieved=a.achieved and a.judged,
+                                      peak_pct_hrmax=a.peak_pct,
+                                      time_in_target_s=a.seconds_in_target))
+    return tuple(out)
 
 
 def _valid_borg(borg: int) -> int:
-    # Whole numbers only: a 12.5 or a "12" is a typing slip, refused in the same sentence.
-    if isinstance(borg, bool) or not isinstance(borg, int) or not (
-            BORG_RANGE[0] <= borg <= BORG_RANGE[1]):
-        raise ProgrammeError(tr("RPE {borg} is outside Borg's scale of {low}–{high}; check "
-                                "the rating.").format(borg=repr(borg), low=BORG_RANGE[0],
-                                                      high=BORG_RANGE[1]))
-    return borg
+    try:  # the rule and its sentence are the model's; storage only says it as its own error
+        return valid_rpe(borg)
+    except ValueError as e:
+        raise ProgrammeError(str(e)) from None
 
 
 def _valid_grade(grade: int) -> int:
-    if isinstance(grade, bool) or not isinstance(grade, int) or not (
-            GRADE_RANGE[0] <= grade <= GRADE_RANGE[1]):
-        raise ProgrammeError(tr("Grade {grade} is outside {low}–{high}; check the adverse "
-                                "event's severity.").format(
-            grade=repr(grade), low=GRADE_RANGE[0], high=GRADE_RANGE[1]))
-    return grade
+    try:
+        return valid_grade(grade)
+    except ValueError as e:
+        raise ProgrammeError(str(e)) from None
 
 
 def _valid_phase(phase_index: int | None) -> int | None:
@@ -408,7 +486,7 @@ def _rpe_info(person: ParticipantRow, planned: PlannedSessionRow, row: RPERow) -
 def _dose_info(person: ParticipantRow, planned: PlannedSessionRow,
                row: DoseModificationRow) -> DoseModificationInfo:
     return DoseModificationInfo(row.id, person.study_code, planned.week, planned.number,
-                                row.change, row.cause, row.note or "", row.recorded_utc,
+                                row.modification, row.note or "", row.recorded_utc,
                                 row.updated_utc)
 
 

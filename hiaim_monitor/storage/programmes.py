@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from enum import StrEnum
+from enum import Enum
 from typing import Final, TypeVar
 
 import sqlalchemy as sa
@@ -26,12 +26,11 @@ from sqlalchemy import exc
 from sqlalchemy.orm import Session
 
 from hiaim_monitor.i18n import tr
+from hiaim_monitor.programme.model import Attendance, MissedReason
 from hiaim_monitor.storage.database import Database, storage_errors
 from hiaim_monitor.storage.registry import RegistryError, find_participant_row
 from hiaim_monitor.storage.schema import (
-    Attendance,
     EnrolmentRow,
-    MissedReason,
     ParticipantRow,
     PlannedSessionRow,
     ProgrammeRow,
@@ -382,7 +381,7 @@ def planned_session_of(db: Database, session_id: int,
 
 # --- checks and look-ups
 
-_E = TypeVar("_E", bound=StrEnum)
+_E = TypeVar("_E", bound=Enum)
 
 
 def _valid_name(name: str) -> str:

@@ -21,6 +21,7 @@ from sqlalchemy.types import TypeDecorator
 
 from hiaim_monitor.hrm import SensorContact
 from hiaim_monitor.hrmax import HRMaxMethod
+from hiaim_monitor.programme.model import Attendance, DoseModification, MissedReason, Relatedness
 from hiaim_monitor.protocols import PhaseKind
 
 # Named constraints, so later migrations (and SQLite's batch mode) can find them by name.
@@ -311,37 +312,8 @@ class WriterProgressRow(Base):
 # made and when it was last edited (UTC), since all of them can be corrected afterwards.
 
 
-class Attendance(StrEnum):
-    ATTENDED = "attended"
-    MISSED = "missed"
-    CANCELLED = "cancelled"  # by the site: not the participant's miss
-
-
-class MissedReason(StrEnum):
-    ILLNESS = "illness"
-    TREATMENT_SIDE_EFFECTS = "treatment-side-effects"
-    HOSPITAL_ADMISSION = "hospital-admission"
-    TRANSPORT = "transport"
-    PERSONAL = "personal"
-    UNKNOWN = "unknown"
-
-
-class DoseChange(StrEnum):
-    INTENSITY_REDUCED = "intensity-reduced"
-    DURATION_REDUCED = "duration-reduced"
-
-
-class DoseChangeCause(StrEnum):
-    HEALTH = "health"  # health-related (symptoms, side effects)
-    OTHER = "other"
-
-
-class Relatedness(StrEnum):
-    """Is an adverse event related to the exercise?"""
-
-    YES = "yes"
-    POSSIBLE = "possible"
-    NO = "no"
+# The choices (attendance, missed reason, dose modification, relatedness) are the
+# programme model's enums, stored as their values: one set of choices for storage and metrics.
 
 
 class ProgrammeRow(Base):
@@ -430,8 +402,8 @@ class DoseModificationRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     planned_session_id: Mapped[int] = mapped_column(
         sa.ForeignKey("planned_sessions.id", ondelete="CASCADE"))
-    change: Mapped[DoseChange] = mapped_column(_enum(DoseChange, 32))
-    cause: Mapped[DoseChangeCause] = mapped_column(_enum(DoseChangeCause, 16))
+    # What was reduced (intensity or duration) and why (health-related or other), as one.
+    modification: Mapped[DoseModification] = mapped_column(_enum(DoseModification, 32))
     note: Mapped[str] = mapped_column(sa.Text, default="")
     recorded_utc: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_utc: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -10,18 +10,22 @@ from datetime import UTC, date, datetime
 import pytest
 
 from hiaim_monitor import i18n
-from hiaim_monitor.protocols import load_protocol
+from hiaim_monitor.engine.codes import Level
+from hiaim_monitor.programme import metrics
+from hiaim_monitor.programme.model import (
+    Attendance,
+    DoseModification,
+    MissedReason,
+    ParticipantProgramme,
+    Relatedness,
+    Withdrawal,
+)
+from hiaim_monitor.protocols import PhaseKind, load_protocol
 from hiaim_monitor.storage import Database, start_session
 from hiaim_monitor.storage import programme_records as rec
 from hiaim_monitor.storage import programmes as pg
 from hiaim_monitor.storage.registry import RegistryError, add_participant
-from hiaim_monitor.storage.schema import (
-    Attendance,
-    DoseChange,
-    DoseChangeCause,
-    MissedReason,
-    Relatedness,
-)
+from hiaim_monitor.storage.schema import PhaseAdherenceRow
 from tests.storage.helpers import START_UTC, roster
 
 MONDAY = date(2026, 3, 2)
@@ -97,16 +101,16 @@ def test_a_withdrawal_keeps_its_date_and_reason(db):
     (lambda db: pg.record_attendance(db, "HI AIM Herlev", "HIAIM-001", 1, 1, "attended",
                                      reason="illness"), "give a reason only for a missed"),
     (lambda db: rec.record_rpe(db, "HI AIM Herlev", "HIAIM-001", 1, 1, 21),
-     "RPE 21 is outside Borg's scale of 6–20"),
-    (lambda db: rec.record_rpe(db, "HI AIM Herlev", "HIAIM-001", 1, 1, 5), "RPE 5 is outside"),
+     "Borg RPE is a whole number from 6 to 20; 21 is not"),
+    (lambda db: rec.record_rpe(db, "HI AIM Herlev", "HIAIM-001", 1, 1, 5), "; 5 is not"),
     (lambda db: rec.record_adverse_event(db, "HI AIM Herlev", "HIAIM-001", 1, 1, "dizzy", 6,
-                                        "possible"), "Grade 6 is outside 1–5"),
+                                        "possible"), "grade is 1 to 5; 6 is not"),
     (lambda db: rec.record_adverse_event(db, "HI AIM Herlev", "HIAIM-001", 1, 1, "dizzy", 0,
-                                        "possible"), "Grade 0 is outside 1–5"),
+                                        "possible"), "grade is 1 to 5; 0 is not"),
     (lambda db: rec.record_adverse_event(db, "HI AIM Herlev", "HIAIM-001", 1, 1, "dizzy", 2,
                                         "maybe"), "Related to exercise 'maybe' is not one of"),
     (lambda db: rec.record_dose_modification(db, "HI AIM Herlev", "HIAIM-001", 1, 1,
-                                            "intensity-raised", "health"), "is not one of"),
+                                            "intensity_raised"), "is not one of"),
     (lambda db: rec.record_early_termination(db, "HI AIM Herlev", "HIAIM-001", 1, 1, " "),
      "early termination is empty"),
     (lambda db: rec.edit_rpe(db, 4711, borg=12), "There is no RPE rating with id 4711"),
@@ -140,7 +144,7 @@ def test_attendance_is_recorded_linked_and_its_reason_filled_in_later(db):
     pg.record_attendance(db, name, "HIAIM-001", 1, 2, "missed")  # why: not known yet
     pg.record_attendance(db, name, "HIAIM-001", 1, 3, "cancelled", note="hall closed")
     later = pg.record_attendance(db, name, "HIAIM-001", 1, 2, "missed",
-                                 reason="treatment-side-effects", note="nausea")
+                                 reason="treatment_side_effects", note="nausea")
     assert later.missed_reason is MissedReason.TREATMENT_SIDE_EFFECTS
     assert later.attendance_utc is not None and later.attendance_utc.tzinfo is not None
     week1 = pg.list_planned_sessions(db, name, "HIAIM-001")[:3]
@@ -184,22 +188,23 @@ def test_nothing_is_recorded_for_a_session_the_participant_missed(db):
 
 def test_dose_modification_early_termination_and_adverse_event_are_stored_and_editable(db):
     name = hi_aim(db, "HIAIM-001", "HIAIM-002")
-    dose = rec.record_dose_modification(db, name, "HIAIM-001", 3, 2, "intensity-reduced",
-                                       "health", "knee pain")
+    dose = rec.record_dose_modification(db, name, "HIAIM-001", 3, 2,
+                                       "intensity_reduced_health", "knee pain")
     end = rec.record_early_termination(db, name, "HIAIM-001", 3, 2, "dizzy")
     event = rec.record_adverse_event(db, name, "HIAIM-001", 3, 2, "presyncope", 2, "yes",
                                     "stopped, lay down, BP measured")
     rec.record_adverse_event(db, name, "HIAIM-002", 1, 1, "fall on the way in", 1, "no")
 
-    rec.edit_dose_modification(db, dose.id, change=DoseChange.DURATION_REDUCED)
+    rec.edit_dose_modification(db, dose.id,
+                               modification=DoseModification.DURATION_REDUCED_HEALTH)
     rec.edit_early_termination(db, end.id, reason="dizziness after block 2")
     rec.edit_adverse_event(db, event.id, grade=3, related=Relatedness.POSSIBLE)
     again = rec.record_early_termination(db, name, "HIAIM-001", 3, 2, "dizziness")
     assert again.id == end.id  # one per planned session: recording again corrects it
 
     [d] = rec.list_dose_modifications(db, name)
-    assert (d.study_code, d.week, d.number, d.change, d.cause, d.note) == (
-        "HIAIM-001", 3, 2, DoseChange.DURATION_REDUCED, DoseChangeCause.HEALTH, "knee pain")
+    assert (d.study_code, d.week, d.number, d.modification, d.note) == (
+        "HIAIM-001", 3, 2, DoseModification.DURATION_REDUCED_HEALTH, "knee pain")
     assert [t.reason for t in rec.list_early_terminations(db, name)] == ["dizziness"]
     events = rec.list_adverse_events(db, name)
     assert [(e.study_code, e.grade, e.related) for e in events] == [
@@ -210,32 +215,91 @@ def test_dose_modification_early_termination_and_adverse_event_are_stored_and_ed
     assert len(rec.list_adverse_events(db, name)) == 1
 
 
-def test_one_participants_whole_programme_reads_as_plain_data(db):
+def test_one_participants_whole_programme_reads_in_the_programme_models_shape(db):
     name = hi_aim(db, "HIAIM-001")
-    pg.record_attendance(db, name, "HIAIM-001", 1, 1, "attended")
-    rec.record_rpe(db, name, "HIAIM-001", 1, 1, 13)
-    rec.record_adverse_event(db, name, "HIAIM-001", 1, 1, "nausea", 1, "possible")
-    pg.record_attendance(db, name, "HIAIM-001", 1, 2, "missed", reason="hospital-admission")
+    pg.record_attendance(db, name, "HIAIM-001", 1, 1, "attended", note="came by bus")
+    rating = rec.record_rpe(db, name, "HIAIM-001", 1, 1, 13)
+    event = rec.record_adverse_event(db, name, "HIAIM-001", 1, 1, "nausea", 1, "possible")
+    pg.record_attendance(db, name, "HIAIM-001", 1, 2, "missed", reason="hospital_admission")
     pg.withdraw(db, name, "HIAIM-001", withdrawn_on=date(2026, 3, 30), reason="moved away")
 
     whole = rec.participant_programme(db, name, "HIAIM-001")
-    assert whole.programme.name == name and whole.programme.site == "Herlev"
-    assert whole.enrolment.withdrawn_on == date(2026, 3, 30)
+    assert isinstance(whole, ParticipantProgramme)
+    assert (whole.programme, whole.study_code, whole.start, whole.enrolled_on) == (
+        name, "HIAIM-001", MONDAY, MONDAY)
+    assert whole.withdrawal == Withdrawal(date(2026, 3, 30), "moved away")
     assert len(whole.sessions) == 18
-    first, second = whole.sessions[:2]
-    assert [r.borg for r in first.rpe] == [13]
-    assert [(e.description, e.grade) for e in first.adverse_events] == [("nausea", 1)]
-    assert first.early_termination is None and first.dose_modifications == ()
-    assert second.planned.missed_reason is MissedReason.HOSPITAL_ADMISSION
-    assert all(r.recorded_utc.tzinfo is not None and r.recorded_utc <= datetime.now(UTC)
-               for r in first.rpe)
+    first, second, third = whole.sessions[:3]
+    assert (first.status, first.rpe, first.note) == (Attendance.ATTENDED, 13, "came by bus")
+    assert [(r.borg, r.phase_index, r.id) for r in first.rpe_ratings] == [(13, None, rating.id)]
+    assert [(e.what, e.grade, e.related, e.id) for e in first.adverse_events] == [
+        ("nausea", 1, Relatedness.POSSIBLE, event.id)]
+    assert first.early_termination is None and first.dose_modification is None
+    assert (second.status, second.missed_reason) == (Attendance.MISSED,
+                                                    MissedReason.HOSPITAL_ADMISSION)
+    assert third.status is None  # not recorded yet
+    # Intention to treat: the sessions after the withdrawal (30 March) count as missed.
+    after = [s for s in whole.sessions if s.planned.date > date(2026, 3, 30)]
+    assert len(after) == 5 and {s.status for s in after} == {Attendance.MISSED}
+    assert [(s.planned.week, s.planned.number, s.planned.number_in_week)
+            for s in whole.sessions[2:4]] == [(1, 3, 3), (2, 4, 1)]
+    assert all(r.recorded_utc is not None and r.recorded_utc <= datetime.now(UTC)
+               for r in first.rpe_ratings)
+
+
+def test_the_metrics_read_a_programme_recorded_through_storage(db):
+    """Two weeks of three sessions, week 2 running the 4x4; the first session was recorded
+    (HI AIM protocol: 4 x 240 s intermediate + 4 x 180 s high = 1680 s of work)."""
+    pg.create_programme(db, "Small", start_date=MONDAY, weeks=2,
+                        protocol_by_week={2: "norwegian-4x4"})  # 4 x 240 s = 960 s of work
+    add_participant(db, "HIAIM-001", "Ann", hrmax_bpm=180)
+    pg.enrol(db, "Small", "HIAIM-001", enrolled_on=MONDAY)
+    pg.plan_sessions(db, "Small")
+    stored = start_session(db, load_protocol("hi-aim"), roster(1), started_utc=START_UTC)
+    with db.session() as s, s.begin():  # as the session writer stores the engine's judgement
+        s.add(PhaseAdherenceRow(
+            session_participant_id=stored.session_participant_ids["HIAIM-001"],
+            phase_index=2, phase_name="High 1/4", kind=PhaseKind.HIGH, start_s=540.0,
+            end_s=720.0, target_level=int(Level.HIGH), seconds_in_target=150.0,
+            seconds_above_target=0.0, seconds_below_target=30.0, seconds_no_data=0.0,
+            fraction_in_target_after_ramp=0.9, time_to_target_s=20.0, peak_pct=93.0,
+            achieved=True, planned_s=180.0, ran_s=180.0, judged=True))
+    pg.record_attendance(db, "Small", "HIAIM-001", 1, 1, "attended",
+                         session_id=stored.session_id)
+    rec.record_rpe(db, "Small", "HIAIM-001", 1, 1, 13, phase_index=2)  # after a block
+    rec.record_rpe(db, "Small", "HIAIM-001", 1, 1, 15)  # the session RPE
+    pg.record_attendance(db, "Small", "HIAIM-001", 1, 2, "missed", reason="illness")
+    pg.record_attendance(db, "Small", "HIAIM-001", 1, 3, "missed")
+    pg.record_attendance(db, "Small", "HIAIM-001", 2, 1, "missed", reason="transport")
+    pg.record_attendance(db, "Small", "HIAIM-001", 2, 2, "cancelled", note="hall closed")
+    pg.record_attendance(db, "Small", "HIAIM-001", 2, 3, "attended")
+    rec.record_rpe(db, "Small", "HIAIM-001", 2, 3, 17)
+
+    summary = metrics.participant_summary(rec.participant_programme(db, "Small", "HIAIM-001"))
+
+    # 6 planned, 1 cancelled by the site: 5 offered, 2 attended.
+    assert (summary["planned_sessions"], summary["attended_sessions"],
+            summary["cancelled_sessions"]) == (5, 2, 1)
+    assert summary["attendance"] == pytest.approx(2 / 5)
+    # Missed 2, 3 of week 1 and 1 of week 2 in a row (the cancelled one neither counts nor
+    # breaks the run): one interruption of 3.
+    assert summary["interruptions"] == 1
+    assert summary["missed_by_reason"]["illness"] == 1
+    assert summary["missed_by_reason"]["unknown"] == 1
+    assert summary["mean_rpe"] == pytest.approx((15 + 17) / 2)  # session RPEs only
+    # Planned dose: 1680 s (the recorded session's protocol) + 2 x 960 s (week 2's offered
+    # sessions); week 1's unlinked sessions have no protocol to plan from.
+    assert summary["planned_dose_min"] == pytest.approx((1680 + 2 * 960) / 60)
+    # The recorded session's 8 prescribed work phases, one judged achieved.
+    assert (summary["work_intervals_prescribed"], summary["work_intervals_achieved"],
+            summary["work_time_in_target_s"]) == (8, 1, 150.0)
 
 
 def test_a_refusal_reads_in_danish(db):
     hi_aim(db, "HIAIM-001")
     i18n.set_language("da")
     try:
-        with pytest.raises(RegistryError, match="RPE 30 ligger uden for Borg-skalaen 6–20"):
+        with pytest.raises(RegistryError, match="fra 6 til 20; det er 30 ikke"):
             rec.record_rpe(db, "HI AIM Herlev", "HIAIM-001", 1, 1, 30)
     finally:
         i18n.set_language("en")
@@ -258,13 +322,20 @@ def test_no_sessions_are_planned_after_a_withdrawal(db):
     pg.enrol(db, "Late", "HIAIM-001", enrolled_on=MONDAY)
     pg.withdraw(db, "Late", "HIAIM-001", withdrawn_on=date(2026, 3, 8), reason="moved")
     assert pg.plan_sessions(db, "Late") == 3  # week 1 only
+    for number, status in ((1, "attended"), (2, "attended"), (3, "missed")):
+        pg.record_attendance(db, "Late", "HIAIM-001", 1, number, status)
+    # Yet the metrics count the whole plan (intention to treat): 18 planned, 2 attended, the
+    # 15 after the withdrawal missed.
+    summary = metrics.participant_summary(rec.participant_programme(db, "Late", "HIAIM-001"))
+    assert (summary["planned_sessions"], summary["attended_sessions"],
+            summary["missed_after_withdrawal"]) == (18, 2, 15)
 
 
 def test_rpe_and_grades_are_whole_numbers(db):
     name = hi_aim(db, "HIAIM-001")
-    with pytest.raises(RegistryError, match=r"RPE 12\.5 is outside"):
+    with pytest.raises(RegistryError, match=r"; 12\.5 is not"):
         rec.record_rpe(db, name, "HIAIM-001", 1, 1, 12.5)
-    with pytest.raises(RegistryError, match="Grade '2' is outside"):
+    with pytest.raises(RegistryError, match="grade is 1 to 5; '2' is not"):
         rec.record_adverse_event(db, name, "HIAIM-001", 1, 1, "dizzy", "2", "no")
 
 
