@@ -3,6 +3,8 @@ database with data changes nothing and loses nothing; the models match the migra
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -193,6 +195,29 @@ def test_downgrading_gives_the_old_strap_ids_back(backend: Backend):
         engine.dispose()
 
 
+
+def insert_old_session(conn: sa.Connection, *, hrmax_bpm: float,
+                       registered_hrmax: bool = False) -> datetime:
+    """One participant (OLD-001) in one finished session (1000), inserted the way an older
+    schema takes them, with ids far from those the database hands out next (PostgreSQL's
+    sequences do not know about these). Returns the naive UTC time they carry."""
+    now = START_UTC.replace(tzinfo=None)
+    hrmax_columns, hrmax_values = ((", hrmax_bpm, hrmax_method", f", {hrmax_bpm}, 'measured'")
+                                   if registered_hrmax else ("", ""))
+    conn.execute(sa.text(
+        "insert into participants (id, study_code, display_name, beta_blocker, notes, "
+        f"created_utc{hrmax_columns}) values (1000, 'OLD-001', 'Cy', false, '', :t"
+        f"{hrmax_values})"), {"t": now})
+    conn.execute(sa.text(
+        "insert into sessions (id, protocol_key, protocol, operator, site, host, "
+        "started_utc, status, notes) values (1000, 'hi-aim', '{}', '', '', '', :t, "
+        "'finished', '')"), {"t": now})
+    conn.execute(sa.text(
+        "insert into session_participants (id, session_id, participant_id, hrmax_bpm, "
+        f"hrmax_method, notes) values (1000, 1000, 1000, {hrmax_bpm}, 'measured', '')"))
+    return now
+
+
 def test_samples_stored_before_0008_stay_readable_and_new_ones_keep_energy(backend: Backend):
     from alembic import command
 
@@ -203,19 +228,7 @@ def test_samples_stored_before_0008_stay_readable_and_new_ones_keep_energy(backe
     try:
         with engine.begin() as conn:
             command.upgrade(alembic_config(conn), "0006")  # before energy_kj existed
-            # Ids far from those the database hands out next (PostgreSQL's sequences do not
-            # know about these).
-            now = START_UTC.replace(tzinfo=None)
-            conn.execute(sa.text(
-                "insert into participants (id, study_code, display_name, beta_blocker, notes, "
-                "created_utc) values (1000, 'OLD-001', 'Cy', false, '', :t)"), {"t": now})
-            conn.execute(sa.text(
-                "insert into sessions (id, protocol_key, protocol, operator, site, host, "
-                "started_utc, status, notes) values (1000, 'hi-aim', '{}', '', '', '', :t, "
-                "'finished', '')"), {"t": now})
-            conn.execute(sa.text(
-                "insert into session_participants (id, session_id, participant_id, hrmax_bpm, "
-                "hrmax_method, notes) values (1000, 1000, 1000, 170, 'measured', '')"))
+            now = insert_old_session(conn, hrmax_bpm=170)
             conn.execute(sa.text(
                 "insert into samples (session_participant_id, t_s, wall_utc, bpm, pct_hrmax, "
                 "level, flags, contact) values (1000, 1.0, :t, 120, 70.6, 1, 0, 'detected')"),
@@ -248,18 +261,7 @@ def test_upgrading_from_0008_keeps_the_rows_and_takes_programmes(backend: Backen
     try:
         with engine.begin() as conn:
             command.upgrade(alembic_config(conn), "0008")  # before programmes existed
-            now = START_UTC.replace(tzinfo=None)
-            conn.execute(sa.text(
-                "insert into participants (id, study_code, display_name, beta_blocker, notes, "
-                "created_utc, hrmax_bpm, hrmax_method) values "
-                "(1000, 'OLD-001', 'Cy', false, '', :t, 180, 'measured')"), {"t": now})
-            conn.execute(sa.text(
-                "insert into sessions (id, protocol_key, protocol, operator, site, host, "
-                "started_utc, status, notes) values (1000, 'hi-aim', '{}', '', '', '', :t, "
-                "'finished', '')"), {"t": now})
-            conn.execute(sa.text(
-                "insert into session_participants (id, session_id, participant_id, hrmax_bpm, "
-                "hrmax_method, notes) values (1000, 1000, 1000, 180, 'measured', '')"))
+            insert_old_session(conn, hrmax_bpm=180, registered_hrmax=True)
         upgrade(backend.url)
         with engine.connect() as conn:
             assert current_revision(conn) == head_revision()
