@@ -143,6 +143,9 @@ def add_admin_commands(subparsers: Any) -> None:
                       help="the database to copy them into, e.g. "
                            "postgresql+psycopg://user@host/trial")
 
+    from hiaim_monitor.admin.programme_commands import add_programme_commands  # imports us
+    add_programme_commands(subparsers, db_option)
+
     database = group("db", "look after the database")
     leaf(database, "upgrade", _db_upgrade, "migrate the database to the newest schema")
 

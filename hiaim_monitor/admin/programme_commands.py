@@ -1,0 +1,225 @@
+"""`hiaim-monitor programmes`: training programmes (a calendar of planned sessions per
+enrolled participant) and what happened at each session: attendance, Borg RPE and adverse
+events. Same rules as the other registry commands (commands.py): ``--db``/``--simulations``,
+exit 0 done, 2 refused with one line and nothing written, 1 the database could not be used.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from typing import Any
+
+from hiaim_monitor.admin.commands import EXIT_OK, _open, _say
+from hiaim_monitor.admin.text_table import render_table
+from hiaim_monitor.i18n import tr
+from hiaim_monitor.programme import metrics
+from hiaim_monitor.programme.model import Attendance, MissedReason, Relatedness
+from hiaim_monitor.storage import programme_records, programmes
+
+_HANDLER = "admin_handler"
+
+
+def add_programme_commands(subparsers: Any, db_option: argparse.ArgumentParser) -> None:
+    """Add the ``programmes`` group to ``subparsers``; ``db_option`` is the parent parser
+    with ``--db`` and ``--simulations`` the other groups use."""
+    def leaf(group: Any, name: str, handler: Any, help_text: str) -> argparse.ArgumentParser:
+        parser = group.add_parser(name, parents=[db_option], help=help_text,
+                                  description=help_text)
+        parser.set_defaults(**{_HANDLER: handler})
+        return parser
+
+    top = subparsers.add_parser(
+        "programmes", help=tr("create programmes, enrol participants and record attendance, "
+                              "RPE and adverse events"),
+        description=tr("create programmes, enrol participants and record attendance, RPE "
+                       "and adverse events"))
+    group = top.add_subparsers(dest="admin_action", metavar="ACTION", required=True)
+
+    create = leaf(group, "create", _create, tr("create a programme and its calendar"))
+    create.add_argument("name", metavar="NAME")
+    create.add_argument("--start", required=True, type=_day, metavar="YYYY-MM-DD",
+                        help=tr("the programme's first day"))
+    create.add_argument("--site", default="", metavar="S", help=tr("where it is held"))
+    create.add_argument("--weeks", type=int, default=6, metavar="N",
+                        help=tr("how many weeks it runs (default 6)"))
+    create.add_argument("--per-week", type=int, default=3, metavar="N",
+                        help=tr("sessions a week (default 3: Monday, Wednesday, Friday)"))
+    leaf(group, "list", _list, tr("list the programmes"))
+
+    enrol = leaf(group, "enrol", _enrol,
+                 tr("enrol a registered participant and plan their sessions"))
+    _name_code(enrol)
+    enrol.add_argument("--on", type=_day, metavar="YYYY-MM-DD",
+                       help=tr("the enrolment date (default: today)"))
+    withdraw = leaf(group, "withdraw", _withdraw,
+                    tr("withdraw a participant for good (their records stay)"))
+    _name_code(withdraw)
+    withdraw.add_argument("--on", required=True, type=_day, metavar="YYYY-MM-DD",
+                          help=tr("the withdrawal date"))
+    withdraw.add_argument("--reason", required=True, metavar="TEXT",
+                          help=tr("why they stopped"))
+
+    show = leaf(group, "show", _show, tr("show the calendar with attendance, RPE and adverse "
+                                         "events, and each participant's summary"))
+    show.add_argument("name", metavar="NAME")
+    show.add_argument("--participant", metavar="CODE", help=tr("only this participant"))
+
+    attendance = leaf(group, "attendance", _attendance,
+                      tr("record (or correct) whether a planned session was attended"))
+    _session(attendance)
+    attendance.add_argument("attendance", choices=[a.value for a in Attendance])
+    attendance.add_argument("--reason", choices=[r.value for r in MissedReason],
+                            help=tr("why a missed session was missed"))
+    attendance.add_argument("--note", default="", metavar="TEXT", help=tr("a free-text note"))
+
+    rpe = leaf(group, "rpe", _rpe, tr("record a Borg RPE rating (6–20) for a session"))
+    _session(rpe)
+    rpe.add_argument("borg", metavar="BORG", type=int, help=tr("Borg RPE, 6 to 20"))
+    rpe.add_argument("--after-phase", type=int, metavar="N",
+                     help=tr("the phase it was asked after (its index in the protocol); "
+                             "default: once, at the end of the session"))
+
+    event = leaf(group, "adverse-event", _adverse_event,
+                 tr("record an adverse event at a session"))
+    _session(event)
+    event.add_argument("--what", required=True, metavar="TEXT", help=tr("what happened"))
+    event.add_argument("--grade", required=True, type=int, metavar="1-5",
+                       help=tr("its grade, 1 to 5"))
+    event.add_argument("--related", required=True, choices=[r.value for r in Relatedness],
+                       help=tr("is it related to the exercise?"))
+    event.add_argument("--action", default="", metavar="TEXT", help=tr("the action taken"))
+
+
+def _name_code(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", metavar="NAME", help=tr("the programme"))
+    parser.add_argument("study_code", metavar="CODE")
+
+
+def _session(parser: argparse.ArgumentParser) -> None:
+    _name_code(parser)
+    parser.add_argument("week", metavar="WEEK", type=int, help=tr("week of the programme"))
+    parser.add_argument("number", metavar="NUMBER", type=int,
+                        help=tr("the session's number in its week"))
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        # argparse turns this into one line naming the option.
+        raise argparse.ArgumentTypeError(
+            tr("'{text}' is not a date; give it as YYYY-MM-DD.").format(text=text)) from None
+
+
+def _create(args: argparse.Namespace) -> int:
+    with _open(args) as db:
+        p = programmes.create_programme(db, args.name, start_date=args.start, site=args.site,
+                                        weeks=args.weeks, sessions_per_week=args.per_week)
+    _say(tr("Created programme {name}: {weeks} weeks from {start}, {per_week} sessions a "
+            "week.").format(name=p.name, weeks=p.weeks, start=p.start_date.isoformat(),
+                            per_week=p.sessions_per_week))
+    return EXIT_OK
+
+
+def _list(args: argparse.Namespace) -> int:
+    with _open(args) as db:
+        found = programmes.list_programmes(db)
+    if not found:
+        _say(tr("No programmes yet; create one with `programmes create NAME --start DATE`."))
+        return EXIT_OK
+    _say(render_table(
+        (tr("name"), tr("site"), tr("start"), tr("weeks"), tr("per week"), tr("enrolled"),
+         tr("simulated")),
+        [(p.name, p.site, p.start_date, p.weeks, p.sessions_per_week, p.enrolled,
+          p.simulated) for p in found]))
+    return EXIT_OK
+
+
+def _enrol(args: argparse.Namespace) -> int:
+    with _open(args) as db:
+        # Enrolment and planning are two transactions; a planning refusal is not expected
+        # once the enrolment stood, and planning again later adds only what is missing.
+        e = programmes.enrol(db, args.name, args.study_code, enrolled_on=args.on)
+        planned = programmes.plan_sessions(db, e.programme, e.study_code)
+    _say(tr("Enrolled {code} in {name} on {day}; {n} session(s) planned.").format(
+        code=e.study_code, name=e.programme, day=e.enrolled_on.isoformat(), n=planned))
+    return EXIT_OK
+
+
+def _withdraw(args: argparse.Namespace) -> int:
+    with _open(args) as db:
+        e = programmes.withdraw(db, args.name, args.study_code, withdrawn_on=args.on,
+                                reason=args.reason)
+    _say(tr("Withdrew {code} from {name} on {day}; their records stay.").format(
+        code=e.study_code, name=e.programme, day=args.on.isoformat()))
+    return EXIT_OK
+
+
+def _attendance(args: argparse.Namespace) -> int:
+    with _open(args) as db:
+        p = programmes.record_attendance(db, args.name, args.study_code, args.week,
+                                         args.number, args.attendance, reason=args.reason,
+                                         note=args.note)
+    _say(tr("{code}, week {week} session {number} ({day}): {attendance}.").format(
+        code=p.study_code, week=p.week, number=p.number, day=p.planned_on.isoformat(),
+        attendance=p.attendance.value if p.attendance else "-"))
+    return EXIT_OK
+
+
+def _rpe(args: argparse.Namespace) -> int:
+    with _open(args) as db:
+        r = programme_records.record_rpe(db, args.name, args.study_code, args.week,
+                                         args.number, args.borg, phase_index=args.after_phase)
+    _say(tr("{code}, week {week} session {number}: RPE {borg}.").format(
+        code=r.study_code, week=r.week, number=r.number, borg=r.borg))
+    return EXIT_OK
+
+
+def _adverse_event(args: argparse.Namespace) -> int:
+    with _open(args) as db:
+        a = programme_records.record_adverse_event(db, args.name, args.study_code, args.week,
+                                                   args.number, args.what, args.grade,
+                                                   args.related, args.action)
+    _say(tr("{code}, week {week} session {number}: adverse event, grade {grade} (record "
+            "{id}).").format(code=a.study_code, week=a.week, number=a.number, grade=a.grade,
+                             id=a.id))
+    return EXIT_OK
+
+
+def _show(args: argparse.Namespace) -> int:
+    with _open(args) as db:
+        name = args.name
+        codes = [e.study_code for e in programmes.list_enrolments(db, name)]
+        if args.participant is not None:
+            # Refused in one line when the participant is not enrolled.
+            people = [programme_records.participant_programme(db, name, args.participant)]
+        else:
+            people = [programme_records.participant_programme(db, name, c) for c in codes]
+    if not people:
+        _say(tr("No one is enrolled in {name} yet; `programmes enrol NAME CODE` enrols "
+                "someone.").format(name=args.name.strip()))
+        return EXIT_OK
+    _say(render_table(
+        (tr("code"), tr("week"), tr("session"), tr("date"), tr("attendance"), tr("reason"),
+         tr("RPE"), tr("adverse events")),
+        [(p.study_code, r.planned.week, r.planned.number_in_week, r.planned.date, r.status,
+          r.missed_reason, r.rpe, ",".join(f"G{e.grade}" for e in r.adverse_events))
+         for p in people for r in p.sessions]))
+    _say("")
+    rows = []
+    for p in people:
+        s = metrics.participant_summary(p)
+        grades = ",".join(f"G{g}:{n}" for g, n in sorted(s["adverse_events_by_grade"].items())
+                          if n)
+        rows.append((p.study_code, s["planned_sessions"], s["attended_sessions"],
+                     s["missed_sessions"], _pct(s["attendance"]), s["interruptions"],
+                     _pct(s["relative_dose_intensity"]), s["mean_rpe"], grades))
+    _say(render_table(
+        (tr("code"), tr("planned"), tr("attended"), tr("missed"), tr("attendance %"),
+         tr("interruptions"), tr("RDI %"), tr("mean RPE"), tr("AEs by grade")), rows))
+    return EXIT_OK
+
+
+def _pct(fraction: float | None) -> float | None:
+    return None if fraction is None else round(fraction * 100, 1)
