@@ -67,6 +67,12 @@ def test_attendance_rpe_and_adverse_events_show_in_the_calendar_and_summary(spri
     ok(cli("programmes", "adverse-event", "Spring", "HIAIM-001", "1", "3", "--what",
            "dizzy after the last interval", "--grade", "2", "--related", "possible"))
 
+    assert ok(cli("programmes", "dose-modification", "Spring", "HIAIM-001", "1", "3",
+                  "intensity_reduced_health", "--note", "knee")) == (
+        "HIAIM-001, week 1 session 3: dose modification intensity_reduced_health.\n")
+    assert ok(cli("programmes", "early-termination", "Spring", "HIAIM-001", "1", "3",
+                  "--reason", "dizzy")) == "HIAIM-001, week 1 session 3: ended early (dizzy).\n"
+
     out = ok(cli("programmes", "show", "Spring"))
     assert rows(out) == [
         ["HIAIM-001", "1", "1", "2026-01-05", "attended", "-", "14", "-"],
@@ -75,9 +81,10 @@ def test_attendance_rpe_and_adverse_events_show_in_the_calendar_and_summary(spri
         ["HIAIM-001", "2", "1", "2026-01-12", "-", "-", "-", "-"],
         ["HIAIM-001", "2", "2", "2026-01-14", "-", "-", "-", "-"],
         ["HIAIM-001", "2", "3", "2026-01-16", "-", "-", "-", "-"]]
-    # code, planned (held so far), attended, missed, attendance %, interruptions, RDI %,
-    # mean RPE, AEs by grade
-    assert summary(out) == ["HIAIM-001", "3", "2", "1", "66.7", "0", "-", "15.5", "G2:1"]
+    # code, planned (held so far), attended, missed, attendance %, interruptions, dose
+    # modified, ended early, RDI %, mean RPE, AEs by grade
+    assert summary(out) == ["HIAIM-001", "3", "2", "1", "66.7", "0", "1", "1", "-", "15.5",
+                            "G2:1"]
     assert ok(cli("programmes", "show", "Spring", "--participant", "hiaim-001")) == out
 
     listing = rows(ok(cli("programmes", "list")))
@@ -135,6 +142,12 @@ BAD_INPUT = [
     (("programmes", "withdraw", "Spring", "HIAIM-001", "--on", "2025-12-31", "--reason",
       "moved"), "is before HIAIM-001 was enrolled"),
     (("programmes", "show", "Spring", "--participant", "HIAIM-404"), "HIAIM-404"),
+    (("programmes", "dose-modification", "Spring", "HIAIM-001", "1", "1", "halved"),
+     "argument modification: invalid choice: 'halved'"),
+    (("programmes", "early-termination", "Spring", "HIAIM-001", "1", "1", "--reason", ""),
+     "The reason for the early termination is empty; give one."),
+    (("programmes", "early-termination", "Spring", "HIAIM-001", "9", "1", "--reason", "x"),
+     "Week 9 session 1 is outside programme Spring, which has 2 weeks of 3 sessions."),
 ]
 
 

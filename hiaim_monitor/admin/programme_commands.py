@@ -14,7 +14,12 @@ from hiaim_monitor.admin.commands import EXIT_OK, _open, _say
 from hiaim_monitor.admin.text_table import render_table
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.programme import metrics
-from hiaim_monitor.programme.model import Attendance, MissedReason, Relatedness
+from hiaim_monitor.programme.model import (
+    Attendance,
+    DoseModification,
+    MissedReason,
+    Relatedness,
+)
 from hiaim_monitor.storage import programme_records, programmes
 
 _HANDLER = "admin_handler"
@@ -89,6 +94,17 @@ def add_programme_commands(subparsers: Any, db_option: argparse.ArgumentParser) 
     event.add_argument("--related", required=True, choices=[r.value for r in Relatedness],
                        help=tr("is it related to the exercise?"))
     event.add_argument("--action", default="", metavar="TEXT", help=tr("the action taken"))
+
+    dose = leaf(group, "dose-modification", _dose_modification,
+                tr("record that a session's dose was reduced (intensity or duration; for "
+                   "health or another cause)"))
+    _session(dose)
+    dose.add_argument("modification", choices=[d.value for d in DoseModification])
+    dose.add_argument("--note", default="", metavar="TEXT", help=tr("a free-text note"))
+    end = leaf(group, "early-termination", _early_termination,
+               tr("record that a participant stopped before the session's end"))
+    _session(end)
+    end.add_argument("--reason", required=True, metavar="TEXT", help=tr("why they stopped"))
 
 
 def _name_code(parser: argparse.ArgumentParser) -> None:
@@ -187,6 +203,25 @@ def _adverse_event(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _dose_modification(args: argparse.Namespace) -> int:
+    with _open(args) as db:
+        d = programme_records.record_dose_modification(db, args.name, args.study_code,
+                                                       args.week, args.number,
+                                                       args.modification, args.note)
+    _say(tr("{code}, week {week} session {number}: dose modification {what}.").format(
+        code=d.study_code, week=d.week, number=d.number, what=d.modification.value))
+    return EXIT_OK
+
+
+def _early_termination(args: argparse.Namespace) -> int:
+    with _open(args) as db:
+        e = programme_records.record_early_termination(db, args.name, args.study_code,
+                                                       args.week, args.number, args.reason)
+    _say(tr("{code}, week {week} session {number}: ended early ({reason}).").format(
+        code=e.study_code, week=e.week, number=e.number, reason=e.reason))
+    return EXIT_OK
+
+
 def _show(args: argparse.Namespace) -> int:
     with _open(args) as db:
         name = args.name
@@ -214,10 +249,12 @@ def _show(args: argparse.Namespace) -> int:
                           if n)
         rows.append((p.study_code, s["planned_sessions"], s["attended_sessions"],
                      s["missed_sessions"], _pct(s["attendance"]), s["interruptions"],
+                     s["dose_modified_sessions"], s["early_terminations"],
                      _pct(s["relative_dose_intensity"]), s["mean_rpe"], grades))
     _say(render_table(
         (tr("code"), tr("planned"), tr("attended"), tr("missed"), tr("attendance %"),
-         tr("interruptions"), tr("RDI %"), tr("mean RPE"), tr("AEs by grade")), rows))
+         tr("interruptions"), tr("dose modified"), tr("ended early"), tr("RDI %"),
+         tr("mean RPE"), tr("AEs by grade")), rows))
     return EXIT_OK
 
 
