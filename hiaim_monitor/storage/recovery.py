@@ -108,7 +108,7 @@ def find_unfinished(db: Database, *, host: str | None = None,
             sa.select(SessionRow)
             .where(SessionRow.host == host,
                    SessionRow.status.in_([SessionStatus.RUNNING, SessionStatus.INTERRUPTED]))
-            .order_by(SessionRow.started_utc)).all()
+            .order_by(SessionRow.started_utc, SessionRow.id)).all()
         out = []
         for row in rows:
             if is_recording(row, this_host=host, now_utc=now_utc):
