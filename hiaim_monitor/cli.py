@@ -425,19 +425,30 @@ def run_scan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command(args: argparse.Namespace) -> int:
+    if args.command == "scan":
+        return run_scan(args)
+    if is_admin_command(args):
+        return run_admin_command(args)
+    if args.command == "screenshot":
+        return run_screenshot(parse_screenshot(args))
+    return run(parse_options(args))
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
-        if args.command == "scan":
-            return run_scan(args)
-        if is_admin_command(args):
-            return run_admin_command(args)
-        if args.command == "screenshot":
-            return run_screenshot(parse_screenshot(args))
-        return run(parse_options(args))
+        code = _command(build_parser().parse_args(argv))
+        sys.stdout.flush()  # here, not at exit: a reader that has gone is handled below
+        return code
     except UsageError as exc:
         print(f"hiaim-monitor: error: {exc}", file=sys.stderr)
         return 2
     except StorageError as exc:
         print(f"hiaim-monitor: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # Whoever reads the output (`| head`) stopped reading: nothing is wrong, and the
+        # rest has nowhere to go. Point stdout at nothing so that the flush at exit is quiet.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

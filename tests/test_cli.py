@@ -441,3 +441,22 @@ def test_headless_simulated_participants_follow_a_pause_and_a_skip(tmp_path, mon
     high_pct = [bpm / h * 100 for bpm, h in zip(seen["high"], hrmax.values(), strict=True)]
     assert max(paused_pct) < 80  # warm-up effort (50–70 % HRmax), not the high interval's
     assert statistics.fmean(high_pct) > statistics.fmean(paused_pct) + 10
+
+
+
+def test_output_cut_short_by_a_reader_that_stops_reading_is_no_error(tmp_path, monkeypatch,
+                                                                     capsys):
+    """`hiaim-monitor participants list | head -1`: once head has its line the rest has
+    nowhere to go; that is no traceback and no error."""
+    url = f"sqlite:///{tmp_path / 'many.sqlite3'}"
+    for n in range(3):
+        assert main(["participants", "add", "--code", f"P-{n}", "--name", f"N{n}",
+                     "--hrmax", "170", "--db", url]) == 0
+    capsys.readouterr()
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone
+    with os.fdopen(write_end, "w") as gone:
+        monkeypatch.setattr(sys, "stdout", gone)
+        assert main(["participants", "list", "--db", url]) == 0
+        monkeypatch.undo()
+    assert capsys.readouterr().err == ""
