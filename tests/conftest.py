@@ -146,3 +146,19 @@ def ok(result: tuple[int, str, str]) -> str:
     code, out, err = result
     assert (code, err) == (0, ""), err
     return out
+
+
+@pytest.fixture
+def cli(tmp_path, capsys):
+    """Run hiaim-monitor's commands on an SQLite database of the test's own: each call
+    gives (exit code, stdout, stderr). Storage tests have their own, over both backends."""
+    from hiaim_monitor.cli import main
+
+    url = f"sqlite:///{tmp_path / 'registry.sqlite3'}"
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = main([*argv, "--db", url])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

@@ -11,19 +11,6 @@ from hiaim_monitor.cli import main
 from tests.conftest import ok
 
 
-@pytest.fixture
-def cli(tmp_path, capsys):
-    """Run hiaim-monitor on a database of its own: (exit code, stdout, stderr)."""
-    url = f"sqlite:///{tmp_path / 'registry.sqlite3'}"
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = main([*argv, "--db", url])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
-
-
 def refused(result: tuple[int, str, str], needle: str) -> None:
     code, out, err = result
     assert (code, out) == (2, ""), err
