@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from hiaim_monitor import config
 from hiaim_monitor.clock import Clock
 from hiaim_monitor.engine.engine import EngineConfig, ZoneEngine
 from hiaim_monitor.engine.output import Acknowledgement, Note, TickOutput
@@ -76,7 +77,7 @@ class LiveSession:
         """End the current phase now; the next starts now with its full duration."""
         return self._acted(self.schedule.skip(self.engine.session_time()))
 
-    def extend(self, by_s: float = 60.0) -> OperatorAction:
+    def extend(self, by_s: float = config.EXTEND_BY_S) -> OperatorAction:
         """Make the current phase ``by_s`` seconds longer; later phases shift."""
         return self._acted(self.schedule.extend(self.engine.session_time(), by_s))
 
@@ -141,15 +142,10 @@ class LiveSession:
         return self._ended(self.engine.snapshot())
 
     def _ended(self, snap: SessionSnapshot) -> SessionSnapshot:
-        """The engine's snapshot made complete with what views would otherwise ask the
-        schedule for (the recording's part is ``RecordedSession``'s). Once over, the
-        session's time stands at its end, however late the tick came."""
-        elapsed_s = snap.elapsed_s
-        if snap.finished and elapsed_s > self.duration_s:
-            elapsed_s = self.duration_s
-        return dataclasses.replace(
-            snap, elapsed_s=elapsed_s, paused=self.schedule.paused,
-            planned_run_s=tuple(self.schedule.planned_run_s()))
+        # Once over, the session's time stands at its end, however late the tick came.
+        if snap.finished and snap.elapsed_s > self.duration_s:
+            return dataclasses.replace(snap, elapsed_s=self.duration_s)
+        return snap
 
     def summary(self) -> dict[str, Any]:
         """Per-participant figures for --summary-json."""

@@ -52,7 +52,6 @@ if TYPE_CHECKING:
     from ui.wall import WallScreen
 
 __all__ = ["COLUMNS", "ControlWindow", "Wiring"]
-STATUS_MESSAGE_MS = config.STATUS_MESSAGE_MS
 LANGUAGE_NAMES = {"en": "English", "da": "Dansk"}  # each in its own language
 
 
@@ -199,7 +198,7 @@ class ControlWindow(QMainWindow):
             shortcut.setEnabled(on)
 
     def say(self, text: str) -> None:
-        self.statusBar().showMessage(text, STATUS_MESSAGE_MS)
+        self.statusBar().showMessage(text, config.STATUS_MESSAGE_MS)
 
     @property
     def session(self) -> LiveSession | None:

@@ -35,7 +35,6 @@ from ui.setup.timeline import PhaseTimeline
 
 COLUMNS = ("Name", "Signal", "Strap", "bpm", "% HRmax", "Class", "In target", "Intervals",
            "Alarms")
-EXTEND_BY_S = config.EXTEND_BY_S
 ACKNOWLEDGED_STYLE = "color: white; background: #7A2020; padding: 6px;"
 RAISED_STYLE = "color: white; background: #C00000; padding: 6px;"
 # Red while it can stop the session; a disabled Stop in red would still look pressable.
@@ -191,7 +190,7 @@ class SessionPanel(QWidget):
     def extend(self) -> None:
         if self.session is not None:
             session = self.session
-            self.act(lambda: session.extend(by_s=EXTEND_BY_S))
+            self.act(lambda: session.extend(by_s=config.EXTEND_BY_S))
 
     def confirm_stop(self) -> None:
         if not self.running or self.session is None:

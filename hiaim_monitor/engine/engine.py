@@ -99,6 +99,7 @@ class ZoneEngine:
         # (lo_s, hi_s, index, target, schedule version) of the last _phase_of answer
         self._phase_cache: tuple[float, float, int, Level | None, int] = (
             0.0, 0.0, -1, None, -1)
+        self._planned_cache: tuple[int, tuple[float, ...]] = (-1, ())
 
     # -- time ---------------------------------------------------------------------------
     @property
@@ -327,7 +328,17 @@ class ZoneEngine:
         target = target_of(position.phase) if position else None
         views = tuple(self._view(person, now, phase_idx, target) for person in self.people)
         return SessionSnapshot(now_mono, now, self.protocol, position, self.finished_at(now),
-                               views)
+                               views, paused=self.schedule.paused,
+                               planned_run_s=self._planned_run_s())
+
+    def _planned_run_s(self) -> tuple[float, ...]:
+        """The schedule's planned running times, recomputed only when an action changed
+        them (the views want them on every tick)."""
+        version, run_s = self._planned_cache
+        if version != self.schedule.version:
+            run_s = tuple(self.schedule.planned_run_s())
+            self._planned_cache = (self.schedule.version, run_s)
+        return run_s
 
     def _view(self, person: Person, now: float, phase_idx: int,
               target: Level | None) -> ParticipantView:
