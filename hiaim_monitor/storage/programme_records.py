@@ -471,7 +471,8 @@ def _record(s: Session, table: type[_Row], record_id: int,
             what: str) -> tuple[_Row, ParticipantRow, PlannedSessionRow]:
     row = s.get(table, record_id)
     if row is None:
-        raise ProgrammeError(tr("There is no {what} with id {id}; the list shows the ids.")
+        raise ProgrammeError(tr("There is no {what} with id {id}; `programmes records NAME` "
+                                "lists the ids.")
                              .format(what=what, id=record_id))
     planned = s.get_one(PlannedSessionRow, row.planned_session_id)
     enrolment = s.get_one(EnrolmentRow, planned.enrolment_id)
