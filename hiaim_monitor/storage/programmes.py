@@ -73,14 +73,6 @@ class EnrolmentInfo:
     withdrawal_reason: str
 
 
-
-
-
-
-
-
-
-
 @dataclass(frozen=True, slots=True)
 class PlannedSessionInfo:
     study_code: str
@@ -92,8 +84,6 @@ class PlannedSessionInfo:
     missed_reason: MissedReason | None
     attendance_note: str
     attendance_utc: datetime | None
-
-
 
 
 # --- programmes
@@ -351,34 +341,6 @@ def planned_session_of(db: Database, session_id: int,
         return None if row is None else (row[0], row[1], row[2])
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 # --- checks and look-ups
 
 _E = TypeVar("_E", bound=Enum)
@@ -425,12 +387,6 @@ def _valid_protocols(protocol_by_week: dict[int, str] | None,
     # JSON keys are text; sorted so the stored plan reads week by week.
     return {str(w): str(k).strip() for w, k in sorted(protocol_by_week.items(),
                                                       key=lambda i: int(i[0]))}
-
-
-
-
-
-
 
 
 def valid_text(text: str, empty: str) -> str:
@@ -519,10 +475,6 @@ def planned_rows(s: Session, programme: str,
     return [(p, ps) for p, ps in s.execute(query)]
 
 
-
-
-
-
 # --- plain data
 
 
@@ -545,11 +497,5 @@ def planned_info(person: ParticipantRow, row: PlannedSessionRow) -> PlannedSessi
     return PlannedSessionInfo(person.study_code, row.week, row.number, row.planned_on,
                               row.session_id, row.attendance, row.missed_reason,
                               row.attendance_note or "", row.attendance_utc)
-
-
-
-
-
-
 
 
