@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QPushButton,
+    QSizePolicy,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -55,8 +56,8 @@ from ui.store_jobs import StoreJobs
 
 # The verbal anchors of Borg's RPE scale (Borg 1982, "Psychophysical bases of perceived
 # exertion", Med Sci Sports Exerc 14:377–381; wording as in Borg 1998, "Borg's Perceived
-# Exertion and Pain Scales", Human Kinetics). Those under the buttons are the ones the
-# operator points at most; every anchor is in its button's tooltip.
+# Exertion and Pain Scales", Human Kinetics). Four are written under the buttons; every
+# anchor is in its button's tooltip.
 BORG_ANCHORS: Final = {6: "No exertion", 7: "Extremely light", 9: "Very light", 11: "Light",
                        13: "Somewhat hard", 15: "Hard (heavy)", 17: "Very hard",
                        19: "Extremely hard", 20: "Maximal exertion"}
@@ -94,6 +95,47 @@ def _combo() -> QComboBox:
     return combo
 
 
+class AnchorRow(QWidget):
+    """The scale's verbal anchors, each centred under its button (the first and last kept
+    inside the row), however wide the buttons are laid out; one that would overlap the
+    one before it goes on a second line (Danish words are longer)."""
+
+    GAP_PX: Final = 8
+
+    def __init__(self, buttons: dict[int, QPushButton], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.buttons = buttons
+        self.labels: dict[int, QLabel] = {}
+        for value in buttons:
+            label = QLabel(f"{value} {tr(BORG_ANCHORS[value])}", self)
+            label.setStyleSheet("color: #444444; font-size: 8pt;")
+            label.adjustSize()
+            self.labels[value] = label
+        self.line_px = max(lb.height() for lb in self.labels.values())
+        self.setMinimumHeight(2 * self.line_px)
+        for button in buttons.values():
+            button.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.Move, QEvent.Type.Resize):
+            self._place()
+        return False
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place()
+
+    def _place(self) -> None:
+        right = [-self.GAP_PX, -self.GAP_PX]  # where each line's last label ends
+        for value in sorted(self.labels):
+            label, button = self.labels[value], self.buttons[value]
+            centre = self.mapFromGlobal(button.mapToGlobal(button.rect().center())).x()
+            x = max(0, min(centre - label.width() // 2, self.width() - label.width()))
+            line = 0 if x >= right[0] + self.GAP_PX else 1
+            label.move(x, line * self.line_px)
+            right[line] = x + label.width()
+
+
 class RecordsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -106,6 +148,7 @@ class RecordsPanel(QWidget):
         self._looked_up = False
         self._phases: tuple[tuple[str, int], ...] | None = None  # None: none shown yet
         self._auto_phase = True  # the phase follows the session until the operator picks
+        self._reached = -1
 
         self.title = QLabel(tr("Records"))
         self.title.setStyleSheet("font-weight: bold;")
@@ -117,6 +160,8 @@ class RecordsPanel(QWidget):
         self.error.setStyleSheet(f"color: {ERROR_COLOUR};")
         self.log = QListWidget()
         self.log.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        # As tall as the forms beside it; its own size hint would make the strip taller.
+        self.log.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         self.tabs = QTabWidget()
         self.tabs.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.tabs.tabBar().setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -131,7 +176,8 @@ class RecordsPanel(QWidget):
         left = QVBoxLayout()
         left.addWidget(self.title)
         left.addWidget(self.who)
-        left.addWidget(self.planned, 1)
+        left.addWidget(self.planned)
+        left.addStretch(1)
         right = QVBoxLayout()
         right.addWidget(QLabel(tr("Recorded in this session")))
         right.addWidget(self.log, 1)
@@ -160,21 +206,16 @@ class RecordsPanel(QWidget):
                 button.setToolTip(f"{value} {tr(BORG_ANCHORS[value])}")
             grid.addWidget(button, 0, value - RPE_MIN)
             self.borg_buttons[value] = button
-        # Each shown anchor under its number (6 at the left edge, 20 at the right).
-        spans = {6: (0, 3, Qt.AlignmentFlag.AlignLeft), 13: (6, 3, Qt.AlignmentFlag.AlignHCenter),
-                 17: (10, 3, Qt.AlignmentFlag.AlignHCenter),
-                 20: (13, 2, Qt.AlignmentFlag.AlignRight)}
-        for value in SHOWN_ANCHORS:
-            col, span, align = spans[value]
-            label = QLabel(f"{value} {tr(BORG_ANCHORS[value])}")
-            label.setStyleSheet("color: #444444; font-size: 8pt;")
-            grid.addWidget(label, 1, col, 1, span, align | Qt.AlignmentFlag.AlignTop)
+        for col in range(RPE_MAX - RPE_MIN + 1):
+            grid.setColumnStretch(col, 1)  # every number as wide as the others
+        anchors = AnchorRow({v: self.borg_buttons[v] for v in SHOWN_ANCHORS})
         after = QHBoxLayout()
         after.addWidget(QLabel(tr("After")))
         after.addWidget(self.rpe_after, 1)
         layout = QVBoxLayout(tab)
         layout.addLayout(after)
         layout.addLayout(grid)
+        layout.addWidget(anchors)
         layout.addStretch(1)
         return tab
 
@@ -246,6 +287,7 @@ class RecordsPanel(QWidget):
         self._names = {p.study_code: p.display_name for p in people}
         self._planned, self._looked_up = {}, False
         self._phases, self._auto_phase = None, True
+        self._reached = -1  # the furthest phase the session has run (its index)
         self.rpe_after.clear()
         self.log.clear()
         self.error.setText("")
@@ -305,8 +347,9 @@ class RecordsPanel(QWidget):
         """The phases an RPE can be given after: the work phases begun so far, and the end
         of the session; by default the latest work phase (the end, once it is over)."""
         pos = snap.position
-        reached = (len(snap.protocol.phases) - 1 if snap.finished
-                   else pos.index if pos is not None else -1)
+        if pos is not None:  # once finished there is none: the phases reached stay
+            self._reached = max(self._reached, pos.index)
+        reached = self._reached
         phases = tuple((p.display_name, i) for i, p in enumerate(snap.protocol.phases)
                        if p.kind.is_work and i <= reached)
         default = AT_END if snap.finished or not phases else phases[-1][1]

@@ -13,9 +13,11 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -36,6 +38,7 @@ from ui.setup.timeline import PhaseTimeline
 
 COLUMNS = ("Name", "Signal", "Strap", "bpm", "% HRmax", "Class", "In target", "Intervals",
            "Alarms")
+RECORDS_MIN_PX = 24  # what a small window leaves the records (they scroll)
 ACKNOWLEDGED_STYLE = "color: white; background: #7A2020; padding: 6px;"
 RAISED_STYLE = "color: white; background: #C00000; padding: 6px;"
 # Red while it can stop the session; a disabled Stop in red would still look pressable.
@@ -102,11 +105,18 @@ class SessionPanel(QWidget):
         self.splitter.addWidget(self.notes)
         self.splitter.setStretchFactor(0, 4)
         self.splitter.setStretchFactor(1, 1)
+        # The records keep the height they need, the table takes the rest; in a small
+        # window they scroll rather than set a minimum size for the whole window.
+        records = QScrollArea()
+        records.setWidget(self.records)
+        records.setWidgetResizable(True)
+        records.setFrameShape(QFrame.Shape.NoFrame)
+        records.setMinimumHeight(RECORDS_MIN_PX)
         self.records_splitter = QSplitter(Qt.Orientation.Vertical)
         self.records_splitter.addWidget(self.splitter)
-        self.records_splitter.addWidget(self.records)
-        self.records_splitter.setStretchFactor(0, 3)
-        self.records_splitter.setStretchFactor(1, 1)
+        self.records_splitter.addWidget(records)
+        self.records_splitter.setStretchFactor(0, 1)
+        self.records_splitter.setStretchFactor(1, 0)
         self.records_splitter.setChildrenCollapsible(False)
         self.layout_ = QVBoxLayout(self)
         self.layout_.setContentsMargins(8, 4, 8, 4)
@@ -158,7 +168,9 @@ class SessionPanel(QWidget):
 
     def _row_clicked(self, row: int, _col: int) -> None:
         if self.snapshot is not None and 0 <= row < len(self.snapshot.participants):
-            self.records.choose(self.snapshot.participants[row].study_code)
+            code = self.snapshot.participants[row].study_code
+            self.records.choose(code)
+            self.notes.choose(code)
 
     @property
     def running(self) -> bool:

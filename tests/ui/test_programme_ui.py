@@ -18,7 +18,7 @@ from hiaim_monitor.programme.model import Attendance, MissedReason, Relatedness
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.recorded_session import RecordedSession
 from hiaim_monitor.samples import StrapState, StrapStatus, sample_from_notification
-from hiaim_monitor.storage import open_database
+from hiaim_monitor.storage import StorageError, open_database
 from hiaim_monitor.storage.programme_records import list_adverse_events, list_rpe
 from hiaim_monitor.storage.programmes import (
     create_programme,
@@ -228,6 +228,7 @@ def test_rpe_and_an_adverse_event_are_recorded_from_the_session_page(make_clinic
     clinic.beats(30, A=150, B=155, C=160, D=140)
     click_row(qtbot, window, "Bo")
     assert records.who.currentText() == "Bo"
+    assert window.session_panel.notes.who.currentText() == "Bo"  # her note too
     qtbot.waitUntil(lambda: records.planned.text() == f"{PROGRAMME}: week 1, session 1")
     assert records.rpe_after.currentText() == "High 1/4"
 
@@ -260,6 +261,9 @@ def test_rpe_and_an_adverse_event_are_recorded_from_the_session_page(make_clinic
     # After the session: RPE for the session as a whole.
     window.session_panel.act(window.session.stop)
     assert records.rpe_after.currentText() == "the end of the session"
+    # Only the work phases the session reached are offered (it stopped in High 1/4).
+    assert [records.rpe_after.itemText(i) for i in range(records.rpe_after.count())] == [
+        "Intermediate 1/4", "High 1/4", "the end of the session"]
     click_row(qtbot, window, "Bo")
     click_tab(qtbot, records, "Borg RPE")
     click(qtbot, records.borg_buttons[13])
@@ -303,3 +307,19 @@ def test_setup_page_screenshot_with_a_programme(make_clinic, qtbot):
     untick(qtbot, clinic.window, "Cy")
     assert clinic.window.grab().save(f"{SHOTS}/uiprog_setup.png")
 
+
+
+def test_a_database_refusing_the_attendance_is_said_and_the_class_goes_on(
+        make_clinic, qtbot, monkeypatch):
+    def refuse(*_args):
+        raise StorageError("The database server does not answer.")
+
+    monkeypatch.setattr("ui.control_window.record_class_attendance", refuse)
+    clinic = make_clinic()
+    start(clinic, qtbot)
+    stored(clinic, qtbot)
+    window = clinic.window
+    assert window.statusBar().currentMessage().startswith(
+        "Attendance not stored: The database server does not answer.")
+    clinic.beats(5, A=120, B=125, C=130, D=110)
+    assert window.running and window.session.schedule.paused is False
