@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -38,8 +38,6 @@ from hiaim_monitor.participants import Participant
 from hiaim_monitor.programme.model import (
     AE_GRADE_MAX,
     AE_GRADE_MIN,
-    RPE_MAX,
-    RPE_MIN,
     DoseModification,
     Relatedness,
 )
@@ -52,16 +50,9 @@ from hiaim_monitor.storage.programme_records import (
     record_rpe,
 )
 from hiaim_monitor.storage.programmes import planned_session_of
+from ui.borg_scale import BorgScale
 from ui.store_jobs import StoreJobs
 
-# The verbal anchors of Borg's RPE scale (Borg 1982, "Psychophysical bases of perceived
-# exertion", Med Sci Sports Exerc 14:377–381; wording as in Borg 1998, "Borg's Perceived
-# Exertion and Pain Scales", Human Kinetics). Four are written under the buttons; every
-# anchor is in its button's tooltip.
-BORG_ANCHORS: Final = {6: "No exertion", 7: "Extremely light", 9: "Very light", 11: "Light",
-                       13: "Somewhat hard", 15: "Hard (heavy)", 17: "Very hard",
-                       19: "Extremely hard", 20: "Maximal exertion"}
-SHOWN_ANCHORS: Final = (6, 13, 17, 20)
 DOSE_WORD: Final = {
     DoseModification.INTENSITY_REDUCED_HEALTH: "Intensity reduced (health-related)",
     DoseModification.INTENSITY_REDUCED_OTHER: "Intensity reduced (other cause)",
@@ -93,47 +84,6 @@ def _combo() -> QComboBox:
     combo = QComboBox()
     combo.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
     return combo
-
-
-class AnchorRow(QWidget):
-    """The scale's verbal anchors, each centred under its button (the first and last kept
-    inside the row), however wide the buttons are laid out; one that would overlap the
-    one before it goes on a second line (Danish words are longer)."""
-
-    GAP_PX: Final = 8
-
-    def __init__(self, buttons: dict[int, QPushButton], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.buttons = buttons
-        self.labels: dict[int, QLabel] = {}
-        for value in buttons:
-            label = QLabel(f"{value} {tr(BORG_ANCHORS[value])}", self)
-            label.setStyleSheet("color: #444444; font-size: 8pt;")
-            label.adjustSize()
-            self.labels[value] = label
-        self.line_px = max(lb.height() for lb in self.labels.values())
-        self.setMinimumHeight(2 * self.line_px)
-        for button in buttons.values():
-            button.installEventFilter(self)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() in (QEvent.Type.Move, QEvent.Type.Resize):
-            self._place()
-        return False
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._place()
-
-    def _place(self) -> None:
-        right = [-self.GAP_PX, -self.GAP_PX]  # where each line's last label ends
-        for value in sorted(self.labels):
-            label, button = self.labels[value], self.buttons[value]
-            centre = self.mapFromGlobal(button.mapToGlobal(button.rect().center())).x()
-            x = max(0, min(centre - label.width() // 2, self.width() - label.width()))
-            line = 0 if x >= right[0] + self.GAP_PX else 1
-            label.move(x, line * self.line_px)
-            right[line] = x + label.width()
 
 
 class RecordsPanel(QWidget):
@@ -196,26 +146,15 @@ class RecordsPanel(QWidget):
         tab = QWidget()
         self.rpe_after = _combo()
         self.rpe_after.activated.connect(lambda _i: setattr(self, "_auto_phase", False))
-        self.borg_buttons: dict[int, QPushButton] = {}
-        grid = QGridLayout()
-        grid.setHorizontalSpacing(2)
-        for value in range(RPE_MIN, RPE_MAX + 1):
-            button = _button(str(value), lambda _checked=False, v=value: self.record_rpe(v))
-            button.setMinimumWidth(30)
-            if value in BORG_ANCHORS:
-                button.setToolTip(f"{value} {tr(BORG_ANCHORS[value])}")
-            grid.addWidget(button, 0, value - RPE_MIN)
-            self.borg_buttons[value] = button
-        for col in range(RPE_MAX - RPE_MIN + 1):
-            grid.setColumnStretch(col, 1)  # every number as wide as the others
-        anchors = AnchorRow({v: self.borg_buttons[v] for v in SHOWN_ANCHORS})
+        self.borg = BorgScale()
+        self.borg.chosen.connect(self.record_rpe)
+        self.borg_buttons = self.borg.buttons
         after = QHBoxLayout()
         after.addWidget(QLabel(tr("After")))
         after.addWidget(self.rpe_after, 1)
         layout = QVBoxLayout(tab)
         layout.addLayout(after)
-        layout.addLayout(grid)
-        layout.addWidget(anchors)
+        layout.addWidget(self.borg)
         layout.addStretch(1)
         return tab
 

@@ -38,7 +38,7 @@ SHOTS = os.environ.get("HIAIM_SHOTS_DIR", "/tmp")
 class Clinic:
     """Anna, Bo and Cy enrolled in the programme, Dorte not; each with a strap."""
 
-    def __init__(self, tmp_path, *, simulated=False, programme=PROGRAMME):
+    def __init__(self, tmp_path, *, simulated=False, programme=PROGRAMME, today=TODAY):
         QSettings("hiaim-monitor", "control").setValue("setup/programme", programme)
         self.db = open_database(f"sqlite:///{tmp_path / 'store.sqlite3'}")
         for code, name in (("HA-001", "Anna"), ("HA-002", "Bo"), ("HA-003", "Cy"),
@@ -52,7 +52,7 @@ class Clinic:
         self.clock = SimulatedClock(start_utc=datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
         self.events = queue.SimpleQueue()
         self.setup = ClassSetup(list_participants(self.db), load_protocol("hi-aim"),
-                                today=TODAY, started_mono_s=self.clock.monotonic(),
+                                today=today, started_mono_s=self.clock.monotonic(),
                                 simulated=simulated)
         for strap, code in zip("ABCD", ("HA-001", "HA-002", "HA-003", "HA-004"),
                                strict=True):
@@ -323,3 +323,43 @@ def test_a_database_refusing_the_attendance_is_said_and_the_class_goes_on(
         "Attendance not stored: The database server does not answer.")
     clinic.beats(5, A=120, B=125, C=130, D=110)
     assert window.running and window.session.schedule.paused is False
+
+
+def test_a_class_on_another_day_counts_for_the_next_session_and_misses_nobody_yet(
+        make_clinic, qtbot):
+    clinic = make_clinic(today=date(2026, 3, 3))  # a Tuesday; session 2 is on Wednesday
+    window = clinic.window
+    assert roster(window)["Anna"]["Session"] == "week 1, session 2 (2026-03-04)"
+    untick(qtbot, window, "Cy")
+    start(clinic, qtbot)
+    stored(clinic, qtbot)
+    assert planned(clinic, "HA-001")[(1, 2)].attendance is Attendance.ATTENDED
+    assert planned(clinic, "HA-003")[(1, 2)].attendance is None  # may still come tomorrow
+
+
+def test_a_second_class_the_same_day_keeps_who_came_to_the_first(make_clinic, qtbot):
+    clinic = make_clinic()
+    window = clinic.window
+    start(clinic, qtbot)
+    first = window.recorded.session_id
+    window.session_panel.act(window.session.stop)
+    click(qtbot, window.session_panel.new_button)
+    stored(clinic, qtbot)
+    untick(qtbot, window, "Anna")
+    start(clinic, qtbot)
+    stored(clinic, qtbot)
+    second = window.recorded.session_id
+    anna, bo = planned(clinic, "HA-001")[(1, 1)], planned(clinic, "HA-002")[(1, 1)]
+    assert (anna.attendance, anna.session_id) == (Attendance.ATTENDED, first)
+    assert (bo.attendance, bo.session_id) == (Attendance.ATTENDED, second)
+
+
+def test_a_programme_made_meanwhile_is_listed_when_the_choice_opens(make_clinic):
+    clinic = make_clinic()
+    create_programme(clinic.db, "Autumn group", start_date=TODAY)
+    combo = clinic.window.setup_page.roster.programme.combo
+    combo.showPopup()
+    combo.hidePopup()
+    assert [combo.itemText(i) for i in range(combo.count())] == [
+        "No programme", "Autumn group", PROGRAMME]
+    assert combo.currentText() == PROGRAMME

@@ -25,13 +25,12 @@ from hiaim_monitor.class_setup import ClassSetup, RosterEntry, SetupError
 from hiaim_monitor.display import NO_VALUE
 from hiaim_monitor.hrmax import HRMaxMethod
 from hiaim_monitor.i18n import tr
-from hiaim_monitor.programme.model import Attendance
 from hiaim_monitor.storage.database import Database, StorageError
 from hiaim_monitor.storage.registry import ParticipantInfo, RegistryError
 from ui.setup.columns import fit_columns_stretching_last, last_column_hint_px
-from ui.setup.missed_dialog import MissedDialog, missed_sessions, session_words
+from ui.setup.missed_dialog import MissedDialog, missed_sessions
 from ui.setup.participant_dialog import ParticipantDialog
-from ui.setup.programme_picker import ProgrammePicker
+from ui.setup.programme_picker import ProgrammePicker, due_text
 from ui.setup.strap_drag import strap_of
 
 COLUMNS: Final = ("Here", "Name", "Code", "Strap", "HRmax", "Method", "Session", "Check")
@@ -42,8 +41,6 @@ BETA_COLOUR: Final = "#B35C00"
 ABSENT_COLOUR: Final = "gray"
 CODE_ROLE: Final = Qt.ItemDataRole.UserRole
 BETA_BLOCKER_NOTE: Final = "β-blocker: heart-rate targets may not apply"
-ATTENDANCE_WORD: Final = {Attendance.ATTENDED: "attended", Attendance.MISSED: "missed",
-                          Attendance.CANCELLED: "cancelled"}
 METHOD_WORD: Final = {
     HRMaxMethod.MEASURED: "measured",
     HRMaxMethod.TANAKA: "Tanaka (age)",
@@ -218,7 +215,7 @@ class RosterPanel(QWidget):
             hrmax.setForeground(grey)
             hrmax.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self._item(row, METHOD, _method_text(entry)).setForeground(grey)
-        session, tip = self._session_text(entry)
+        session, tip = due_text(self.model.programme, entry.study_code, self.model.today)
         cell = self._item(row, SESSION, session)
         cell.setForeground(grey)
         cell.setToolTip(tip)
@@ -229,29 +226,6 @@ class RosterPanel(QWidget):
         check = self._item(row, CHECK, "\n".join(notes))
         check.setForeground(QBrush(QColor(WARNING_COLOUR if hint else BETA_COLOUR)))
         check.setToolTip(check.text())
-
-    def _session_text(self, entry: RosterEntry) -> tuple[str, str]:
-        """The programme's session this participant is due, and a tooltip saying more."""
-        day = self.model.programme
-        if day is None:
-            return "", ""
-        code = entry.study_code
-        if code not in day.due:
-            return NO_VALUE, tr("Not enrolled in programme {name}").format(name=day.name)
-        if code in day.withdrawn:
-            return tr("withdrawn"), tr("Withdrawn from programme {name}").format(
-                name=day.name)
-        due = day.due[code]
-        if due is None:
-            return tr("none planned"), tr("No session of programme {name} is planned for "
-                                          "today or later").format(name=day.name)
-        text = session_words(due)
-        if due.planned_on != self.model.today:
-            text += f" ({due.planned_on.isoformat()})"
-        if due.attendance is not None:  # a class today has recorded it already
-            text += f" · {tr(ATTENDANCE_WORD[due.attendance])}"
-        return text, tr("Starting the class records it: attended if ticked Here, else "
-                        "missed")
 
     def _strap_text(self, entry: RosterEntry, hint: str | None) -> str:
         if entry.strap_id is None:
