@@ -52,7 +52,7 @@ from ui.alarm_sound import AlarmSound
 from ui.bridge import SensorBridge
 from ui.session_panel import COLUMNS, SessionPanel
 from ui.setup.setup_page import SetupPage
-from ui.store_jobs import StoreJobs
+from ui.store_jobs import StoreJobs, writing
 
 if TYPE_CHECKING:
     from ui.wall import WallScreen
@@ -277,7 +277,8 @@ class ControlWindow(QMainWindow):
         straps send) from now on."""
         self.recorded = recorded
         self._show_session(recorded.session, recorded)
-        self.session_panel.records.use_store(self.jobs, recorded.db, recorded.session_id)
+        self.session_panel.records.use_store(self.jobs, writing(recorded.db),
+                                             recorded.session_id)
         self.say(tr("Session {id} started.").format(id=self.recorded.session_id))
 
     def _record_attendance(self, plan: SessionPlan, session_id: int) -> None:
@@ -289,7 +290,7 @@ class ControlWindow(QMainWindow):
         day, marks = w.setup.programme, w.setup.attendance_marks(plan)
         if day is None or not marks:
             return
-        db, name = w.db, day.name
+        db, name = writing(w.db), day.name
         here = sum(m.attended for m in marks)
 
         def stored(problems: list[str]) -> None:

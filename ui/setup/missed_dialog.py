@@ -27,6 +27,7 @@ from hiaim_monitor.storage.programmes import (
     record_attendance,
 )
 from hiaim_monitor.storage.registry import RegistryError
+from ui.store_jobs import writing
 
 REASON_WORD: Final = {
     MissedReason.ILLNESS: "illness",
@@ -56,7 +57,9 @@ class MissedDialog(QDialog):
     def __init__(self, db: Database, programme: str, study_code: str, name: str,
                  missed: list[PlannedSessionInfo], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.db, self.programme, self.study_code, self.name = db, programme, study_code, name
+        # Saved while the last session's rows may still be going in: wait for the lock.
+        self.db = writing(db)
+        self.programme, self.study_code, self.name = programme, study_code, name
         self.missed = missed
         self.setWindowTitle(tr("Why was {name} not here?").format(name=name))
         self.session = QComboBox()
@@ -67,6 +70,8 @@ class MissedDialog(QDialog):
             self.reason.addItem(tr(word), reason)
         self.note = QLineEdit()
         self.note.setPlaceholderText(tr("What the participant or staff said (optional)"))
+        self.note.setMinimumWidth(  # the whole hint readable, in every language
+            self.note.fontMetrics().horizontalAdvance(self.note.placeholderText()) + 24)
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet(f"color: {ERROR_COLOUR};")

@@ -55,6 +55,7 @@ class ProgrammePicker(QWidget):
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.summary = QLabel()
         self.summary.setStyleSheet("color: #444444;")
+        self._problem = ""  # why the programmes could not be listed
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         label = QLabel(tr("Programme"))
@@ -72,9 +73,12 @@ class ProgrammePicker(QWidget):
         try:
             names = [p.name for p in list_programmes(self.db)
                      if p.simulated == self.model.simulated]
-        except StorageError as err:
-            names = []
-            self.message.emit(str(err))
+        except StorageError as err:  # said beside the choice too: the page may not show
+            names = []                # messages yet (this runs while it is being built)
+            self._problem = str(err)
+            self.message.emit(self._problem)
+        else:
+            self._problem = ""
         self.combo.blockSignals(True)
         self.combo.clear()
         self.combo.addItem(tr("No programme"), NO_PROGRAMME)
@@ -112,7 +116,7 @@ class ProgrammePicker(QWidget):
                 self.message.emit(str(err))
         self.model.set_programme(day)
         if day is None:
-            self.summary.setText("")
+            self.summary.setText(self._problem)
         else:
             due = sum(p is not None and p.planned_on == self.model.today
                       for p in day.due.values())
