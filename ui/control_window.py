@@ -34,7 +34,12 @@ from PySide6.QtWidgets import (
 )
 
 from hiaim_monitor import config
-from hiaim_monitor.class_setup import ClassSetup, SessionPlan, SetupError
+from hiaim_monitor.class_setup import (
+    ClassSetup,
+    SessionPlan,
+    SetupError,
+    record_class_attendance,
+)
 from hiaim_monitor.clock import Clock
 from hiaim_monitor.engine.snapshot import SessionSnapshot
 from hiaim_monitor.i18n import language, tr
@@ -47,6 +52,7 @@ from ui.alarm_sound import AlarmSound
 from ui.bridge import SensorBridge
 from ui.session_panel import COLUMNS, SessionPanel
 from ui.setup.setup_page import SetupPage
+from ui.store_jobs import StoreJobs, writing
 
 if TYPE_CHECKING:
     from ui.wall import WallScreen
@@ -87,6 +93,8 @@ class ControlWindow(QMainWindow):
         # Finished sessions whose rows still wait for the database (the writer keeps trying).
         self.saving: list[RecordedSession] = []
         self._quit_confirmed = False
+        # Programme records (attendance, RPE, events) go to the database off the UI thread.
+        self.jobs = StoreJobs(self)
         self.wall: WallScreen | None = None
         self.setWindowTitle("HI AIM Monitor")
 
@@ -256,6 +264,7 @@ class ControlWindow(QMainWindow):
                 w.bridge.set_discovery(True)
             self.setup_page.show_message(str(err))
             return
+        self._record_attendance(plan, recorded.session_id)
         session = recorded.session
         # What the straps said during setup (connected, battery) holds until they report
         # again: without it the Strap column is blank and a flat battery raises no alarm.
@@ -268,7 +277,39 @@ class ControlWindow(QMainWindow):
         straps send) from now on."""
         self.recorded = recorded
         self._show_session(recorded.session, recorded)
+        self.session_panel.records.use_store(self.jobs, writing(recorded.db),
+                                             recorded.session_id)
         self.say(tr("Session {id} started.").format(id=self.recorded.session_id))
+
+    def _record_attendance(self, plan: SessionPlan, session_id: int) -> None:
+        """The class started as ``session_id``: its programme's enrolled participants
+        attended (those in the plan) or missed their due session. Stored on the store's
+        thread; trouble is said on the status bar and the class goes on."""
+        w = self.wiring
+        assert w is not None
+        day, marks = w.setup.programme, w.setup.attendance_marks(plan)
+        if day is None or not marks:
+            return
+        db, name = writing(w.db), day.name
+        here = sum(m.attended for m in marks)
+
+        def stored(problems: list[str]) -> None:
+            if problems:
+                self._attendance_failed(problems[0] + (
+                    "" if len(problems) == 1
+                    else " " + tr("({n} more not stored.)").format(n=len(problems) - 1)))
+            else:
+                self.say(tr("Attendance stored in programme {name}: {here} here, {away} "
+                            "missed.").format(name=name, here=here, away=len(marks) - here))
+
+        self.jobs.submit(lambda: record_class_attendance(db, name, marks, session_id),
+                         stored, self._attendance_failed)
+
+    def _attendance_failed(self, sentence: str) -> None:
+        text = tr("Attendance not stored: {reason} Record it with the registry commands "
+                  "later.").format(reason=sentence)
+        self.say(text)
+        self.session_panel.records.error.setText(text)
 
     def _store_late_notes(self) -> None:
         if self.recorded is None:
@@ -286,6 +327,9 @@ class ControlWindow(QMainWindow):
         if w.bridge is not None:
             w.bridge.set_discovery(True)
         self.stack.setCurrentWidget(self.setup_page)
+        # The due sessions have moved on; read them once the attendance is stored.
+        picker = self.setup_page.roster.programme
+        self.jobs.submit(lambda: None, lambda _: picker.load(), self.say)
         self._enable_session_keys(False)
         self.setWindowTitle("HI AIM Monitor")
         self.tick_wanted.emit()  # the setup page as the straps say now
@@ -382,6 +426,7 @@ class ControlWindow(QMainWindow):
                 return
             self._quit_confirmed = True
         self.finish_recording(stop_reason="quit")
+        self.jobs.close(wait=True)  # records given before the close are stored
         if self.wall is not None:
             self.wall.close()
         self._settings().setValue("geometry", self.saveGeometry())
