@@ -52,7 +52,7 @@ from ui.alarm_sound import AlarmSound
 from ui.bridge import SensorBridge
 from ui.session_panel import COLUMNS, SessionPanel
 from ui.setup.setup_page import SetupPage
-from ui.store_jobs import StoreJobs, writing
+from ui.store_jobs import StoreJobs
 
 if TYPE_CHECKING:
     from ui.wall import WallScreen
@@ -277,7 +277,7 @@ class ControlWindow(QMainWindow):
         straps send) from now on."""
         self.recorded = recorded
         self._show_session(recorded.session, recorded)
-        self.session_panel.records.use_store(self.jobs, writing(recorded.db),
+        self.session_panel.records.use_store(self.jobs, recorded.db,
                                              recorded.session_id)
         self.say(tr("Session {id} started.").format(id=self.recorded.session_id))
 
@@ -290,7 +290,7 @@ class ControlWindow(QMainWindow):
         day, marks = w.setup.programme, w.setup.attendance_marks(plan)
         if day is None or not marks:
             return
-        db, name = writing(w.db), day.name
+        db, name = w.db, day.name
         here = sum(m.attended for m in marks)
 
         def stored(problems: list[str]) -> None:

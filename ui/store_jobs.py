@@ -13,21 +13,13 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from hiaim_monitor.storage.database import WRITES, Database, StorageError
+from hiaim_monitor.storage.database import StorageError
 from hiaim_monitor.storage.registry import RegistryError
 
 log = logging.getLogger(__name__)
 
 Done = Callable[[Any], None]
 Failed = Callable[[str], None]  # one sentence for the operator
-
-
-def writing(db: Database) -> Database:
-    """``db`` for transactions that read and then write while the session writer commits
-    on its own thread: on SQLite they take the write lock at BEGIN and so wait for it (the
-    busy timeout), where a deferred one is refused at once ("database is locked") when the
-    writer committed after its first read. The same engine and pool: never close it."""
-    return Database(db.engine.execution_options(**{WRITES: True}))
 
 
 class StoreJobs(QObject):

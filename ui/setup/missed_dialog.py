@@ -27,7 +27,6 @@ from hiaim_monitor.storage.programmes import (
     record_attendance,
 )
 from hiaim_monitor.storage.registry import RegistryError
-from ui.store_jobs import writing
 
 REASON_WORD: Final = {
     MissedReason.ILLNESS: "illness",
@@ -58,7 +57,7 @@ class MissedDialog(QDialog):
                  missed: list[PlannedSessionInfo], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         # Saved while the last session's rows may still be going in: wait for the lock.
-        self.db = writing(db)
+        self.db = db
         self.programme, self.study_code, self.name = programme, study_code, name
         self.missed = missed
         self.setWindowTitle(tr("Why was {name} not here?").format(name=name))
