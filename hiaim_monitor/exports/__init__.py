@@ -69,7 +69,8 @@ def export_sessions(db: Database, session_ids: Iterable[int], fmt: ExportFormat 
             # pyarrow takes a while to import: only when asked, not on every command.
             from hiaim_monitor.exports.parquet import export_parquet
 
-            export_parquet(db, sessions, files, options)
+            export_parquet(db, sessions, files, options,
+                           links=data.session_links(db, ids))
         else:
             for session in sessions:
                 _WRITERS[fmt](db, session, files, options)
