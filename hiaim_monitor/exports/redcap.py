@@ -41,7 +41,8 @@ Session values (all from the store; empty when not known):
   trusted samples inside the judged work intervals.
 - Dose (the RDI unit of programme.metrics): ses_dose_min = minutes at or above target in
   the prescribed work intervals, each capped at its planned length; ses_dose_planned_min =
-  the planned work minutes of the week's protocol. Σ ses_dose_min / Σ ses_dose_planned_min
+  the planned work minutes of the week's protocol (empty while no protocol is known for the
+  session: none planned for its week and none recorded). Σ ses_dose_min / Σ ses_dose_planned_min
   over the offered sessions is the relative dose intensity.
 """
 
@@ -262,7 +263,9 @@ def _session(r: SessionRecord, planned: programmes.PlannedSessionInfo,
         "ses_attendance": "" if status is None else ATTENDANCE_CODES[status][0],
         "ses_note": planned.attendance_note,
         "ses_recorded_id": "" if planned.session_id is None else planned.session_id,
-        "ses_dose_planned_min": num(r.planned.planned_work_s / 60.0, 2),
+        # 0: no protocol is known for it yet (none planned for the week, none recorded).
+        "ses_dose_planned_min": (num(r.planned.planned_work_s / 60.0, 2)
+                                 if r.planned.planned_work_s > 0 else ""),
         f"{SESSION_FORM}_complete": INCOMPLETE if status is None else UNVERIFIED}
     if status is Attendance.MISSED and planned.missed_reason is not None:
         row["ses_missed_reason"] = MISSED_CODES[planned.missed_reason][0]

@@ -241,6 +241,7 @@ def test_the_redcap_csv_matches_its_data_dictionary(backend, db, programme, tmp_
     later = by[("HIAIM-001", "18")]
     assert (later["ses_week"], later["ses_number"], later["ses_attendance"],
             later[f"{SESSION_FORM}_complete"]) == ("6", "3", "", "0")
+    assert later["ses_dose_planned_min"] == ""  # no protocol planned for week 6, none ran
 
 
 @sqlite_only
