@@ -16,6 +16,7 @@ each file.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import sys
@@ -24,6 +25,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from hiaim_monitor import config
@@ -80,9 +82,11 @@ def main() -> None:
     parser.add_argument("--minutes", type=int, default=60)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    print(f"{platform.machine()}, {platform.processor() or '?'}, Python "
-          f"{platform.python_version()}, {sys.platform}; {args.participants} participants × "
-          f"{args.minutes} min, {args.runs} runs")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"{platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, pyarrow {pa.__version__}, {sys.platform}, load "
+          f"{load:.1f}; {args.participants} participants × {args.minutes} min, "
+          f"{args.runs} runs")
     with tempfile.TemporaryDirectory() as tmp:
         db = open_database(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
         try:
