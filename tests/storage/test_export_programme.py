@@ -196,7 +196,6 @@ def _check_against_dictionary(data: list[dict[str, str]],
                     assert number <= float(f["Text Validation Max"]), (name, value)
 
 
-@sqlite_only
 def test_the_redcap_csv_matches_its_data_dictionary(backend, db, programme, tmp_path):
     one, _ = programme
     out = tmp_path / "redcap"
@@ -242,6 +241,32 @@ def test_the_redcap_csv_matches_its_data_dictionary(backend, db, programme, tmp_
     assert (later["ses_week"], later["ses_number"], later["ses_attendance"],
             later[f"{SESSION_FORM}_complete"]) == ("6", "3", "", "0")
     assert later["ses_dose_planned_min"] == ""  # no protocol planned for week 6, none ran
+
+
+@sqlite_only
+def test_redcap_with_names_marks_the_name_an_identifier_and_shows_a_withdrawal(
+        backend, db, programme, tmp_path):
+    pg.withdraw(db, NAME, "HIAIM-002", withdrawn_on=date(2026, 3, 20), reason="moved away")
+
+    paths = export_programme(db, NAME, "redcap", tmp_path, participant="HIAIM-002",
+                             with_names=True)
+
+    assert sorted(p.name for p in paths) == [
+        f"{STEM}_HIAIM-002_Zoë-Ærø-2_redcap.csv",
+        f"{STEM}_HIAIM-002_Zoë-Ærø-2_redcap_dictionary.csv"]
+    data_path, dictionary_path = sorted(paths)
+    dictionary = _read_csv(dictionary_path)
+    (name,) = [f for f in dictionary if f["Variable / Field Name"] == "enr_name"]
+    assert name["Identifier?"] == "y" and name["Form Name"] == "enrolment"
+    data = _read_csv(data_path)
+    _check_against_dictionary(data, dictionary)
+    assert {r["record_id"] for r in data} == {"HIAIM-002"}
+    enrolment = data[0]
+    assert (enrolment["enr_name"], enrolment["enr_withdrawn"], enrolment["enr_withdrawn_on"],
+            enrolment["enr_withdrawal_reason"]) == ("Zoë Ærø 2", "1", "2026-03-20",
+                                                    "moved away")
+    # The planned sessions stay instances, their attendance as stored (none after it).
+    assert [r["ses_attendance"] for r in data[1:4]] == ["1", "2", ""]
 
 
 @sqlite_only
