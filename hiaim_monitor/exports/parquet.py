@@ -4,7 +4,7 @@ pandas, polars, DuckDB and R's arrow read with their types and UTC times as they
 Files (one set per export, whatever the number of sessions): ``<stem>_samples.parquet``,
 ``<stem>_beats.parquet``, ``<stem>_events.parquet``, ``<stem>_phases.parquet``, where the
 stem is ``session-12`` for one session and ``sessions-12-13-14`` for several (in the order
-given); a programme's (``programme_export``) is ``programme-<name>[_<code>]``. One row per
+given); a programme's (``export_programme``) is ``programme-<name>[_<code>]``. One row per
 stored record of every session, each with session_id and study_code (display_name only with
 ``with_names``) and the planned session the participant's rows were (programme, week,
 number within the week, programme_session within the programme; null where no programme
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any, Final
 
 import numpy as np
@@ -191,8 +191,17 @@ def _driver_struct(rows: list[tuple[Any, ...]], fields: Sequence[tuple[str, pa.D
     struct = pa.array(rows, type=pa.struct(kinds))
     columns = dict(zip([n for n, _ in fields], struct.flatten(), strict=True))
     if as_text and time_field is not None:
-        columns[time_field] = columns[time_field].cast(pa.timestamp("us")).cast(_TIME)
+        try:
+            columns[time_field] = columns[time_field].cast(pa.timestamp("us")).cast(_TIME)
+        except pa.ArrowInvalid:  # text Arrow does not parse: read as UTCDateTime reads it
+            columns[time_field] = pa.array(
+                [None if v is None else _as_utc(datetime.fromisoformat(v))
+                 for v in columns[time_field].to_pylist()], _TIME)
     return columns
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 _SAMPLE_ROW: Final = (("t_s", pa.float64()), ("wall_utc", _TIME), ("bpm", pa.int16()),
