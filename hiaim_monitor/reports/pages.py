@@ -19,6 +19,7 @@ import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
+from matplotlib.table import Table
 
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.programme.model import Attendance, DoseModification, MissedReason, Relatedness
@@ -57,7 +58,7 @@ def page(title: str, subtitle: str = "", footer: str = "") -> Figure:
 
 def table(ax: Axes, header: Sequence[str], rows: Sequence[Sequence[str]], *,
           widths: Sequence[float] | None = None, font_pt: float = SMALL_PT,
-          row_h: float | None = None) -> None:
+          row_h: float | None = None) -> Table:
     """``rows`` under ``header`` filling ``ax`` from the top; ``widths`` as fractions."""
     ax.axis("off")
     if not rows:
@@ -76,33 +77,49 @@ def table(ax: Axes, header: Sequence[str], rows: Sequence[Sequence[str]], *,
         if r == 0:
             c.set_facecolor("#eeeeee")
             c.get_text().set_fontweight("bold")
+    return t
+
+
+class TextBlock:
+    """Lines of text from the top of ``ax``, as many as its height holds at 1.4 × the font
+    size (each wrapped to ``width_chars``; a line starting with "# " is a heading); what does
+    not fit ends in "… and N more lines". The Text artists are made once, so a page drawn
+    again for the next participant only changes their strings."""
+
+    def __init__(self, ax: Axes, *, font_pt: float = BODY_PT, width_chars: int = 80) -> None:
+        ax.axis("off")
+        fig = ax.get_figure()
+        assert fig is not None
+        height_pt = ax.get_position().height * fig.get_size_inches()[1] * 72
+        step_pt = 1.4 * font_pt
+        self.max_lines = max(1, int(height_pt // step_pt))
+        self.width_chars = width_chars
+        step = step_pt / height_pt
+        self.texts = [ax.text(0.0, 1.0 - i * step, "", transform=ax.transAxes, va="top",
+                              fontsize=font_pt) for i in range(self.max_lines)]
+
+    def show(self, lines: Sequence[str]) -> None:
+        out: list[tuple[str, bool]] = []
+        for line in lines:
+            heading = line.startswith("# ")
+            text = line[2:] if heading else line
+            wrapped = textwrap.wrap(text, self.width_chars, subsequent_indent="   ") or [""]
+            out.extend((w, heading) for w in wrapped)
+        if len(out) > self.max_lines:
+            rest = len(out) - (self.max_lines - 1)
+            out = [*out[:self.max_lines - 1],
+                   (tr("… and {n} more lines (the CSV report has them all)").format(n=rest),
+                    False)]
+        out += [("", False)] * (self.max_lines - len(out))
+        for artist, (text, heading) in zip(self.texts, out, strict=True):
+            artist.set_text(text)
+            artist.set_fontweight("bold" if heading else "normal")
 
 
 def text_block(ax: Axes, lines: Sequence[str], *, font_pt: float = BODY_PT,
                width_chars: int = 80) -> None:
-    """``lines`` (each wrapped to ``width_chars``) from the top of ``ax``, as many as its
-    height holds at 1.4 × the font size; a line starting with "# " is a heading. What does
-    not fit ends in "… and N more lines"."""
-    ax.axis("off")
-    fig = ax.get_figure()
-    assert fig is not None
-    height_pt = ax.get_position().height * fig.get_size_inches()[1] * 72
-    step_pt = 1.4 * font_pt
-    max_lines = max(1, int(height_pt // step_pt))
-    out: list[tuple[str, bool]] = []
-    for line in lines:
-        heading = line.startswith("# ")
-        text = line[2:] if heading else line
-        wrapped = textwrap.wrap(text, width_chars, subsequent_indent="   ") or [""]
-        out.extend((w, heading) for w in wrapped)
-    if len(out) > max_lines:
-        rest = len(out) - (max_lines - 1)
-        out = [*out[:max_lines - 1],
-               (tr("… and {n} more lines (the CSV report has them all)").format(n=rest), False)]
-    step = step_pt / height_pt
-    for i, (text, heading) in enumerate(out):
-        ax.text(0.0, 1.0 - i * step, text, transform=ax.transAxes, va="top",
-                fontsize=font_pt, fontweight="bold" if heading else "normal")
+    """``lines`` in a ``TextBlock`` on ``ax``."""
+    TextBlock(ax, font_pt=font_pt, width_chars=width_chars).show(lines)
 
 
 def chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:

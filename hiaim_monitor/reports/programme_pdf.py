@@ -12,56 +12,50 @@ from typing import Any, Final
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.collections import QuadMesh
 from matplotlib.colors import BoundaryNorm, ListedColormap
+from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.text import Text
 
-from hiaim_monitor.display import CLASS_COLOUR, NO_VALUE
-from hiaim_monitor.engine.codes import Level
+from hiaim_monitor.display import NO_VALUE
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.programme import metrics
 from hiaim_monitor.programme.model import (
-    RPE_MAX,
-    RPE_MIN,
-    Attendance,
     MissedReason,
     ParticipantProgramme,
-    Phase,
 )
 from hiaim_monitor.reports.common import number, pct, spread
 from hiaim_monitor.reports.pages import (
     SMALL_PT,
-    attendance_word,
     chunks,
-    dose_word,
     missed_reason_word,
     page,
     pdf_pages,
-    related_word,
     table,
     text_block,
 )
-from hiaim_monitor.reports.programme_data import Cell, ProgrammeReport, cell_of, group_weeks
+from hiaim_monitor.reports.programme_data import Cell, ProgrammeReport, group_weeks
+from hiaim_monitor.reports.programme_style import (
+    ATTEND_COLOUR,
+    CELL_COLOUR,
+    CELLS,
+    REASON_NUMBER,
+    RPE_COLOUR,
+    WORK_COLOUR,
+    cells_of,
+    of,
+    rpe_axis,
+)
 
 ROWS_PER_CALENDAR_PAGE: Final = 27
 ROWS_PER_TABLE_PAGE: Final = 24
-# Okabe & Ito's colour-blind-safe palette (as display.CLASS_COLOUR), one colour per cell.
-CELL_COLOUR: Final = {
-    Cell.ATTENDED: "#009E73",  # bluish green
-    Cell.MISSED: "#D55E00",  # vermilion
-    Cell.CANCELLED: "#999999",
-    Cell.NOT_RECORDED: "#FFFFFF",
-    Cell.AFTER_WITHDRAWAL: "#404040",
-    Cell.NOT_PLANNED: "#F0F0F0",
-}
-CELLS: Final = tuple(CELL_COLOUR)
-REASON_NUMBER: Final = {reason: n for n, reason in enumerate(MissedReason, start=1)}
-WORK_COLOUR: Final = CLASS_COLOUR[Level.HIGH]
-ATTEND_COLOUR: Final = CELL_COLOUR[Cell.ATTENDED]
-RPE_COLOUR: Final = "#0072B2"  # Okabe & Ito blue
 
 
 def render_programme_pdf(report: ProgrammeReport, path: Path) -> None:
+    from hiaim_monitor.reports.participant_page import ParticipantPages  # it imports us
+
     title = tr("Programme report: {name}").format(name=report.info.name)
     with pdf_pages(path, title) as pdf:
         if report.only is None:
@@ -74,8 +68,10 @@ def render_programme_pdf(report: ProgrammeReport, path: Path) -> None:
             pieces = chunks(people, ROWS_PER_TABLE_PAGE)
             for n, piece in enumerate(pieces, start=1):
                 pdf.savefig(_table_page(report, list(piece), n, len(pieces)))
-        for p in report.people:
-            pdf.savefig(_participant_page(report, p))
+        if report.people:
+            page_of = ParticipantPages(report)
+            for p in report.people:
+                pdf.savefig(page_of(p))
 
 
 def _subtitle(report: ProgrammeReport) -> str:
@@ -87,13 +83,6 @@ def _subtitle(report: ProgrammeReport) -> str:
     if i.simulated:
         parts.insert(0, tr("SIMULATED programme"))
     return " · ".join(p for p in parts if p)
-
-
-def _of(n: int, of: int) -> str:
-    return tr("{n} of {of}").format(n=n, of=of)
-
-
-# --- group pages --------------------------------------------------------------------
 
 
 def _numbers_page(report: ProgrammeReport) -> Figure:
@@ -120,7 +109,7 @@ def _numbers_page(report: ProgrammeReport) -> Figure:
             n=g["with_interruption"]),
         f"# {tr('Attendance')}",
         tr("Sessions attended: {attended} (planned, less those the site cancelled)").format(
-            attended=_of(g["sessions_attended"], g["sessions_planned"])),
+            attended=of(g["sessions_attended"], g["sessions_planned"])),
         tr("Attendance per participant: {spread}").format(
             spread=spread(g["attendance"], 100, 0, " %")),
         tr("Cancelled by the site: {n} sessions (left out of planned)").format(n=cancelled),
@@ -133,7 +122,7 @@ def _numbers_page(report: ProgrammeReport) -> Figure:
         tr("Early terminations: {n} sessions ({people} participants)").format(
             n=g["sessions_terminated_early"], people=g["with_early_termination"]),
         tr("Work intervals achieved: {achieved} ({share})").format(
-            achieved=_of(achieved, prescribed),
+            achieved=of(achieved, prescribed),
             share=pct(achieved / prescribed if prescribed else None)),
         tr("Relative dose intensity: {spread}").format(
             spread=spread(g["relative_dose_intensity"], 100, 0, " %")),
@@ -167,7 +156,7 @@ def _weeks_page(report: ProgrammeReport) -> Figure:
     weeks = group_weeks(report)
     grid = fig.add_gridspec(2, 2, left=0.07, right=0.96, top=0.84, bottom=0.07,
                             height_ratios=[1.4, 1], hspace=0.35, wspace=0.2)
-    _weekly_bars(fig.add_subplot(grid[0, 0]), weeks, tr("Attendance and work intervals "
+    weekly_bars(fig.add_subplot(grid[0, 0]), weeks, tr("Attendance and work intervals "
                                                        "achieved, by week (group)"))
     ax = fig.add_subplot(grid[0, 1])
     x = [w["week"] for w in weeks]
@@ -177,14 +166,14 @@ def _weeks_page(report: ProgrammeReport) -> Figure:
     ax.fill_between(x, low, high, color=RPE_COLOUR, alpha=0.2, linewidth=0,
                     label=tr("range of participants' means"))
     ax.plot(x, mean, "o-", color=RPE_COLOUR, label=tr("mean session RPE"))
-    _rpe_axis(ax)
+    rpe_axis(ax)
     ax.set_xticks(x)
     ax.set_xlabel(tr("week"))
     ax.set_title(tr("Session RPE by week (group)"), loc="left")
     ax.legend(loc="lower right", frameon=False)
-    rows = [[str(w["week"]), _of(w["attended_sessions"], w["planned_sessions"]),
+    rows = [[str(w["week"]), of(w["attended_sessions"], w["planned_sessions"]),
              pct(w["attendance"]),
-             _of(w["work_intervals_achieved"], w["work_intervals_prescribed"]),
+             of(w["work_intervals_achieved"], w["work_intervals_prescribed"]),
              pct(w["work_compliance"]), number(w["mean_rpe"], 1)] for w in weeks]
     table(fig.add_subplot(grid[1, :]), [tr("Week"), tr("Sessions attended"),
                                         tr("Attendance"), tr("Work intervals achieved"),
@@ -193,12 +182,14 @@ def _weeks_page(report: ProgrammeReport) -> Figure:
     return fig
 
 
-def _weekly_bars(ax: Axes, weeks: list[dict[str, Any]], title: str) -> None:
+def weekly_bars(ax: Axes, weeks: list[dict[str, Any]], title: str
+                ) -> tuple[BarContainer, BarContainer]:
+    """Attendance and work-interval compliance (%) per week: the two sets of bars."""
     x = np.array([w["week"] for w in weeks], dtype=float)
     attend = [100 * (w["attendance"] or 0.0) for w in weeks]
     work = [100 * (w["work_compliance"] or 0.0) for w in weeks]
-    ax.bar(x - 0.2, attend, 0.4, color=ATTEND_COLOUR, label=tr("attendance"))
-    ax.bar(x + 0.2, work, 0.4, color=WORK_COLOUR, label=tr("work intervals achieved"))
+    bars = (ax.bar(x - 0.2, attend, 0.4, color=ATTEND_COLOUR, label=tr("attendance")),
+            ax.bar(x + 0.2, work, 0.4, color=WORK_COLOUR, label=tr("work intervals achieved")))
     ax.set_ylim(0, 105)
     ax.set_xticks(x, [str(int(v)) for v in x])
     ax.set_xlabel(tr("week"))
@@ -207,51 +198,23 @@ def _weekly_bars(ax: Axes, weeks: list[dict[str, Any]], title: str) -> None:
     ax.legend(loc="lower right", frameon=True, framealpha=0.9)
     ax.grid(axis="y", color="#dddddd", linewidth=0.5)
     ax.set_axisbelow(True)
+    return bars
 
 
-def _rpe_axis(ax: Axes) -> None:
-    ax.set_ylim(RPE_MIN, RPE_MAX)
-    ax.set_yticks(range(RPE_MIN, RPE_MAX + 1, 2))
-    ax.set_ylabel(tr("Borg RPE"))
-    ax.grid(axis="y", color="#dddddd", linewidth=0.5)
-
-
-def _cells(report: ProgrammeReport, p: ParticipantProgramme
-           ) -> tuple[list[int], dict[int, str]]:
-    """The participant's row of calendar cells (indexes into CELLS) by session number, and
-    the mark drawn in a cell (missed reason number, "!" for missing data)."""
-    row = [CELLS.index(Cell.NOT_PLANNED)] * report.slots
-    marks: dict[int, str] = {}
-    for r in p.sessions:
-        n = r.planned.number
-        if not 1 <= n <= report.slots:
-            continue
-        cell = cell_of(p, r)
-        row[n - 1] = CELLS.index(cell)
-        if cell is Cell.MISSED:
-            marks[n] = str(REASON_NUMBER[r.missed_reason or MissedReason.UNKNOWN])
-    for m in report.missing_for(p.study_code):
-        marks[m.session_number] = "!"
-    return row, marks
-
-
-def _calendar(ax: Axes, report: ProgrammeReport, people: list[ParticipantProgramme], *,
-              font_pt: float = SMALL_PT) -> None:
+def calendar(ax: Axes, report: ProgrammeReport, people: list[ParticipantProgramme], *,
+             font_pt: float = SMALL_PT) -> tuple[QuadMesh, list[Text]]:
+    """The attendance calendar of ``people`` on ``ax``: its cells and their marks."""
     grid, marks = [], []
     for p in people:
-        row, mark = _cells(report, p)
+        row, mark = cells_of(report, p)
         grid.append(row)
         marks.append(mark)
     cmap = ListedColormap([CELL_COLOUR[c] for c in CELLS])
     norm = BoundaryNorm(np.arange(len(CELLS) + 1) - 0.5, len(CELLS))
-    ax.pcolormesh(np.arange(report.slots + 1) + 0.5, np.arange(len(people) + 1) - 0.5,
-                  np.array(grid), cmap=cmap, norm=norm, edgecolors="#cccccc", linewidth=0.4)
-    for y, mark in enumerate(marks):
-        for n, text in mark.items():
-            dark = grid[y][n - 1] in (CELLS.index(Cell.MISSED),
-                                      CELLS.index(Cell.AFTER_WITHDRAWAL))
-            ax.text(n, y, text, ha="center", va="center", fontsize=font_pt,
-                    color="white" if dark else "black", fontweight="bold")
+    mesh = ax.pcolormesh(np.arange(report.slots + 1) + 0.5, np.arange(len(people) + 1) - 0.5,
+                         np.array(grid), cmap=cmap, norm=norm, edgecolors="#cccccc",
+                         linewidth=0.4)
+    texts = calendar_marks(ax, grid, marks, font_pt)
     per_week = report.info.sessions_per_week
     for w in range(1, report.info.weeks):
         ax.axvline(w * per_week + 0.5, color="black", linewidth=0.8)
@@ -263,6 +226,20 @@ def _calendar(ax: Axes, report: ProgrammeReport, people: list[ParticipantProgram
     ax.set_yticks(range(len(people)), [p.study_code for p in people], fontsize=font_pt)
     for spine in ax.spines.values():
         spine.set_visible(False)
+    return mesh, texts
+
+
+def calendar_marks(ax: Axes, grid: list[list[int]], marks: list[dict[int, str]],
+                   font_pt: float = SMALL_PT) -> list[Text]:
+    """The marks in the cells (a missed reason's number, "!" for missing data)."""
+    texts = []
+    for y, mark in enumerate(marks):
+        for n, text in mark.items():
+            dark = grid[y][n - 1] in (CELLS.index(Cell.MISSED),
+                                      CELLS.index(Cell.AFTER_WITHDRAWAL))
+            texts.append(ax.text(n, y, text, ha="center", va="center", fontsize=font_pt,
+                                 color="white" if dark else "black", fontweight="bold"))
+    return texts
 
 
 def _calendar_legend(fig: Figure, y: float) -> None:
@@ -282,23 +259,23 @@ def _calendar_legend(fig: Figure, y: float) -> None:
 
 
 def _calendar_page(report: ProgrammeReport, people: list[ParticipantProgramme], n: int,
-                   of: int) -> Figure:
+                   total: int) -> Figure:
     fig = page(tr("Programme {name}: attendance calendar").format(name=report.info.name),
                _subtitle(report) + "\n" + tr("session number in the programme (columns); "
                                              "weeks separated by a black line"),
-               tr("page {n} of {of} of the calendar").format(n=n, of=of) if of > 1 else "")
+               tr("page {n} of {of} of the calendar").format(n=n, of=total) if total > 1 else "")
     height = min(0.72, 0.03 * (len(people) + 1))
     ax = fig.add_axes((0.12, 0.84 - height, 0.84, height))
-    _calendar(ax, report, people)
+    calendar(ax, report, people)
     _calendar_legend(fig, 0.84 - height - 0.08)
     return fig
 
 
 def _table_page(report: ProgrammeReport, people: list[ParticipantProgramme], n: int,
-                of: int) -> Figure:
+                total: int) -> Figure:
     fig = page(tr("Programme {name}: every participant").format(name=report.info.name),
                _subtitle(report),
-               tr("page {n} of {of} of the table").format(n=n, of=of) if of > 1 else "")
+               tr("page {n} of {of} of the table").format(n=n, of=total) if total > 1 else "")
     header = [tr("Study code"), tr("Attended"), tr("Attend-\nance"), tr("Inter-\nruptions"),
               tr("Withdrawn\n(week)"), tr("Dose\nmodified"), tr("Ended\nearly"),
               tr("Work intervals\nachieved"), tr("RDI"), tr("Mean\nRPE"),
@@ -308,7 +285,7 @@ def _table_page(report: ProgrammeReport, people: list[ParticipantProgramme], n: 
         s = metrics.participant_summary(p)
         grades = ", ".join(f"G{g}:{k}" for g, k in s["adverse_events_by_grade"].items() if k)
         rows.append([
-            p.study_code, _of(s["attended_sessions"], s["planned_sessions"]),
+            p.study_code, of(s["attended_sessions"], s["planned_sessions"]),
             pct(s["attendance"]), str(s["interruptions"]),
             str(s["discontinuation_week"]) if s["withdrawn"] else NO_VALUE,
             str(s["dose_modified_sessions"]), str(s["early_terminations"]),
@@ -320,113 +297,3 @@ def _table_page(report: ProgrammeReport, people: list[ParticipantProgramme], n: 
           widths=[0.1, 0.08, 0.07, 0.07, 0.08, 0.07, 0.06, 0.11, 0.06, 0.06, 0.13, 0.11],
           row_h=1.0 / (len(rows) + 2))
     return fig
-
-
-# --- a participant's page -------------------------------------------------------------
-
-
-def _participant_page(report: ProgrammeReport, p: ParticipantProgramme) -> Figure:
-    s = metrics.participant_summary(p)
-    e = report.enrolments.get(p.study_code)
-    sub = [tr("programme {name}").format(name=report.info.name)]
-    if p.enrolled_on is not None:
-        sub.append(tr("enrolled {day}").format(day=p.enrolled_on.isoformat()))
-    if p.withdrawal is not None:
-        sub.append(tr("withdrawn {day} (week {week}): {reason}").format(
-            day=p.withdrawal.date.isoformat(), week=s["discontinuation_week"],
-            reason=p.withdrawal.reason or (e.withdrawal_reason if e else "")))
-    fig = page(tr("{code}: programme report").format(code=p.study_code), " · ".join(sub))
-    grid = fig.add_gridspec(3, 3, left=0.08, right=0.98, top=0.8, bottom=0.06,
-                            height_ratios=[0.22, 1, 1], width_ratios=[1, 1, 0.95],
-                            hspace=0.5, wspace=0.25)
-    cal = fig.add_subplot(grid[0, :])
-    _calendar(cal, report, [p])
-    cal.set_title(tr("Attendance by session"), loc="left", pad=18)
-    _weekly_bars(fig.add_subplot(grid[1, 0]), metrics.weekly(p),
-                 tr("Attendance and work intervals achieved, by week"))
-    ax = fig.add_subplot(grid[1, 1])
-    rpe = metrics.rpe_by_session(p)
-    ax.plot(list(rpe), list(rpe.values()), "o-", color=RPE_COLOUR)
-    _rpe_axis(ax)
-    ax.set_xlim(0.5, report.slots + 0.5)
-    ax.set_xticks(range(1, report.slots + 1, max(1, report.slots // 9)))
-    ax.set_xlabel(tr("session"))
-    ax.set_title(tr("Session RPE: mean {mean}").format(mean=number(s["mean_rpe"], 1)),
-                 loc="left")
-    if not rpe:
-        ax.text(0.5, 0.5, tr("no RPE recorded"), transform=ax.transAxes, ha="center")
-    _dose(fig.add_subplot(grid[2, 0:2]), report, p, s)
-    text_block(fig.add_subplot(grid[1:, 2]), _participant_lines(report, p, s),
-               font_pt=SMALL_PT, width_chars=58)
-    return fig
-
-
-def _dose(ax: Axes, report: ProgrammeReport, p: ParticipantProgramme,
-          s: dict[str, Any]) -> None:
-    numbers, planned, done = [], [], []
-    for r in p.sessions:
-        if r.status in (Attendance.CANCELLED, None):
-            continue
-        numbers.append(r.planned.number)
-        planned.append(r.planned.planned_work_s / 60)
-        done.append(sum(min(i.time_in_target_s, i.planned_s) for i in r.intervals
-                        if i.phase is Phase.WORK) / 60 if r.attended else 0.0)
-    ax.bar(numbers, planned, 0.8, color="white", edgecolor="#666666", linewidth=0.6,
-           label=tr("planned work"))
-    ax.bar(numbers, done, 0.8, color=WORK_COLOUR, label=tr("at or above target"))
-    ax.set_xlim(0.5, report.slots + 0.5)
-    ax.set_xticks(range(1, report.slots + 1, max(1, report.slots // 9)))
-    ax.set_xlabel(tr("session"))
-    ax.set_ylabel(tr("minutes"))
-    ax.set_title(tr("Dose per session: RDI {rdi}").format(
-        rdi=pct(s["relative_dose_intensity"])), loc="left")
-    ax.legend(loc="upper right", frameon=True, framealpha=0.9, ncols=2)
-    top = max([*planned, *done, 1.0])
-    ax.set_ylim(0, top * 1.3)
-
-
-def _participant_lines(report: ProgrammeReport, p: ParticipantProgramme,
-                       s: dict[str, Any]) -> list[str]:
-    reasons = ", ".join(f"{missed_reason_word(MissedReason(k))} {n}"
-                        for k, n in s["missed_by_reason"].items() if n)
-    lines = [f"# {tr('Summary')}",
-             tr("Attended {attended} planned sessions ({share}); cancelled by the site "
-                "{cancelled}").format(attended=_of(s["attended_sessions"],
-                                                   s["planned_sessions"]),
-                                      share=pct(s["attendance"]),
-                                      cancelled=s["cancelled_sessions"]),
-             tr("Missed: {n}").format(n=s["missed_sessions"])
-             + (f" ({reasons})" if reasons else "")
-             + (tr("; after the withdrawal {n}").format(n=s["missed_after_withdrawal"])
-                if s["missed_after_withdrawal"] else ""),
-             tr("Interruptions: {runs}").format(runs=", ".join(
-                 tr("sessions {first}–{last}").format(first=r.first_number, last=r.last_number)
-                 for r in metrics.interruptions(p)) or "0"),
-             tr("Work intervals achieved: {achieved} ({share})").format(
-                 achieved=_of(s["work_intervals_achieved"], s["work_intervals_prescribed"]),
-                 share=pct(s["work_compliance"])),
-             tr("Dose: {done} of {planned} planned minutes at or above target").format(
-                 done=number(s["completed_dose_min"], 0),
-                 planned=number(s["planned_dose_min"], 0))]
-    for r in p.sessions:
-        if r.attended and r.dose_modification is not None:
-            lines.append(tr("Session {n}: {what}").format(
-                n=r.planned.number, what=dose_word(r.dose_modification))
-                + (f" ({r.dose_note})" if r.dose_note else ""))
-        if r.attended and r.early_termination is not None:
-            lines.append(tr("Session {n}: stopped early: {reason}").format(
-                n=r.planned.number, reason=r.early_termination))
-    lines.append(f"# {tr('Adverse events')}")
-    lines += [tr("Session {n}: grade {grade}, {related}: {what}").format(
-        n=r.planned.number, grade=a.grade, related=related_word(a.related), what=a.what)
-        + (f" ({tr('action')}: {a.action})" if a.action else "")
-        for r in p.sessions for a in r.adverse_events] or [tr("None recorded.")]
-    missing = report.missing_for(p.study_code)
-    if missing:
-        lines.append(f"# {tr('Missing data')}")
-        lines += [m.text() for m in missing]
-    not_yet = sum(1 for r in p.sessions if r.status is None)
-    if not_yet:
-        lines.append(tr("{n} planned sessions have no attendance recorded yet ({word}).")
-                     .format(n=not_yet, word=attendance_word(None)))
-    return lines

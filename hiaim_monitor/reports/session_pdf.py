@@ -5,7 +5,7 @@ participant with the heart-rate trace over the phases and their target bands."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -19,6 +19,7 @@ from hiaim_monitor.protocols import PhaseKind
 from hiaim_monitor.reports.common import minutes, number, pct
 from hiaim_monitor.reports.pages import (
     SMALL_PT,
+    TextBlock,
     chunks,
     dose_word,
     page,
@@ -35,6 +36,7 @@ BAND_COLOUR: Final = {PhaseKind.INTERMEDIATE: CLASS_COLOUR[Level.INTERMEDIATE],
 EASY_COLOUR: Final = CLASS_COLOUR[Level.BELOW]  # warm-up, recovery and cool-down bands
 HR_COLOUR: Final = "#000000"
 ALARM_COLOUR: Final = "#CC0000"
+NOTE_COLOUR: Final = "#0072B2"  # Okabe & Ito blue
 
 
 def render_session_pdf(report: SessionReport, path: Path) -> None:
@@ -47,8 +49,10 @@ def render_session_pdf(report: SessionReport, path: Path) -> None:
             fig = _group_page(report, list(piece), first=n == 0, page_no=n + 1,
                               pages=len(pieces))
             pdf.savefig(fig)
-        for p in people:
-            pdf.savefig(_participant_page(report, p))
+        if people:
+            page_of = ParticipantPages(report)
+            for p in people:
+                pdf.savefig(page_of(p))
 
 
 def heading(report: SessionReport) -> str:
@@ -131,34 +135,105 @@ def _time_in_target_chart(ax, people: list[ParticipantReport]) -> None:
     ax.grid(axis="x", color="#dddddd", linewidth=0.5)
 
 
-def _participant_page(report: SessionReport, p: ParticipantReport) -> Figure:
-    s = report.session
-    sub = [tr("HRmax {bpm} bpm ({method})").format(bpm=f"{p.hrmax_bpm:.0f}",
-                                                    method=p.hrmax_method)]
-    if p.beta_blocker:
-        sub.append(tr("takes beta blockers: heart-rate targets may not apply"))
-    if p.programme is not None:
-        sub.append(tr("programme {name}, week {week} session {number}").format(
-            name=p.programme[0], week=p.programme[1], number=p.programme[2]))
-    fig = page(tr("{code}: session {id}").format(code=p.study_code, id=s.session_id),
-               heading(report) + "\n" + " · ".join(sub))
-    grid = fig.add_gridspec(2, 2, left=0.06, right=0.93, top=0.83, bottom=0.04,
-                            height_ratios=[1.25, 1], hspace=0.42, wspace=0.08,
-                            width_ratios=[1.1, 1])
-    _trace(fig.add_subplot(grid[0, :]), report, p)
-    rows = []
-    for n, i in enumerate(p.intervals, start=1):
-        mark = NO_VALUE if i.achieved is None else ("✓" if i.achieved else "✗")
-        rows.append([str(n), i.name, minutes(i.planned_s), minutes(i.ran_s),
-                     minutes(i.seconds_in_target), number(i.peak_pct, 0), mark])
-    ax = fig.add_subplot(grid[1, 0])
-    table(ax, [tr("#"), tr("Work phase"), tr("Planned"), tr("Ran"), tr("In target"),
-               tr("Peak %"), tr("Achieved")], rows,
-          widths=[0.05, 0.33, 0.11, 0.11, 0.12, 0.1, 0.12],
-          row_h=min(0.09, 1.0 / (len(rows) + 1.5)))
-    text_block(fig.add_subplot(grid[1, 1]), _participant_lines(p), font_pt=SMALL_PT,
-               width_chars=70)
-    return fig
+class ParticipantPages:
+    """``pages(p)``: participant ``p``'s page. Every participant of a session has the same
+    phases, bands and table rows, so the page is built once and refilled for each: building
+    axes, ticks and table cells is most of what a matplotlib page costs."""
+
+    def __init__(self, report: SessionReport) -> None:
+        self.report = report
+        s = report.session
+        fig = self.fig = page(" ", " ")
+        self.title, self.subtitle = fig.texts[0], fig.texts[1]
+        grid = fig.add_gridspec(2, 2, left=0.06, right=0.93, top=0.83, bottom=0.04,
+                                height_ratios=[1.25, 1], hspace=0.42, wspace=0.08,
+                                width_ratios=[1.1, 1])
+        ax = self.ax = fig.add_subplot(grid[0, :])
+        ceiling = s.protocol.thresholds.ceiling_pct
+        for span in report.spans:
+            phase = s.protocol.phases[span.index]
+            x0, x1 = span.start_s / 60, span.end_s / 60
+            work = target_of(phase) is not None
+            colour = BAND_COLOUR.get(phase.kind, EASY_COLOUR)
+            # The phase itself: a light column; its target band: the same colour, stronger.
+            ax.axvspan(x0, x1, color=colour, alpha=0.10 if work else 0.05, linewidth=0)
+            band_top = phase.target_max_pct if phase.target_max_pct is not None else ceiling
+            ax.fill_between([x0, x1], phase.target_min_pct, band_top, color=colour,
+                            alpha=0.45 if work else 0.25, linewidth=0)
+            ax.axvline(x0, color="#999999", linewidth=0.3)
+        (self.line,) = ax.plot([], [], color=HR_COLOUR, linewidth=0.8)
+        ax.axhline(100, color=ALARM_COLOUR, linestyle="--", linewidth=0.8)
+        self.hrmax_label = ax.text(0.002, 100.5, "", transform=ax.get_yaxis_transform(),
+                                   fontsize=SMALL_PT, color=ALARM_COLOUR, va="bottom")
+        if ceiling != 100:
+            ax.axhline(ceiling, color=ALARM_COLOUR, linestyle=":", linewidth=0.8)
+        (self.alarms,) = ax.plot([], [], "v", color=ALARM_COLOUR, markersize=5,
+                                 label=tr("alarm"))
+        (self.notes,) = ax.plot([], [], "d", color=NOTE_COLOUR, markersize=4, label=tr("note"))
+        ax.set_xlim(0, max(s.end_s, 60.0) / 60)
+        ax.set_xlabel(tr("minutes into the session"))
+        ax.set_ylabel(tr("% HRmax"))
+        ax.set_title(tr("Heart rate over the session, with the phases and their target "
+                        "bands"), loc="left")
+        handles = [Patch(color=BAND_COLOUR[PhaseKind.INTERMEDIATE], alpha=0.6,
+                         label=tr("intermediate target")),
+                   Patch(color=BAND_COLOUR[PhaseKind.HIGH], alpha=0.6,
+                         label=tr("high target")),
+                   Patch(color=EASY_COLOUR, alpha=0.4,
+                         label=tr("warm-up, recovery, cool-down band")),
+                   self.alarms, self.notes]
+        ax.legend(handles=handles, loc="upper right", ncols=len(handles), frameon=False,
+                  bbox_to_anchor=(1.0, -0.11))
+        self.right: Any = None
+        rows = [[str(n), i.name, minutes(i.planned_s), "", "", "", ""]
+                for n, i in enumerate(report.people[0].intervals, start=1)]
+        self.table = table(fig.add_subplot(grid[1, 0]), [
+            tr("#"), tr("Work phase"), tr("Planned"), tr("Ran"), tr("In target"),
+            tr("Peak %"), tr("Achieved")], rows,
+            widths=[0.05, 0.33, 0.11, 0.11, 0.12, 0.1, 0.12],
+            row_h=min(0.09, 1.0 / (len(rows) + 1.5)))
+        self.text = TextBlock(fig.add_subplot(grid[1, 1]), font_pt=SMALL_PT, width_chars=70)
+
+    def __call__(self, p: ParticipantReport) -> Figure:
+        s = self.report.session
+        sub = [tr("HRmax {bpm} bpm ({method})").format(bpm=f"{p.hrmax_bpm:.0f}",
+                                                        method=p.hrmax_method)]
+        if p.beta_blocker:
+            sub.append(tr("takes beta blockers: heart-rate targets may not apply"))
+        if p.programme is not None:
+            sub.append(tr("programme {name}, week {week} session {number}").format(
+                name=p.programme[0], week=p.programme[1], number=p.programme[2]))
+        self.title.set_text(tr("{code}: session {id}").format(code=p.study_code,
+                                                             id=s.session_id))
+        self.subtitle.set_text(heading(self.report) + "\n" + " · ".join(sub))
+
+        finite = p.trace_pct[np.isfinite(p.trace_pct)]
+        top = max(110.0, float(finite.max()) + 5 if finite.size else 110.0)
+        bottom = min(40.0, float(finite.min()) - 5 if finite.size else 40.0)
+        self.ax.set_ylim(bottom, top)
+        self.line.set_data(p.trace_t_s / 60, p.trace_pct)
+        self.hrmax_label.set_text(tr("HRmax ({bpm} bpm)").format(bpm=f"{p.hrmax_bpm:.0f}"))
+        alarms = [e.t_s / 60 for e in p.events if e.kind == "alarm-raised"]
+        notes = [e.t_s / 60 for e in p.events if e.kind != "alarm-raised"]
+        self.alarms.set_data(alarms, [top - 2] * len(alarms))
+        self.notes.set_data(notes, [top - 2] * len(notes))
+        if self.right is not None:  # the bpm axis follows this participant's HRmax
+            self.right.remove()
+        hrmax = p.hrmax_bpm
+        self.right = self.ax.secondary_yaxis("right", functions=(
+            lambda v: v * hrmax / 100, lambda b: b * 100 / hrmax))
+        self.right.set_ylabel(tr("bpm"))
+
+        cells = self.table.get_celld()
+        for n, i in enumerate(p.intervals, start=1):
+            mark = NO_VALUE if i.achieved is None else ("✓" if i.achieved else "✗")
+            for col, text in enumerate([str(n), i.name, minutes(i.planned_s),
+                                        minutes(i.ran_s), minutes(i.seconds_in_target),
+                                        number(i.peak_pct, 0), mark]):
+                if (n, col) in cells:
+                    cells[n, col].get_text().set_text(text)
+        self.text.show(_participant_lines(p))
+        return self.fig
 
 
 def _participant_lines(p: ParticipantReport) -> list[str]:
@@ -196,56 +271,3 @@ def _participant_lines(p: ParticipantReport) -> list[str]:
     lines += [f"{mmss(e.t_s)}  {e.text or e.kind}" for e in p.events] or [tr("No alarms or "
                                                                              "notes.")]
     return lines
-
-
-def _trace(ax, report: SessionReport, p: ParticipantReport) -> None:
-    s = report.session
-    ceiling = s.protocol.thresholds.ceiling_pct
-    finite = p.trace_pct[np.isfinite(p.trace_pct)]
-    top = max(110.0, float(finite.max()) + 5 if finite.size else 110.0)
-    bottom = min(40.0, float(finite.min()) - 5 if finite.size else 40.0)
-    for span in report.spans:
-        phase = s.protocol.phases[span.index]
-        x0, x1 = span.start_s / 60, span.end_s / 60
-        work = target_of(phase) is not None
-        colour = BAND_COLOUR.get(phase.kind, EASY_COLOUR)
-        # The phase itself: a light column; its target band: the same colour, stronger.
-        ax.axvspan(x0, x1, color=colour, alpha=0.10 if work else 0.05, linewidth=0)
-        band_top = phase.target_max_pct if phase.target_max_pct is not None else ceiling
-        ax.fill_between([x0, x1], phase.target_min_pct, band_top, color=colour,
-                        alpha=0.45 if work else 0.25, linewidth=0)
-        ax.axvline(x0, color="#999999", linewidth=0.3)
-    ax.plot(p.trace_t_s / 60, p.trace_pct, color=HR_COLOUR, linewidth=0.8)
-    ax.axhline(100, color=ALARM_COLOUR, linestyle="--", linewidth=0.8)
-    ax.text(0.002, 100.5, tr("HRmax ({bpm} bpm)").format(bpm=f"{p.hrmax_bpm:.0f}"),
-            transform=ax.get_yaxis_transform(), fontsize=SMALL_PT, color=ALARM_COLOUR,
-            va="bottom")
-    if ceiling != 100:
-        ax.axhline(ceiling, color=ALARM_COLOUR, linestyle=":", linewidth=0.8)
-    alarms = [e.t_s / 60 for e in p.events if e.kind == "alarm-raised"]
-    notes = [e.t_s / 60 for e in p.events if e.kind != "alarm-raised"]
-    if alarms:
-        ax.plot(alarms, [top - 2] * len(alarms), "v", color=ALARM_COLOUR, markersize=5)
-    if notes:
-        ax.plot(notes, [top - 2] * len(notes), "d", color="#0072B2", markersize=4)
-    ax.set_xlim(0, max(s.end_s, 60.0) / 60)
-    ax.set_ylim(bottom, top)
-    ax.set_xlabel(tr("minutes into the session"))
-    ax.set_ylabel(tr("% HRmax"))
-    hrmax = p.hrmax_bpm
-    right = ax.secondary_yaxis("right", functions=(lambda v: v * hrmax / 100,
-                                                   lambda b: b * 100 / hrmax))
-    right.set_ylabel(tr("bpm"))
-    ax.set_title(tr("Heart rate over the session, with the phases and their target bands"),
-                 loc="left")
-    handles = [Patch(color=BAND_COLOUR[PhaseKind.INTERMEDIATE], alpha=0.6,
-                     label=tr("intermediate target")),
-               Patch(color=BAND_COLOUR[PhaseKind.HIGH], alpha=0.6, label=tr("high target")),
-               Patch(color=EASY_COLOUR, alpha=0.4,
-                     label=tr("warm-up, recovery, cool-down band"))]
-    if alarms:
-        handles.append(ax.plot([], [], "v", color=ALARM_COLOUR, label=tr("alarm"))[0])
-    if notes:
-        handles.append(ax.plot([], [], "d", color="#0072B2", label=tr("note"))[0])
-    ax.legend(handles=handles, loc="upper right", ncols=len(handles), frameon=False,
-              bbox_to_anchor=(1.0, -0.11))
