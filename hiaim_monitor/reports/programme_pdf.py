@@ -263,7 +263,11 @@ def _calendar_page(report: ProgrammeReport, people: list[ParticipantProgramme], 
     fig = page(tr("Programme {name}: attendance calendar").format(name=report.info.name),
                _subtitle(report) + "\n" + tr("session number in the programme (columns); "
                                              "weeks separated by a black line"),
-               tr("page {n} of {of} of the calendar").format(n=n, of=total) if total > 1 else "")
+               tr("page {n} of {of} of the calendar").format(n=n, of=total) if total > 1
+               else "")
+    if not people:
+        fig.text(0.04, 0.8, tr("No participants are enrolled yet."))
+        return fig
     height = min(0.72, 0.03 * (len(people) + 1))
     ax = fig.add_axes((0.12, 0.84 - height, 0.84, height))
     calendar(ax, report, people)

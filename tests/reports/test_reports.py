@@ -315,3 +315,15 @@ def test_the_command_writes_the_reports_and_warns_of_missing_data_in_one_line(st
 def test_a_report_error_is_one_sentence(store, tmp_path):
     with pytest.raises(ReportError, match=r"^There is no session 42 in .*; `sessions list`"):
         write_session_report(store, 42, tmp_path / "x.pdf")
+
+
+def test_a_programme_with_nobody_enrolled_still_gets_its_group_pages(store, tmp_path):
+    from datetime import date
+
+    from hiaim_monitor.storage import programmes as pg
+
+    pg.create_programme(store, "Next spring", start_date=date(2027, 3, 1))
+    text = pages(write_programme_report(store, "Next spring", tmp_path / "empty.pdf"))
+    assert len(text) == 4
+    assert "Enrolled: 0" in text[0]
+    assert "No participants are enrolled yet." in text[2]
