@@ -163,3 +163,16 @@ def dose_word(value: DoseModification | str | None) -> str:
 def related_word(value: Relatedness | str) -> str:
     return {Relatedness.YES: tr("related"), Relatedness.POSSIBLE: tr("possibly related"),
             Relatedness.NO: tr("not related")}[Relatedness(value)]
+
+
+def status_word(status: str) -> str:
+    """A stored session's status (storage.schema.SessionStatus) in words."""
+    return {"running": tr("still recording"), "finished": tr("finished"),
+            "interrupted": tr("interrupted (a crash left it open)")}.get(status, status)
+
+
+def hrmax_method_word(method: str) -> str:
+    """How HRmax was found (hrmax.HRMaxMethod) in words."""
+    return {"measured": tr("measured"), "tanaka": tr("Tanaka: 208 − 0.7 × age"),
+            "220-age": tr("220 − age"), "gellish": tr("Gellish: 207 − 0.7 × age")
+            }.get(method, method)

@@ -22,9 +22,11 @@ from hiaim_monitor.reports.pages import (
     TextBlock,
     chunks,
     dose_word,
+    hrmax_method_word,
     page,
     pdf_pages,
     related_word,
+    status_word,
     table,
     text_block,
 )
@@ -60,7 +62,7 @@ def heading(report: SessionReport) -> str:
     parts = [s.protocol.display_name,
              tr("started {when} UTC").format(when=f"{s.started_utc:%Y-%m-%d %H:%M}"),
              tr("{duration} min").format(duration=mmss(s.end_s)), s.site,
-             tr("status: {status}").format(status=s.status.value)]
+             tr("status: {status}").format(status=status_word(s.status.value))]
     if s.simulated:
         parts.append(tr("simulated participants"))
     return " · ".join(p for p in parts if p)
@@ -196,8 +198,8 @@ class ParticipantPages:
 
     def __call__(self, p: ParticipantReport) -> Figure:
         s = self.report.session
-        sub = [tr("HRmax {bpm} bpm ({method})").format(bpm=f"{p.hrmax_bpm:.0f}",
-                                                        method=p.hrmax_method)]
+        sub = [tr("HRmax {bpm} bpm ({method})").format(
+            bpm=f"{p.hrmax_bpm:.0f}", method=hrmax_method_word(p.hrmax_method))]
         if p.beta_blocker:
             sub.append(tr("takes beta blockers: heart-rate targets may not apply"))
         if p.programme is not None:
