@@ -150,6 +150,8 @@ def add_admin_commands(subparsers: Any) -> None:
 
     from hiaim_monitor.admin.programme_commands import add_programme_commands  # imports us
     add_programme_commands(subparsers, db_option)
+    from hiaim_monitor.admin.report_commands import add_report_commands  # imports us
+    add_report_commands(subparsers, db_option)
 
     database = group("db", "look after the database")
     leaf(database, "upgrade", _db_upgrade, "migrate the database to the newest schema")
