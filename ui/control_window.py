@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, Signal
@@ -50,6 +51,7 @@ from hiaim_monitor.session_loop import SessionLoop, Tickable
 from hiaim_monitor.storage import Database, StorageError
 from ui.alarm_sound import AlarmSound
 from ui.bridge import SensorBridge
+from ui.report_action import SessionReportWriter, ask_report_path
 from ui.session_panel import COLUMNS, SessionPanel
 from ui.setup.setup_page import SetupPage
 from ui.store_jobs import StoreJobs
@@ -103,6 +105,10 @@ class ControlWindow(QMainWindow):
         self.session_panel.status.connect(self.say)
         self.session_panel.finished.connect(self.finish_recording)
         self.session_panel.new_session.connect(self.back_to_setup)
+        self.session_panel.report_wanted.connect(self.write_report)
+        self.report_writer = SessionReportWriter(self)
+        self.report_writer.written.connect(self._report_written)
+        self.report_button = self.session_panel.report_button
         self.session_panel.late_note.connect(self._store_late_notes)
         self.session_panel.tick_wanted.connect(self.tick_wanted)
         self.session_panel.can_start_again = wiring is not None
@@ -276,6 +282,7 @@ class ControlWindow(QMainWindow):
         """Show ``recorded`` on the session page; the loop ticks it (and so stores what the
         straps send) from now on."""
         self.recorded = recorded
+        self.session_panel.can_report = True
         self._show_session(recorded.session, recorded)
         self.session_panel.records.use_store(self.jobs, recorded.db,
                                              recorded.session_id)
@@ -381,6 +388,38 @@ class ControlWindow(QMainWindow):
         for recorded in [r for r in self.saving if r.progress().stored]:
             self.saving.remove(recorded)
             self.say(tr("Session {id} is stored.").format(id=recorded.session_id))
+
+    # -- after a session: its report ----------------------------------------------------
+    def write_report(self) -> None:
+        """Report…: the finished session's PDF, built from the database once everything
+        the session recorded is stored there, written where the operator says and opened."""
+        recorded = self.recorded
+        if recorded is None or recorded.finished is None:
+            return
+        if self.report_writer.busy:
+            self.say(tr("The report is being written; it opens when it is ready."))
+            return
+        if not recorded.progress().stored:
+            self.say(tr("Session {id} is still being saved; ask for the report again when "
+                        "it is stored.").format(id=recorded.session_id))
+            return
+        path = ask_report_path(self, recorded.session_id)
+        if path is None:
+            return
+        self.report_button.setEnabled(False)
+        self.say(tr("Writing the report of session {id}…").format(id=recorded.session_id))
+        self.report_writer.start(recorded.db, recorded.session_id, path)
+
+    def _report_written(self, session_id: int, path: str, error: str) -> None:
+        self.report_writer.busy = False
+        self.report_button.setEnabled(True)
+        if error:
+            self.say(tr("The report was not written: {error}").format(error=error))
+            return
+        opened = self.report_writer.opener(Path(path))
+        self.say((tr("Report of session {id} written to {path}.") if opened else
+                  tr("Report of session {id} written to {path}; no PDF viewer opened it."))
+                 .format(id=session_id, path=path))
 
     # -- keys ---------------------------------------------------------------------------
     def _space(self) -> None:

@@ -58,6 +58,7 @@ class SessionPanel(QWidget):
     finished = Signal()  # the session ended (stopped, or the protocol ran out)
     status = Signal(str)  # a sentence for the status bar
     new_session = Signal()  # the operator wants to set up the next class
+    report_wanted = Signal()  # the operator wants the finished session's PDF report
     late_note = Signal()  # a note changed after the session ended
     tick_wanted = Signal()  # an operator action changed the session: show it now
 
@@ -83,6 +84,9 @@ class SessionPanel(QWidget):
         self.new_button = _button(tr("New session…"), self.new_session.emit)
         self.new_button.setVisible(False)
         self.can_start_again = False  # set by a window that can set up another class
+        self.report_button = _button(tr("Report…"), self.report_wanted.emit)
+        self.report_button.setVisible(False)
+        self.can_report = False  # set by the window for a session it records
         self.table = ParticipantTable(COLUMNS)
         self.table.stretch_last()
         self.notes = NotesPanel()
@@ -95,6 +99,7 @@ class SessionPanel(QWidget):
         for button in (self.pause_button, self.next_button, self.extend_button):
             controls.addWidget(button)
         controls.addStretch(1)
+        controls.addWidget(self.report_button)
         controls.addWidget(self.new_button)
         controls.addWidget(self.stop_button)
         alarm_row = QHBoxLayout()
@@ -152,6 +157,7 @@ class SessionPanel(QWidget):
                        self.stop_button):
             button.setEnabled(snap.running)
         self.new_button.setVisible(snap.finished and self.can_start_again)
+        self.report_button.setVisible(snap.finished and self.can_report)
         self._sound_alarms(snap)
         if snap.finished and not self._finished_sent:
             self._finished_sent = True
