@@ -12,14 +12,18 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute
+import pyarrow.parquet as pq
 import pytest
 
 from hiaim_monitor.admin import run_admin_command
-from hiaim_monitor.exports import ExportError, export_sessions
+from hiaim_monitor.exports import ExportError, columnar, export_sessions
 from tests.storage.recorded import Recorded, admin_parser, record_session
 from tests.storage.test_export_events import store_events
 
 TABLES = ("samples", "beats", "events", "phases")
+sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 def _export(backend, *argv: str) -> int:
@@ -201,3 +205,55 @@ def test_a_folder_in_the_way_of_one_table_leaves_none_of_them(db, recorded, tmp_
         export_sessions(db, [sid], "parquet", out)
 
     assert os.listdir(out) == [f"session-{sid}_phases.parquet"]
+
+
+def _tables(folder: Path, sid: int) -> dict[str, pa.Table]:
+    return {name: pq.read_table(folder / f"session-{sid}_{name}.parquet") for name in TABLES}
+
+
+def test_the_export_is_the_same_when_a_connection_of_this_process_is_in_use(
+        backend, db, recorded, tmp_path, monkeypatch):
+    """ADBC's SQLite is a second copy of the library in the process: while one of the
+    engine's connections is in use (a class recording here) the rows go through SQLAlchemy's
+    driver, and the files come out the same."""
+    sid = recorded.stored.session_id
+    through = []
+    driver_read = columnar._driver_read
+    monkeypatch.setattr(columnar, "_driver_read",
+                        lambda *a: through.append(a[1]) or driver_read(*a))
+    export_sessions(db, [sid], "parquet", tmp_path / "adbc")
+    assert through == []
+    with db.engine.connect() as busy:
+        busy.exec_driver_sql("SELECT 1")
+        export_sessions(db, [sid], "parquet", tmp_path / "driver")
+
+    assert through == (["samples", "beats"] if backend.name == "sqlite" else [])
+    adbc, driver = _tables(tmp_path / "adbc", sid), _tables(tmp_path / "driver", sid)
+    for name in TABLES:
+        assert adbc[name].schema == driver[name].schema, name
+        assert adbc[name].to_pylist() == driver[name].to_pylist(), name
+    assert adbc["samples"].num_rows == 720 and adbc["beats"].num_rows > 0
+
+
+@sqlite_only
+def test_a_column_null_in_the_first_rows_read_keeps_its_type(backend, db, recorded, tmp_path,
+                                                             monkeypatch):
+    """ADBC SQLite types a column by the values of its first batch: one all NULL there would
+    be taken for integers, and a later % HRmax refused."""
+    sid = recorded.stored.session_id
+    with db.engine.begin() as conn:
+        first = conn.exec_driver_sql("SELECT min(id) FROM samples").scalar()
+        conn.exec_driver_sql("UPDATE samples SET pct_hrmax = NULL, energy_kj = NULL "
+                             f"WHERE id < {first + 6}")
+        stored = conn.exec_driver_sql(
+            "SELECT count(*), count(pct_hrmax), sum(pct_hrmax) FROM samples").one()
+    monkeypatch.setattr(columnar, "SQLITE_BATCH_ROWS", 2)
+
+    export_sessions(db, [sid], "parquet", tmp_path / "out")
+
+    samples = pq.read_table(tmp_path / "out" / f"session-{sid}_samples.parquet")
+    assert samples.schema.field("pct_hrmax").type == pa.float64()
+    assert samples.schema.field("energy_kj").type == pa.int32()
+    pct = samples["pct_hrmax"]
+    assert (len(pct), len(pct) - pct.null_count) == stored[:2]
+    assert math.isclose(pa.compute.sum(pct).as_py(), stored[2])
