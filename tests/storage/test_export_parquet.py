@@ -19,6 +19,8 @@ import pytest
 
 from hiaim_monitor.admin import run_admin_command
 from hiaim_monitor.exports import ExportError, columnar, export_sessions
+from hiaim_monitor.storage import open_database
+from tests.storage.helpers import BUSY_TIMEOUT_S
 from tests.storage.recorded import Recorded, admin_parser, record_session
 from tests.storage.test_export_events import store_events
 
@@ -257,3 +259,24 @@ def test_a_column_null_in_the_first_rows_read_keeps_its_type(backend, db, record
     pct = samples["pct_hrmax"]
     assert (len(pct), len(pct) - pct.null_count) == stored[:2]
     assert math.isclose(pa.compute.sum(pct).as_py(), stored[2])
+
+
+def test_a_relative_sqlite_url_in_an_awkward_folder_is_read_through_adbc(tmp_path,
+                                                                          monkeypatch):
+    """sqlite:///relative is the file the app opened (from the working folder), however its
+    path is spelt: the ADBC reader opens that same file, and makes no file of its own."""
+    folder = tmp_path / "data #1 ?ø"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    through = []
+    monkeypatch.setattr(columnar, "_driver_read", lambda *a: through.append(a[1]))
+    with open_database("sqlite:///store.sqlite3", busy_timeout_s=BUSY_TIMEOUT_S) as db:
+        sid = record_session(db).stored.session_id
+        export_sessions(db, [sid], "parquet", tmp_path / "out")
+
+    assert through == []
+    samples = pq.read_table(tmp_path / "out" / f"session-{sid}_samples.parquet")
+    assert samples.num_rows == 720
+    for name in os.listdir(folder):
+        assert name.startswith("store.sqlite3"), name
+        assert stat.S_IMODE((folder / name).stat().st_mode) == 0o600, name
