@@ -35,6 +35,7 @@ import pyarrow.compute as pc
 
 from hiaim_monitor import config
 from hiaim_monitor.exports import data
+from hiaim_monitor.i18n import tr
 from hiaim_monitor.storage.database import (
     Database,
     StorageError,
@@ -120,9 +121,9 @@ def _adbc_query(db: Database) -> Iterator[Query | None]:
         database = driver.connect(uri)
         connection = adbc.AdbcConnection(database)
     except adbc.Error as error:
-        raise StorageError(
-            f"Cannot connect to the database {db.name} ({_detail(error)}); check that the "
-            "server is running and the URL is right.") from None
+        raise StorageError(tr(
+            "Cannot read the database {db} ({detail}); check that the server is running and "
+            "the URL is right.").format(db=db.name, detail=_detail(error))) from None
 
     def query(sql: str) -> pa.Table:
         with adbc.AdbcStatement(connection) as statement:
@@ -136,7 +137,8 @@ def _adbc_query(db: Database) -> Iterator[Query | None]:
             query(f"PRAGMA busy_timeout = {int(config.SQLITE_BUSY_TIMEOUT_S * 1000)}")
         yield query
     except (adbc.Error, OSError) as error:  # OSError: pyarrow's, from the result stream
-        raise StorageError(f"The database {db.name} failed ({_detail(error)}).") from None
+        raise StorageError(tr("Reading the database {db} failed ({detail}).").format(
+            db=db.name, detail=_detail(error))) from None
     finally:
         connection.close()
         database.close()

@@ -280,3 +280,23 @@ def test_a_relative_sqlite_url_in_an_awkward_folder_is_read_through_adbc(tmp_pat
     for name in os.listdir(folder):
         assert name.startswith("store.sqlite3"), name
         assert stat.S_IMODE((folder / name).stat().st_mode) == 0o600, name
+
+
+@sqlite_only
+def test_a_value_the_reader_cannot_type_is_one_line_and_nothing_is_written(
+        backend, db, recorded, tmp_path, monkeypatch, capsys):
+    """Text where a session time belongs (a damaged or hand-edited store): one sentence
+    naming the database, no traceback, no files."""
+    with db.engine.begin() as conn:
+        last = conn.exec_driver_sql("SELECT max(id) FROM samples").scalar()
+        conn.exec_driver_sql(f"UPDATE samples SET t_s = 'soon' WHERE id = {last}")
+    monkeypatch.setattr(columnar, "SQLITE_BATCH_ROWS", 2)
+    out = tmp_path / "out"
+
+    assert _export(backend, str(recorded.stored.session_id), "--format", "parquet",
+                   "--out", str(out)) != 0
+
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert "Reading the database" in err and "Type mismatch" in err, err
+    assert not out.exists() or os.listdir(out) == []
