@@ -8,6 +8,7 @@ import csv
 import math
 import os
 import stat
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -19,9 +20,11 @@ import pytest
 
 from hiaim_monitor.admin import run_admin_command
 from hiaim_monitor.exports import ExportError, columnar, export_sessions
-from hiaim_monitor.storage import open_database
-from tests.storage.helpers import BUSY_TIMEOUT_S
-from tests.storage.recorded import Recorded, admin_parser, record_session
+from hiaim_monitor.hrm import SensorContact
+from hiaim_monitor.storage import open_database, start_session
+from hiaim_monitor.storage.schema import SampleRow
+from tests.storage.helpers import BUSY_TIMEOUT_S, START_UTC, roster
+from tests.storage.recorded import SHORT, Recorded, admin_parser, record_session
 from tests.storage.test_export_events import store_events
 
 TABLES = ("samples", "beats", "events", "phases")
@@ -300,3 +303,30 @@ def test_a_value_the_reader_cannot_type_is_one_line_and_nothing_is_written(
     assert err.count("\n") == 1, err
     assert "Reading the database" in err and "Type mismatch" in err, err
     assert not out.exists() or os.listdir(out) == []
+
+
+def test_an_in_memory_sqlite_store_is_read_through_its_own_connection(tmp_path,
+                                                                       monkeypatch):
+    """A second library cannot see a database that lives in one connection's memory: its
+    rows go through SQLAlchemy's driver, with the same types and UTC times."""
+    through = []
+    driver_read = columnar._driver_read
+    monkeypatch.setattr(columnar, "_driver_read",
+                        lambda *a: through.append(a[1]) or driver_read(*a))
+    with open_database("sqlite://") as db:
+        stored = start_session(db, SHORT, roster(1), started_utc=START_UTC, host="test-host")
+        sp = next(iter(stored.session_participant_ids.values()))
+        with db.session() as s:
+            s.add_all(SampleRow(session_participant_id=sp, t_s=float(i),
+                                wall_utc=START_UTC + timedelta(seconds=i), bpm=120,
+                                pct_hrmax=None if i == 0 else 66.0, level=1, flags=0,
+                                contact=SensorContact.DETECTED, energy_kj=None)
+                      for i in range(3))
+            s.commit()
+        export_sessions(db, [stored.session_id], "parquet", tmp_path)
+
+    assert through == ["samples", "beats"]
+    samples = pq.read_table(tmp_path / f"session-{stored.session_id}_samples.parquet")
+    assert samples.schema.field("wall_utc").type == pa.timestamp("us", tz="UTC")
+    assert samples["wall_utc"].to_pylist()[2] == START_UTC + timedelta(seconds=2)
+    assert samples["pct_hrmax"].to_pylist() == [None, 66.0, 66.0]
