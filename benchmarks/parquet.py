@@ -1,10 +1,11 @@
 """Parquet export throughput and file sizes for one session of N participants × M minutes.
 
     .venv/bin/python benchmarks/parquet.py [--participants N] [--minutes M] [--runs R]
-                                           [--programme-sessions K]
+                                           [--programme-sessions K] [--backend postgresql]
 
 The session is written into a temporary SQLite file (opened by ``open_database``, the app's
-settings) through the production ``SessionWriter``, as a class's rows: 1 sample/s and
+settings), or with ``--backend postgresql`` into a throwaway PostgreSQL server (tests/pg.py's,
+on this machine), through the production ``SessionWriter``, as a class's rows: 1 sample/s and
 2 beats/s (120 bpm) per participant, then finished. Each run times
 ``export_sessions(db, [id], "parquet", folder)`` into a fresh folder: reading the store,
 building the four tables and writing them (zstd), until every file is in place. rows/s
@@ -46,6 +47,7 @@ from hiaim_monitor.storage import (
     start_session,
 )
 from hiaim_monitor.storage import programmes as pg
+from tests.pg import PostgresServer
 
 START_UTC = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 BEATS_PER_SAMPLE = 2  # 120 bpm
@@ -136,14 +138,23 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--programme-sessions", type=int, default=0, metavar="K",
                         help="also time the export of a programme of K such sessions")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"{platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}, pyarrow {pa.__version__}, {sys.platform}, load "
           f"{load:.1f}; {args.participants} participants × {args.minutes} min, "
-          f"{args.runs} runs")
+          f"{args.runs} runs, {args.backend}")
+    server = None
     with tempfile.TemporaryDirectory() as tmp:
-        db = open_database(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
+        if args.backend == "postgresql":
+            server = PostgresServer()
+            server.init()
+            server.start()
+            url = server.url(server.create_database())
+        else:
+            url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        db = open_database(url)
         try:
             people = roster(args.participants)
             sid = record(db, people, args.minutes, START_UTC)
@@ -168,6 +179,8 @@ def main() -> None:
                 programme_export(db, people, args, Path(tmp))
         finally:
             db.close()
+            if server is not None:
+                server.remove()
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any, Final
 
 import numpy as np
@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from hiaim_monitor.engine.codes import UNTRUSTED, ZONE_EDGES_PCT, BeatFlag, Level, SampleFlag
-from hiaim_monitor.exports import data
+from hiaim_monitor.exports import columnar, data
 from hiaim_monitor.exports.common import (
     ExportOptions,
     FileSet,
@@ -47,7 +47,7 @@ from hiaim_monitor.exports.phases import PhaseSpan, phase_spans
 from hiaim_monitor.exports.summary import work_phases
 from hiaim_monitor.storage.database import Database
 
-_TIME: Final = pa.timestamp("us", tz="UTC")
+_TIME: Final = columnar.TIME
 _CATEGORY: Final = pa.dictionary(pa.int32(), pa.string())
 _STEM_IDS: Final = 8  # more session ids than this are named by the first, last and count
 # The planned session a participant's rows were (null for a session no programme links):
@@ -91,11 +91,13 @@ def export_parquet(db: Database, sessions: Sequence[data.ExportSession], files: 
     session's participants are those it lists (a programme export lists only its own)."""
     stem = stem or file_stem([s.session_id for s in sessions])
     links = links if links is not None else {}
+    stored = columnar.read_rows(db, sessions)  # first: see columnar on two SQLite copies
     tables = (("samples", SAMPLE_FIELDS, _samples), ("beats", BEAT_FIELDS, _beats),
               ("events", EVENT_FIELDS, _events), ("phases", PHASE_FIELDS, _phases))
     for name, fields, table_of in tables:
         schema = schema_of(fields, options)
-        parts = [table_of(db, session, options, schema, links) for session in sessions]
+        parts = [table_of(db, session, options, schema, links, stored)
+                 for session in sessions]
         write_table(files, f"{stem}_{name}.parquet", schema, parts)
 
 
@@ -107,11 +109,15 @@ def schema_of(fields: Sequence[tuple[str, pa.DataType]], options: ExportOptions)
 
 def write_table(files: FileSet, name: str, schema: pa.Schema,
                 parts: Sequence[pa.Table]) -> None:
-    """Stack ``parts`` (each of ``schema``; none: an empty table) and write it, zstd."""
+    """Stack ``parts`` (each of ``schema``; none: an empty table) and write it, zstd.
+    Parquet's dictionary encoding only for the dictionary columns: tried on every column
+    (pyarrow's default) it made the files twice the size and a third slower to write,
+    measured on benchmarks/parquet.py's session (float columns have too many values)."""
     parts = [t for t in parts if t.num_rows] or [schema.empty_table()]
     table = pa.concat_tables(parts).unify_dictionaries()
+    categories = [f.name for f in table.schema if pa.types.is_dictionary(f.type)]
     with files.open(name, binary=True) as f:
-        pq.write_table(table, f, compression="zstd")
+        pq.write_table(table, f, compression="zstd", use_dictionary=categories)
 
 
 def file_stem(session_ids: Sequence[int]) -> str:
@@ -180,37 +186,6 @@ def _coded(values: np.ndarray, name_of: Callable[[int], str]) -> pa.DictionaryAr
                                           pa.array(dictionary, pa.string()))
 
 
-def _driver_struct(rows: list[tuple[Any, ...]], fields: Sequence[tuple[str, pa.DataType]],
-                   time_field: str | None = None) -> dict[str, pa.Array]:
-    """The driver's rows as Arrow columns, converted in C. A wall time is SQLite's text
-    (stored in UTC, as the schema's UTCDateTime writes it: ``2026-03-02 09:30:00.500000``),
-    parsed by Arrow, or PostgreSQL's aware datetime, converted to UTC by Arrow."""
-    as_text = time_field is not None and isinstance(rows[0][[n for n, _ in fields]
-                                                          .index(time_field)], str)
-    kinds = [(n, pa.string() if as_text and n == time_field else t) for n, t in fields]
-    struct = pa.array(rows, type=pa.struct(kinds))
-    columns = dict(zip([n for n, _ in fields], struct.flatten(), strict=True))
-    if as_text and time_field is not None:
-        try:
-            columns[time_field] = columns[time_field].cast(pa.timestamp("us")).cast(_TIME)
-        except pa.ArrowInvalid:  # text Arrow does not parse: read as UTCDateTime reads it
-            columns[time_field] = pa.array(
-                [None if v is None else _as_utc(datetime.fromisoformat(v))
-                 for v in columns[time_field].to_pylist()], _TIME)
-    return columns
-
-
-def _as_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-_SAMPLE_ROW: Final = (("t_s", pa.float64()), ("wall_utc", _TIME), ("bpm", pa.int16()),
-                      ("pct_hrmax", pa.float64()), ("level", pa.int16()),
-                      ("flag_bits", pa.int32()), ("contact", pa.string()),
-                      ("energy_kj", pa.int32()))
-_BEAT_ROW: Final = (("t_s", pa.float64()), ("rr_ms", pa.float64()), ("flag_bits", pa.int32()))
-
-
 def _phase_columns(spans: Sequence[PhaseSpan], t_s: np.ndarray
                    ) -> tuple[pa.Array, pa.DictionaryArray]:
     """phase_index and phase_name of each time, null outside every span (span_at's rule:
@@ -234,14 +209,13 @@ def _phase_columns(spans: Sequence[PhaseSpan], t_s: np.ndarray
 
 
 def _samples(db: Database, session: data.ExportSession, options: ExportOptions,
-             schema: pa.Schema, links: Links) -> pa.Table:
+             schema: pa.Schema, links: Links, stored: columnar.StoredRows) -> pa.Table:
     spans = phase_spans(db, session)
     parts = []
     for p in session.participants:
-        rows = data.sample_rows(db, p.session_participant_id)
-        if not rows:
+        read = stored.samples.get(p.session_participant_id)
+        if read is None:
             continue
-        read = _driver_struct(rows, _SAMPLE_ROW, "wall_utc")
         times = read["t_s"].to_numpy()
         flag_bits = read["flag_bits"].to_numpy()
         pct_np = read["pct_hrmax"].to_numpy(zero_copy_only=False)  # NaN where null
@@ -251,7 +225,7 @@ def _samples(db: Database, session: data.ExportSession, options: ExportOptions,
                                side="right").astype(np.int8)
         phase_index, phase_name = _phase_columns(spans, times)
         columns = {
-            **read, **_constant(schema, session, p, links, len(rows)),
+            **read, **_constant(schema, session, p, links, len(times)),
             "phase_index": phase_index, "phase_name": phase_name,
             "class": _coded(read["level"].to_numpy(), class_name),
             "zone": pa.array(zone, pa.int8(), mask=no_pct),
@@ -265,15 +239,14 @@ def _samples(db: Database, session: data.ExportSession, options: ExportOptions,
 
 
 def _beats(db: Database, session: data.ExportSession, options: ExportOptions,
-           schema: pa.Schema, links: Links) -> pa.Table:
+           schema: pa.Schema, links: Links, stored: columnar.StoredRows) -> pa.Table:
     parts = []
     for p in session.participants:
-        rows = data.beat_rows(db, p.session_participant_id)
-        if not rows:
+        read = stored.beats.get(p.session_participant_id)
+        if read is None:
             continue
-        read = _driver_struct(rows, _BEAT_ROW)
         flag_bits = read["flag_bits"].to_numpy()
-        columns = {**read, **_constant(schema, session, p, links, len(rows)),
+        columns = {**read, **_constant(schema, session, p, links, len(flag_bits)),
                    "flags": _coded(flag_bits, lambda f: flag_names(f, BeatFlag))}
         table = pa.Table.from_arrays([columns[name] for name in schema.names], schema=schema)
         if options.omit_artifacts:
@@ -283,7 +256,7 @@ def _beats(db: Database, session: data.ExportSession, options: ExportOptions,
 
 
 def _events(db: Database, session: data.ExportSession, options: ExportOptions,
-            schema: pa.Schema, links: Links) -> pa.Table:
+            schema: pa.Schema, links: Links, stored: columnar.StoredRows) -> pa.Table:
     """Every event about the whole session, and those about the participants it lists
     (a programme export leaves out those about anyone else in the class)."""
     columns: dict[str, list[Any]] = {n: [] for n in schema.names}
@@ -305,7 +278,7 @@ def _events(db: Database, session: data.ExportSession, options: ExportOptions,
 
 
 def _phases(db: Database, session: data.ExportSession, options: ExportOptions,
-            schema: pa.Schema, links: Links) -> pa.Table:
+            schema: pa.Schema, links: Links, stored: columnar.StoredRows) -> pa.Table:
     """As the summary's interval table: every prescribed work phase, judged or not."""
     columns: dict[str, list[Any]] = {n: [] for n in schema.names}
     prescribed = work_phases(session)

@@ -8,18 +8,27 @@ import csv
 import math
 import os
 import stat
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute
+import pyarrow.parquet as pq
 import pytest
 
 from hiaim_monitor.admin import run_admin_command
-from hiaim_monitor.exports import ExportError, export_sessions
-from tests.storage.recorded import Recorded, admin_parser, record_session
+from hiaim_monitor.exports import ExportError, columnar, export_sessions
+from hiaim_monitor.hrm import SensorContact
+from hiaim_monitor.storage import open_database, start_session
+from hiaim_monitor.storage.schema import SampleRow
+from tests.storage.helpers import BUSY_TIMEOUT_S, START_UTC, roster
+from tests.storage.recorded import SHORT, Recorded, admin_parser, record_session
 from tests.storage.test_export_events import store_events
 
 TABLES = ("samples", "beats", "events", "phases")
+sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 def _export(backend, *argv: str) -> int:
@@ -201,3 +210,123 @@ def test_a_folder_in_the_way_of_one_table_leaves_none_of_them(db, recorded, tmp_
         export_sessions(db, [sid], "parquet", out)
 
     assert os.listdir(out) == [f"session-{sid}_phases.parquet"]
+
+
+def _tables(folder: Path, sid: int) -> dict[str, pa.Table]:
+    return {name: pq.read_table(folder / f"session-{sid}_{name}.parquet") for name in TABLES}
+
+
+def test_the_export_is_the_same_when_a_connection_of_this_process_is_in_use(
+        backend, db, recorded, tmp_path, monkeypatch):
+    """ADBC's SQLite is a second copy of the library in the process: while one of the
+    engine's connections is in use (a class recording here) the rows go through SQLAlchemy's
+    driver, and the files come out the same."""
+    sid = recorded.stored.session_id
+    through = []
+    driver_read = columnar._driver_read
+    monkeypatch.setattr(columnar, "_driver_read",
+                        lambda *a: through.append(a[1]) or driver_read(*a))
+    export_sessions(db, [sid], "parquet", tmp_path / "adbc")
+    assert through == []
+    with db.engine.connect() as busy:
+        busy.exec_driver_sql("SELECT 1")
+        export_sessions(db, [sid], "parquet", tmp_path / "driver")
+
+    assert through == (["samples", "beats"] if backend.name == "sqlite" else [])
+    adbc, driver = _tables(tmp_path / "adbc", sid), _tables(tmp_path / "driver", sid)
+    for name in TABLES:
+        assert adbc[name].schema == driver[name].schema, name
+        assert adbc[name].to_pylist() == driver[name].to_pylist(), name
+    assert adbc["samples"].num_rows == 720 and adbc["beats"].num_rows > 0
+
+
+@sqlite_only
+def test_a_column_null_in_the_first_rows_read_keeps_its_type(backend, db, recorded, tmp_path,
+                                                             monkeypatch):
+    """ADBC SQLite types a column by the values of its first batch: one all NULL there would
+    be taken for integers, and a later % HRmax refused."""
+    sid = recorded.stored.session_id
+    with db.engine.begin() as conn:
+        first = conn.exec_driver_sql("SELECT min(id) FROM samples").scalar()
+        conn.exec_driver_sql("UPDATE samples SET pct_hrmax = NULL, energy_kj = NULL "
+                             f"WHERE id < {first + 6}")
+        stored = conn.exec_driver_sql(
+            "SELECT count(*), count(pct_hrmax), sum(pct_hrmax) FROM samples").one()
+    monkeypatch.setattr(columnar, "SQLITE_BATCH_ROWS", 2)
+
+    export_sessions(db, [sid], "parquet", tmp_path / "out")
+
+    samples = pq.read_table(tmp_path / "out" / f"session-{sid}_samples.parquet")
+    assert samples.schema.field("pct_hrmax").type == pa.float64()
+    assert samples.schema.field("energy_kj").type == pa.int32()
+    pct = samples["pct_hrmax"]
+    assert (len(pct), len(pct) - pct.null_count) == stored[:2]
+    assert math.isclose(pa.compute.sum(pct).as_py(), stored[2])
+
+
+def test_a_relative_sqlite_url_in_an_awkward_folder_is_read_through_adbc(tmp_path,
+                                                                          monkeypatch):
+    """sqlite:///relative is the file the app opened (from the working folder), however its
+    path is spelt: the ADBC reader opens that same file, and makes no file of its own."""
+    folder = tmp_path / "data #1 ?ø"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    through = []
+    monkeypatch.setattr(columnar, "_driver_read", lambda *a: through.append(a[1]))
+    with open_database("sqlite:///store.sqlite3", busy_timeout_s=BUSY_TIMEOUT_S) as db:
+        sid = record_session(db).stored.session_id
+        export_sessions(db, [sid], "parquet", tmp_path / "out")
+
+    assert through == []
+    samples = pq.read_table(tmp_path / "out" / f"session-{sid}_samples.parquet")
+    assert samples.num_rows == 720
+    for name in os.listdir(folder):
+        assert name.startswith("store.sqlite3"), name
+        assert stat.S_IMODE((folder / name).stat().st_mode) == 0o600, name
+
+
+@sqlite_only
+def test_a_value_the_reader_cannot_type_is_one_line_and_nothing_is_written(
+        backend, db, recorded, tmp_path, monkeypatch, capsys):
+    """Text where a session time belongs (a damaged or hand-edited store): one sentence
+    naming the database, no traceback, no files."""
+    with db.engine.begin() as conn:
+        last = conn.exec_driver_sql("SELECT max(id) FROM samples").scalar()
+        conn.exec_driver_sql(f"UPDATE samples SET t_s = 'soon' WHERE id = {last}")
+    monkeypatch.setattr(columnar, "SQLITE_BATCH_ROWS", 2)
+    out = tmp_path / "out"
+
+    assert _export(backend, str(recorded.stored.session_id), "--format", "parquet",
+                   "--out", str(out)) != 0
+
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert "Reading the database" in err and "Type mismatch" in err, err
+    assert not out.exists() or os.listdir(out) == []
+
+
+def test_an_in_memory_sqlite_store_is_read_through_its_own_connection(tmp_path,
+                                                                       monkeypatch):
+    """A second library cannot see a database that lives in one connection's memory: its
+    rows go through SQLAlchemy's driver, with the same types and UTC times."""
+    through = []
+    driver_read = columnar._driver_read
+    monkeypatch.setattr(columnar, "_driver_read",
+                        lambda *a: through.append(a[1]) or driver_read(*a))
+    with open_database("sqlite://") as db:
+        stored = start_session(db, SHORT, roster(1), started_utc=START_UTC, host="test-host")
+        sp = next(iter(stored.session_participant_ids.values()))
+        with db.session() as s:
+            s.add_all(SampleRow(session_participant_id=sp, t_s=float(i),
+                                wall_utc=START_UTC + timedelta(seconds=i), bpm=120,
+                                pct_hrmax=None if i == 0 else 66.0, level=1, flags=0,
+                                contact=SensorContact.DETECTED, energy_kj=None)
+                      for i in range(3))
+            s.commit()
+        export_sessions(db, [stored.session_id], "parquet", tmp_path)
+
+    assert through == ["samples", "beats"]
+    samples = pq.read_table(tmp_path / f"session-{stored.session_id}_samples.parquet")
+    assert samples.schema.field("wall_utc").type == pa.timestamp("us", tz="UTC")
+    assert samples["wall_utc"].to_pylist()[2] == START_UTC + timedelta(seconds=2)
+    assert samples["pct_hrmax"].to_pylist() == [None, 66.0, 66.0]

@@ -20,7 +20,7 @@ import pytest
 
 from hiaim_monitor.admin import run_admin_command
 from hiaim_monitor.exports import export_programme, export_sessions
-from hiaim_monitor.exports.parquet import _driver_struct
+from hiaim_monitor.exports.columnar import wall_times
 from hiaim_monitor.exports.redcap import DICTIONARY_COLUMNS, SESSION_FORM, SYSTEM_COLUMNS
 from hiaim_monitor.storage import programme_records as rec
 from hiaim_monitor.storage import programmes as pg
@@ -313,10 +313,7 @@ def test_an_out_path_that_is_a_file_is_refused(backend, db, programme, tmp_path,
 def test_wall_times_arrow_cannot_parse_are_read_as_the_store_reads_them():
     """A SQLite time as SQLAlchemy writes it, one with an offset (Arrow's cast refuses it:
     the whole column is then read as UTCDateTime reads it), and a missing one."""
-    rows = [(0.5, "2026-03-02 09:30:00.500000"), (1.5, "2026-03-02T10:30:01+01:00"),
-            (2.5, None)]
-    columns = _driver_struct(rows, (("t_s", pa.float64()),
-                                    ("wall_utc", pa.timestamp("us", tz="UTC"))), "wall_utc")
-    assert columns["wall_utc"].to_pylist() == [
+    text = pa.array(["2026-03-02 09:30:00.500000", "2026-03-02T10:30:01+01:00", None])
+    assert wall_times(text).to_pylist() == [
         datetime(2026, 3, 2, 9, 30, 0, 500000, tzinfo=UTC),
         datetime(2026, 3, 2, 9, 30, 1, tzinfo=UTC), None]
