@@ -1,0 +1,70 @@
+"""The programme the simulated class of ``make demo`` lives in (``hiaim-monitor --simulate
+N``, window and headless): "Simulated class", marked simulated, created on first use in the
+database the simulation records in. Its calendar has a session every day, planned only up
+to today as the demo is used (``plan_sessions(until=...)``), so a demo on any day has
+today's planned session, and it stays small. Each simulated session is linked to it:
+today's planned session is attended and points at the recorded session.
+
+Simulated participants go only into simulated programmes and real ones only into real ones
+(``storage.programmes.enrol`` refuses the mix), so the demo's class never meets a real one.
+A few look-ups a start, and one enrolment per participant the first time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Final
+
+from hiaim_monitor.programme.model import Attendance
+from hiaim_monitor.storage import Database
+from hiaim_monitor.storage import programmes as progs
+
+SIMULATED_CLASS: Final = "Simulated class"
+CALENDAR_WEEKS: Final = progs.WEEKS_RANGE[1]  # a year; then the next one is begun
+EVERY_DAY: Final = (0, 1, 2, 3, 4, 5, 6)
+
+
+def simulated_class_programme(db: Database, today: date) -> str:
+    """The name of the simulated programme whose calendar holds ``today``, created (from
+    this week's Monday) when there is none."""
+    for p in progs.list_programmes(db):
+        first_after = p.start_date + timedelta(weeks=p.weeks)
+        if (p.simulated and p.name.startswith(SIMULATED_CLASS)
+                and p.start_date <= today < first_after and p.weekdays == EVERY_DAY):
+            return p.name
+    monday = today - timedelta(days=today.weekday())
+    taken = {p.name.lower() for p in progs.list_programmes(db)}
+    name = (SIMULATED_CLASS if SIMULATED_CLASS.lower() not in taken
+            else f"{SIMULATED_CLASS} from {monday.isoformat()}")
+    progs.create_programme(db, name, start_date=monday, weeks=CALENDAR_WEEKS,
+                           sessions_per_week=len(EVERY_DAY), weekdays=EVERY_DAY,
+                           simulated=True, site="Simulation",
+                           notes="The simulated class of hiaim-monitor --simulate (make demo).")
+    return name
+
+
+def record_simulated_class(db: Database, class_codes: Sequence[str],
+                           attending: Sequence[str], session_id: int, today: date) -> str:
+    """Enrol the simulated class (``class_codes``, registered as simulated) in its programme
+    if not yet, plan up to today, and record today's planned session: attended and linked to
+    ``session_id`` for those ``attending``, missed (no reason given) for the others.
+    Returns the programme's name."""
+    name = simulated_class_programme(db, today)
+    enrolled = {e.study_code.lower() for e in progs.list_enrolments(db, name)}
+    new = [code for code in class_codes if code.lower() not in enrolled]
+    for code in new:
+        progs.enrol(db, name, code, enrolled_on=today)
+    progs.plan_sessions(db, name, until=today)  # adds only what is missing
+    info = next(p for p in progs.list_programmes(db) if p.name == name)
+    week, number = next((w, n) for w, n, day in progs.calendar(info.start_date, info.weeks,
+                                                                info.weekdays) if day == today)
+    here = {code.lower() for code in attending}
+    for code in class_codes:
+        if code.lower() in here:
+            progs.record_attendance(db, name, code, week, number, Attendance.ATTENDED,
+                                    session_id=session_id)
+        else:
+            progs.record_attendance(db, name, code, week, number, Attendance.MISSED)
+    return name
+

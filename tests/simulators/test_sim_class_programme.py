@@ -1,0 +1,58 @@
+"""The simulated class of ``make demo`` lives in a programme marked simulated: today's
+planned session is attended and linked to the session recorded, and no real participant
+can join it."""
+
+from __future__ import annotations
+
+import pytest
+
+from hiaim_monitor.programme.model import Attendance
+from hiaim_monitor.storage import open_database, programmes
+from hiaim_monitor.storage.programmes import ProgrammeError
+from hiaim_monitor.storage.registry import add_participant
+from simulators.class_programme import SIMULATED_CLASS
+
+
+def _demo(cli):
+    code, _, err = cli("--simulate", "3", "--headless", "--speed", "200", "--duration", "15",
+                       "--faults", "none")
+    assert code == 0, err
+    assert "warning" not in err
+
+
+def test_each_simulated_session_is_todays_attended_session_of_the_simulated_class(
+        cli, tmp_path):
+    _demo(cli)
+    db = open_database(f"sqlite:///{tmp_path / 'registry.sqlite3'}")
+    try:
+        (programme,) = programmes.list_programmes(db)
+        assert programme.name == SIMULATED_CLASS and programme.simulated
+        planned = programmes.list_planned_sessions(db, SIMULATED_CLASS)
+        assert [(p.study_code, p.attendance, p.session_id) for p in planned] == [
+            (f"SIM-00{i}", Attendance.ATTENDED, 1) for i in (1, 2, 3)]
+    finally:
+        db.close()
+
+    _demo(cli)  # later the same day: the same planned session, now the newer recording
+    db = open_database(f"sqlite:///{tmp_path / 'registry.sqlite3'}")
+    try:
+        planned = programmes.list_planned_sessions(db, SIMULATED_CLASS)
+        assert {(p.attendance, p.session_id) for p in planned} == {(Attendance.ATTENDED, 2)}
+        assert len(planned) == 3
+        day = planned[0].planned_on
+        assert programmes.planned_session_of(db, 2, "SIM-002") == (
+            SIMULATED_CLASS, planned[0].week, planned[0].number)
+        assert day.weekday() == planned[0].number - 1  # a session every day of the week
+    finally:
+        db.close()
+
+
+def test_a_real_participant_cannot_join_the_simulated_class(cli, tmp_path):
+    _demo(cli)
+    db = open_database(f"sqlite:///{tmp_path / 'registry.sqlite3'}")
+    try:
+        add_participant(db, "HIAIM-001", "Ida", hrmax_bpm=170)
+        with pytest.raises(ProgrammeError, match="never mixed"):
+            programmes.enrol(db, SIMULATED_CLASS, "HIAIM-001")
+    finally:
+        db.close()
