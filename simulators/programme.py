@@ -70,6 +70,7 @@ class ProgrammeSpec:
     minutes: float | None = None  # each session stops after this; None: the whole protocol
     site: str = "Simulated site"
     faults: FaultConfig = dataclasses.field(default_factory=FaultConfig.demo)
+    scripted_only: bool = False  # no random misses nor cancellation (programme_plan)
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,8 @@ def simulate_programme(db: Database, spec: ProgrammeSpec, *,
     cohort = make_cohort(spec.participants, spec.seed, prefix)
     calendar = programmes.calendar(spec.start_date, spec.weeks,
                                    programmes.DEFAULT_WEEKDAYS[SESSIONS_PER_WEEK])
-    plan = plan_programme(len(cohort), len(calendar), spec.seed)
+    plan = plan_programme(len(cohort), len(calendar), spec.seed,
+                          scripted_only=spec.scripted_only)
     key = spec.protocol.key
     by_week = {w: key for w in range(1, spec.weeks + 1)} if key in list_presets() else None
     programmes.create_programme(

@@ -74,7 +74,8 @@ class ProgrammePlan:
         return [i for i in among if self.outcomes[i, session].status is Attendance.ATTENDED]
 
 
-def plan_programme(n: int, sessions: int, seed: int) -> ProgrammePlan:
+def plan_programme(n: int, sessions: int, seed: int, *,
+                   scripted_only: bool = False) -> ProgrammePlan:
     """The plan for ``n`` participants over ``sessions`` planned sessions each.
 
     Given enough of both: one participant is interrupted (3 consecutive sessions missed,
@@ -82,7 +83,9 @@ def plan_programme(n: int, sessions: int, seed: int) -> ProgrammePlan:
     programme (from 2 participants and 3 sessions), one session is cancelled by the site
     (from 9 sessions), one attended session has its intensity reduced for a health reason
     (with a grade 2 adverse event), and one ends early (with a grade 1 adverse event).
-    Other misses are random, a few per participant, never 3 in a row.
+    Other misses are random, a few per participant, never 3 in a row; ``scripted_only``
+    leaves them and the site's cancellation out (every other session attended: a trial of
+    full size for the benchmarks).
     """
     rng = random.Random(f"{seed}/programme-plan")
     order = rng.sample(range(n), n)
@@ -112,7 +115,7 @@ def plan_programme(n: int, sessions: int, seed: int) -> ProgrammePlan:
         must_attend |= {(who, after - 2), (who, after - 3)}
 
     cancelled = None
-    if sessions >= 9:
+    if sessions >= 9 and not scripted_only:
         busy = set()
         if interrupted is not None:
             busy = set(range(interrupted[1] - 1, interrupted[1] + INTERRUPTION_MIN_MISSED + 1))
@@ -153,7 +156,8 @@ def plan_programme(n: int, sessions: int, seed: int) -> ProgrammePlan:
     weights = [w for _, w in _MISSED_REASONS]
     outcomes: dict[tuple[int, int], Outcome] = {}
     for i in range(n):
-        chance = random.Random(f"{seed}/miss-chance/{i}").uniform(*MISS_CHANCE_RANGE)
+        chance = (0.0 if scripted_only
+                  else random.Random(f"{seed}/miss-chance/{i}").uniform(*MISS_CHANCE_RANGE))
         own = random.Random(f"{seed}/misses/{i}")
         run = 0  # sessions missed in a row (the site's cancellations skipped)
         for k in range(sessions):
