@@ -24,7 +24,6 @@ from hiaim_monitor.i18n import set_language
 from hiaim_monitor.options import (
     RunOptions,
     ScreenshotOptions,
-    SimulateProgrammeOptions,
     UsageError,
     build_parser,
     parse_options,
@@ -49,7 +48,6 @@ from hiaim_monitor.storage.database import open_database_or_local, simulation_sq
 from hiaim_monitor.storage.recovery import recover_at_start
 from hiaim_monitor.storage.registry import (
     ParticipantInfo,
-    RegistryError,
     add_participant,
     edit_participant,
     list_participants,
@@ -172,7 +170,9 @@ def _run_terminal(opts: RunOptions, db: Database, clock: Clock) -> RecordedSessi
                                          duration_s=opts.duration_s, cue=cue,
                                          simulated=simulated is not None)
         if simulated is not None:
-            _in_simulated_class(db, simulated, recorded)
+            from simulators.class_programme import in_simulated_class
+
+            in_simulated_class(db, [p.study_code for p in simulated], recorded)
     except BaseException:
         sensors.stop()
         raise
@@ -263,7 +263,9 @@ def _run_window(opts: RunOptions, db: Database, clock: Clock,
                                              remember_straps=True,
                                              simulated=simulated_codes is not None)
             if simulated is not None:
-                _in_simulated_class(db, simulated, recorded)
+                from simulators.class_programme import in_simulated_class
+
+                in_simulated_class(db, [p.study_code for p in simulated], recorded)
             return recorded
 
         bridge = SensorBridge(sensors.loop, hub, events, clock)
@@ -312,21 +314,6 @@ def _make_hub(opts: RunOptions, db: Database, clock: Clock, sensors: SensorThrea
                           measured_hrmax(v.hrmax_bpm))
               for v, (strap_id, _name) in zip(virtual, straps, strict=True)]
     return hub, people
-
-
-def _in_simulated_class(db: Database, simulated: list[Participant],
-                        recorded: RecordedSession) -> None:
-    """Today's session of the simulated class's programme: attended by who is in the
-    session, linked to it. Best effort: the session records whatever this says."""
-    from simulators.class_programme import record_simulated_class
-
-    try:
-        record_simulated_class(db, [p.study_code for p in simulated],
-                               [p.study_code for p in recorded.session.participants],
-                               recorded.session_id, recorded.stored.started_utc.date())
-    except (RegistryError, StorageError) as err:
-        print(f"hiaim-monitor: warning: the simulated class's attendance was not recorded: "
-              f"{err}", file=sys.stderr)
 
 
 def _need_bumble() -> None:
@@ -422,41 +409,6 @@ def _simulated_class_at(opts: ScreenshotOptions) -> tuple[LiveSession, ClassSetu
     return session, setup
 
 
-def run_simulate_programme(opts: SimulateProgrammeOptions) -> int:
-    """``hiaim-monitor simulate-programme``: a whole simulated programme, recorded in the
-    simulations' database unless ``--db`` names another. A refusal, and a database that
-    cannot be opened or written from the start, are exit 2 with nothing written."""
-    from simulators.programme import (
-        ProgrammeIncomplete,
-        ProgrammeSpec,
-        check_counts,
-        default_start,
-        simulate_programme,
-        summary_lines,
-    )
-
-    spec = ProgrammeSpec(opts.name, opts.participants, opts.weeks, opts.protocol,
-                         opts.start or default_start(opts.weeks, datetime.now(UTC).date()),
-                         seed=opts.seed, minutes=opts.minutes)
-    try:
-        check_counts(spec)
-        db = open_database(opts.db_url or f"sqlite:///{simulation_sqlite_path()}")
-    except (RegistryError, StorageError) as err:
-        raise UsageError(str(err)) from None
-    try:
-        done = simulate_programme(db, spec, progress=lambda line: print(
-            line, file=sys.stderr, flush=True))
-    except ProgrammeIncomplete:
-        raise
-    except (RegistryError, StorageError) as err:
-        raise UsageError(str(err)) from None
-    finally:
-        db.close()
-    option = f"--db {db.name}" if opts.db_url else "--simulations"
-    print("\n".join(summary_lines(done, db.name, option)))
-    return 0
-
-
 def run_scan(args: argparse.Namespace) -> int:
     """``hiaim-monitor scan``: nearby straps, strongest signal first."""
     import asyncio
@@ -491,7 +443,9 @@ def _command(args: argparse.Namespace) -> int:
     if args.command == "screenshot":
         return run_screenshot(parse_screenshot(args))
     if args.command == "simulate-programme":
-        return run_simulate_programme(parse_simulate_programme(args))
+        from simulators.programme import run_command
+
+        return run_command(parse_simulate_programme(args))
     return run(parse_options(args))
 
 

@@ -12,13 +12,17 @@ A few look-ups a start, and one enrolment per participant the first time.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Final
 
+from hiaim_monitor.i18n import tr
 from hiaim_monitor.programme.model import Attendance
-from hiaim_monitor.storage import Database
+from hiaim_monitor.recorded_session import RecordedSession
+from hiaim_monitor.storage import Database, StorageError
 from hiaim_monitor.storage import programmes as progs
+from hiaim_monitor.storage.registry import RegistryError
 
 SIMULATED_CLASS: Final = "Simulated class"
 CALENDAR_WEEKS: Final = progs.WEEKS_RANGE[1]  # a year; then the next one is begun
@@ -68,3 +72,17 @@ def record_simulated_class(db: Database, class_codes: Sequence[str],
             progs.record_attendance(db, name, code, week, number, Attendance.MISSED)
     return name
 
+
+
+def in_simulated_class(db: Database, class_codes: Sequence[str],
+                       recorded: RecordedSession) -> None:
+    """``record_simulated_class`` for a simulation's session just started (cli.py, window
+    and headless). Best effort: the session records whatever this says."""
+    try:
+        record_simulated_class(db, class_codes,
+                               [p.study_code for p in recorded.session.participants],
+                               recorded.session_id, recorded.stored.started_utc.date())
+    except (RegistryError, StorageError) as err:
+        print("hiaim-monitor: warning: " + tr("the simulated class's attendance was not "
+                                              "recorded: {error}").format(error=err),
+              file=sys.stderr)

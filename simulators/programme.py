@@ -15,6 +15,7 @@ import dataclasses
 import math
 import random
 import shlex
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,12 +26,14 @@ import numpy as np
 
 from hiaim_monitor import config
 from hiaim_monitor.i18n import tr
+from hiaim_monitor.options import SimulateProgrammeOptions, UsageError
 from hiaim_monitor.programme.model import RPE_MAX, RPE_MIN, Attendance
 from hiaim_monitor.protocols import TrainingProtocol, list_presets
 from hiaim_monitor.recorded_session import RecordedSession
-from hiaim_monitor.storage import Database, StorageError, programmes
+from hiaim_monitor.storage import Database, StorageError, open_database, programmes
 from hiaim_monitor.storage import programme_records as records
-from hiaim_monitor.storage.registry import add_participant, list_participants
+from hiaim_monitor.storage.database import simulation_sqlite_path
+from hiaim_monitor.storage.registry import RegistryError, add_participant, list_participants
 from simulators.faults import FaultConfig, FaultKind, ScheduledFault
 from simulators.physiology import Response, VirtualParticipant
 from simulators.programme_plan import EARLY_STOP_FRACTION, ProgrammePlan, plan_programme
@@ -328,3 +331,31 @@ def summary_lines(done: SimulatedProgramme, db_name: str, db_option: str) -> lis
         f"{db_option}",
     ]
     return lines
+
+
+def run_command(opts: SimulateProgrammeOptions) -> int:
+    """``hiaim-monitor simulate-programme`` (cli.py): the programme recorded in the
+    simulations' database unless ``--db`` names another, progress on stderr, the summary
+    on stdout. A refusal, and a database that cannot be opened or written from the start,
+    are a UsageError (exit 2) with nothing written; a database failing midway is
+    ``ProgrammeIncomplete`` (exit 1), saying what was recorded."""
+    spec = ProgrammeSpec(opts.name, opts.participants, opts.weeks, opts.protocol,
+                         opts.start or default_start(opts.weeks, datetime.now(UTC).date()),
+                         seed=opts.seed, minutes=opts.minutes)
+    try:
+        check_counts(spec)
+        db = open_database(opts.db_url or f"sqlite:///{simulation_sqlite_path()}")
+    except (RegistryError, StorageError) as err:
+        raise UsageError(str(err)) from None
+    try:
+        done = simulate_programme(db, spec, progress=lambda line: print(
+            line, file=sys.stderr, flush=True))
+    except ProgrammeIncomplete:
+        raise
+    except (RegistryError, StorageError) as err:
+        raise UsageError(str(err)) from None
+    finally:
+        db.close()
+    option = f"--db {db.name}" if opts.db_url else "--simulations"
+    print("\n".join(summary_lines(done, db.name, option)))
+    return 0

@@ -160,3 +160,28 @@ def test_a_database_that_cannot_be_made_is_refused_in_one_line(capsys, tmp_path)
                  "--db", f"sqlite:///{blocker}/sim.sqlite3"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and err[0].startswith("hiaim-monitor: error: ")
+
+
+def test_rpe_rises_with_the_effort_recorded():
+    import random
+
+    from simulators.programme import borg_rpe
+
+    def mean(pct):
+        rng = random.Random(1)
+        return sum(borg_rpe(pct, rng) for _ in range(200)) / 200
+
+    means = [mean(pct) for pct in (55, 70, 85, 97)]
+    assert means == sorted(means) and means[-1] - means[0] > 6
+    assert 12 <= mean(70) <= 14 and 14 <= mean(85) <= 17  # ACSM: moderate, vigorous
+    assert all(6 <= borg_rpe(pct, random.Random(2)) <= 20 for pct in (0, 40, 120, None))
+
+
+def test_a_cohort_larger_than_a_class_has_distinct_codes_and_varied_figures():
+    from simulators.roster import make_cohort
+
+    cohort = make_cohort(54, 1, "SIMP1")
+    assert len({v.study_code for v in cohort}) == len({v.display_name for v in cohort}) == 54
+    assert cohort[0].study_code == "SIMP1-001" and cohort[-1].study_code == "SIMP1-054"
+    assert len({v.age_years for v in cohort}) > 10 and len({v.hrmax_bpm for v in cohort}) > 10
+    assert make_cohort(54, 1, "SIMP1") == cohort
