@@ -18,6 +18,7 @@ from hiaim_monitor import config
 from hiaim_monitor.hrmax import HRMAX_MAX_BPM, HRMAX_MIN_BPM, HRMax, HRMaxMethod, hrmax_today
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.participants import Participant
+from hiaim_monitor.programme.model import Attendance, MissedReason
 from hiaim_monitor.protocols import TrainingProtocol
 from hiaim_monitor.samples import (
     BatteryReading,
@@ -28,7 +29,14 @@ from hiaim_monitor.samples import (
     StrapState,
     StrapStatus,
 )
-from hiaim_monitor.storage.registry import ParticipantInfo
+from hiaim_monitor.storage.database import Database, StorageError
+from hiaim_monitor.storage.programmes import (
+    PlannedSessionInfo,
+    list_enrolments,
+    list_planned_sessions,
+    record_attendance,
+)
+from hiaim_monitor.storage.registry import ParticipantInfo, RegistryError
 from hiaim_monitor.strap_notes import StrapNote
 
 MISSING_STRAP_HINT: Final = (
@@ -75,6 +83,71 @@ class SessionPlan:
     remembered: dict[str, str]  # study code → strap id: today's assignments to remember
 
 
+@dataclass(frozen=True, slots=True)
+class ProgrammeDay:
+    """The programme today's class belongs to: each enrolled participant's session due
+    today (None: none left, e.g. withdrawn or the plan is over)."""
+
+    name: str
+    due: dict[str, PlannedSessionInfo | None]  # study code → the planned session due
+    withdrawn: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class AttendanceMark:
+    """What the start of a class records for one enrolled participant."""
+
+    study_code: str
+    week: int
+    number: int
+    attended: bool  # False: missed, reason unknown until the operator fills it in
+
+
+def due_session(planned: Sequence[PlannedSessionInfo],
+                today: date) -> PlannedSessionInfo | None:
+    """The planned session a class today counts as: today's, else the first one after
+    today whose attendance is not recorded yet (a class moved by a day still counts)."""
+    for p in sorted(planned, key=lambda p: (p.planned_on, p.week, p.number)):
+        if p.planned_on == today or (p.planned_on > today and p.attendance is None):
+            return p
+    return None
+
+
+def load_programme_day(db: Database, programme: str, today: date) -> ProgrammeDay:
+    """Who is enrolled in ``programme`` and the session each is due today (StorageError,
+    or a RegistryError naming what is wrong)."""
+    enrolments = list_enrolments(db, programme)
+    by_code: dict[str, list[PlannedSessionInfo]] = {}
+    for p in list_planned_sessions(db, programme):
+        by_code.setdefault(p.study_code, []).append(p)
+    withdrawn = frozenset(e.study_code for e in enrolments
+                          if e.withdrawn_on is not None and e.withdrawn_on <= today)
+    due = {e.study_code: (None if e.study_code in withdrawn
+                          else due_session(by_code.get(e.study_code, []), today))
+           for e in enrolments}
+    name = enrolments[0].programme if enrolments else programme
+    return ProgrammeDay(name, due, withdrawn)
+
+
+def record_class_attendance(db: Database, programme: str, marks: Sequence[AttendanceMark],
+                            session_id: int) -> list[str]:
+    """Store the attendance of a class that started as recorded session ``session_id``:
+    attended (linked to it) or missed with the reason unknown. Each mark is stored on its
+    own, so one refusal loses none of the others; returns one sentence per refusal."""
+    problems = []
+    for m in marks:
+        try:
+            if m.attended:
+                record_attendance(db, programme, m.study_code, m.week, m.number,
+                                  Attendance.ATTENDED, session_id=session_id)
+            else:
+                record_attendance(db, programme, m.study_code, m.week, m.number,
+                                  Attendance.MISSED, reason=MissedReason.UNKNOWN)
+        except (StorageError, RegistryError) as err:
+            problems.append(f"{m.study_code}: {err}")
+    return problems
+
+
 def hrmax_of(info: ParticipantInfo, today: date) -> HRMax | None:
     """Today's HRmax of a registered participant, by the one rule (``hrmax.hrmax_today``)."""
     return hrmax_today(hrmax_bpm=info.hrmax_bpm, method=info.hrmax_method,
@@ -83,9 +156,12 @@ def hrmax_of(info: ParticipantInfo, today: date) -> HRMax | None:
 
 class ClassSetup:
     def __init__(self, roster: Sequence[ParticipantInfo], protocol: TrainingProtocol, *,
-                 today: date, started_mono_s: float = 0.0) -> None:
+                 today: date, started_mono_s: float = 0.0, simulated: bool = False) -> None:
+        """``simulated``: a simulation's class, which only simulated programmes take."""
         self.protocol = protocol
         self.today = today
+        self.simulated = simulated
+        self.programme: ProgrammeDay | None = None
         self.started_mono_s = started_mono_s  # when the operator opened the setup
         self.entries: list[RosterEntry] = [self._entry(info) for info in roster]
         self._nearby: dict[str, NearbyStrap] = {}
@@ -156,6 +232,31 @@ class ClassSetup:
     def set_protocol(self, protocol: TrainingProtocol) -> None:
         self.protocol = protocol
         self.revision += 1
+
+    def set_programme(self, day: ProgrammeDay | None) -> None:
+        """The programme today's class belongs to (None: none)."""
+        self.programme = day
+        self.revision += 1
+
+    def attendance_marks(self, plan: SessionPlan) -> list[AttendanceMark]:
+        """What starting ``plan`` records for the programme's enrolled participants on the
+        roster: those in the class attended their due session, the others missed it. A
+        participant not in the class whose due session is on a later day has not missed it
+        yet, and one whose attendance is recorded already (a second class today) keeps it:
+        nothing is recorded for them."""
+        day = self.programme
+        if day is None:
+            return []
+        here = {p.study_code for p in plan.participants}
+        marks = []
+        for e in self.entries:
+            due = day.due.get(e.study_code)
+            if due is None:
+                continue
+            attended = e.study_code in here
+            if attended or (due.planned_on <= self.today and due.attendance is None):
+                marks.append(AttendanceMark(e.study_code, due.week, due.number, attended))
+        return marks
 
     # -- straps -------------------------------------------------------------------------
     def assign(self, strap_id: str, study_code: str) -> str | None:

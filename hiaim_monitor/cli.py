@@ -252,7 +252,8 @@ def _run_window(opts: RunOptions, db: Database, clock: Clock,
         roster = list_participants(db, include_simulated=simulated_codes is not None,
                                    include_archived=False)
         setup = ClassSetup(roster, opts.protocol,
-                           today=clock.now_utc().date(), started_mono_s=clock.monotonic())
+                           today=clock.now_utc().date(), started_mono_s=clock.monotonic(),
+                           simulated=simulated_codes is not None)
         if simulated_codes is not None:  # a simulation: today's class is the simulated one
             for entry in setup.entries:
                 setup.set_attending(entry.study_code, entry.study_code in simulated_codes)

@@ -443,7 +443,6 @@ def test_headless_simulated_participants_follow_a_pause_and_a_skip(tmp_path, mon
     assert statistics.fmean(high_pct) > statistics.fmean(paused_pct) + 10
 
 
-
 def test_output_cut_short_by_a_reader_that_stops_reading_is_no_error(tmp_path, monkeypatch,
                                                                      capsys):
     """`hiaim-monitor participants list | head -1`: once head has its line the rest has

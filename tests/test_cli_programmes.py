@@ -147,3 +147,56 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(spring, argv, needle):
     before = (ok(cli("programmes", "show", "Spring")), ok(cli("programmes", "list")))
     refused(cli(*argv), needle)
     assert (ok(cli("programmes", "show", "Spring")), ok(cli("programmes", "list"))) == before
+
+
+def test_records_are_listed_with_ids_corrected_and_deleted(spring):
+    cli = spring
+    ok(cli("programmes", "attendance", "Spring", "HIAIM-001", "1", "1", "attended"))
+    ok(cli("programmes", "rpe", "Spring", "HIAIM-001", "1", "1", "14", "--after-phase", "3"))
+    ok(cli("programmes", "adverse-event", "Spring", "HIAIM-001", "1", "1", "--what",
+           "dizzy", "--grade", "2", "--related", "possible"))
+    ok(cli("programmes", "dose-modification", "Spring", "HIAIM-001", "1", "1",
+           "duration_reduced_other"))
+    listed = {r[0]: r for r in rows(ok(cli("programmes", "records", "Spring")))}
+    assert listed["rpe"][2:6] == ["HIAIM-001", "1", "1", "14"]
+    assert "after phase 3" in " ".join(listed["rpe"])
+    rpe_id, event_id = listed["rpe"][1], listed["adverse-event"][1]
+
+    assert ok(cli("programmes", "edit", "rpe", rpe_id, "--borg", "16", "--at-end")) == (
+        f"RPE record {rpe_id} (HIAIM-001, week 1 session 1): RPE 16.\n")
+    ok(cli("programmes", "edit", "adverse-event", event_id, "--grade", "3", "--action",
+           "rested, blood pressure checked"))
+    listed = {r[0]: " ".join(r) for r in rows(ok(cli("programmes", "records", "Spring")))}
+    assert "16 (at the end)" in listed["rpe"]
+    assert "grade 3, related: possible; dizzy; rested, blood pressure checked" in (
+        listed["adverse-event"])
+    assert "G3" in ok(cli("programmes", "show", "Spring"))
+
+    assert ok(cli("programmes", "delete", "adverse-event", event_id)) == (
+        f"Deleted adverse-event record {event_id}.\n")
+    kinds = [r[0] for r in rows(ok(cli("programmes", "records", "Spring",
+                                       "--participant", "HIAIM-001")))]
+    assert kinds == ["dose-modification", "rpe"]
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (("programmes", "edit", "rpe", "1"), "Nothing to change; give at least one of --borg"),
+    (("programmes", "edit", "rpe", "1", "--borg", "30"), "6 to 20; 30 is not"),
+    (("programmes", "edit", "rpe", "99", "--borg", "12"),
+     "There is no RPE rating with id 99; `programmes records NAME` lists the ids."),
+    (("programmes", "edit", "adverse-event", "1", "--grade", "0"), "grade is 1 to 5; 0"),
+    (("programmes", "edit", "rpe", "1", "--at-end", "--after-phase", "2"),
+     "not allowed with argument"),
+    (("programmes", "delete", "rpe", "99"), "There is no rpe with id 99"),
+    (("programmes", "delete", "note", "1"), "argument kind: invalid choice: 'note'"),
+    (("programmes", "records", "Spring", "--participant", "HIAIM-404"), "HIAIM-404"),
+])
+def test_editing_refuses_bad_input_in_one_line_and_changes_nothing(spring, argv, needle):
+    cli = spring
+    ok(cli("programmes", "attendance", "Spring", "HIAIM-001", "1", "1", "attended"))
+    ok(cli("programmes", "rpe", "Spring", "HIAIM-001", "1", "1", "14"))
+    ok(cli("programmes", "adverse-event", "Spring", "HIAIM-001", "1", "1", "--what", "fell",
+           "--grade", "2", "--related", "no"))
+    before = ok(cli("programmes", "records", "Spring"))
+    refused(cli(*argv), needle)
+    assert ok(cli("programmes", "records", "Spring")) == before

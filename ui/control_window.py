@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, Signal
@@ -34,7 +35,12 @@ from PySide6.QtWidgets import (
 )
 
 from hiaim_monitor import config
-from hiaim_monitor.class_setup import ClassSetup, SessionPlan, SetupError
+from hiaim_monitor.class_setup import (
+    ClassSetup,
+    SessionPlan,
+    SetupError,
+    record_class_attendance,
+)
 from hiaim_monitor.clock import Clock
 from hiaim_monitor.engine.snapshot import SessionSnapshot
 from hiaim_monitor.i18n import language, tr
@@ -45,8 +51,10 @@ from hiaim_monitor.session_loop import SessionLoop, Tickable
 from hiaim_monitor.storage import Database, StorageError
 from ui.alarm_sound import AlarmSound
 from ui.bridge import SensorBridge
+from ui.report_action import SessionReportWriter, ask_report_path
 from ui.session_panel import COLUMNS, SessionPanel
 from ui.setup.setup_page import SetupPage
+from ui.store_jobs import StoreJobs
 
 if TYPE_CHECKING:
     from ui.wall import WallScreen
@@ -87,6 +95,8 @@ class ControlWindow(QMainWindow):
         # Finished sessions whose rows still wait for the database (the writer keeps trying).
         self.saving: list[RecordedSession] = []
         self._quit_confirmed = False
+        # Programme records (attendance, RPE, events) go to the database off the UI thread.
+        self.jobs = StoreJobs(self)
         self.wall: WallScreen | None = None
         self.setWindowTitle("HI AIM Monitor")
 
@@ -95,6 +105,10 @@ class ControlWindow(QMainWindow):
         self.session_panel.status.connect(self.say)
         self.session_panel.finished.connect(self.finish_recording)
         self.session_panel.new_session.connect(self.back_to_setup)
+        self.session_panel.report_wanted.connect(self.write_report)
+        self.report_writer = SessionReportWriter(self)
+        self.report_writer.written.connect(self._report_written)
+        self.report_button = self.session_panel.report_button
         self.session_panel.late_note.connect(self._store_late_notes)
         self.session_panel.tick_wanted.connect(self.tick_wanted)
         self.session_panel.can_start_again = wiring is not None
@@ -256,6 +270,7 @@ class ControlWindow(QMainWindow):
                 w.bridge.set_discovery(True)
             self.setup_page.show_message(str(err))
             return
+        self._record_attendance(plan, recorded.session_id)
         session = recorded.session
         # What the straps said during setup (connected, battery) holds until they report
         # again: without it the Strap column is blank and a flat battery raises no alarm.
@@ -267,8 +282,41 @@ class ControlWindow(QMainWindow):
         """Show ``recorded`` on the session page; the loop ticks it (and so stores what the
         straps send) from now on."""
         self.recorded = recorded
+        self.session_panel.can_report = True
         self._show_session(recorded.session, recorded)
+        self.session_panel.records.use_store(self.jobs, recorded.db,
+                                             recorded.session_id)
         self.say(tr("Session {id} started.").format(id=self.recorded.session_id))
+
+    def _record_attendance(self, plan: SessionPlan, session_id: int) -> None:
+        """The class started as ``session_id``: its programme's enrolled participants
+        attended (those in the plan) or missed their due session. Stored on the store's
+        thread; trouble is said on the status bar and the class goes on."""
+        w = self.wiring
+        assert w is not None
+        day, marks = w.setup.programme, w.setup.attendance_marks(plan)
+        if day is None or not marks:
+            return
+        db, name = w.db, day.name
+        here = sum(m.attended for m in marks)
+
+        def stored(problems: list[str]) -> None:
+            if problems:
+                self._attendance_failed(problems[0] + (
+                    "" if len(problems) == 1
+                    else " " + tr("({n} more not stored.)").format(n=len(problems) - 1)))
+            else:
+                self.say(tr("Attendance stored in programme {name}: {here} here, {away} "
+                            "missed.").format(name=name, here=here, away=len(marks) - here))
+
+        self.jobs.submit(lambda: record_class_attendance(db, name, marks, session_id),
+                         stored, self._attendance_failed)
+
+    def _attendance_failed(self, sentence: str) -> None:
+        text = tr("Attendance not stored: {reason} Record it with the registry commands "
+                  "later.").format(reason=sentence)
+        self.say(text)
+        self.session_panel.records.error.setText(text)
 
     def _store_late_notes(self) -> None:
         if self.recorded is None:
@@ -286,6 +334,9 @@ class ControlWindow(QMainWindow):
         if w.bridge is not None:
             w.bridge.set_discovery(True)
         self.stack.setCurrentWidget(self.setup_page)
+        # The due sessions have moved on; read them once the attendance is stored.
+        picker = self.setup_page.roster.programme
+        self.jobs.submit(lambda: None, lambda _: picker.load(), self.say)
         self._enable_session_keys(False)
         self.setWindowTitle("HI AIM Monitor")
         self.tick_wanted.emit()  # the setup page as the straps say now
@@ -338,6 +389,38 @@ class ControlWindow(QMainWindow):
             self.saving.remove(recorded)
             self.say(tr("Session {id} is stored.").format(id=recorded.session_id))
 
+    # -- after a session: its report ----------------------------------------------------
+    def write_report(self) -> None:
+        """Report…: the finished session's PDF, built from the database once everything
+        the session recorded is stored there, written where the operator says and opened."""
+        recorded = self.recorded
+        if recorded is None or recorded.finished is None:
+            return
+        if self.report_writer.busy:
+            self.say(tr("The report is being written; it opens when it is ready."))
+            return
+        if not recorded.progress().stored:
+            self.say(tr("Session {id} is still being saved; ask for the report again when "
+                        "it is stored.").format(id=recorded.session_id))
+            return
+        path = ask_report_path(self, recorded.session_id)
+        if path is None:
+            return
+        self.report_button.setEnabled(False)
+        self.say(tr("Writing the report of session {id}…").format(id=recorded.session_id))
+        self.report_writer.start(recorded.db, recorded.session_id, path)
+
+    def _report_written(self, session_id: int, path: str, error: str) -> None:
+        self.report_writer.busy = False
+        self.report_button.setEnabled(True)
+        if error:
+            self.say(tr("The report was not written: {error}").format(error=error))
+            return
+        opened = self.report_writer.opener(Path(path))
+        self.say((tr("Report of session {id} written to {path}.") if opened else
+                  tr("Report of session {id} written to {path}; no PDF viewer opened it."))
+                 .format(id=session_id, path=path))
+
     # -- keys ---------------------------------------------------------------------------
     def _space(self) -> None:
         if self.in_session:
@@ -382,6 +465,7 @@ class ControlWindow(QMainWindow):
                 return
             self._quit_confirmed = True
         self.finish_recording(stop_reason="quit")
+        self.jobs.close(wait=True)  # records given before the close are stored
         if self.wall is not None:
             self.wall.close()
         self._settings().setValue("geometry", self.saveGeometry())

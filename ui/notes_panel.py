@@ -82,6 +82,12 @@ class NotesPanel(QWidget):
         self._show_participant()
         self.setEnabled(bool(people))
 
+    def choose(self, study_code: str) -> None:
+        """Show this participant's note (a click on their row of the table)."""
+        index = self.who.findData(study_code)
+        if index >= 0:
+            self.who.setCurrentIndex(index)
+
     def _current(self) -> str | None:
         value = self.who.currentData()
         return str(value) if value is not None else None

@@ -13,9 +13,11 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -30,11 +32,13 @@ from hiaim_monitor.session import LiveSession
 from ui.alarm_sound import AlarmSound
 from ui.notes_panel import NotesPanel
 from ui.participant_table import ParticipantTable
+from ui.records_panel import RecordsPanel
 from ui.session_header import AlarmBanner, SessionHeader
 from ui.setup.timeline import PhaseTimeline
 
 COLUMNS = ("Name", "Signal", "Strap", "bpm", "% HRmax", "Class", "In target", "Intervals",
            "Alarms")
+RECORDS_MIN_PX = 24  # what a small window leaves the records (they scroll)
 ACKNOWLEDGED_STYLE = "color: white; background: #7A2020; padding: 6px;"
 RAISED_STYLE = "color: white; background: #C00000; padding: 6px;"
 # Red while it can stop the session; a disabled Stop in red would still look pressable.
@@ -54,6 +58,7 @@ class SessionPanel(QWidget):
     finished = Signal()  # the session ended (stopped, or the protocol ran out)
     status = Signal(str)  # a sentence for the status bar
     new_session = Signal()  # the operator wants to set up the next class
+    report_wanted = Signal()  # the operator wants the finished session's PDF report
     late_note = Signal()  # a note changed after the session ended
     tick_wanted = Signal()  # an operator action changed the session: show it now
 
@@ -79,15 +84,22 @@ class SessionPanel(QWidget):
         self.new_button = _button(tr("New session…"), self.new_session.emit)
         self.new_button.setVisible(False)
         self.can_start_again = False  # set by a window that can set up another class
+        self.report_button = _button(tr("Report…"), self.report_wanted.emit)
+        self.report_button.setVisible(False)
+        self.can_report = False  # set by the window for a session it records
         self.table = ParticipantTable(COLUMNS)
         self.table.stretch_last()
         self.notes = NotesPanel()
         self.notes.on_note = self._note
+        self.records = RecordsPanel()
+        # A click on a participant's row: the records are for them.
+        self.table.cellClicked.connect(self._row_clicked)
 
         controls = QHBoxLayout()
         for button in (self.pause_button, self.next_button, self.extend_button):
             controls.addWidget(button)
         controls.addStretch(1)
+        controls.addWidget(self.report_button)
         controls.addWidget(self.new_button)
         controls.addWidget(self.stop_button)
         alarm_row = QHBoxLayout()
@@ -98,13 +110,26 @@ class SessionPanel(QWidget):
         self.splitter.addWidget(self.notes)
         self.splitter.setStretchFactor(0, 4)
         self.splitter.setStretchFactor(1, 1)
+        # The records keep the height they need, the table takes the rest; in a small
+        # window they scroll rather than set a minimum size for the whole window.
+        records = QScrollArea()
+        records.setWidget(self.records)
+        records.setWidgetResizable(True)
+        records.setFrameShape(QFrame.Shape.NoFrame)
+        records.setMinimumHeight(RECORDS_MIN_PX)
+        self.records_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.records_splitter.addWidget(self.splitter)
+        self.records_splitter.addWidget(records)
+        self.records_splitter.setStretchFactor(0, 1)
+        self.records_splitter.setStretchFactor(1, 0)
+        self.records_splitter.setChildrenCollapsible(False)
         self.layout_ = QVBoxLayout(self)
         self.layout_.setContentsMargins(8, 4, 8, 4)
         self.layout_.addWidget(self.header)
         self.layout_.addWidget(self.timeline)
         self.layout_.addLayout(controls)
         self.layout_.addLayout(alarm_row)
-        self.layout_.addWidget(self.splitter, 1)
+        self.layout_.addWidget(self.records_splitter, 1)
 
     def attach(self, session: LiveSession) -> None:
         """A new session: the one the controls steer; its snapshots come from the loop."""
@@ -114,6 +139,7 @@ class SessionPanel(QWidget):
         self.alarms = AlarmWatch()
         self.timeline.set_protocol(session.protocol)
         self.notes.set_participants(session.participants)
+        self.records.set_session(session.protocol, session.participants)
 
     # -- redraw -------------------------------------------------------------------------
     def show_snapshot(self, snap: SessionSnapshot) -> None:
@@ -125,11 +151,13 @@ class SessionPanel(QWidget):
                                  else _running_time(snap, snap.planned_run_s))
         self.banner.show_snapshot(snap)
         self.table.show_participants(snap.participants)
+        self.records.show_snapshot(snap)
         self.pause_button.setText(tr("Resume") if snap.paused else tr("Pause"))
         for button in (self.pause_button, self.next_button, self.extend_button,
                        self.stop_button):
             button.setEnabled(snap.running)
         self.new_button.setVisible(snap.finished and self.can_start_again)
+        self.report_button.setVisible(snap.finished and self.can_report)
         self._sound_alarms(snap)
         if snap.finished and not self._finished_sent:
             self._finished_sent = True
@@ -143,6 +171,12 @@ class SessionPanel(QWidget):
         style = RAISED_STYLE if waiting else ACKNOWLEDGED_STYLE
         if self.banner.styleSheet() != style:  # a new style sheet re-polishes the widget
             self.banner.setStyleSheet(style)
+
+    def _row_clicked(self, row: int, _col: int) -> None:
+        if self.snapshot is not None and 0 <= row < len(self.snapshot.participants):
+            code = self.snapshot.participants[row].study_code
+            self.records.choose(code)
+            self.notes.choose(code)
 
     @property
     def running(self) -> bool:

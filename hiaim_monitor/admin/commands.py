@@ -24,7 +24,12 @@ from typing import Any, Final
 from hiaim_monitor.admin import session_info
 from hiaim_monitor.admin.session_info import SessionNotFound
 from hiaim_monitor.admin.text_table import cell, render_fields, render_table
-from hiaim_monitor.exports import ExportError, ExportFormat, export_sessions
+from hiaim_monitor.exports import (
+    ExportError,
+    ExportFormat,
+    export_programme,
+    export_sessions,
+)
 from hiaim_monitor.hrmax import HRMaxMethod
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.storage import recovery, registry, strap_registry
@@ -145,14 +150,22 @@ def add_admin_commands(subparsers: Any) -> None:
 
     from hiaim_monitor.admin.programme_commands import add_programme_commands  # imports us
     add_programme_commands(subparsers, db_option)
+    from hiaim_monitor.admin.report_commands import add_report_commands  # imports us
+    add_report_commands(subparsers, db_option)
 
     database = group("db", "look after the database")
     leaf(database, "upgrade", _db_upgrade, "migrate the database to the newest schema")
 
     export = leaf(subparsers, "export", _export,
                   "export sessions for analysis (one set of files per session; "
-                  "parquet: one set for all)")
-    export.add_argument("session_ids", metavar="SESSION", type=int, nargs="+")
+                  "parquet: one set for all), or a whole programme with --programme")
+    export.add_argument("session_ids", metavar="SESSION", type=int, nargs="*")
+    export.add_argument("--programme", metavar="NAME",
+                        help=tr("export a programme instead of sessions: the sessions "
+                                "linked to its planned sessions, its attendance and records "
+                                "(parquet or redcap)"))
+    export.add_argument("--participant", metavar="CODE",
+                        help=tr("with --programme: only this participant's rows"))
     export.add_argument("--format", dest="fmt", required=True,
                         choices=[f.value for f in ExportFormat],
                         help="csv: every sample, with its phase; rr: RR intervals for HRV "
@@ -160,7 +173,9 @@ def add_admin_commands(subparsers: Any) -> None:
                              "adherence tables; events: alarms, acknowledgements, notes, "
                              "operator actions, phase and strap changes; parquet: samples, "
                              "beats, events and phase results of all the sessions given, "
-                             "typed, in four files")
+                             "typed, in four files (a programme's also its planned sessions "
+                             "and records); redcap: a programme as a REDCap import CSV and "
+                             "the data dictionary that creates its instruments")
     export.add_argument("--out", required=True, type=Path, metavar="DIR",
                         help="folder for the files (created if needed)")
     export.add_argument("--with-names", action="store_true",
@@ -486,6 +501,12 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    if args.programme is not None:
+        return _export_programme(args)
+    if args.participant is not None:
+        raise AdminUsageError(tr("--participant goes with --programme NAME; give both."))
+    if not args.session_ids:
+        raise AdminUsageError(tr("Give the session ids to export, or --programme NAME."))
     with _open(args) as db:
         paths = export_sessions(db, args.session_ids, args.fmt, args.out,
                                 with_names=args.with_names,
@@ -496,6 +517,24 @@ def _export(args: argparse.Namespace) -> int:
         _say(f"Session {which} has no participants; nothing was written."
              if len(args.session_ids) == 1 else
              f"Sessions {which} have no participants; nothing was written.")
+    for path in paths:
+        _say(str(path))
+    if args.with_names and paths:
+        print("Note: these files contain display names; handle them as identifiable data.",
+              file=sys.stderr)
+    return EXIT_OK
+
+
+def _export_programme(args: argparse.Namespace) -> int:
+    if args.session_ids:
+        raise AdminUsageError(tr("Give session ids or --programme NAME, not both."))
+    if args.with_hrmax:
+        raise AdminUsageError(tr("--with-hrmax is for the summary of sessions, not for a "
+                                 "programme."))
+    with _open(args) as db:
+        paths = export_programme(db, args.programme, args.fmt, args.out,
+                                 participant=args.participant, with_names=args.with_names,
+                                 omit_artifacts=args.omit_artifacts)
     for path in paths:
         _say(str(path))
     if args.with_names and paths:

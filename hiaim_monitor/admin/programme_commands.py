@@ -10,7 +10,7 @@ import argparse
 from datetime import date
 from typing import Any
 
-from hiaim_monitor.admin.commands import EXIT_OK, _open, _say
+from hiaim_monitor.admin.commands import EXIT_OK, AdminUsageError, _open, _say
 from hiaim_monitor.admin.text_table import render_table
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.programme import metrics
@@ -105,6 +105,55 @@ def add_programme_commands(subparsers: Any, db_option: argparse.ArgumentParser) 
                tr("record that a participant stopped before the session's end"))
     _session(end)
     end.add_argument("--reason", required=True, metavar="TEXT", help=tr("why they stopped"))
+
+    records = leaf(group, "records", _records,
+                   tr("list the RPE ratings, dose modifications, early terminations and "
+                      "adverse events with the record ids that edit and delete take"))
+    records.add_argument("name", metavar="NAME")
+    records.add_argument("--participant", metavar="CODE", help=tr("only this participant"))
+    _add_edit_commands(group, db_option)
+    delete = leaf(group, "delete", _delete, tr("delete a record entered by mistake"))
+    delete.add_argument("kind", choices=_KINDS, help=tr("what kind of record"))
+    delete.add_argument("record_id", metavar="ID", type=int,
+                        help=tr("its id, as `programmes records` lists it"))
+
+
+_KINDS = ("rpe", "dose-modification", "early-termination", "adverse-event")
+
+
+def _add_edit_commands(group: Any, db_option: argparse.ArgumentParser) -> None:
+    """`programmes edit KIND ID ...`: correct a stored record; only what is given changes.
+    ``--db`` belongs to each KIND (after it), so a sub-parser's defaults cannot undo it."""
+    help_text = tr("correct a stored record (see `programmes records` for the ids)")
+    edit = group.add_parser("edit", help=help_text, description=help_text)
+    kinds = edit.add_subparsers(dest="edit_kind", metavar="KIND", required=True)
+
+    def kind(name: str, handler: Any, help_text: str) -> argparse.ArgumentParser:
+        parser = kinds.add_parser(name, parents=[db_option], help=help_text,
+                                  description=help_text)
+        parser.set_defaults(**{_HANDLER: handler})
+        parser.add_argument("record_id", metavar="ID", type=int,
+                            help=tr("its id, as `programmes records` lists it"))
+        return parser
+
+    rpe = kind("rpe", _edit_rpe, tr("correct an RPE rating"))
+    rpe.add_argument("--borg", type=int, metavar="BORG", help=tr("Borg RPE, 6 to 20"))
+    when = rpe.add_mutually_exclusive_group()
+    when.add_argument("--after-phase", type=int, metavar="N",
+                      help=tr("it was asked after this phase (its index in the protocol)"))
+    when.add_argument("--at-end", action="store_true",
+                      help=tr("it was asked once, at the end of the session"))
+    dose = kind("dose-modification", _edit_dose, tr("correct a dose modification"))
+    dose.add_argument("--modification", choices=[d.value for d in DoseModification])
+    dose.add_argument("--note", metavar="TEXT", help=tr("a free-text note"))
+    end = kind("early-termination", _edit_termination, tr("correct an early termination"))
+    end.add_argument("--reason", required=True, metavar="TEXT", help=tr("why they stopped"))
+    event = kind("adverse-event", _edit_event, tr("correct an adverse event"))
+    event.add_argument("--what", metavar="TEXT", help=tr("what happened"))
+    event.add_argument("--grade", type=int, metavar="1-5", help=tr("its grade, 1 to 5"))
+    event.add_argument("--related", choices=[r.value for r in Relatedness],
+                       help=tr("is it related to the exercise?"))
+    event.add_argument("--action", metavar="TEXT", help=tr("the action taken"))
 
 
 def _name_code(parser: argparse.ArgumentParser) -> None:
@@ -255,6 +304,103 @@ def _show(args: argparse.Namespace) -> int:
         (tr("code"), tr("planned"), tr("attended"), tr("missed"), tr("attendance %"),
          tr("interruptions"), tr("dose modified"), tr("ended early"), tr("RDI %"),
          tr("mean RPE"), tr("AEs by grade")), rows))
+    return EXIT_OK
+
+
+def _records(args: argparse.Namespace) -> int:
+    name, code = args.name, args.participant
+    with _open(args) as db:
+        if code is not None:  # refused in one line when not enrolled
+            programme_records.participant_programme(db, name, code)
+        found: list[tuple[Any, ...]] = []
+        for r in programme_records.list_rpe(db, name, code):
+            when = (tr("at the end") if r.phase_index is None
+                    else tr("after phase {n}").format(n=r.phase_index))
+            found.append(("rpe", r, f"{r.borg} ({when})"))
+        for d in programme_records.list_dose_modifications(db, name, code):
+            found.append(("dose-modification", d, _joined(d.modification.value, d.note)))
+        for e in programme_records.list_early_terminations(db, name, code):
+            found.append(("early-termination", e, e.reason))
+        for a in programme_records.list_adverse_events(db, name, code):
+            found.append(("adverse-event", a, _joined(
+                tr("grade {grade}, related: {related}").format(grade=a.grade,
+                                                               related=a.related.value),
+                a.description, a.action)))
+    if not found:
+        _say(tr("No records in {name} yet.").format(name=name.strip()))
+        return EXIT_OK
+    found.sort(key=lambda f: (f[1].study_code, f[1].week, f[1].number, f[0], f[1].id))
+    _say(render_table(
+        (tr("kind"), tr("id"), tr("code"), tr("week"), tr("session"), tr("record"),
+         tr("recorded (UTC)")),
+        [(kind, r.id, r.study_code, r.week, r.number, text,
+          r.recorded_utc.strftime("%Y-%m-%d %H:%M")) for kind, r, text in found]))
+    return EXIT_OK
+
+
+def _joined(*parts: str) -> str:
+    return "; ".join(p for p in parts if p)
+
+
+def _nothing_to_change(*options: str) -> AdminUsageError:
+    return AdminUsageError(tr("Nothing to change; give at least one of {options}.")
+                           .format(options=", ".join(options)))
+
+
+def _edit_rpe(args: argparse.Namespace) -> int:
+    changes: dict[str, Any] = {}
+    if args.borg is not None:
+        changes["borg"] = args.borg
+    if args.after_phase is not None or args.at_end:
+        changes["phase_index"] = None if args.at_end else args.after_phase
+    if not changes:
+        raise _nothing_to_change("--borg", "--after-phase", "--at-end")
+    with _open(args) as db:
+        r = programme_records.edit_rpe(db, args.record_id, **changes)
+    _say(tr("RPE record {id} ({code}, week {week} session {number}): RPE {borg}.").format(
+        id=r.id, code=r.study_code, week=r.week, number=r.number, borg=r.borg))
+    return EXIT_OK
+
+
+def _edit_dose(args: argparse.Namespace) -> int:
+    if args.modification is None and args.note is None:
+        raise _nothing_to_change("--modification", "--note")
+    with _open(args) as db:
+        d = programme_records.edit_dose_modification(db, args.record_id,
+                                                     modification=args.modification,
+                                                     note=args.note)
+    _say(tr("Dose modification record {id} ({code}, week {week} session {number}): "
+            "{what}.").format(id=d.id, code=d.study_code, week=d.week, number=d.number,
+                              what=d.modification.value))
+    return EXIT_OK
+
+
+def _edit_termination(args: argparse.Namespace) -> int:
+    with _open(args) as db:
+        e = programme_records.edit_early_termination(db, args.record_id, reason=args.reason)
+    _say(tr("Early termination record {id} ({code}, week {week} session {number}): "
+            "{reason}.").format(id=e.id, code=e.study_code, week=e.week, number=e.number,
+                                reason=e.reason))
+    return EXIT_OK
+
+
+def _edit_event(args: argparse.Namespace) -> int:
+    if all(v is None for v in (args.what, args.grade, args.related, args.action)):
+        raise _nothing_to_change("--what", "--grade", "--related", "--action")
+    with _open(args) as db:
+        a = programme_records.edit_adverse_event(db, args.record_id, description=args.what,
+                                                 grade=args.grade, related=args.related,
+                                                 action=args.action)
+    _say(tr("Adverse event record {id} ({code}, week {week} session {number}): grade "
+            "{grade}.").format(id=a.id, code=a.study_code, week=a.week, number=a.number,
+                               grade=a.grade))
+    return EXIT_OK
+
+
+def _delete(args: argparse.Namespace) -> int:
+    with _open(args) as db:
+        programme_records.delete_record(db, args.kind, args.record_id)
+    _say(tr("Deleted {kind} record {id}.").format(kind=args.kind, id=args.record_id))
     return EXIT_OK
 
 

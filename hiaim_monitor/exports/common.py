@@ -34,6 +34,7 @@ class ExportFormat(StrEnum):
     SUMMARY = "summary"  # per session: adherence per interval, and per participant
     EVENTS = "events"  # per session: alarms, acknowledgements, notes, actions, phases, straps
     PARQUET = "parquet"  # all sessions given together: samples, beats, events, phase results
+    REDCAP = "redcap"  # a programme: REDCap data CSV and the data dictionary that creates it
 
 
 @dataclass(frozen=True, slots=True)

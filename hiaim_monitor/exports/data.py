@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -14,8 +15,11 @@ from hiaim_monitor.hrmax import HRMaxMethod
 from hiaim_monitor.protocols import TrainingProtocol
 from hiaim_monitor.storage.database import Database, storage_errors
 from hiaim_monitor.storage.schema import (
+    EnrolmentRow,
     ParticipantRow,
     PhaseAdherenceRow,
+    PlannedSessionRow,
+    ProgrammeRow,
     RRIntervalRow,
     SampleRow,
     SessionParticipantRow,
@@ -125,3 +129,62 @@ def adherence(db: Database, session_participant_id: int) -> list[PhaseAdherenceR
             sa.select(PhaseAdherenceRow)
             .where(PhaseAdherenceRow.session_participant_id == session_participant_id)
             .order_by(PhaseAdherenceRow.phase_index)))
+
+
+# Readers for the Parquet export: the rows exactly as the database driver returns them, as
+# tuples, with no per-row conversion by SQLAlchemy (wall_utc is SQLite's text or
+# PostgreSQL's aware datetime, contact its stored text), in the row order of ``samples`` and
+# ``beats``. The export turns them into Arrow arrays in one call (pyarrow converts a list of
+# tuples to a struct array in C).
+
+def sample_rows(db: Database, session_participant_id: int) -> list[tuple[Any, ...]]:
+    """(t_s, wall_utc, bpm, pct_hrmax, level, flags, contact, energy_kj) tuples."""
+    t = SampleRow.__table__
+    return _driver_rows(db, sa.select(t.c.t_s, t.c.wall_utc, t.c.bpm, t.c.pct_hrmax, t.c.level,
+                                      t.c.flags, t.c.contact, t.c.energy_kj)
+                        .where(t.c.session_participant_id == session_participant_id)
+                        .order_by(t.c.t_s, t.c.id))
+
+
+def beat_rows(db: Database, session_participant_id: int) -> list[tuple[Any, ...]]:
+    """(t_s, rr_ms, flags) tuples."""
+    t = RRIntervalRow.__table__
+    return _driver_rows(db, sa.select(t.c.t_s, t.c.rr_ms, t.c.flags)
+                        .where(t.c.session_participant_id == session_participant_id)
+                        .order_by(t.c.t_s, t.c.id))
+
+
+def _driver_rows(db: Database, query: sa.Select) -> list[tuple[Any, ...]]:
+    with storage_errors(db), db.engine.connect() as conn:
+        # CursorResult.cursor is the DB-API cursor: its fetchall gives the driver's tuples.
+        return list(conn.execute(query).cursor.fetchall())
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """The planned session of a programme that a participant's recorded session was."""
+
+    programme: str
+    week: int
+    number: int  # within the week
+    programme_session: int  # within the programme: (week - 1) × sessions a week + number
+
+
+Links = dict[tuple[int, str], Link]  # (session id, study code) → its planned session
+
+
+def session_links(db: Database, session_ids: Sequence[int]) -> Links:
+    """The planned sessions linked to these recorded sessions (a participant enrolled in two
+    programmes that both link the session: the programme first by name)."""
+    with storage_errors(db), db.session() as s:
+        rows = s.execute(
+            sa.select(PlannedSessionRow.session_id, ParticipantRow.study_code,
+                      ProgrammeRow.name, ProgrammeRow.sessions_per_week,
+                      PlannedSessionRow.week, PlannedSessionRow.number)
+            .join(EnrolmentRow, EnrolmentRow.id == PlannedSessionRow.enrolment_id)
+            .join(ProgrammeRow, ProgrammeRow.id == EnrolmentRow.programme_id)
+            .join(ParticipantRow, ParticipantRow.id == EnrolmentRow.participant_id)
+            .where(PlannedSessionRow.session_id.in_(list(session_ids)))
+            .order_by(sa.func.lower(ProgrammeRow.name).desc())).all()
+    return {(sid, code): Link(name, week, number, (week - 1) * per_week + number)
+            for sid, code, name, per_week, week, number in rows}

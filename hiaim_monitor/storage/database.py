@@ -47,6 +47,8 @@ class Database:
     def __init__(self, engine: Engine, *, notice: str = "") -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._writing = sessionmaker(engine.execution_options(**{WRITES: True}),
+                                     expire_on_commit=False)
         # One sentence the user should see once (say, a file made private on opening).
         self.notice = notice
 
@@ -63,6 +65,13 @@ class Database:
     def session(self) -> Session:
         """A new ORM session (use it in a ``with`` block)."""
         return self._sessions()
+
+    def writing(self) -> Session:
+        """A new ORM session for transactions that read and then write: on SQLite they take
+        the write lock at BEGIN (so they wait, up to the busy timeout, for a session writer
+        committing on its own thread, where a deferred one is refused at once with "database
+        is locked"). Same engine and pool as ``session``."""
+        return self._writing()
 
     def close(self) -> None:
         """Close every pooled connection."""

@@ -125,7 +125,7 @@ def record_rpe(db: Database, programme: str, study_code: str, week: int, number:
     borg = _valid_borg(borg)
     phase_index = _valid_phase(phase_index)
     now = datetime.now(UTC)
-    with storage_errors(db), db.session() as s, s.begin():
+    with storage_errors(db), db.writing() as s, s.begin():
         person, planned = planned_row(s, programme, study_code, week, number, taking_part=True)
         phase = (RPERow.phase_index.is_(None) if phase_index is None
                  else RPERow.phase_index == phase_index)
@@ -144,7 +144,7 @@ def edit_rpe(db: Database, record_id: int, *, borg: int | None = None,
              phase_index: Any = _UNSET) -> RPEInfo:
     """Correct a stored RPE rating (``phase_index=None``: it was the end-of-session one)."""
     borg = None if borg is None else _valid_borg(borg)
-    with storage_errors(db), db.session() as s, s.begin():
+    with storage_errors(db), db.writing() as s, s.begin():
         row, person, planned = _record(s, RPERow, record_id, tr("RPE rating"))
         if borg is not None:
             row.borg = borg
@@ -166,7 +166,7 @@ def record_dose_modification(db: Database, programme: str, study_code: str, week
     health-related or other cause (one ``DoseModification`` says both)."""
     modification = choice(DoseModification, modification, tr("Dose modification"))
     now = datetime.now(UTC)
-    with storage_errors(db), db.session() as s, s.begin():
+    with storage_errors(db), db.writing() as s, s.begin():
         person, planned = planned_row(s, programme, study_code, week, number, taking_part=True)
         row = DoseModificationRow(planned_session_id=planned.id, modification=modification,
                                   note=note, recorded_utc=now, updated_utc=now)
@@ -180,7 +180,7 @@ def edit_dose_modification(db: Database, record_id: int, *,
                            note: str | None = None) -> DoseModificationInfo:
     new = (None if modification is None
            else choice(DoseModification, modification, tr("Dose modification")))
-    with storage_errors(db), db.session() as s, s.begin():
+    with storage_errors(db), db.writing() as s, s.begin():
         row, person, planned = _record(s, DoseModificationRow, record_id,
                                        tr("dose modification"))
         if new is not None:
@@ -205,7 +205,7 @@ def record_early_termination(db: Database, programme: str, study_code: str, week
     reason = valid_text(reason, tr("The reason for the early termination is empty; give "
                                     "one."))
     now = datetime.now(UTC)
-    with storage_errors(db), db.session() as s, s.begin():
+    with storage_errors(db), db.writing() as s, s.begin():
         person, planned = planned_row(s, programme, study_code, week, number, taking_part=True)
         row = s.scalar(sa.select(EarlyTerminationRow)
                        .where(EarlyTerminationRow.planned_session_id == planned.id))
@@ -223,7 +223,7 @@ def edit_early_termination(db: Database, record_id: int, *,
                            reason: str) -> EarlyTerminationInfo:
     reason = valid_text(reason, tr("The reason for the early termination is empty; give "
                                     "one."))
-    with storage_errors(db), db.session() as s, s.begin():
+    with storage_errors(db), db.writing() as s, s.begin():
         row, person, planned = _record(s, EarlyTerminationRow, record_id,
                                        tr("early termination"))
         row.reason, row.updated_utc = reason, datetime.now(UTC)
@@ -247,7 +247,7 @@ def record_adverse_event(db: Database, programme: str, study_code: str, week: in
     grade = _valid_grade(grade)
     related = choice(Relatedness, related, tr("Related to exercise"))
     now = datetime.now(UTC)
-    with storage_errors(db), db.session() as s, s.begin():
+    with storage_errors(db), db.writing() as s, s.begin():
         person, planned = planned_row(s, programme, study_code, week, number, taking_part=True)
         row = AdverseEventRow(planned_session_id=planned.id, description=description,
                               grade=grade, related=related, action=action, recorded_utc=now,
@@ -266,7 +266,7 @@ def edit_adverse_event(db: Database, record_id: int, *, description: str | None 
     grade = None if grade is None else _valid_grade(grade)
     new_related = (None if related is None
                    else choice(Relatedness, related, tr("Related to exercise")))
-    with storage_errors(db), db.session() as s, s.begin():
+    with storage_errors(db), db.writing() as s, s.begin():
         row, person, planned = _record(s, AdverseEventRow, record_id, tr("adverse event"))
         if description is not None:
             row.description = description
@@ -296,7 +296,7 @@ def delete_record(db: Database, kind: str, record_id: int) -> None:
     if kind not in tables:
         raise ProgrammeError(tr("Record kind {kind} is not one of {kinds}.").format(
             kind=repr(kind), kinds=", ".join(tables)))
-    with storage_errors(db), db.session() as s, s.begin():
+    with storage_errors(db), db.writing() as s, s.begin():
         row, _, _ = _record(s, tables[kind], record_id, kind)
         s.delete(row)
 
@@ -471,7 +471,8 @@ def _record(s: Session, table: type[_Row], record_id: int,
             what: str) -> tuple[_Row, ParticipantRow, PlannedSessionRow]:
     row = s.get(table, record_id)
     if row is None:
-        raise ProgrammeError(tr("There is no {what} with id {id}; the list shows the ids.")
+        raise ProgrammeError(tr("There is no {what} with id {id}; `programmes records NAME` "
+                                "lists the ids.")
                              .format(what=what, id=record_id))
     planned = s.get_one(PlannedSessionRow, row.planned_session_id)
     enrolment = s.get_one(EnrolmentRow, planned.enrolment_id)

@@ -73,14 +73,6 @@ class EnrolmentInfo:
     withdrawal_reason: str
 
 
-
-
-
-
-
-
-
-
 @dataclass(frozen=True, slots=True)
 class PlannedSessionInfo:
     study_code: str
@@ -92,8 +84,6 @@ class PlannedSessionInfo:
     missed_reason: MissedReason | None
     attendance_note: str
     attendance_utc: datetime | None
-
-
 
 
 # --- programmes
@@ -112,7 +102,7 @@ def create_programme(db: Database, name: str, *, start_date: date, site: str = "
     weeks, sessions_per_week, days = _valid_calendar(weeks, sessions_per_week, weekdays)
     protocols = _valid_protocols(protocol_by_week, weeks)
     now = datetime.now(UTC)
-    with storage_errors(db), db.session() as s, s.begin():
+    with storage_errors(db), db.writing() as s, s.begin():
         if _find_programme(s, name) is not None:
             raise ProgrammeError(tr("Programme {name} already exists; choose another name.")
                                  .format(name=name))
@@ -134,7 +124,7 @@ def edit_programme(db: Database, name: str, *, new_name: str | None = None,
                    protocol_by_week: dict[int, str] | None = None) -> ProgrammeInfo:
     """Change what is given (None: leave it). The calendar (start, weeks, sessions a week)
     is fixed once created: the planned sessions and their records depend on it."""
-    with storage_errors(db), db.session() as s, s.begin():
+    with storage_errors(db), db.writing() as s, s.begin():
         row = find_programme_row(s, name)
         if new_name is not None:
             new_name = _valid_name(new_name)
@@ -186,7 +176,7 @@ def enrol(db: Database, programme: str, study_code: str, *,
     participants go only into simulated programmes, real ones only into real ones."""
     enrolled_on = enrolled_on or datetime.now(UTC).date()
     now = datetime.now(UTC)
-    with storage_errors(db), db.session() as s, s.begin():
+    with storage_errors(db), db.writing() as s, s.begin():
         prog = find_programme_row(s, programme)
         person = find_participant_row(s, study_code)
         if person.archived:
@@ -216,7 +206,7 @@ def withdraw(db: Database, programme: str, study_code: str, *, withdrawn_on: dat
     reason = reason.strip()
     if not reason:
         raise ProgrammeError(tr("The reason for the withdrawal is empty; give one."))
-    with storage_errors(db), db.session() as s, s.begin():
+    with storage_errors(db), db.writing() as s, s.begin():
         prog, person, row = enrolled_rows(s, programme, study_code)
         if withdrawn_on < row.enrolled_on:
             raise ProgrammeError(tr("The withdrawal date {day} is before {code} was enrolled "
@@ -233,7 +223,7 @@ def edit_enrolment(db: Database, programme: str, study_code: str, *,
                    enrolled_on: date | None = None, undo_withdrawal: bool = False) -> EnrolmentInfo:
     """Correct the enrolment date, or undo a withdrawal entered by mistake. Sessions already
     planned stay: ``plan_sessions`` adds any the new dates call for."""
-    with storage_errors(db), db.session() as s, s.begin():
+    with storage_errors(db), db.writing() as s, s.begin():
         prog, person, row = enrolled_rows(s, programme, study_code)
         if enrolled_on is not None:
             if row.withdrawn_on is not None and not undo_withdrawal and (
@@ -271,7 +261,7 @@ def plan_sessions(db: Database, programme: str, study_code: str | None = None, *
     Sessions already planned stay as they are, so planning again (after enrolling someone
     new) adds only what is missing. Returns how many sessions were planned anew."""
     now = datetime.now(UTC)
-    with storage_errors(db), db.session() as s, s.begin():
+    with storage_errors(db), db.writing() as s, s.begin():
         prog = find_programme_row(s, programme)
         if study_code is not None:
             enrolments = [enrolled_rows(s, programme, study_code)[2]]
@@ -307,7 +297,7 @@ def record_attendance(db: Database, programme: str, study_code: str, week: int, 
         raise ProgrammeError(tr("A reason for missing is given, but the session is marked "
                                 "{attendance}; give a reason only for a missed session.")
                              .format(attendance=attendance.value))
-    with storage_errors(db), db.session() as s, s.begin():
+    with storage_errors(db), db.writing() as s, s.begin():
         person, planned = planned_row(s, programme, study_code, week, number)
         if session_id is not None:
             session = s.get(SessionRow, session_id)
@@ -352,34 +342,6 @@ def planned_session_of(db: Database, session_id: int,
                    sa.func.lower(ParticipantRow.study_code) == study_code.strip().lower())
         ).first()
         return None if row is None else (row[0], row[1], row[2])
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 # --- checks and look-ups
@@ -428,12 +390,6 @@ def _valid_protocols(protocol_by_week: dict[int, str] | None,
     # JSON keys are text; sorted so the stored plan reads week by week.
     return {str(w): str(k).strip() for w, k in sorted(protocol_by_week.items(),
                                                       key=lambda i: int(i[0]))}
-
-
-
-
-
-
 
 
 def valid_text(text: str, empty: str) -> str:
@@ -522,10 +478,6 @@ def planned_rows(s: Session, programme: str,
     return [(p, ps) for p, ps in s.execute(query)]
 
 
-
-
-
-
 # --- plain data
 
 
@@ -548,11 +500,5 @@ def planned_info(person: ParticipantRow, row: PlannedSessionRow) -> PlannedSessi
     return PlannedSessionInfo(person.study_code, row.week, row.number, row.planned_on,
                               row.session_id, row.attendance, row.missed_reason,
                               row.attendance_note or "", row.attendance_utc)
-
-
-
-
-
-
 
 

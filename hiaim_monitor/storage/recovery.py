@@ -128,7 +128,7 @@ def mark_interrupted(db: Database, session_ids: Iterable[int]) -> int:
     ids = list(session_ids)
     if not ids:
         return 0
-    with storage_errors(db), db.session() as s, s.begin():
+    with storage_errors(db), db.writing() as s, s.begin():
         result = s.execute(
             sa.update(SessionRow)
             .where(SessionRow.id.in_(ids), SessionRow.status == SessionStatus.RUNNING)
@@ -149,7 +149,7 @@ def recover_at_start(db: Database, *, host: str | None = None,
 def close(db: Database, session_id: int) -> datetime:
     """Finish an interrupted session at the time of its last stored sample (its start when
     nothing was stored); returns that end time."""
-    with storage_errors(db), db.session() as s, s.begin():
+    with storage_errors(db), db.writing() as s, s.begin():
         row = _unfinished(s, db, session_id)
         if is_recording(row):
             raise StorageError(

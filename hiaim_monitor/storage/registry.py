@@ -75,7 +75,7 @@ def add_participant(db: Database, study_code: str, name: str, *, birth_year: int
     ``simulated``: a simulation's virtual participant, kept out of every real class."""
     today = today or datetime.now(UTC).date()
     study_code = _valid_code(study_code)
-    with storage_errors(db), db.session() as s, s.begin():
+    with storage_errors(db), db.writing() as s, s.begin():
         same = _find(s, study_code)
         if same is not None and same.archived:
             raise RegistryError(tr("Study code {code} belongs to an archived participant; "
@@ -112,7 +112,7 @@ def edit_participant(db: Database, study_code: str, *, new_code: str | None = No
     if new_code is None and not given:
         raise RegistryError(tr("Nothing to change for {code}; give at least one thing to "
                                "change, e.g. the name or the HRmax.").format(code=study_code))
-    with storage_errors(db), db.session() as s, s.begin():
+    with storage_errors(db), db.writing() as s, s.begin():
         row = find_participant_row(s, study_code)
         if new_code is not None and new_code != row.study_code:
             new_code = _valid_code(new_code)
@@ -129,7 +129,7 @@ def edit_participant(db: Database, study_code: str, *, new_code: str | None = No
 def remove_participant(db: Database, study_code: str) -> None:
     """Remove a participant who never took part in a session (with their strap assignment).
     One with recorded sessions stays: the recordings refer to them."""
-    with storage_errors(db), db.session() as s, s.begin():
+    with storage_errors(db), db.writing() as s, s.begin():
         row = find_participant_row(s, study_code)
         sessions = _session_count(s, row.id)
         if sessions:
@@ -159,7 +159,7 @@ def list_participants(db: Database, *, include_simulated: bool = True,
 def archive_participant(db: Database, study_code: str, *, archived: bool = True) -> ParticipantInfo:
     """Take a participant off the roster and out of real classes (``archived``), or put
     them back. Their recorded sessions and default strap stay as they are."""
-    with storage_errors(db), db.session() as s, s.begin():
+    with storage_errors(db), db.writing() as s, s.begin():
         row = find_participant_row(s, study_code)
         if row.archived == archived:
             text = (tr("{code} is archived already.") if archived

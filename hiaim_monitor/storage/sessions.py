@@ -53,7 +53,7 @@ def start_session(db: Database, protocol: TrainingProtocol,
     """Record a new running session. Participants and straps not yet in the store are added
     (by study code and strap id); ones already there are left as they are. ``simulated``:
     virtual participants, not people (the session and the participants it adds say so)."""
-    with storage_errors(db), db.session() as s, s.begin():
+    with storage_errors(db), db.writing() as s, s.begin():
         row = SessionRow(
             protocol_key=protocol.key, protocol=protocol_to_json(protocol),
             operator=operator, site=site,
@@ -92,7 +92,7 @@ def finish_session(db: Database, session_id: int, *, ended_utc: datetime | None 
     """Mark a session finished at ``ended_utc`` (now when None), with the operator's notes
     on the session and on participants (by study code) as they finally read."""
     end = SessionEnd(ended_utc or datetime.now(UTC), notes, participant_notes)
-    with storage_errors(db), db.session() as s, s.begin():
+    with storage_errors(db), db.writing() as s, s.begin():
         apply_end(db, s, session_id, end)
 
 
@@ -107,7 +107,7 @@ def apply_end(db: Database, s: Session, session_id: int, end: SessionEnd) -> Non
 def store_notes(db: Database, session_id: int, *, notes: str | None = None,
                 participant_notes: Mapping[str, str] | None = None) -> None:
     """Replace the operator's notes on a session (e.g. written after it ended)."""
-    with storage_errors(db), db.session() as s, s.begin():
+    with storage_errors(db), db.writing() as s, s.begin():
         _put_notes(s, _session(db, s, session_id), notes, participant_notes)
 
 

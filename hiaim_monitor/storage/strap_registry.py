@@ -43,7 +43,7 @@ def add_strap(db: Database, strap_key: str, *, name: str = "", kind: str = "") -
     bare Bluetooth address. ``kind`` defaults to its radio ("simulated" for ``sim:``)."""
     key = normalise_strap_key(strap_key)
     kind = kind.strip() or _kind_of(key)
-    with storage_errors(db), db.session() as s, s.begin():
+    with storage_errors(db), db.writing() as s, s.begin():
         _must_be_free(s, key)
         row = StrapRow(strap_key=key, name=name.strip(), kind=kind)
         s.add(row)
@@ -56,7 +56,7 @@ def add_strap_id(db: Database, strap_key: str, new_id: str) -> StrapInfo:
     dual-mode strap's ANT+ number beside its Bluetooth address. It stays one strap, worn by
     one person."""
     new_key = normalise_strap_key(new_id)
-    with storage_errors(db), db.session() as s, s.begin():
+    with storage_errors(db), db.writing() as s, s.begin():
         strap, _ = _must_find_strap(s, strap_key)
         _must_be_free(s, new_key, strap)
         straps.add_alias(s, strap, new_key)
@@ -88,7 +88,7 @@ def assign_strap(db: Database, strap_key: str, study_code: str) -> str | None:
     """Make the strap ``strap_key`` names (any of its ids) the one participant ``code``
     wears by default (one strap per person, one person per strap). Returns the study code
     of the participant the strap was taken from, or None."""
-    with storage_errors(db), db.session() as s, s.begin():
+    with storage_errors(db), db.writing() as s, s.begin():
         person = find_participant_row(s, study_code)
         strap, _ = _must_find_strap(s, strap_key)
         previous = s.scalar(

@@ -65,7 +65,6 @@ from hiaim_monitor.storage.status import StatusLog, WriterStatus
 log = logging.getLogger(__name__)
 
 
-
 class SessionWriter:
     """Writes one stored session's rows on a background thread. ``submit_*`` never block."""
 

@@ -109,3 +109,26 @@ def test_naive_time_is_refused(db):
     with db.session() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(SampleRow)) == 0
         assert s.scalar(sa.select(sa.func.count()).select_from(SessionRow)) == 0
+
+
+def test_a_registry_write_takes_the_sqlite_write_lock_when_it_begins(tmp_path):
+    """A registry or programme write reads, then writes. While the session writer commits on
+    its own thread, a transaction that took SQLite's lock only at its first write would be
+    refused at once ("database is locked", busy timeout or not); one from ``writing()``
+    holds the lock from BEGIN, so a second writer has to wait for it instead."""
+    import sqlite3
+
+    path = tmp_path / "lock.sqlite3"
+    with open_database(f"sqlite:///{path}") as db:
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            with db.writing() as s, s.begin():
+                s.execute(sa.select(SessionRow.id)).all()  # a read only, so far
+                with pytest.raises(sqlite3.OperationalError, match="locked"):
+                    other.execute("BEGIN IMMEDIATE")
+            with db.session() as s, s.begin():  # a reader's transaction locks nothing
+                s.execute(sa.select(SessionRow.id)).all()
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("ROLLBACK")
+        finally:
+            other.close()

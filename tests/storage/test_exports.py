@@ -297,7 +297,7 @@ def test_an_unknown_session_or_format_is_refused_in_one_sentence(db, recorded, t
     with pytest.raises(ExportError, match=r"^There is no session 999 in .*\.$"):
         export_session(db, 999, "csv", tmp_path)
     with pytest.raises(ExportError, match=r"^Unknown export format 'xlsx'; choose one of "
-                                          r"csv, rr, tcx, summary, events, parquet\.$"):
+                                          r"csv, rr, tcx, summary, events, parquet, redcap\.$"):
         export_session(db, recorded.stored.session_id, "xlsx", tmp_path)
     a_file = tmp_path / "file"
     a_file.write_text("")

@@ -195,7 +195,6 @@ def test_downgrading_gives_the_old_strap_ids_back(backend: Backend):
         engine.dispose()
 
 
-
 def insert_old_session(conn: sa.Connection, *, hrmax_bpm: float,
                        registered_hrmax: bool = False) -> datetime:
     """One participant (OLD-001) in one finished session (1000), inserted the way an older

@@ -1,5 +1,6 @@
 """Today's class: one row per registered participant, whether they are here, the strap they
-wear today, their HRmax for today and how it was found. Straps are dropped onto a row to
+wear today, their HRmax for today and how it was found, and (when the class belongs to a
+programme) the planned session each enrolled participant is due. Straps are dropped onto a row to
 assign them; HRmax is typed into its cell."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -23,14 +25,16 @@ from hiaim_monitor.class_setup import ClassSetup, RosterEntry, SetupError
 from hiaim_monitor.display import NO_VALUE
 from hiaim_monitor.hrmax import HRMaxMethod
 from hiaim_monitor.i18n import tr
-from hiaim_monitor.storage.database import Database
-from hiaim_monitor.storage.registry import ParticipantInfo
+from hiaim_monitor.storage.database import Database, StorageError
+from hiaim_monitor.storage.registry import ParticipantInfo, RegistryError
 from ui.setup.columns import fit_columns_stretching_last, last_column_hint_px
+from ui.setup.missed_dialog import MissedDialog, missed_sessions
 from ui.setup.participant_dialog import ParticipantDialog
+from ui.setup.programme_picker import ProgrammePicker, due_text
 from ui.setup.strap_drag import strap_of
 
-COLUMNS: Final = ("Here", "Name", "Code", "Strap", "HRmax", "Method", "Check")
-HERE, NAME, CODE, STRAP, HRMAX, METHOD, CHECK = range(len(COLUMNS))
+COLUMNS: Final = ("Here", "Name", "Code", "Strap", "HRmax", "Method", "Session", "Check")
+HERE, NAME, CODE, STRAP, HRMAX, METHOD, SESSION, CHECK = range(len(COLUMNS))
 CHECK_MIN_PX: Final = 80  # the "Check" column's sentences wrap at no less than this
 WARNING_COLOUR: Final = "#C00000"
 BETA_COLOUR: Final = "#B35C00"
@@ -126,10 +130,17 @@ class RosterPanel(QWidget):
         super().__init__(parent)
         self.model = model
         self.db = db
-        self.dialog: ParticipantDialog | None = None
+        self.dialog: ParticipantDialog | MissedDialog | None = None
         self.title = QLabel(tr("Today's class"))
         self.title.setStyleSheet("font-weight: bold; font-size: 13pt;")
+        self.programme = ProgrammePicker(model, db)
+        self.programme.message.connect(self.message)
+        self.programme.changed.connect(self.changed)
         self.table = RosterTable()
+        self.table.horizontalHeaderItem(SESSION).setToolTip(
+            tr("The programme's session each enrolled participant is due today"))
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.strap_dropped.connect(self.strap_dropped)
         self.table.itemChanged.connect(self._item_changed)
         self.table.cellDoubleClicked.connect(self._double_clicked)
@@ -139,14 +150,19 @@ class RosterPanel(QWidget):
         self.edit_button.clicked.connect(self.edit_participant)
         self.unassign_button = QPushButton(tr("Unassign strap"))
         self.unassign_button.clicked.connect(self.unassign)
+        self.missed_button = QPushButton(tr("Why missed…"))
+        self.missed_button.setToolTip(tr("Fill in why the selected participant missed a "
+                                         "session of the programme"))
+        self.missed_button.clicked.connect(self.why_missed)
         buttons = QHBoxLayout()
-        for button in (self.add_button, self.edit_button):
+        for button in (self.add_button, self.edit_button, self.missed_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(self.unassign_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
+        layout.addWidget(self.programme)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
         self.render()
@@ -164,6 +180,8 @@ class RosterPanel(QWidget):
                 self._render_row(row, entry, hints.get(entry.study_code))
         finally:
             table.blockSignals(False)
+        table.setColumnHidden(SESSION, self.model.programme is None)
+        self.missed_button.setEnabled(self.model.programme is not None)
         if selected is not None and self.selected_code() != selected:
             row = table.row_of(selected)
             if row >= 0:
@@ -197,6 +215,10 @@ class RosterPanel(QWidget):
             hrmax.setForeground(grey)
             hrmax.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self._item(row, METHOD, _method_text(entry)).setForeground(grey)
+        session, tip = due_text(self.model.programme, entry.study_code, self.model.today)
+        cell = self._item(row, SESSION, session)
+        cell.setForeground(grey)
+        cell.setToolTip(tip)
         # What to check before the start: a strap not found, a blunted heart rate.
         notes = [hint] if hint else []
         if info.beta_blocker:
@@ -274,6 +296,44 @@ class RosterPanel(QWidget):
         if col not in (HRMAX, HERE):
             self.edit_participant()
 
+    def _context_menu(self, pos: QPoint) -> None:
+        code = self.table.code_at(pos)
+        if code is None or self.model.programme is None:
+            return
+        self.select(code)
+        menu = QMenu(self)
+        menu.addAction(tr("Why missed…"), self.why_missed)
+        menu.popup(self.table.viewport().mapToGlobal(pos))
+
+    def why_missed(self) -> None:
+        """The reason dialog for the selected participant's missed sessions."""
+        study_code = self.selected_code()
+        day = self.model.programme
+        if study_code is None or day is None:
+            self.message.emit(tr("Select a participant in the roster first."))
+            return
+        name = self.model.entry(study_code).info.display_name
+        if study_code not in day.due:
+            self.message.emit(tr("{name} is not enrolled in programme {programme}.").format(
+                name=name, programme=day.name))
+            return
+        try:
+            missed = missed_sessions(self.db, day.name, study_code)
+        except (StorageError, RegistryError) as err:
+            self.message.emit(str(err))
+            return
+        if not missed:
+            self.message.emit(tr("{name} has missed no session of programme {programme}.")
+                              .format(name=name, programme=day.name))
+            return
+        if self.dialog is not None:
+            self.dialog.close()
+        dialog = MissedDialog(self.db, day.name, study_code, name, missed, parent=self)
+        dialog.saved.connect(self.message)
+        dialog.finished.connect(lambda _result: self._dialog_closed(dialog))
+        self.dialog = dialog
+        dialog.open()
+
     def unassign(self) -> None:
         study_code = self.selected_code()
         if study_code is None:
@@ -306,7 +366,7 @@ class RosterPanel(QWidget):
         self.dialog = dialog
         dialog.open()  # window-modal, and the timer keeps redrawing behind it
 
-    def _dialog_closed(self, dialog: ParticipantDialog) -> None:
+    def _dialog_closed(self, dialog: ParticipantDialog | MissedDialog) -> None:
         if self.dialog is dialog:
             self.dialog = None
         dialog.deleteLater()
