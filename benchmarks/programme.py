@@ -21,10 +21,10 @@ throwaway local server with PostgreSQL's default durability (``benchmarks/storag
 Printed per backend: generation wall time, class sessions, samples, beats, events, phase
 results, and the database size: SQLite, the file after ``PRAGMA wal_checkpoint(TRUNCATE)``;
 PostgreSQL, the sum of ``pg_total_relation_size`` (table, indexes, TOAST) of every table in
-the schema. Then the timings over the store (``time_store``): the Parquet export of every
-session of the programme (``export_sessions(..., "parquet", ...)``, rows/s over the four
-tables), and one participant's and the whole programme's PDF report when
-``hiaim_monitor.reports.write_programme_report`` exists.
+the schema. Then the timings over the store (``time_store``): the programme's Parquet
+export (``export_programme``, as ``export --programme NAME --format parquet``; rows/s over
+every file), and one participant's and the whole programme's PDF report
+(``write_programme_report``, as ``report programme NAME [--participant CODE]``).
 
 ``--keep PATH`` keeps the SQLite database at PATH; ``--reuse PATH`` skips generation and
 times the store of a database kept so.
@@ -46,8 +46,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
-from hiaim_monitor.exports import export_sessions
+from hiaim_monitor.exports import export_programme
 from hiaim_monitor.protocols import load_protocol
+from hiaim_monitor.reports import write_programme_report
 from hiaim_monitor.storage import Database, open_database
 from hiaim_monitor.storage import programmes as progs
 from simulators.programme import ProgrammeSpec, simulate_programme
@@ -142,12 +143,11 @@ def session_ids(db: Database, programme: str = NAME) -> list[int]:
 
 
 def time_parquet_export(db: Database, folder: Path, programme: str = NAME) -> tuple[float, int]:
-    """Seconds to export every session of ``programme`` as Parquet into ``folder``, and
-    the rows written (the four tables). The programme-level export (``export
-    --programme``) can replace the call here once it exists."""
-    ids = session_ids(db, programme)
+    """Seconds to export ``programme`` as Parquet into ``folder`` (``export --programme
+    NAME --format parquet``: its linked sessions' four tables plus the planned sessions and
+    records), and the rows written over every file."""
     t0 = time.perf_counter()
-    export_sessions(db, ids, "parquet", folder)
+    export_programme(db, programme, "parquet", folder)
     seconds = time.perf_counter() - t0
     rows = sum(pq.ParquetFile(f).metadata.num_rows for f in folder.glob("*.parquet"))
     return seconds, rows
@@ -156,9 +156,7 @@ def time_parquet_export(db: Database, folder: Path, programme: str = NAME) -> tu
 def time_programme_report(db: Database, out: Path, programme: str = NAME,
                           participant: str | None = None) -> float:
     """Seconds to write the programme's PDF report (one participant's when given) with
-    ``hiaim_monitor.reports.write_programme_report``; ImportError while that is missing."""
-    from hiaim_monitor.reports import write_programme_report  # type: ignore[attr-defined]
-
+    ``hiaim_monitor.reports.write_programme_report``."""
     t0 = time.perf_counter()
     write_programme_report(db, programme, out, participant=participant)
     return time.perf_counter() - t0
@@ -170,16 +168,12 @@ def time_store(db: Database) -> None:
         out = Path(folder)
         seconds, rows = time_parquet_export(db, out / "parquet")
         size = sum(f.stat().st_size for f in (out / "parquet").glob("*.parquet"))
-        print(f"  Parquet export of {len(session_ids(db))} sessions: {rows:,} rows in "
+        print(f"  Parquet export of the programme ({len(session_ids(db))} sessions): {rows:,} "
+              f"rows in "
               f"{seconds:.1f} s = {rows / seconds / 1e6:.2f} M rows/s; {size / 1e6:.0f} MB")
         code = progs.list_enrolments(db, NAME)[0].study_code
-        try:
-            one = time_programme_report(db, out / "one.pdf", participant=code)
-            whole = time_programme_report(db, out / "all.pdf")
-        except ImportError:
-            print("  PDF reports: hiaim_monitor.reports.write_programme_report is not on "
-                  "this branch; not timed")
-            return
+        one = time_programme_report(db, out / "one.pdf", participant=code)
+        whole = time_programme_report(db, out / "all.pdf")
         print(f"  programme report, participant {code}: {one:.2f} s; whole programme: "
               f"{whole:.1f} s")
 
