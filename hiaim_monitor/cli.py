@@ -311,6 +311,9 @@ def _make_hub(opts: RunOptions, db: Database, clock: Clock, sensors: SensorThrea
                           client_backend=BumbleClient)
         straps = [(e.strap_id, e.name) for e in emulated]
     register_simulated_class(db, virtual, straps)
+    from simulators.class_programme import joined_simulated_class
+
+    joined_simulated_class(db, [v.study_code for v in virtual], clock.now_utc().date())
     people = [Participant(v.study_code, v.display_name, strap_id,
                           measured_hrmax(v.hrmax_bpm))
               for v, (strap_id, _name) in zip(virtual, straps, strict=True)]

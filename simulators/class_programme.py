@@ -48,18 +48,25 @@ def simulated_class_programme(db: Database, today: date) -> str:
     return name
 
 
-def record_simulated_class(db: Database, class_codes: Sequence[str],
-                           attending: Sequence[str], session_id: int, today: date) -> str:
-    """Enrol the simulated class (``class_codes``, registered as simulated) in its programme
-    if not yet, plan up to today, and record today's planned session: attended and linked to
-    ``session_id`` for those ``attending``, missed (no reason given) for the others.
-    Returns the programme's name."""
+def join_simulated_class(db: Database, class_codes: Sequence[str], today: date) -> str:
+    """Enrol the simulated class (``class_codes``, registered as simulated) in its
+    programme if not yet, and plan up to today, so the setup page finds today's session
+    due; returns the programme's name."""
     name = simulated_class_programme(db, today)
     enrolled = {e.study_code.lower() for e in progs.list_enrolments(db, name)}
-    new = [code for code in class_codes if code.lower() not in enrolled]
-    for code in new:
-        progs.enrol(db, name, code, enrolled_on=today)
+    for code in class_codes:
+        if code.lower() not in enrolled:
+            progs.enrol(db, name, code, enrolled_on=today)
     progs.plan_sessions(db, name, until=today)  # adds only what is missing
+    return name
+
+
+def record_simulated_class(db: Database, class_codes: Sequence[str],
+                           attending: Sequence[str], session_id: int, today: date) -> str:
+    """``join_simulated_class``, then today's planned session: attended and linked to
+    ``session_id`` for those ``attending``, missed (no reason given) for the others.
+    Returns the programme's name."""
+    name = join_simulated_class(db, class_codes, today)
     info = next(p for p in progs.list_programmes(db) if p.name == name)
     week, number = next((w, n) for w, n, day in progs.calendar(info.start_date, info.weeks,
                                                                 info.weekdays) if day == today)
@@ -82,6 +89,16 @@ def in_simulated_class(db: Database, class_codes: Sequence[str],
         record_simulated_class(db, class_codes,
                                [p.study_code for p in recorded.session.participants],
                                recorded.session_id, recorded.stored.started_utc.date())
+    except (RegistryError, StorageError) as err:
+        print("hiaim-monitor: warning: " + tr("the simulated class's attendance was not "
+                                              "recorded: {error}").format(error=err),
+              file=sys.stderr)
+
+
+def joined_simulated_class(db: Database, class_codes: Sequence[str], today: date) -> None:
+    """``join_simulated_class`` as a simulation starts (cli.py), best effort."""
+    try:
+        join_simulated_class(db, class_codes, today)
     except (RegistryError, StorageError) as err:
         print("hiaim-monitor: warning: " + tr("the simulated class's attendance was not "
                                               "recorded: {error}").format(error=err),

@@ -56,3 +56,23 @@ def test_a_real_participant_cannot_join_the_simulated_class(cli, tmp_path):
             programmes.enrol(db, SIMULATED_CLASS, "HIAIM-001")
     finally:
         db.close()
+
+
+def test_the_setup_page_finds_todays_session_due_before_the_class_starts(tmp_path):
+    from datetime import date
+
+    from hiaim_monitor.class_setup import load_programme_day
+    from simulators.class_programme import join_simulated_class
+
+    db = open_database(f"sqlite:///{tmp_path / 'sim.sqlite3'}")
+    try:
+        for code in ("SIM-001", "SIM-002"):
+            add_participant(db, code, code, hrmax_bpm=160, simulated=True)
+        today = date(2026, 12, 3)  # a Thursday
+        name = join_simulated_class(db, ["SIM-001", "SIM-002"], today)
+        day = load_programme_day(db, name, today)
+        assert {code: (p.planned_on, p.attendance) for code, p in day.due.items()} == {
+            "SIM-001": (today, None), "SIM-002": (today, None)}
+        assert len(programmes.list_planned_sessions(db, name)) == 2  # planned up to today
+    finally:
+        db.close()
