@@ -28,6 +28,7 @@ from hiaim_monitor.options import (
     build_parser,
     parse_options,
     parse_screenshot,
+    parse_simulate_programme,
 )
 from hiaim_monitor.participants import Participant
 from hiaim_monitor.recorded_session import RecordedSession
@@ -168,6 +169,10 @@ def _run_terminal(opts: RunOptions, db: Database, clock: Clock) -> RecordedSessi
         recorded = RecordedSession.start(db, opts.protocol, people, clock, events,
                                          duration_s=opts.duration_s, cue=cue,
                                          simulated=simulated is not None)
+        if simulated is not None:
+            from simulators.class_programme import in_simulated_class
+
+            in_simulated_class(db, [p.study_code for p in simulated], recorded)
     except BaseException:
         sensors.stop()
         raise
@@ -254,10 +259,15 @@ def _run_window(opts: RunOptions, db: Database, clock: Clock,
                 setup.set_attending(entry.study_code, entry.study_code in simulated_codes)
 
         def start(plan: SessionPlan) -> RecordedSession:
-            return RecordedSession.start(db, plan.protocol, plan.participants, clock, events,
-                                         duration_s=opts.duration_s, cue=cue,
-                                         remember_straps=True,
-                                         simulated=simulated_codes is not None)
+            recorded = RecordedSession.start(db, plan.protocol, plan.participants, clock,
+                                             events, duration_s=opts.duration_s, cue=cue,
+                                             remember_straps=True,
+                                             simulated=simulated_codes is not None)
+            if simulated is not None:
+                from simulators.class_programme import in_simulated_class
+
+                in_simulated_class(db, [p.study_code for p in simulated], recorded)
+            return recorded
 
         bridge = SensorBridge(sensors.loop, hub, events, clock)
         return run_app(Wiring(setup, db, bridge, clock, start, storage_notice))
@@ -301,6 +311,9 @@ def _make_hub(opts: RunOptions, db: Database, clock: Clock, sensors: SensorThrea
                           client_backend=BumbleClient)
         straps = [(e.strap_id, e.name) for e in emulated]
     register_simulated_class(db, virtual, straps)
+    from simulators.class_programme import joined_simulated_class
+
+    joined_simulated_class(db, [v.study_code for v in virtual], clock.now_utc().date())
     people = [Participant(v.study_code, v.display_name, strap_id,
                           measured_hrmax(v.hrmax_bpm))
               for v, (strap_id, _name) in zip(virtual, straps, strict=True)]
@@ -433,6 +446,10 @@ def _command(args: argparse.Namespace) -> int:
         return run_admin_command(args)
     if args.command == "screenshot":
         return run_screenshot(parse_screenshot(args))
+    if args.command == "simulate-programme":
+        from simulators.programme import run_command
+
+        return run_command(parse_simulate_programme(args))
     return run(parse_options(args))
 
 

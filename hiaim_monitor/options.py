@@ -10,11 +10,12 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from hiaim_monitor import config
 from hiaim_monitor.admin import add_admin_commands
-from hiaim_monitor.i18n import available_languages, set_language
+from hiaim_monitor.i18n import available_languages, set_language, tr
 from hiaim_monitor.protocols import (
     DEFAULT_PROTOCOL,
     ProtocolError,
@@ -128,8 +129,74 @@ def build_parser() -> argparse.ArgumentParser:
     shot.add_argument("--seed", type=int, default=config.SIM_DEFAULT_SEED, metavar="K")
     shot.add_argument("--faults", choices=("none", "demo"), default="demo")
     shot.add_argument("--lang", choices=available_languages())
+    _add_simulate_programme(sub)
     add_admin_commands(sub)
     return p
+
+
+def _add_simulate_programme(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    prog = sub.add_parser(
+        "simulate-programme",
+        help=tr("run a whole programme of simulated participants at high speed and record it "
+                "(attendance, RPE, adverse events and every session)"),
+        description=tr("run a whole programme of simulated participants at high speed and "
+                       "record it (attendance, RPE, adverse events and every session)"))
+    prog.add_argument("--participants", type=int, default=12, metavar="N",
+                      help=tr("simulated participants (default 12)"))
+    prog.add_argument("--weeks", type=int, default=6, metavar="N",
+                      help=tr("weeks of three sessions (default 6)"))
+    prog.add_argument("--name", default=SIMULATED_PROGRAMME, metavar="NAME",
+                      help=tr("the programme's name (default: {name})")
+                      .format(name=SIMULATED_PROGRAMME))
+    prog.add_argument("--minutes", type=float, metavar="M",
+                      help=tr("stop each session after M minutes (default: the whole "
+                              "protocol)"))
+    prog.add_argument("--protocol", default=DEFAULT_PROTOCOL, metavar="P",
+                      help=f"preset ({', '.join(list_presets())}) or .toml file")
+    prog.add_argument("--start", metavar="YYYY-MM-DD",
+                      help=tr("the programme's first day (default: the Monday that makes it "
+                              "end last week)"))
+    prog.add_argument("--seed", type=int, default=config.SIM_DEFAULT_SEED, metavar="K",
+                      help=tr("the same seed gives the same programme"))
+    prog.add_argument("--db", metavar="URL",
+                      help=tr("database URL (default: the simulations' own database)"))
+
+
+SIMULATED_PROGRAMME = "Simulated programme"
+
+
+@dataclass(frozen=True)
+class SimulateProgrammeOptions:
+    participants: int
+    weeks: int
+    name: str
+    minutes: float | None
+    protocol: TrainingProtocol
+    start: date | None
+    seed: int
+    db_url: str | None  # None: the simulations' database
+
+
+def parse_simulate_programme(args: argparse.Namespace) -> SimulateProgrammeOptions:
+    """The options of ``simulate-programme``, the ones checkable without a database."""
+    start = None
+    if args.start is not None:
+        try:
+            start = date.fromisoformat(args.start.strip())
+        except ValueError:
+            raise UsageError(tr("--start: '{text}' is not a date; give it as YYYY-MM-DD")
+                             .format(text=args.start)) from None
+    try:
+        protocol = load_protocol(args.protocol)
+    except ProtocolError as exc:
+        raise UsageError(str(exc)) from None
+    if args.db:
+        try:
+            check_lasting(args.db)
+        except StorageError as exc:
+            raise UsageError(f"--db: {exc}") from None
+    return SimulateProgrammeOptions(args.participants, args.weeks, args.name, args.minutes,
+                                    protocol, start, args.seed, args.db)
 
 
 @dataclass(frozen=True)

@@ -253,11 +253,13 @@ def list_enrolments(db: Database, programme: str) -> list[EnrolmentInfo]:
 # --- planned sessions and attendance
 
 
-def plan_sessions(db: Database, programme: str, study_code: str | None = None) -> int:
+def plan_sessions(db: Database, programme: str, study_code: str | None = None, *,
+                  until: date | None = None) -> int:
     """Plan the programme's calendar for every enrolled participant (or the one given): each
-    planned date from their enrolment up to a withdrawal (if any). Sessions already planned
-    stay as they are, so planning again (after enrolling someone new) adds only what is
-    missing. Returns how many sessions were planned anew."""
+    planned date from their enrolment up to a withdrawal (if any), and up to ``until`` when
+    given (a long open-ended calendar planned as it goes, like the demo's simulated class).
+    Sessions already planned stay as they are, so planning again (after enrolling someone
+    new) adds only what is missing. Returns how many sessions were planned anew."""
     now = datetime.now(UTC)
     with storage_errors(db), db.writing() as s, s.begin():
         prog = find_programme_row(s, programme)
@@ -273,7 +275,8 @@ def plan_sessions(db: Database, programme: str, study_code: str | None = None) -
                 sa.select(PlannedSessionRow.week, PlannedSessionRow.number)
                 .where(PlannedSessionRow.enrolment_id == enrolment.id))}
             for week, number, day in plan:
-                after = enrolment.withdrawn_on is not None and day > enrolment.withdrawn_on
+                after = ((enrolment.withdrawn_on is not None and day > enrolment.withdrawn_on)
+                         or (until is not None and day > until))
                 if (week, number) in have or day < enrolment.enrolled_on or after:
                     continue
                 s.add(PlannedSessionRow(enrolment_id=enrolment.id, week=week, number=number,
