@@ -44,29 +44,38 @@ class _Parser(argparse.ArgumentParser):
 def _refuse_unknown_options(parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
     """A mistyped option gets its own name and the nearest known one ("unknown option
     --speeed; did you mean --speed?"): argparse would take its value for a command and
-    complain about that instead."""
-    known = sorted(_all_options(parser))
+    complain about that instead. Known are the options of the command typed so far (the
+    program's, then each command word's), not those of commands not given."""
+    known = _own_options(parser)
+    current = parser
     for word in argv:
         if word == "--":
             return
-        if not word.startswith("--") or word == "--":
+        sub = _command(current, word)
+        if sub is not None:
+            current = sub
+            known |= _own_options(sub)
+            continue
+        if not word.startswith("--"):
             continue
         name = word.split("=", 1)[0]
         if any(option.startswith(name) for option in known):  # exact, or abbreviated
             continue
-        nearest = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+        nearest = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
         hint = f"; did you mean {nearest[0]}?" if nearest else "; see --help"
         raise UsageError(f"unknown option {name}{hint}")
 
 
-def _all_options(parser: argparse.ArgumentParser) -> set[str]:
-    """Every long option of ``parser`` and of its commands, at any depth."""
-    options = {o for o in parser._option_string_actions if o.startswith("--")}
+def _own_options(parser: argparse.ArgumentParser) -> set[str]:
+    return {o for o in parser._option_string_actions if o.startswith("--")}
+
+
+def _command(parser: argparse.ArgumentParser, word: str) -> argparse.ArgumentParser | None:
+    """The sub-parser ``word`` names among ``parser``'s commands, if it is one."""
     for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for sub in action.choices.values():
-                options |= _all_options(sub)
-    return options
+        if isinstance(action, argparse._SubParsersAction) and word in action.choices:
+            return action.choices[word]
+    return None
 
 
 def build_parser() -> argparse.ArgumentParser:
