@@ -519,10 +519,14 @@ def _export(args: argparse.Namespace) -> int:
              f"Sessions {which} have no participants; nothing was written.")
     for path in paths:
         _say(str(path))
+    _names_note(args, paths)
+    return EXIT_OK
+
+
+def _names_note(args: argparse.Namespace, paths: list[Path]) -> None:
     if args.with_names and paths:
         print("Note: these files contain display names; handle them as identifiable data.",
               file=sys.stderr)
-    return EXIT_OK
 
 
 def _export_programme(args: argparse.Namespace) -> int:
@@ -537,7 +541,5 @@ def _export_programme(args: argparse.Namespace) -> int:
                                  omit_artifacts=args.omit_artifacts)
     for path in paths:
         _say(str(path))
-    if args.with_names and paths:
-        print("Note: these files contain display names; handle them as identifiable data.",
-              file=sys.stderr)
+    _names_note(args, paths)
     return EXIT_OK

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from hiaim_monitor import reports
 from hiaim_monitor.admin.commands import EXIT_OK, EXIT_REFUSED, PROG, _fail, _open, _say
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.reports.common import checked_out
+from hiaim_monitor.storage.database import Database
 
 _HANDLER = "admin_handler"
 
@@ -61,35 +63,26 @@ def _warn(line: str) -> None:
 
 
 def _session(args: argparse.Namespace) -> int:
-    try:
-        checked_out(args.out, args.fmt)  # before the database is opened
-        db = _open(args)
-        try:
-            if args.fmt == "pdf":
-                written = [reports.write_session_report(db, args.session_id, args.out)]
-            else:
-                written = reports.write_session_csv(db, args.session_id, args.out)
-        finally:
-            db.close()
-    except reports.ReportError as error:
-        return _fail(str(error), EXIT_REFUSED)
-    _say(tr("Wrote {paths}.").format(paths=", ".join(str(p) for p in written)))
-    return EXIT_OK
+    if args.fmt == "pdf":
+        return _write(args, lambda db: [reports.write_session_report(db, args.session_id,
+                                                                     args.out)])
+    return _write(args, lambda db: reports.write_session_csv(db, args.session_id, args.out))
 
 
 def _programme(args: argparse.Namespace) -> int:
+    if args.fmt == "pdf":
+        return _write(args, lambda db: [reports.write_programme_report(
+            db, args.name, args.out, participant=args.participant, warn=_warn)])
+    return _write(args, lambda db: reports.write_programme_csv(
+        db, args.name, args.out, participant=args.participant, warn=_warn))
+
+
+def _write(args: argparse.Namespace, make: Callable[[Database], list[Path]]) -> int:
+    """Check the output before the database is opened, then ``make`` the files."""
     try:
         checked_out(args.out, args.fmt)
-        db = _open(args)
-        try:
-            if args.fmt == "pdf":
-                written = [reports.write_programme_report(
-                    db, args.name, args.out, participant=args.participant, warn=_warn)]
-            else:
-                written = reports.write_programme_csv(
-                    db, args.name, args.out, participant=args.participant, warn=_warn)
-        finally:
-            db.close()
+        with _open(args) as db:
+            written = make(db)
     except reports.ReportError as error:
         return _fail(str(error), EXIT_REFUSED)
     _say(tr("Wrote {paths}.").format(paths=", ".join(str(p) for p in written)))

@@ -19,10 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hiaim_monitor.reports.common import OutputFiles, ReportError, checked_out, written
 from hiaim_monitor.storage.database import Database
 from hiaim_monitor.storage.registry import RegistryError
+
+if TYPE_CHECKING:  # the report modules (and matplotlib) load only when a report is made
+    from hiaim_monitor.reports.programme_data import ProgrammeReport
 
 Warn = Callable[[str], None]
 
@@ -58,13 +62,10 @@ def write_programme_report(db: Database, programme: str, out: Path, *,
     """The programme's PDF report at ``out``: the group pages and one page per participant,
     or with ``participant`` (a study code) only that participant's page. Sessions whose
     data are missing are named on the pages and, one line, through ``warn``."""
-    from hiaim_monitor.reports.programme_data import load_programme_report
     from hiaim_monitor.reports.programme_pdf import render_programme_pdf
 
     out = checked_out(Path(out), "pdf")
-    report = _programme(db, programme, participant, load_programme_report)
-    if warn is not None and report.missing:
-        warn(report.missing_line())
+    report = _programme_report(db, programme, participant, warn)
     files = OutputFiles()
     with written(files):
         render_programme_pdf(report, files.part(out))
@@ -76,23 +77,28 @@ def write_programme_csv(db: Database, programme: str, out: Path, *,
                         warn: Warn | None = None) -> list[Path]:
     """The programme report's tables as ``<out>_<table>.csv`` files; returns them."""
     from hiaim_monitor.reports.programme_csv import write_programme_tables
-    from hiaim_monitor.reports.programme_data import load_programme_report
 
     stem = checked_out(Path(out), "csv")
-    report = _programme(db, programme, participant, load_programme_report)
-    if warn is not None and report.missing:
-        warn(report.missing_line())
+    report = _programme_report(db, programme, participant, warn)
     files = OutputFiles()
     with written(files):
         write_programme_tables(report, stem, files)
     return files.paths
 
 
-def _programme(db, programme, participant, load):  # type: ignore[no-untyped-def]
+def _programme_report(db: Database, programme: str, participant: str | None,
+                      warn: Warn | None) -> ProgrammeReport:
+    """The programme's report data; the sessions whose data are missing, one line to
+    ``warn``."""
+    from hiaim_monitor.reports.programme_data import load_programme_report
+
     try:
-        return load(db, programme, participant)
+        report = load_programme_report(db, programme, participant)
     except RegistryError as error:  # unknown programme or code, not enrolled
         raise ReportError(str(error)) from None
+    if warn is not None and report.missing:
+        warn(report.missing_line())
+    return report
 
 
 __all__ = ["ReportError", "write_programme_csv", "write_programme_report",
