@@ -156,11 +156,15 @@ def hrmax_of(info: ParticipantInfo, today: date) -> HRMax | None:
 
 class ClassSetup:
     def __init__(self, roster: Sequence[ParticipantInfo], protocol: TrainingProtocol, *,
-                 today: date, started_mono_s: float = 0.0, simulated: bool = False) -> None:
-        """``simulated``: a simulation's class, which only simulated programmes take."""
+                 today: date, started_mono_s: float = 0.0, simulated: bool = False,
+                 default_programme: str | None = None) -> None:
+        """``simulated``: a simulation's class, which only simulated programmes take;
+        ``default_programme``: the programme the setup page offers first, when the operator
+        has not chosen one before (a simulation's own)."""
         self.protocol = protocol
         self.today = today
         self.simulated = simulated
+        self.default_programme = default_programme
         self.programme: ProgrammeDay | None = None
         self.started_mono_s = started_mono_s  # when the operator opened the setup
         self.entries: list[RosterEntry] = [self._entry(info) for info in roster]

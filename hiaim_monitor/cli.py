@@ -231,6 +231,7 @@ def _run_window(opts: RunOptions, db: Database, clock: Clock,
     """The control window: set the class up on screen, then run it."""
     from drivers.ble import DiscoveryError
     from drivers.sensor_thread import SensorThread
+    from simulators.class_programme import SIMULATED_CLASS
     from ui.app import run_app, saved_language
     from ui.bridge import SensorBridge
     from ui.control_window import Wiring
@@ -253,7 +254,8 @@ def _run_window(opts: RunOptions, db: Database, clock: Clock,
                                    include_archived=False)
         setup = ClassSetup(roster, opts.protocol,
                            today=clock.now_utc().date(), started_mono_s=clock.monotonic(),
-                           simulated=simulated_codes is not None)
+                           simulated=simulated_codes is not None,
+                           default_programme=SIMULATED_CLASS if simulated_codes else None)
         if simulated_codes is not None:  # a simulation: today's class is the simulated one
             for entry in setup.entries:
                 setup.set_attending(entry.study_code, entry.study_code in simulated_codes)
@@ -263,10 +265,8 @@ def _run_window(opts: RunOptions, db: Database, clock: Clock,
                                              events, duration_s=opts.duration_s, cue=cue,
                                              remember_straps=True,
                                              simulated=simulated_codes is not None)
-            if simulated is not None:
-                from simulators.class_programme import in_simulated_class
-
-                in_simulated_class(db, [p.study_code for p in simulated], recorded)
+            # The setup page records the attendance in its chosen programme (for a
+            # simulation, "Simulated class" unless the operator chose another).
             return recorded
 
         bridge = SensorBridge(sensors.loop, hub, events, clock)

@@ -38,8 +38,14 @@ SHOTS = os.environ.get("HIAIM_SHOTS_DIR", "/tmp")
 class Clinic:
     """Anna, Bo and Cy enrolled in the programme, Dorte not; each with a strap."""
 
-    def __init__(self, tmp_path, *, simulated=False, programme=PROGRAMME, today=TODAY):
-        QSettings("hiaim-monitor", "control").setValue("setup/programme", programme)
+    def __init__(self, tmp_path, *, simulated=False, programme=PROGRAMME, today=TODAY,
+                 default_programme=None):
+        """``programme``: the choice remembered from before (None: none yet)."""
+        settings = QSettings("hiaim-monitor", "control")
+        key = "setup/programme-simulated" if simulated else "setup/programme"
+        settings.remove(key)
+        if programme is not None:
+            settings.setValue(key, programme)
         self.db = open_database(f"sqlite:///{tmp_path / 'store.sqlite3'}")
         for code, name in (("HA-001", "Anna"), ("HA-002", "Bo"), ("HA-003", "Cy"),
                            ("HA-004", "Dorte")):
@@ -53,7 +59,7 @@ class Clinic:
         self.events = queue.SimpleQueue()
         self.setup = ClassSetup(list_participants(self.db), load_protocol("hi-aim"),
                                 today=today, started_mono_s=self.clock.monotonic(),
-                                simulated=simulated)
+                                simulated=simulated, default_programme=default_programme)
         for strap, code in zip("ABCD", ("HA-001", "HA-002", "HA-003", "HA-004"),
                                strict=True):
             self.setup.assign(strap, code)
@@ -162,6 +168,18 @@ def test_a_simulation_is_offered_only_simulated_programmes(make_clinic):
     assert [picker.combo.itemText(i) for i in range(picker.combo.count())] == [
         "No programme", "Demo (simulated)"]
     assert picker.combo.currentText() == "Demo (simulated)"
+
+
+def test_a_simulation_starts_on_its_own_programme_and_remembers_apart_from_real_classes(
+        make_clinic):
+    """`make demo` on a fresh machine: its class's programme is chosen; what a real class
+    chose before is not a simulation's choice, nor the other way round."""
+    QSettings("hiaim-monitor", "control").setValue("setup/programme", PROGRAMME)
+    clinic = make_clinic(simulated=True, programme=None, default_programme="Demo (simulated)")
+    picker = clinic.window.setup_page.roster.programme
+    assert picker.combo.currentText() == "Demo (simulated)"
+    picker.choose(None)
+    assert QSettings("hiaim-monitor", "control").value("setup/programme") == PROGRAMME
 
 
 def test_starting_stores_attendance_and_the_reason_for_a_miss_is_filled_in_later(

@@ -63,7 +63,10 @@ class ProgrammePicker(QWidget):
         layout.addWidget(label)
         layout.addWidget(self.combo)
         layout.addWidget(self.summary, 1)
-        self.fill(QSettings(*SETTINGS).value(PROGRAMME_KEY) or NO_PROGRAMME)
+        # A simulation remembers its own choice: real programmes are not in its list.
+        self._key = PROGRAMME_KEY + ("-simulated" if model.simulated else "")
+        self.fill(QSettings(*SETTINGS).value(self._key)
+                  or model.default_programme or NO_PROGRAMME)
         self.combo.currentIndexChanged.connect(self._chosen)
 
     def fill(self, wanted: str, *, reload: bool = True) -> None:
@@ -101,7 +104,7 @@ class ProgrammePicker(QWidget):
             self.combo.setCurrentIndex(index)
 
     def _chosen(self) -> None:
-        QSettings(*SETTINGS).setValue(PROGRAMME_KEY, self.chosen or NO_PROGRAMME)
+        QSettings(*SETTINGS).setValue(self._key, self.chosen or NO_PROGRAMME)
         self.load()
 
     def load(self) -> None:
