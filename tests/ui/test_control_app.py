@@ -153,7 +153,9 @@ def test_operator_pairs_starts_steers_acknowledges_and_stops_a_class(make_app, q
     qtbot.mouseClick(window.stop_button, Qt.MouseButton.LeftButton)
     assert window.header.phase.text() == "Session finished"
     assert window.recorded.finished is not None
-    assert "is stored" in window.statusBar().currentMessage()
+    # The window waits only briefly for the writer; when it is done, it says so.
+    qtbot.waitUntil(lambda: "is stored" in window.statusBar().currentMessage(),
+                    timeout=15_000)
 
     # The database has the session, its samples, the operator's actions, the alarm and
     # its acknowledgement, the note, and today's straps remembered for next time.
