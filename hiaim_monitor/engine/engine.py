@@ -205,6 +205,7 @@ class ZoneEngine:
             # Views show the smoothed value the class came from, not the raw sample.
             person.shown_bpm, person.shown_pct, person.shown_t = smooth, pct, t
             person.shown_level = level
+            self._block_peak(person, t, pct)
             if pct >= person.ceiling_pct or person.ceiling_since is not None or (
                     AlarmKind.ABOVE_CEILING in active):
                 rules.ceiling(person, pct, t, wall)
@@ -255,6 +256,17 @@ class ZoneEngine:
         target = target_of(phases[idx]) if running and 0 <= idx < len(phases) else None
         self._phase_cache = (lo, hi, idx, target, self.schedule.version)
         return idx, target
+
+    def _block_peak(self, person: Person, t: float, pct: float) -> None:
+        """The highest % shown so far in the block of short bouts running at ``t``: within a
+        20 s bout heart rate never settles, so the wall shows how high the block has got."""
+        idx = self._phase_of(t)[0]
+        phases = self.protocol.phases
+        block = phases[idx].block if 0 <= idx < len(phases) else None
+        if block is None:
+            return
+        if person.block_peak[0] != block or pct > person.block_peak[1]:
+            person.block_peak = (block, pct)
 
     def _credit_phase(self, person: Person, t: float, level: int) -> None:
         """Running time in target for the current phase: each sample holds until the next."""
@@ -351,6 +363,10 @@ class ZoneEngine:
                 and in_target(person.prev_level, target)):
             in_target_s += min(max(0.0, now - person.prev_t), cfg.max_gap_s)
         trace_t, trace_pct = recent_trace(self.samples, person, cfg.trace_window_s)
+        phases = self.protocol.phases
+        block = phases[phase_idx].block if 0 <= phase_idx < len(phases) else None
+        block_peak = (round(person.block_peak[1])
+                      if block is not None and person.block_peak[0] == block else None)
         return ParticipantView(
             study_code=person.p.study_code,
             display_name=person.p.display_name,
@@ -371,6 +387,7 @@ class ZoneEngine:
             trace_t_s=trace_t,
             trace_pct=trace_pct,
             strap_note=person.strap_note,
+            block_peak_pct=block_peak,
         )
 
     # -- results ------------------------------------------------------------------------

@@ -131,6 +131,8 @@ class Person:
         self.prev_level = int(Level.UNKNOWN)
         self.acc_phase = -1
         self.acc_in_target_s = 0.0
+        # (block index, highest % shown in it so far); -1: no block yet
+        self.block_peak: tuple[int, float] = (-1, 0.0)
         self.adherence: list[PhaseAdherence] = []
         self.handed_adherence = 0
         self.trace: tuple[int, np.ndarray, np.ndarray] | None = None  # (written, t, pct)

@@ -4,7 +4,12 @@ Presets ship as ``hiaim_monitor/protocols/*.toml``; ``load_protocol`` takes a pr
 a path. A file is a list of ``[[steps]]``: each step is either one phase (``name``, ``kind``,
 ``duration_s`` or ``duration_min``, ``target_min_pct``, optional ``target_max_pct``) or a
 repeated group (``repeat`` and an array ``phases`` of such tables; ``trailing_rest = false``
-drops the group's last phase from its last round).
+drops the group's last phase from its last round), or a block of short bouts (``block``:
+its name, ``repeat`` N, ``work_s`` and ``rest_s``, ``target_min_pct``, optional
+``target_max_pct``, ``station``, ``achieved_by`` and ``rest_name``): N × (work / rest),
+expanded into phases that keep a reference to their block, since a block is judged as a
+whole (heart rate lags effort by 20–60 s and never settles within a 20 s bout). Any phase or
+block may name its ``station`` (bike, rower, ski, cross-trainer, step-up, or free text).
 
 Every table checks its keys: a misspelt key (``celing_pct``) is an error that names it and
 the nearest known key, never a silently used default. What participants read has a
@@ -14,7 +19,9 @@ translation per shipped language beside it: ``name_da``, ``description_da`` (gen
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import math
 import tomllib
 from dataclasses import dataclass
 from enum import StrEnum
@@ -44,6 +51,33 @@ class ProtocolError(ValueError):
     """A protocol file that cannot be used; the message names file, phase and key."""
 
 
+# Stations a phase or block may name by key; any other text (up to STATION_MAX_CHARS) is shown
+# as written. The English words are translated where they are shown (``station_label``).
+STATIONS: Final = {
+    "bike": "Exercise bike",
+    "rower": "Rower",
+    "ski": "Ski machine",
+    "cross-trainer": "Cross-trainer",
+    "step-up": "Step-up bench",
+}
+STATION_MAX_CHARS: Final = 40  # fits the wall header beside the phase name
+
+
+def station_label(station: str) -> str:
+    """What a view shows for ``station``: a known station's word in the current language,
+    else the text as written ("" for none)."""
+    from hiaim_monitor.i18n import tr
+    return tr(STATIONS[station]) if station in STATIONS else station
+
+
+class AchievedRule(StrEnum):
+    """How a block of short bouts counts as achieved (``achieved_by`` in the file)."""
+
+    PEAK = "peak"  # the block's peak % HRmax reached target_min_pct
+    TIME = "time"  # time at or above target over the block >= achieved_fraction of it
+    BOUTS = "bouts"  # bouts whose own peak reached target >= achieved_fraction of them
+
+
 class PhaseKind(StrEnum):
     WARM_UP = "warm-up"
     INTERMEDIATE = "intermediate"
@@ -64,11 +98,50 @@ class Phase:
     target_min_pct: float  # % HRmax
     target_max_pct: float | None  # % HRmax; None = up to the safety ceiling
     names: Translations = ()  # the name in other languages (name_da, ...)
+    station: str = ""  # a STATIONS key or free text; "" for none
+    block: int | None = None  # index into TrainingProtocol.blocks when part of a block
+    bout: int = 0  # 1-based bout number within its block (its work and its rest share it)
 
     @property
     def display_name(self) -> str:
         """The name in the current language, else the English one."""
         return _in_language(self.name, self.names)
+
+    @property
+    def is_bout_work(self) -> bool:
+        """The work part of a bout in a block of short bouts."""
+        return self.block is not None and self.kind.is_work
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """N × (work s / rest s) at one target, judged as a whole. Its phases are
+    ``TrainingProtocol.phases[first_phase:last_phase + 1]``: work, rest, work, ... (the last
+    rest is left out with ``trailing_rest = false``)."""
+
+    index: int  # into TrainingProtocol.blocks
+    name: str  # English
+    kind: PhaseKind  # of the work bouts: intermediate or high
+    repeat: int
+    work_s: float
+    rest_s: float
+    target_min_pct: float  # % HRmax
+    target_max_pct: float | None  # % HRmax; None = up to the safety ceiling
+    achieved_by: AchievedRule
+    achieved_fraction: float  # for achieved_by "time" and "bouts"
+    first_phase: int
+    last_phase: int  # inclusive
+    station: str = ""
+    names: Translations = ()
+
+    @property
+    def display_name(self) -> str:
+        """The name in the current language, else the English one."""
+        return _in_language(self.name, self.names)
+
+    @property
+    def phase_indices(self) -> range:
+        return range(self.first_phase, self.last_phase + 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,11 +174,19 @@ class TrainingProtocol:
     min_judged_fraction: float = MIN_JUDGED_FRACTION  # of a phase that must run to judge it
     names: Translations = ()
     descriptions: Translations = ()
+    blocks: tuple[Block, ...] = ()  # blocks of short bouts, in order
 
     @property
     def display_name(self) -> str:
         """The name in the current language, else the English one."""
         return _in_language(self.name, self.names)
+
+    def block_of(self, phase_index: int) -> Block | None:
+        """The block phase ``phase_index`` belongs to; None for a long phase."""
+        if not 0 <= phase_index < len(self.phases):
+            return None
+        b = self.phases[phase_index].block
+        return None if b is None else self.blocks[b]
 
     @property
     def display_description(self) -> str:
@@ -172,9 +253,13 @@ _TOP_KEYS: Final = ("name", "description", "ramp_allowance_s", "achieved_fractio
                     "min_judged_fraction", "thresholds", "steps")
 _THRESHOLD_KEYS: Final = ("intermediate_pct", "high_pct", "ceiling_pct")
 _PHASE_KEYS: Final = ("name", "kind", "duration_s", "duration_min", "target_min_pct",
-                      "target_max_pct")
+                      "target_max_pct", "station")
 _GROUP_KEYS: Final = ("repeat", "phases", "trailing_rest")
-_TRANSLATED_KEYS: Final = ("name", "description")  # each may have a <key>_<lang> twin
+_BLOCK_KEYS: Final = ("block", "kind", "repeat", "work_s", "rest_s", "target_min_pct",
+                      "target_max_pct", "station", "achieved_by", "achieved_fraction",
+                      "rest_name", "trailing_rest")
+# each may have a <key>_<lang> twin
+_TRANSLATED_KEYS: Final = ("name", "description", "block", "rest_name")
 
 
 def _translated(keys: tuple[str, ...]) -> tuple[str, ...]:
@@ -262,15 +347,22 @@ class _Parser:
         steps = doc.get("steps")
         if not isinstance(steps, list) or not steps:
             raise self.fail("top level", "steps", "missing: a protocol needs [[steps]]")
+        self.thresholds = thresholds
         phases: list[Phase] = []
+        blocks: list[Block] = []
         for i, step in enumerate(steps, start=1):
             where = f"step {i}"
             if not isinstance(step, dict):
                 raise self.fail(where, "steps", "expected a table")
-            if "repeat" in step:
+            if "block" in step:
+                block, bouts = self.block(step, where, len(blocks), len(phases),
+                                          doc.get("achieved_fraction", 0.5))
+                blocks.append(block)
+                phases += bouts
+            elif "repeat" in step:
                 phases += self.group(step, where)
             else:
-                phases.append(self.phase(step, where, also_suggest=("repeat",)))
+                phases.append(self.phase(step, where, also_suggest=("repeat", "block")))
         description = doc.get("description", "")
         if not isinstance(description, str):
             raise self.fail("top level", "description", "expected a text")
@@ -288,7 +380,101 @@ class _Parser:
                                             default=MIN_JUDGED_FRACTION, lo=0, hi=1),
             names=self.translations(doc, "name", "top level"),
             descriptions=self.translations(doc, "description", "top level"),
+            blocks=tuple(blocks),
         )
+
+    def station(self, table: dict[str, Any], where: str) -> str:
+        value = table.get("station", "")
+        if not isinstance(value, str):
+            raise self.fail(where, "station", f"expected a text, got {value!r}")
+        value = value.strip()
+        if len(value) > STATION_MAX_CHARS:
+            raise self.fail(where, "station", f"{len(value)} characters is too long (at most "
+                            f"{STATION_MAX_CHARS}; known stations are {', '.join(STATIONS)})")
+        return value
+
+    def targets(self, table: dict[str, Any], where: str) -> tuple[float, float | None]:
+        """target_min_pct and the optional target_max_pct, checked against each other and
+        against the safety ceiling (a target the ceiling alarm would sound inside of is a
+        prescription no one can follow)."""
+        ceiling = self.thresholds.ceiling_pct
+        lo = self.number(table, "target_min_pct", where, lo=0, hi=130)
+        if lo >= ceiling:
+            raise self.fail(where, "target_min_pct",
+                            f"{lo:g} is not below the safety ceiling ceiling_pct {ceiling:g}")
+        hi = None
+        if "target_max_pct" in table:
+            hi = self.number(table, "target_max_pct", where, lo=0, hi=130)
+            if hi <= lo:
+                raise self.fail(where, "target_max_pct",
+                                f"{hi:g} is not above target_min_pct {lo:g}")
+            if hi > ceiling:
+                raise self.fail(where, "target_max_pct",
+                                f"{hi:g} is above the safety ceiling ceiling_pct {ceiling:g}")
+        return lo, hi
+
+    def positive_s(self, table: dict[str, Any], key: str, where: str) -> float:
+        value = self.number(table, key, where, lo=-math.inf, hi=3600)
+        if value <= 0:
+            raise self.fail(where, key, f"{value:g} s: must be above 0")
+        return value
+
+    def block(self, step: dict[str, Any], where: str, index: int, first_phase: int,
+              default_fraction: Any) -> tuple[Block, list[Phase]]:
+        name = step.get("block")
+        if not isinstance(name, str) or not name.strip():
+            raise self.fail(where, "block", "expected the block's name as a text")
+        where = f"{where} ({name.strip()})"
+        self.known_keys(step, _BLOCK_KEYS, where, elsewhere=(
+            (("phases", "duration_s", "duration_min"),
+             "in a step with repeat = N and phases (a block has work_s and rest_s)"),
+            (_THRESHOLD_KEYS, "under [thresholds]")))
+        repeat = step.get("repeat")
+        if isinstance(repeat, bool) or not isinstance(repeat, int) or not 1 <= repeat <= 100:
+            raise self.fail(where, "repeat", f"expected a whole number 1–100, got {repeat!r}")
+        kind_text = step.get("kind", PhaseKind.HIGH.value)
+        try:
+            kind = PhaseKind(kind_text)
+        except ValueError:
+            kind = None
+        if kind is None or not kind.is_work:
+            raise self.fail(where, "kind", f"{kind_text!r} is not one of intermediate, high")
+        work_s = self.positive_s(step, "work_s", where)
+        rest_s = self.positive_s(step, "rest_s", where)
+        lo, hi = self.targets(step, where)
+        rule_text = step.get("achieved_by", AchievedRule.PEAK.value)
+        try:
+            rule = AchievedRule(rule_text)
+        except ValueError:
+            rules = ", ".join(r.value for r in AchievedRule)
+            raise self.fail(where, "achieved_by", f"{rule_text!r} is not one of {rules}") from None
+        # The protocol's own achieved_fraction is checked where the top level is.
+        ok = isinstance(default_fraction, int | float) and 0 <= default_fraction <= 1
+        fraction = self.number(step, "achieved_fraction", where,
+                               default=float(default_fraction) if ok else 0.5, lo=0, hi=1)
+        trailing_rest = step.get("trailing_rest", True)
+        if not isinstance(trailing_rest, bool):
+            raise self.fail(where, "trailing_rest", "expected true or false")
+        station = self.station(step, where)
+        rest_name = step.get("rest_name", "Rest")
+        if not isinstance(rest_name, str) or not rest_name.strip():
+            raise self.fail(where, "rest_name", "expected a text")
+        names = self.translations(step, "block", where)
+        rest_names = self.translations(step, "rest_name", where)
+        if "rest_name" not in step:
+            rest_names = _REST_NAMES
+        phases: list[Phase] = []
+        for bout in range(1, repeat + 1):
+            suffix = f" {bout}/{repeat}" if repeat > 1 else ""
+            phases.append(Phase(name.strip() + suffix, kind, work_s, lo, hi,
+                                tuple((c, t + suffix) for c, t in names), station, index, bout))
+            if bout < repeat or trailing_rest:
+                phases.append(Phase(rest_name.strip() + suffix, PhaseKind.RECOVERY, rest_s, 0.0,
+                                    None, tuple((c, t + suffix) for c, t in rest_names),
+                                    station, index, bout))
+        block = Block(index, name.strip(), kind, repeat, work_s, rest_s, lo, hi, rule, fraction,
+                      first_phase, first_phase + len(phases) - 1, station, names)
+        return block, phases
 
     def group(self, step: dict[str, Any], where: str) -> list[Phase]:
         self.known_keys(step, _GROUP_KEYS, where, elsewhere=(
@@ -333,20 +519,19 @@ class _Parser:
             duration_s = 60 * self.number(table, "duration_min", where, lo=1 / 60, hi=240)
         else:
             raise self.fail(where, "duration_s", "missing (or give duration_min)")
-        lo = self.number(table, "target_min_pct", where, lo=0, hi=130)
-        hi = None
-        if "target_max_pct" in table:
-            hi = self.number(table, "target_max_pct", where, lo=0, hi=130)
-            if hi <= lo:
-                raise self.fail(where, "target_max_pct",
-                                f"{hi:g} is not above target_min_pct {lo:g}")
+        lo, hi = self.targets(table, where)
         return Phase(name.strip(), kind, duration_s, lo, hi,
-                     self.translations(table, "name", where))
+                     self.translations(table, "name", where), self.station(table, where))
 
 
 def _numbered(phase: Phase, round_no: int, rounds: int) -> Phase:
     if rounds == 1:
         return phase
     suffix = f" {round_no}/{rounds}"
-    return Phase(phase.name + suffix, phase.kind, phase.duration_s, phase.target_min_pct,
-                 phase.target_max_pct, tuple((code, text + suffix) for code, text in phase.names))
+    return dataclasses.replace(
+        phase, name=phase.name + suffix,
+        names=tuple((code, text + suffix) for code, text in phase.names))
+
+
+# The rest phases' name in a block that gives no rest_name of its own.
+_REST_NAMES: Final = (("da", "Pause"),)

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import (
     MIN_JUDGED_FRACTION,
+    AchievedRule,
+    Block,
     Phase,
     PhaseKind,
     Thresholds,
@@ -184,8 +186,16 @@ def protocol_to_json(protocol: TrainingProtocol) -> dict[str, Any]:
         "names": dict(protocol.names), "descriptions": dict(protocol.descriptions),
         "phases": [{"name": p.name, "kind": p.kind.value, "duration_s": p.duration_s,
                     "target_min_pct": p.target_min_pct, "target_max_pct": p.target_max_pct,
-                    "names": dict(p.names)}
+                    "names": dict(p.names), "station": p.station, "block": p.block,
+                    "bout": p.bout}
                    for p in protocol.phases],
+        "blocks": [{"name": b.name, "kind": b.kind.value, "repeat": b.repeat,
+                    "work_s": b.work_s, "rest_s": b.rest_s,
+                    "target_min_pct": b.target_min_pct, "target_max_pct": b.target_max_pct,
+                    "achieved_by": b.achieved_by.value,
+                    "achieved_fraction": b.achieved_fraction, "first_phase": b.first_phase,
+                    "last_phase": b.last_phase, "station": b.station, "names": dict(b.names)}
+                   for b in protocol.blocks],
     }
 
 
@@ -193,9 +203,17 @@ def protocol_from_json(doc: dict[str, Any]) -> TrainingProtocol:
     """The protocol ``protocol_to_json`` stored (to resume a session as it ran)."""
     return TrainingProtocol(
         key=doc["key"], name=doc["name"], description=doc["description"],
+        # Sessions stored before stations and blocks existed have neither.
         phases=tuple(Phase(p["name"], PhaseKind(p["kind"]), p["duration_s"],
                            p["target_min_pct"], p["target_max_pct"],
-                           tuple(p.get("names", {}).items())) for p in doc["phases"]),
+                           tuple(p.get("names", {}).items()), p.get("station", ""),
+                           p.get("block"), p.get("bout", 0)) for p in doc["phases"]),
+        blocks=tuple(Block(i, b["name"], PhaseKind(b["kind"]), b["repeat"], b["work_s"],
+                           b["rest_s"], b["target_min_pct"], b["target_max_pct"],
+                           AchievedRule(b["achieved_by"]), b["achieved_fraction"],
+                           b["first_phase"], b["last_phase"], b.get("station", ""),
+                           tuple(b.get("names", {}).items()))
+                     for i, b in enumerate(doc.get("blocks", []))),
         thresholds=Thresholds(**doc["thresholds"]),
         ramp_allowance_s=doc["ramp_allowance_s"],
         achieved_fraction=doc["achieved_fraction"],

@@ -2,20 +2,41 @@ import pytest
 
 from hiaim_monitor import i18n
 from hiaim_monitor.protocols import (
+    AchievedRule,
     PhaseKind,
     ProtocolError,
     list_presets,
     load_protocol,
     parse_protocol,
+    station_label,
 )
 
 
 def test_presets_ship_with_the_package():
-    assert list_presets() == ["hi-aim", "low-volume-7x30s", "norwegian-4x4", "novakovic-8x1"]
+    assert list_presets() == ["10x1min", "15-15", "7x30s", "hi-aim", "intermediate-high",
+                              "norwegian-4x4", "novakovic-8x1", "tabata"]
 
 
-def test_hi_aim_is_about_an_hour_with_alternating_work_intervals():
+def test_hi_aim_is_the_published_session_ending_in_15_sprints_of_20_s_on_the_bike():
     p = load_protocol("hi-aim")
+    assert p.total_s == 40 * 60
+    warm_up = [ph.station for ph in p.phases if ph.kind is PhaseKind.WARM_UP]
+    assert warm_up == ["bike", "ski", "rower", "cross-trainer"]
+    assert any(ph.station == "step-up" for ph in p.work_phases)
+    (sprints,) = p.blocks
+    assert (sprints.repeat, sprints.work_s, sprints.rest_s) == (15, 20, 20)
+    assert sprints.station == "bike" and sprints.target_min_pct == 85
+    assert sprints.achieved_by is AchievedRule.PEAK
+    bouts = [p.phases[i] for i in sprints.phase_indices]
+    assert len(bouts) == 30 and [ph.bout for ph in bouts[:4]] == [1, 1, 2, 2]
+    assert [ph.kind for ph in bouts[:2]] == [PhaseKind.HIGH, PhaseKind.RECOVERY]
+    assert all(ph.block == 0 for ph in bouts)
+    assert p.block_of(sprints.first_phase) is sprints and p.block_of(0) is None
+    assert p.phases[-1].kind is PhaseKind.COOL_DOWN
+
+
+def test_the_first_hi_aim_preset_keeps_its_structure_as_intermediate_high():
+    p = load_protocol("intermediate-high")
     assert p.total_s == 60 * 60
     assert p.phases[0].kind is PhaseKind.WARM_UP and p.phases[0].duration_s == 600
     assert p.phases[-1].kind is PhaseKind.COOL_DOWN
@@ -36,10 +57,77 @@ def test_norwegian_4x4_has_four_intervals_three_recoveries_and_lasts_38_minutes(
     assert [ph.name for ph in p.work_phases] == [f"Interval {i}/4" for i in range(1, 5)]
 
 
-def test_low_volume_has_seven_30_second_bouts_at_85_percent():
-    p = load_protocol("low-volume-7x30s")
+def test_7x30s_is_one_block_of_seven_30_second_bouts_at_85_percent():
+    p = load_protocol("7x30s")
     assert [ph.duration_s for ph in p.work_phases] == [30] * 7
     assert all(ph.target_min_pct == 85 and ph.target_max_pct is None for ph in p.work_phases)
+    (block,) = p.blocks
+    assert block.repeat == 7 and p.phases[block.last_phase].kind is PhaseKind.HIGH
+
+
+@pytest.mark.parametrize(("key", "repeat", "work_s", "rest_s"), [
+    ("tabata", 8, 20, 10), ("10x1min", 10, 60, 60)])
+def test_short_interval_presets_are_blocks(key, repeat, work_s, rest_s):
+    (block,) = load_protocol(key).blocks
+    assert (block.repeat, block.work_s, block.rest_s) == (repeat, work_s, rest_s)
+
+
+def test_15_15_has_two_series_of_twenty_bouts():
+    p = load_protocol("15-15")
+    assert [(b.repeat, b.work_s, b.rest_s) for b in p.blocks] == [(20, 15, 15)] * 2
+    assert p.phases[p.blocks[1].first_phase].block == 1
+
+
+BLOCK = """name = "Short"
+[[steps]]
+block = "Sprints"
+block_da = "Spurter"
+repeat = 3
+work_s = 20
+rest_s = 20
+target_min_pct = 85
+station = "bike"
+"""
+
+
+def test_a_block_expands_into_numbered_bouts_with_translated_rests():
+    p = parse_protocol(BLOCK, source="short.toml", key="short")
+    assert [ph.name for ph in p.phases] == ["Sprints 1/3", "Rest 1/3", "Sprints 2/3",
+                                            "Rest 2/3", "Sprints 3/3", "Rest 3/3"]
+    assert p.total_s == 120 and all(ph.station == "bike" for ph in p.phases)
+    i18n.set_language("da")
+    try:
+        assert p.phases[1].display_name == "Pause 1/3"
+        assert p.blocks[0].display_name == "Spurter"
+        assert station_label("bike") == "Motionscykel"
+        assert station_label("Wall bars") == "Wall bars"
+    finally:
+        i18n.set_language("en")
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("work_s = 0", "step 1 (Sprints), key 'work_s': 0 s: must be above 0"),
+    ("rest_s = -5", "key 'rest_s': -5 s: must be above 0"),
+    ("repeat = 0", "key 'repeat': expected a whole number 1–100, got 0"),
+    ("target_min_pct = 100", "key 'target_min_pct': 100 is not below the safety ceiling"),
+    ("station = '" + "x" * 200 + "'", "key 'station': 200 characters is too long"),
+    ("achieved_by = 'mean'", "key 'achieved_by': 'mean' is not one of peak, time, bouts"),
+    ("duration_s = 20", "key 'duration_s': not used here"),
+])
+def test_a_bad_block_names_the_file_the_step_and_the_key(line, message):
+    key = line.split(" = ")[0]
+    lines = [ln for ln in BLOCK.splitlines() if not ln.startswith(key + " ")]
+    with pytest.raises(ProtocolError) as err:
+        parse_protocol("\n".join([*lines, line]), source="short.toml", key="short")
+    assert str(err.value).startswith("short.toml: ") and message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_a_phase_target_above_the_ceiling_is_refused():
+    text = ('name = "X"\n[thresholds]\nceiling_pct = 95\n[[steps]]\nname = "Go"\n'
+            'kind = "high"\nduration_s = 60\ntarget_min_pct = 85\ntarget_max_pct = 98\n')
+    with pytest.raises(ProtocolError, match="98 is above the safety ceiling ceiling_pct 95"):
+        parse_protocol(text, source="x.toml", key="x")
 
 
 def test_novakovic_alternates_one_minute_at_80_with_three_minutes_at_60():
@@ -73,8 +161,8 @@ def test_protocol_file_by_path(tmp_path):
 
 def test_unknown_protocol_name_lists_the_presets():
     with pytest.raises(ProtocolError) as err:
-        load_protocol("tabata")
-    assert "unknown protocol 'tabata'" in str(err.value)
+        load_protocol("zumba")
+    assert "unknown protocol 'zumba'" in str(err.value)
     for name in list_presets():
         assert name in str(err.value)
 
@@ -223,7 +311,7 @@ def test_every_preset_names_its_phases_and_describes_itself_in_danish(danish):
         english_words = {"Warm-up", "Cool-down", "High", "Recovery", "Active", "Easy"}
         for phase in p.phases:
             assert not english_words & set(phase.display_name.split()), phase.display_name
-    hi_aim = load_protocol("hi-aim")
+    hi_aim = load_protocol("intermediate-high")
     assert [ph.display_name for ph in hi_aim.phases[:3]] == [
         "Opvarmning", "Moderat 1/4", "Høj 1/4"]
 
