@@ -6,10 +6,15 @@ from here, so they never disagree.
 The cue is worked out from the class and the whole % the view shows beside it (the engine
 makes the two agree: see ``classify.shown_pct``), never from a value of its own, so a tile's
 number, word, colour and cue are one message.
+
+During a block of short bouts every view shows the same three things from the snapshot's
+position (``bout_view``): GO or REST, the bout (7/15) and the whole seconds left of it; and
+the station of the phase or block (``station_of``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
@@ -17,9 +22,9 @@ from hiaim_monitor import config
 from hiaim_monitor.engine.adherence import target_of
 from hiaim_monitor.engine.alarms import AlarmKind
 from hiaim_monitor.engine.codes import Level
-from hiaim_monitor.engine.snapshot import ParticipantView, SignalState
+from hiaim_monitor.engine.snapshot import ParticipantView, SessionSnapshot, SignalState
 from hiaim_monitor.i18n import tr
-from hiaim_monitor.protocols import Phase
+from hiaim_monitor.protocols import Block, Phase, PhasePosition, TrainingProtocol, station_label
 
 # English source words (translated on display); the wall shows them in capitals.
 CLASS_WORD: Final = {
@@ -64,9 +69,14 @@ ALARM_WORD: Final = {
 }
 
 
+def whole_s(seconds: float) -> int:
+    """A duration rounded to the whole second, never negative: every countdown reads so."""
+    return max(0, int(seconds + 0.5))
+
+
 def mmss(seconds: float) -> str:
     """A duration as minutes:seconds ("4:05"), rounded to the second, never negative."""
-    seconds = max(0, int(seconds + 0.5))
+    seconds = whole_s(seconds)
     return f"{seconds // 60:d}:{seconds % 60:02d}"
 
 
@@ -80,6 +90,66 @@ def battery_pct_low(battery_pct: int | None) -> bool:
     """The low-battery mark before a session (no engine yet): below the level at which the
     session raises its alarm."""
     return battery_pct is not None and battery_pct < config.BATTERY_LOW_PCT
+
+
+class BoutState(StrEnum):
+    """The two states of a bout in a block of short bouts (English source words, translated
+    on display; the wall also tells them apart by its badge, filled for GO)."""
+
+    GO = "GO"
+    REST = "REST"
+
+
+@dataclass(frozen=True, slots=True)
+class BoutView:
+    """Where a block of short bouts stands at one snapshot."""
+
+    block: Block
+    state: BoutState
+    bout: int  # 1-based; a bout's work and the rest after it share it
+    seconds_left: int  # whole seconds left of this work or rest (as the operator steers it)
+    after: Phase | None  # what follows the block; None at the end of the session
+
+    @property
+    def word(self) -> str:
+        """GO or REST in the current language."""
+        return tr(self.state.value)
+
+    @property
+    def count(self) -> str:
+        """The bout of the block's bouts, "7/15"."""
+        return f"{self.bout}/{self.block.repeat}"
+
+
+def bout_view(snap: SessionSnapshot) -> BoutView | None:
+    """GO or REST, bout k of N and the seconds left, while a block of short bouts runs; None
+    during a long phase, before the start and after the end."""
+    pos = snap.position
+    if pos is None or snap.finished:
+        return None
+    block = snap.protocol.block_of(pos.index)
+    if block is None:
+        return None
+    state = BoutState.GO if pos.phase.is_bout_work else BoutState.REST
+    return BoutView(block, state, pos.phase.bout, whole_s(pos.remaining_s),
+                    phase_after(snap.protocol, block))
+
+
+def phase_after(protocol: TrainingProtocol, block: Block) -> Phase | None:
+    """The phase that follows ``block``; None when the block ends the session."""
+    nxt = block.last_phase + 1
+    return protocol.phases[nxt] if nxt < len(protocol.phases) else None
+
+
+def station_of(pos: PhasePosition | None) -> str:
+    """The station of the running phase (or its block), in the current language; "" for
+    none."""
+    return station_label(pos.phase.station) if pos is not None else ""
+
+
+def block_summary(block: Block) -> str:
+    """A block in one line: its name, repeats and work/rest, "Sprints 15 × 20/20 s"."""
+    return f"{block.display_name} {block.repeat} × {block.work_s:g}/{block.rest_s:g} s"
 
 
 class Cue(StrEnum):
@@ -122,3 +192,4 @@ def cue_for(level: Level | None, pct: float | None, phase: Phase | None) -> Cue 
     if level < target or pct < phase.target_min_pct:
         return Cue.PUSH
     return Cue.HOLD
+

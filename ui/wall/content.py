@@ -12,20 +12,25 @@ from hiaim_monitor.display import (
     CLASS_COLOUR,
     CLASS_WORD,
     SIGNAL_WORD,
+    BoutState,
     Cue,
     battery_low,
+    bout_view,
     class_word,
     cue_for,
     cue_text,
     mmss,
+    phase_after,
+    station_of,
 )
 from hiaim_monitor.engine.codes import Level
 from hiaim_monitor.engine.snapshot import ParticipantView, SessionSnapshot, SignalState
 from hiaim_monitor.i18n import tr
-from hiaim_monitor.protocols import Phase, Thresholds, TrainingProtocol
+from hiaim_monitor.protocols import Block, Phase, Thresholds, TrainingProtocol, station_label
 from ui.wall import palette
 
 STALE_AGE: Final = "{age_s} s ago"  # the age of a stale value; {age_s} whole seconds
+PEAK: Final = "peak {pct} %"  # the running block's peak so far; {pct} whole % HRmax
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +43,7 @@ class TileContent:
     cue: Cue | None
     cue_text: str  # arrow and translated cue word
     intervals: str  # "★ 2/3" or ""
+    peak: str  # the running block's peak so far, "PEAK 91 %"; "" outside a block
     battery_low: bool
     beta_blocker: bool
     ceiling: bool  # the class is above the safety ceiling: framed
@@ -59,6 +65,12 @@ def tile_content(p: ParticipantView, phase: Phase | None) -> TileContent:
     level = p.level if shown else None
     pct = p.pct_hrmax if shown else None
     cue = cue_for(level, pct, phase) if signal is SignalState.LIVE else None
+    if phase is not None and phase.block is not None and cue is not Cue.EASE_OFF:
+        # In a block of short bouts the % lags the effort by more than a bout (20–60 s):
+        # "push" would be on every tile at the start of every bout, "hold" would slow a
+        # sprint. The header's GO / REST is the cue; the cue's row shows the block's peak
+        # so far. Ease off (the band's top, the ceiling) still takes the row.
+        cue = None
 
     number, is_message = (str(p.bpm), False) if shown else ("", True)
     word = ""
@@ -87,6 +99,9 @@ def tile_content(p: ParticipantView, phase: Phase | None) -> TileContent:
     pct_text = f"{pct} %" if pct is not None else ""
     intervals = (f"★ {p.intervals_achieved}/{p.intervals_judged}"
                  if p.intervals_judged else "")
+    # A peak is a number the participant reached: shown whatever the signal is now.
+    peak = (tr(PEAK).format(pct=p.block_peak_pct).upper() if p.block_peak_pct is not None
+            else "")
     return TileContent(
         name=p.display_name,
         number=number,
@@ -96,6 +111,7 @@ def tile_content(p: ParticipantView, phase: Phase | None) -> TileContent:
         cue=cue,
         cue_text=cue_text(cue),
         intervals=intervals,
+        peak=peak,
         battery_low=battery_low(p),
         beta_blocker=p.beta_blocker,
         ceiling=level is Level.ABOVE_CEILING,
@@ -122,40 +138,87 @@ def longest_texts() -> dict[str, list[str]]:
         "cue": [cue_text(c) for c in Cue],
         "badges": ["★ 18/18"],
         "marks": ["β"],
+        "peak": [tr(PEAK).format(pct=88).upper()],
+        "peak3": [tr(PEAK).format(pct=188).upper()],  # three digits take a smaller type
     }
 
 
 @dataclass(frozen=True, slots=True)
 class HeaderContent:
-    phase: str
-    detail: str
+    phase: str  # the phase's name and kind; during a block, the block's
+    detail: str  # target band and what comes next
     clock: str
-    countdown: str
+    countdown: str  # m:ss of the phase; during a block, whole seconds of the bout
     paused: bool
-    progress: float  # 0–1 of the current phase
+    progress: float  # 0–1 of the current phase; during a block, of the block
+    station: str = ""  # where the class is, in the current language; "" for none
+    state: BoutState | None = None  # GO or REST during a block; None: a long phase
+    state_word: str = ""  # GO or REST in the current language
+    bout: str = ""  # "7/15"
+    ticks: tuple[float, ...] = ()  # 0–1 along the progress bar: where each bout starts
+
+    @property
+    def in_block(self) -> bool:
+        return self.state is not None
 
 
 def _phase_label(phase: Phase) -> str:
     return f"{phase.display_name} · {tr(phase.kind.value)}"
 
 
+def _block_label(block: Block) -> str:
+    return f"{block.display_name} · {tr(block.kind.value)}"
+
+
+def _band(lo: float, hi: float | None, thresholds: Thresholds) -> str:
+    top = hi if hi is not None else thresholds.ceiling_pct
+    return f"{tr('target')} {lo:.0f}–{top:.0f} %"
+
+
+def _next(nxt: Phase | None) -> str:
+    return f"{tr('next')}: {nxt.display_name if nxt is not None else tr('end of session')}"
+
+
 def _detail(phase: Phase, next_phase: Phase | None, thresholds: Thresholds) -> str:
-    top = phase.target_max_pct if phase.target_max_pct is not None else thresholds.ceiling_pct
-    band = f"{tr('target')} {phase.target_min_pct:.0f}–{top:.0f} %"
-    nxt = next_phase.display_name if next_phase is not None else tr("end of session")
-    return f"{band}   {tr('next')}: {nxt}"
+    return f"{_band(phase.target_min_pct, phase.target_max_pct, thresholds)}   " \
+        f"{_next(next_phase)}"
+
+
+def _block_detail(protocol: TrainingProtocol, block: Block) -> str:
+    """The block's target and what follows the block (not the next rest: GO and REST say
+    that)."""
+    band = _band(block.target_min_pct, block.target_max_pct, protocol.thresholds)
+    return f"{band}   {_next(phase_after(protocol, block))}"
 
 
 def header_content(snap: SessionSnapshot) -> HeaderContent:
-    """Phase name and kind, target band and next phase, session time, countdown."""
+    """Phase name and kind, target band and next phase, session time, countdown, station;
+    during a block of short bouts GO or REST, the bout and its seconds instead."""
     pos = snap.position
     clock = f"{tr('session time')} {mmss(max(0.0, snap.elapsed_s))}"
     if snap.finished:
         return HeaderContent(tr("Session finished"), "", clock, "", False, 1.0)
     if pos is None:
-        first = snap.protocol.phases[0].name
-        return HeaderContent(tr("Waiting to start"), f"{tr('next')}: {first}", clock,
-                             mmss(-snap.elapsed_s), snap.paused, 0.0)
+        first = snap.protocol.phases[0]
+        return HeaderContent(tr("Waiting to start"), f"{tr('next')}: {first.name}", clock,
+                             mmss(-snap.elapsed_s), snap.paused, 0.0,
+                             station=station_label(first.station))
+    bout = bout_view(snap)
+    if bout is not None:
+        progress, ticks = _block_progress(snap, bout.block)
+        return HeaderContent(
+            phase=_block_label(bout.block),
+            detail=_block_detail(snap.protocol, bout.block),
+            clock=clock,
+            countdown=str(bout.seconds_left),
+            paused=snap.paused,
+            progress=progress,
+            station=station_of(pos),
+            state=bout.state,
+            state_word=bout.word,
+            bout=bout.count,
+            ticks=ticks,
+        )
     phase = pos.phase
     # Whole seconds, so the header changes once a second, not every frame.
     progress = math.floor(pos.elapsed_s) / phase.duration_s if phase.duration_s > 0 else 0.0
@@ -166,20 +229,52 @@ def header_content(snap: SessionSnapshot) -> HeaderContent:
         countdown=mmss(pos.remaining_s),
         paused=snap.paused,
         progress=min(1.0, max(0.0, progress)),
+        station=station_of(pos),
     )
+
+
+def _block_progress(snap: SessionSnapshot, block: Block) -> tuple[float, tuple[float, ...]]:
+    """How much of ``block`` has run (whole seconds) and where each of its bouts starts, both
+    0–1 along the block as the operator now plans it (snapshot.planned_run_s)."""
+    pos = snap.position
+    assert pos is not None
+    run_s = snap.planned_run_s or tuple(p.duration_s for p in snap.protocol.phases)
+    first, last = block.first_phase, block.last_phase
+    total_s = sum(run_s[first:last + 1])
+    if total_s <= 0:
+        return 0.0, ()
+    done_s = sum(run_s[first:pos.index]) + math.floor(pos.elapsed_s)
+    ticks, start_s = [], 0.0
+    for i in range(first, last + 1):
+        if i > first and snap.protocol.phases[i].is_bout_work:
+            ticks.append(start_s / total_s)
+        start_s += run_s[i]
+    return min(1.0, max(0.0, done_s / total_s)), tuple(ticks)
 
 
 def header_samples(protocol: TrainingProtocol) -> dict[str, list[str]]:
     """Every text each header part can show in ``protocol`` (current language): the header
-    fits its type to these once, so the type stays put from phase to phase."""
+    fits its type to these once, so the type stays put from phase to phase. Keys are the
+    parts of a long phase's header; ``block:<part>`` those of a block's."""
     phases = protocol.phases
     nexts = [*phases[1:], None]
+    stations = sorted({station_label(p.station) for p in phases if p.station})
+    blocks = protocol.blocks
     return {
-        "phase": [_phase_label(p) for p in phases]
+        # A phase of a block never shows as a long phase: its block's header shows instead.
+        "phase": [_phase_label(p) for p in phases if p.block is None]
         + [tr("Session finished"), tr("Waiting to start")],
-        "detail": [_detail(p, n, protocol.thresholds) for p, n in zip(phases, nexts,
-                                                                      strict=True)],
+        "detail": [_detail(p, n, protocol.thresholds)
+                   for p, n in zip(phases, nexts, strict=True) if p.block is None],
         "clock": [f"{tr('session time')} 188:88"],
         "countdown": ["88:88"],
         "paused": [tr("PAUSED") + "  "],  # room for the badge's padding
+        "station": stations,
+        "block:phase": [_block_label(b) for b in blocks],
+        "block:detail": [_block_detail(protocol, b) for b in blocks],
+        "block:state": [tr(s.value) for s in BoutState],
+        "block:bout": [f"{b.repeat}/{b.repeat}" for b in blocks],
+        # Seconds of a bout: three digits fit (a bout the operator lengthened), by ink the
+        # same height as two.
+        "block:countdown": ["888"],
     }

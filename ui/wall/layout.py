@@ -164,35 +164,97 @@ def tile_parts(width: int, height: int) -> TileParts:
 
 @dataclass(frozen=True, slots=True)
 class HeaderParts:
-    phase: Rect  # phase name and kind
+    phase: Rect  # phase name and kind (during a block: the block's)
     detail: Rect  # target band and the next phase
     clock: Rect  # session time
-    paused: Rect  # the PAUSED badge
+    paused: Rect  # the PAUSED badge; with a station it takes the clock's place while paused
     countdown: Rect  # the large countdown
-    progress: Rect  # a thin bar: how much of the phase has run
+    progress: Rect  # a thin bar: how much of the phase (or block) has run
+    station: Rect | None = None  # the station; None when the protocol names none
+    state: Rect | None = None  # the GO / REST badge, during a block
+    bout: Rect | None = None  # "7/15", during a block
 
     def text_parts(self) -> dict[str, Rect]:
-        return {"phase": self.phase, "detail": self.detail, "clock": self.clock,
-                "paused": self.paused, "countdown": self.countdown}
+        parts = {"phase": self.phase, "detail": self.detail, "clock": self.clock,
+                 "paused": self.paused, "countdown": self.countdown}
+        for key in ("station", "state", "bout"):
+            rect = getattr(self, key)
+            if rect is not None:
+                parts[key] = rect
+        return parts
 
 
-def header_parts(width: int, height: int) -> HeaderParts:
-    """Phase on the left, session time and PAUSED in the middle, countdown on the right."""
+# Shares of the header's width. A long phase: phase and detail on the left, session time,
+# station and PAUSED in the middle, the m:ss countdown on the right.
+HEADER_LEFT_SHARE: Final = 0.50
+HEADER_MID_SHARE: Final = 0.20
+# A block of short bouts: the GO / REST badge, the bout (7/15), the block and its target,
+# the middle column as in a long phase (same size, so its type stays put), and the seconds.
+STATE_SHARE: Final = 0.17
+BOUT_SHARE: Final = 0.12
+SECONDS_SHARE: Final = 0.16  # "888" at the countdown's full height
+
+
+def _middle(x: int, pad: int, width: int, inner_h: int,
+            station: bool) -> tuple[Rect, Rect, Rect | None]:
+    """(clock, paused, station) in the middle column at ``x``: session time above and PAUSED
+    below; with a station, the station above and the session time below, PAUSED in its
+    place while paused (the session time matters least to a class that stopped)."""
+    if station:
+        low_y = pad + round(inner_h * 0.56)
+        low = (x, low_y, width, pad + inner_h - low_y)
+        return low, low, (x, pad, width, round(inner_h * 0.50))
+    low_y = pad + round(inner_h * 0.52)
+    return (x, pad, width, round(inner_h * 0.45)), (x, low_y, width, pad + inner_h - low_y), None
+
+
+def _frame(height: int) -> tuple[int, int, int]:
+    """(padding, progress bar height, height inside the padding above the bar)."""
     pad = max(4, round(height * 0.06))
     bar_h = max(3, round(height * 0.06))
-    inner_h = height - 2 * pad - bar_h
-    left_w = round(width * 0.50)
-    mid_w = round(width * 0.20)
+    return pad, bar_h, height - 2 * pad - bar_h
+
+
+def header_parts(width: int, height: int, *, station: bool = False) -> HeaderParts:
+    """A long phase's header: phase on the left, session time (and the station, when the
+    protocol names stations) and PAUSED in the middle, countdown on the right."""
+    pad, bar_h, inner_h = _frame(height)
+    left_w = round(width * HEADER_LEFT_SHARE)
+    mid_w = round(width * HEADER_MID_SHARE)
     right_x = 2 * pad + left_w + mid_w + pad
     phase_h = round(inner_h * 0.58)
     phase = (pad, pad, left_w, phase_h)
     detail = (pad, pad + phase_h + pad // 2, left_w, inner_h - phase_h - pad // 2)
-    mid_x = 2 * pad + left_w
-    clock = (mid_x, pad, mid_w, round(inner_h * 0.45))
-    paused = (mid_x, pad + round(inner_h * 0.52), mid_w, inner_h - round(inner_h * 0.52))
+    clock, paused, station_rect = _middle(2 * pad + left_w, pad, mid_w, inner_h, station)
     countdown = (right_x, pad, width - right_x - pad, inner_h)
     progress = (0, height - bar_h, width, bar_h)
-    return HeaderParts(phase, detail, clock, paused, countdown, progress)
+    return HeaderParts(phase, detail, clock, paused, countdown, progress, station_rect)
+
+
+def block_header_parts(width: int, height: int, *, station: bool = False) -> HeaderParts:
+    """A block's header, left to right: the GO / REST badge and the bout in type as tall as
+    the header, the block's name over its target, the middle column as in a long phase, and
+    the seconds of the bout as tall as the header."""
+    pad, bar_h, inner_h = _frame(height)
+    state_w = round(width * STATE_SHARE)
+    bout_w = round(width * BOUT_SHARE)
+    mid_w = round(width * HEADER_MID_SHARE)
+    seconds_w = round(width * SECONDS_SHARE)
+    state = (pad, pad, state_w, inner_h)
+    bout_x = 2 * pad + state_w + pad
+    bout = (bout_x, pad, bout_w, inner_h)
+    text_x = bout_x + bout_w + 2 * pad
+    seconds_x = width - pad - seconds_w
+    mid_x = seconds_x - 2 * pad - mid_w
+    text_w = mid_x - 2 * pad - text_x
+    phase_h = round(inner_h * 0.58)
+    phase = (text_x, pad, text_w, phase_h)
+    detail = (text_x, pad + phase_h + pad // 2, text_w, inner_h - phase_h - pad // 2)
+    clock, paused, station_rect = _middle(mid_x, pad, mid_w, inner_h, station)
+    countdown = (seconds_x, pad, seconds_w, inner_h)
+    progress = (0, height - bar_h, width, bar_h)
+    return HeaderParts(phase, detail, clock, paused, countdown, progress, station_rect,
+                       state, bout)
 
 
 def overlaps(a: Rect, b: Rect) -> bool:

@@ -57,6 +57,10 @@ def tile_style(width: int, height: int) -> TileStyle:
         "marks": fit("marks", parts.marks),
         "name": font_px(fitted_px(["Ågy"], 10_000, parts.name[3])),
     }
+    # During a block the cue's row shows the block's peak so far, in type no larger than the
+    # cue's: it stands in for the cue, and the live number stays the tile's largest.
+    for key in ("peak", "peak3"):
+        fonts[key] = fit(key, parts.cue, by_ink=True, max_px=fonts["cue"].pixelSize())
     return TileStyle(width, height, parts, message_part, fonts)
 
 
@@ -113,7 +117,7 @@ class WallTile(QWidget):
         key = (x_end_s, p.signal, p.bpm, p.pct_hrmax, p.level,
                None if live else math.floor(p.age_s or 0.0), p.battery_pct, p.beta_blocker,
                p.target, p.intervals_achieved, p.intervals_judged, p.alarms, p.display_name,
-               phase, band_pct)
+               p.block_peak_pct, phase, band_pct)
         if p.trace_t_s is self._trace_source and key == self._key:
             self.content_changed = self.trace_changed = False
             return False
@@ -157,7 +161,12 @@ class WallTile(QWidget):
             pct_font = fonts["pct3"] if len(c.pct) > len("88 %") else fonts["pct"]
             placed["pct"] = place(c.pct, pct_font, parts.pct, by_ink=True)
         placed["word"] = place(c.word, fonts["word"], parts.word, by_ink=True)
-        placed["cue"] = place(c.cue_text, fonts["cue"], parts.cue, by_ink=True)
+        if c.cue_text or not c.peak:
+            placed["cue"] = place(c.cue_text, fonts["cue"], parts.cue, by_ink=True)
+        else:
+            three_digits = sum(ch.isdigit() for ch in c.peak) > 2
+            placed["peak"] = place(c.peak, fonts["peak3" if three_digits else "peak"],
+                                   parts.cue, by_ink=True)
         placed["badges"] = place(c.intervals, fonts["badges"], parts.badges, align="right")
         mx, my, mw, mh = parts.marks
         right = mx + mw

@@ -1,5 +1,6 @@
 """Every tile of the wall, every few seconds of a whole simulated session: the number, the %,
-the class word, the colour and the cue say one thing.
+the class word, the colour and the cue say one thing (and in a block of short bouts, the
+tile shows the block's peak, never above what it shows now nor a push or hold).
 
 Read back from what the tiles drew (their texts and a background pixel), against rules a
 participant would state: the word is the class the number falls in, the colour is that
@@ -37,6 +38,11 @@ def allowed_cues(pct: int, phase, th: Thresholds) -> set[str | None]:
     below their top, as classes do)."""
     if pct >= th.ceiling_pct:
         return {"ease off"}
+    if phase.block is not None:
+        # A block of short bouts: the % lags the bout, GO / REST is the cue; the tile says
+        # only ease off (at the band's top), else shows the block's peak in the cue's row.
+        top = phase.target_max_pct
+        return {"ease off"} if top is not None and pct >= top else {None}
     target = target_of(phase)
     if target is None:  # warm-up, recovery, cool-down: only "ease off", at the band's top
         top = phase.target_max_pct
@@ -64,7 +70,8 @@ def test_word_cue_colour_and_number_agree_on_every_tile_through_a_whole_session(
     wall.resize(FULL_HD)
     seen_levels: set[Level] = set()
     seen_cues: set[str | None] = set()
-    seen = {"stale": 0, "lost or no contact": 0, "held at a class edge": 0, "checked": 0}
+    seen = {"stale": 0, "lost or no contact": 0, "held at a class edge": 0, "checked": 0,
+            "peak": 0}
 
     end_s = math.ceil(session.duration_s)
     for t in range(FRAME_EVERY_S, end_s, FRAME_EVERY_S):
@@ -107,6 +114,10 @@ def test_word_cue_colour_and_number_agree_on_every_tile_through_a_whole_session(
             assert background == QColor(CLASS_COLOUR[level]), where
             cue = ARROW[texts["cue"][0]] if "cue" in texts else None
             assert cue in allowed_cues(pct, phase, th), where
+            if "peak" in texts:
+                assert phase is not None and phase.block is not None, where
+                assert int(texts["peak"].split()[-2]) >= pct, where
+                seen["peak"] += 1
             seen_levels.add(level)
             seen_cues.add(cue)
             seen["checked"] += 1
@@ -120,3 +131,4 @@ def test_word_cue_colour_and_number_agree_on_every_tile_through_a_whole_session(
     # About one tile in twenty shows a % held at the edge of its class (hysteresis, dwell).
     assert seen["checked"] > 5000 and seen["held at a class edge"] > 100, seen
     assert seen["stale"] > 0 and seen["lost or no contact"] > 0, seen
+    assert seen["peak"] > 0 or not protocol.blocks, seen
