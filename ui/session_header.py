@@ -1,20 +1,28 @@
-"""The control window's top: where the session stands (phase, its target band, countdown,
-what comes next) and the red alarm banner."""
+"""The control window's top: where the session stands (phase, its target band, its station,
+countdown, what comes next; in a block of short bouts GO or REST, the bout and its seconds)
+and the red alarm banner."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QWidget
 
-from hiaim_monitor.display import ALARM_WORD, mmss
+from hiaim_monitor.display import ALARM_WORD, BoutState, BoutView, bout_view, mmss, station_of
 from hiaim_monitor.engine.snapshot import SessionSnapshot, StorageState
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.protocols import Phase, Thresholds
+from ui.wall import palette
 
 COUNTDOWN_PT = 40  # big enough to read from across the room
 TITLE_PT = 16
 TARGET_PT = 13
+# The wall's GO and REST: the badge filled for GO, hollow for REST, the word in both.
+BOUT_STYLE = {
+    BoutState.GO: f"color: {palette.text_on(palette.GO_BG)}; background: {palette.GO_BG};"
+                  " border: 2px solid " + palette.GO_BG + "; padding: 0px 8px;",
+    BoutState.REST: "border: 2px solid #707070; padding: 0px 8px;",
+}
 
 
 def target_band(phase: Phase, thresholds: Thresholds) -> str:
@@ -22,6 +30,14 @@ def target_band(phase: Phase, thresholds: Thresholds) -> str:
     top = phase.target_max_pct if phase.target_max_pct is not None else thresholds.ceiling_pct
     return tr("target {low}–{high} % HRmax").format(low=f"{phase.target_min_pct:g}",
                                                      high=f"{top:g}")
+
+
+def block_left_s(snap: SessionSnapshot, bout: BoutView) -> float:
+    """Seconds until the running block ends, as the operator now plans it."""
+    pos = snap.position
+    assert pos is not None
+    run_s = snap.planned_run_s or tuple(p.duration_s for p in snap.protocol.phases)
+    return pos.remaining_s + sum(run_s[pos.index + 1:bout.block.last_phase + 1])
 
 
 def _font(point_size: int, bold: bool = True) -> QFont:
@@ -49,6 +65,11 @@ class SessionHeader(QWidget):
         self.paused.setFont(_font(TITLE_PT))
         self.paused.setStyleSheet("color: white; background: #C07000; padding: 2px 8px;")
         self.paused.setVisible(False)
+        self.bout = QLabel()  # GO 7/15 or REST 7/15, during a block of short bouts
+        self.bout.setFont(_font(TITLE_PT))
+        self.bout.setVisible(False)
+        self.station = QLabel()
+        self.station.setFont(_font(TARGET_PT))
         self.countdown = QLabel()
         self.countdown.setFont(_font(COUNTDOWN_PT))
         self.countdown.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -60,8 +81,17 @@ class SessionHeader(QWidget):
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.addWidget(self.protocol, 0, 0)
-        grid.addWidget(self.phase, 1, 0)
-        grid.addWidget(self.target, 2, 0)
+        phase_row = QHBoxLayout()
+        phase_row.addWidget(self.phase)
+        phase_row.addWidget(self.bout)
+        phase_row.addStretch(1)
+        target_row = QHBoxLayout()
+        target_row.addWidget(self.target)
+        target_row.addSpacing(16)
+        target_row.addWidget(self.station)
+        target_row.addStretch(1)
+        grid.addLayout(phase_row, 1, 0)
+        grid.addLayout(target_row, 2, 0)
         grid.addWidget(self.next_phase, 3, 0)
         grid.addWidget(self.paused, 0, 1, Qt.AlignmentFlag.AlignRight)
         grid.addWidget(self.countdown, 1, 1, 2, 1)
@@ -71,7 +101,21 @@ class SessionHeader(QWidget):
     def show_snapshot(self, snap: SessionSnapshot) -> None:
         self.protocol.setText(snap.protocol.display_name)
         pos = snap.position
-        if snap.finished:
+        station = station_of(pos) if not snap.finished else ""
+        self.station.setText(f"{tr('station')}: {station}" if station else "")
+        bout = bout_view(snap)
+        self._show_bout(bout)
+        if bout is not None:
+            block = bout.block
+            self.phase.setText(f"{block.display_name} ({tr(block.kind.value)})")
+            self.target.setText(target_band(snap.protocol.phases[block.first_phase],
+                                            snap.protocol.thresholds))
+            self.countdown.setText(f"{bout.seconds_left} s")
+            after = (bout.after.display_name if bout.after is not None
+                     else tr("end of session"))
+            self.next_phase.setText(tr("next after the block: {phase} in {time}").format(
+                phase=after, time=mmss(block_left_s(snap, bout))))
+        elif snap.finished:
             self.phase.setText(tr("Session finished"))
             self.target.setText("")
             self.countdown.setText("")
@@ -90,6 +134,18 @@ class SessionHeader(QWidget):
             self.next_phase.setText(f"{tr('next')}: {nxt}")
         self.session_time.setText(f"{tr('session time')} {mmss(max(0.0, snap.elapsed_s))}")
         self.paused.setVisible(snap.paused and not snap.finished)
+
+    def _show_bout(self, bout: BoutView | None) -> None:
+        if bout is None:
+            self.bout.setVisible(False)
+            return
+        text = f"{bout.word} {bout.count}"
+        if self.bout.text() != text:
+            self.bout.setText(text)
+        style = BOUT_STYLE[bout.state]
+        if self.bout.styleSheet() != style:  # a new style sheet re-polishes the widget
+            self.bout.setStyleSheet(style)
+        self.bout.setVisible(True)
 
 
 def alarm_lines(snap: SessionSnapshot) -> list[str]:
