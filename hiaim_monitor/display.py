@@ -100,6 +100,12 @@ class BoutState(StrEnum):
     REST = "REST"
 
 
+# GO's colour (Okabe & Ito's bluish green, relative luminance 0.26): a filled badge on the
+# wall and in the control window, reversed in the terminal; REST is the same badge hollow,
+# so the two differ in word and lightness as well as in hue.
+GO_COLOUR: Final = "#009E73"
+
+
 @dataclass(frozen=True, slots=True)
 class BoutView:
     """Where a block of short bouts stands at one snapshot."""

@@ -13,10 +13,14 @@ from hiaim_monitor import config
 from hiaim_monitor.display import (
     ALARM_WORD,
     CLASS_COLOUR,
+    GO_COLOUR,
     NO_VALUE,
     SIGNAL_WORD,
+    BoutState,
+    bout_view,
     class_word,
     mmss,
+    station_of,
 )
 from hiaim_monitor.engine.snapshot import SessionSnapshot, SignalState, StorageState
 from hiaim_monitor.i18n import tr
@@ -24,6 +28,8 @@ from hiaim_monitor.session_loop import SessionLoop, Tickable
 
 # The wall's and the control window's class colours, as the cell's background.
 CLASS_STYLE = {level: f"bold black on {colour}" for level, colour in CLASS_COLOUR.items()}
+# The wall's GO badge is filled and its REST badge hollow: here GO is reversed, REST plain.
+BOUT_STYLE = {BoutState.GO: f"bold black on {GO_COLOUR}", BoutState.REST: "bold"}
 SIGNAL_STYLE = {
     SignalState.WAITING: "dim",
     SignalState.LIVE: "green",
@@ -40,15 +46,31 @@ def header_text(snap: SessionSnapshot) -> Text:
         line.append(tr("Session finished"), style="bold green")
     elif snap.position is None:
         line.append(tr("Waiting to start"))
+    elif (bout := bout_view(snap)) is not None:
+        block = bout.block
+        line.append(f" {bout.word} {bout.count} ", style=BOUT_STYLE[bout.state])
+        line.append(f" {bout.seconds_left} s", style="bold")
+        line.append(f"  {block.display_name} ", style="bold magenta")
+        line.append(f"({tr(block.kind.value)})")
+        _station(line, snap)
+        after = bout.after.display_name if bout.after is not None else tr("end of session")
+        line.append(f"  {tr('next')}: {after}")
     else:
         pos = snap.position
         line.append(f"{pos.phase.display_name} ", style="bold magenta")
-        line.append(f"({tr(pos.phase.kind.value)})  ")
-        line.append(f"{mmss(pos.remaining_s)} {tr('left')}", style="bold")
+        line.append(f"({tr(pos.phase.kind.value)})")
+        _station(line, snap)
+        line.append(f"  {mmss(pos.remaining_s)} {tr('left')}", style="bold")
         if pos.next_phase is not None:
             line.append(f"  {tr('next')}: {pos.next_phase.display_name}")
     line.append(f"   {tr('session time')} {mmss(max(0.0, snap.elapsed_s))}")
     return line
+
+
+def _station(line: Text, snap: SessionSnapshot) -> None:
+    station = station_of(snap.position)
+    if station:
+        line.append(f" · {station}", style="bold")
 
 
 def render(snap: SessionSnapshot) -> Group:
@@ -60,6 +82,9 @@ def render(snap: SessionSnapshot) -> Group:
     table.add_column(tr("Signal"))
     table.add_column(tr("In target"), justify="right")
     table.add_column(tr("Intervals"), justify="right")
+    in_block = bout_view(snap) is not None
+    if in_block:
+        table.add_column(tr("Block peak"), justify="right")
     table.add_column(tr("Battery"), justify="right")
     table.add_column(tr("Alarms"))
     for p in snap.participants:
@@ -78,6 +103,8 @@ def render(snap: SessionSnapshot) -> Group:
         if p.signal is SignalState.STALE and p.age_s is not None:
             signal = f"{signal} ({p.age_s:.0f} s)"
         battery = "" if p.battery_pct is None else f"{p.battery_pct} %"
+        peak = [] if not in_block else [
+            NO_VALUE if p.block_peak_pct is None else f"{p.block_peak_pct} %"]
         table.add_row(
             p.display_name,
             Text(bpm, style="dim" if dim else "bold"),
@@ -86,6 +113,7 @@ def render(snap: SessionSnapshot) -> Group:
             Text(signal, style=SIGNAL_STYLE[p.signal]),
             in_target,
             intervals,
+            *peak,
             Text(battery, style="bold red" if p.battery_pct is not None and p.battery_pct < 15
                  else ""),
             Text(alarms, style="bold red"),

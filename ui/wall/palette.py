@@ -8,6 +8,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Final
 
+from hiaim_monitor.display import GO_COLOUR
+
 WALL_BG: Final = "#111111"  # between tiles and behind the header
 HEADER_TEXT: Final = "#FFFFFF"
 HEADER_DIM_TEXT: Final = "#C8C8C8"
@@ -16,9 +18,9 @@ PROGRESS_BG: Final = "#333333"
 PROGRESS_FG: Final = "#56B4E9"
 PROGRESS_TICK: Final = WALL_BG  # where each bout of a block starts, across the bar
 # GO and REST of a block of short bouts differ in word, in form and in lightness, not only
-# in hue: GO is a badge filled with Okabe & Ito's bluish green (relative luminance 0.26,
-# black text at 7:1), REST the same badge left hollow, an outline on the dark header.
-GO_BG: Final = "#009E73"
+# in hue: GO is a badge filled with display.GO_COLOUR (black text at 7:1), REST the same
+# badge left hollow, an outline on the dark header.
+GO_BG: Final = GO_COLOUR
 REST_EDGE: Final = HEADER_DIM_TEXT
 
 NEUTRAL_BG: Final = "#3A3A3A"  # a tile with no value to colour by (lost, no contact, waiting)
