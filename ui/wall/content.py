@@ -22,6 +22,7 @@ from hiaim_monitor.display import (
     mmss,
     phase_after,
     station_of,
+    whole_s,
 )
 from hiaim_monitor.engine.codes import Level
 from hiaim_monitor.engine.snapshot import ParticipantView, SessionSnapshot, SignalState
@@ -274,7 +275,8 @@ def header_samples(protocol: TrainingProtocol) -> dict[str, list[str]]:
         "block:detail": [_block_detail(protocol, b) for b in blocks],
         "block:state": [tr(s.value) for s in BoutState],
         "block:bout": [f"{b.repeat}/{b.repeat}" for b in blocks],
-        # Seconds of a bout: three digits fit (a bout the operator lengthened), by ink the
-        # same height as two.
-        "block:countdown": ["888"],
+        # Seconds of a bout: at least three digits fit (a bout the operator lengthened), by
+        # ink the same height as two.
+        "block:countdown": ["8" * max(3, *(len(str(whole_s(max(b.work_s, b.rest_s))))
+                                          for b in blocks))] if blocks else ["888"],
     }
