@@ -54,7 +54,7 @@ from ui.setup.step_list import GroupForm, StepList, describe_step
 from ui.setup.timeline import PhaseTimeline
 
 OK_COLOUR: Final = "#006B4F"  # darker than the Start button's green: text on white
-SIZE_PX: Final = (1100, 800)
+SIZE_PX: Final = (1060, 720)  # fits a 1366 × 768 laptop screen
 
 
 class ProtocolEditor(QDialog):
