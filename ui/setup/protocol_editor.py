@@ -206,7 +206,7 @@ class ProtocolEditor(QDialog):
         if error is None:
             return
         if error.place is Place.TOP:
-            _ = self.top_form.show_error(error.key, error.problem) or \
+            if not self.top_form.show_error(error.key, error.problem):
                 self.judging_form.show_error(error.key, error.problem)
         elif error.place is Place.THRESHOLDS:
             self.limits_form.show_error(error.key, error.problem)

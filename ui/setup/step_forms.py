@@ -128,10 +128,9 @@ class Fields(QWidget):
         combo.addItem("", "")
         for key in STATIONS:
             combo.addItem(station_label(key), key)
-        line = combo.lineEdit()
-        line.setPlaceholderText(tr("none; pick one or type your own"))
-        line.textEdited.connect(lambda text: self._write("station", _station_key(text)))
-        combo.activated.connect(lambda i: self._write("station", combo.itemData(i)))
+        combo.lineEdit().setPlaceholderText(tr("none; pick one or type your own"))
+        # Any change of the text shown (typed, picked, completed) is what the file gets.
+        combo.editTextChanged.connect(lambda text: self._write("station", _station_key(text)))
 
         def fill(table: Table) -> None:
             combo.setEditText(station_label(_as_text(table.get("station"))))

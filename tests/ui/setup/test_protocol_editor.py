@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QLineEdit, QWidget
+from PySide6.QtWidgets import QFormLayout, QLineEdit, QMessageBox, QWidget
 
 from hiaim_monitor import i18n
 from hiaim_monitor.protocols import (
@@ -19,9 +19,10 @@ from hiaim_monitor.protocols import (
     parse_protocol,
     user_protocol_dir,
 )
-from hiaim_monitor.protocols.document import ProtocolDocument
+from hiaim_monitor.protocols.document import ProtocolDocument, save_user_protocol
 from hiaim_monitor.session import LiveSession
 from simulators.stepped import SteppedClass
+from ui.setup import SetupPage
 from ui.setup.protocol_editor import ProtocolEditor
 from ui.setup.step_forms import Fields
 
@@ -62,6 +63,16 @@ def error_beside(form: Fields, key: str) -> str:
     label = form.error_label(key)
     assert label is not None, key
     return label.text() if label.isVisibleTo(form) else ""
+
+
+def label_of(form: Fields, key: str) -> str:
+    """The words in front of ``key``'s field."""
+    layout: QFormLayout = form.form
+    for row in range(layout.rowCount()):
+        item = layout.itemAt(row, QFormLayout.ItemRole.FieldRole)
+        if item is not None and item.widget().isAncestorOf(field(form, key)):
+            return layout.labelForField(item.widget()).text()
+    raise AssertionError(f"no row has {key}")
 
 
 def loader_says(editor: ProtocolEditor) -> str:
@@ -234,8 +245,6 @@ def test_a_groups_phases_are_edited_and_a_step_moved_and_removed(page, qtbot):
 
 
 def test_leaving_with_changes_asks_first(page, qtbot, monkeypatch):
-    from PySide6.QtWidgets import QMessageBox
-
     editor = open_editor(qtbot, page, page.protocols.new_button)
     type_into(qtbot, field(editor.top_form, "name"), "Not yet")
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
@@ -249,12 +258,7 @@ def test_leaving_with_changes_asks_first(page, qtbot, monkeypatch):
 
 
 def test_a_protocol_of_ones_own_is_listed_and_remembered_at_the_next_start(qtbot, model, db):
-    from ui.setup import SetupPage
-
-    document = ProtocolDocument.load("tabata").duplicate()
-    from hiaim_monitor.protocols.document import save_user_protocol
-
-    save_user_protocol(document, "our-tabata")
+    save_user_protocol(ProtocolDocument.load("tabata").duplicate(), "our-tabata")
     QSettings("hiaim-monitor", "control").setValue("setup/protocol", "our-tabata")
     page = SetupPage(model, db)
     qtbot.addWidget(page)
@@ -276,9 +280,8 @@ def test_the_editor_speaks_danish(page, qtbot):
         assert [b.text() for b in editor.steps.add_buttons] == ["Tilføj fase",
                                                                 "Tilføj gentagelse",
                                                                 "Tilføj blok"]
-        assert editor.block_form.form.labelForField(
-            editor.block_form.form.itemAt(0, editor.block_form.form.ItemRole.FieldRole)
-            .widget()).text() == "Navn"
+        assert [label_of(editor.block_form, k) for k in ("block", "block_da", "work_s")] == [
+            "Navn", "Navn på dansk", "Arbejde"]
         assert field(editor.block_form, "station").currentText() == "Motionscykel"
         assert editor.steps.list.item(1).text() == "2. Serie 1: 20 × 15 s / 15 s"
         assert field(editor.top_form, "name").text() == "15 s / 15 s (copy)"
@@ -300,3 +303,25 @@ def test_screenshot_of_the_editor(page, qtbot, monkeypatch):
     qtbot.wait(20)
     assert editor.grab().save(str(SCREENSHOT))
     assert error_beside(editor.block_form, "work_s") == "0 s: must be above 0"
+
+
+def test_class_limits_and_a_step_they_make_wrong_are_both_shown(page, qtbot):
+    editor = open_editor(qtbot, page, page.protocols.duplicate_button)  # of HI AIM
+    limits = editor.limits_form
+    type_into(qtbot, field(limits, "ceiling_pct"), "80")
+    assert error_beside(limits, "high_pct") == "need intermediate_pct < high_pct ≤ ceiling_pct"
+    type_into(qtbot, field(limits, "high_pct"), "75")
+    # Now the warm-up's band is fine but the step-ups' reaches past the ceiling: that step's
+    # line is marked, and its field shows the sentence once it is open.
+    assert error_beside(limits, "high_pct") == ""
+    assert editor.status.text() == ("hi-aim-copy.toml: step 5, phase 1 (Step-ups), key "
+                                    "'target_max_pct': 85 is above the safety ceiling "
+                                    "ceiling_pct 80")
+    assert editor.steps.list.item(4).text().startswith("5. ⚠")
+    editor.steps.select(4)
+    assert error_beside(editor.group_form.phase_form, "target_max_pct") == \
+        "85 is above the safety ceiling ceiling_pct 80"
+    type_into(qtbot, field(editor.judging_form, "ramp_allowance_s"), "900")
+    type_into(qtbot, field(limits, "ceiling_pct"), "100")
+    assert error_beside(editor.judging_form, "ramp_allowance_s") == "900 is outside 0–600"
+    assert not editor.save_button.isEnabled()
