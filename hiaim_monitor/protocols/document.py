@@ -117,9 +117,10 @@ class ProtocolDocument:
             raise ProtocolError(f"{source}: not valid TOML ({exc})") from None
         raw_steps = doc.pop("steps", [])
         thresholds = doc.pop("thresholds", {})
-        if not isinstance(raw_steps, list) or not isinstance(thresholds, dict):
-            raise ProtocolError(f"{source}: top level, key 'steps': expected [[steps]] tables "
-                                "and a [thresholds] table")
+        if not isinstance(raw_steps, list):
+            raise ProtocolError(f"{source}: top level, key 'steps': expected [[steps]] tables")
+        if not isinstance(thresholds, dict):
+            raise ProtocolError(f"{source}: top level, key 'thresholds': expected a table")
         steps = [_step(raw, f"{source}: step {i}")
                  for i, raw in enumerate(raw_steps, start=1)]
         return cls(Table(dict(doc)), Table(dict(thresholds)), steps, _header(text))
@@ -206,7 +207,7 @@ def new_phase() -> Table:
 
 def _step(raw: Any, where: str) -> Step:
     if not isinstance(raw, dict):
-        raise ProtocolError(f"{where}: expected a [[steps]] table")
+        raise ProtocolError(f"{where}, key 'steps': expected a table")
     if "block" in raw:
         return Step(dict(raw), StepKind.BLOCK)
     if "repeat" in raw:
@@ -331,6 +332,8 @@ def save_user_protocol(document: ProtocolDocument, key: str) -> Path:
     """Write ``document`` as the user's protocol ``key``; returns the file. ProtocolError
     when ``key`` is a preset's (presets are read-only: duplicate to change), when the
     document does not load (the loader's sentence) or the file cannot be written."""
+    if not key or Path(key).name != key or key.startswith("."):
+        raise ProtocolError(f"{key!r}: not a protocol's key; give a name without folders")
     if key in list_presets():
         raise ProtocolError(f"{key}: a preset's name; presets are read-only, save the copy "
                             "under another name")

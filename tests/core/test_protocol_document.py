@@ -202,3 +202,9 @@ def test_a_file_that_is_no_toml_is_refused_in_one_line(tmp_path):
     path.write_text("name = \n", encoding="utf-8")
     with pytest.raises(ProtocolError, match=r"broken\.toml: not valid TOML"):
         ProtocolDocument.load(path)
+
+
+def test_a_key_with_a_folder_in_it_is_refused(own_folder):
+    with pytest.raises(ProtocolError, match="not a protocol's key"):
+        save_user_protocol(block_document(), "../sprints")
+    assert not own_folder.exists() or list(own_folder.iterdir()) == []
