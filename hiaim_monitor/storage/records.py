@@ -98,8 +98,18 @@ def adherence_row(r: AdherenceRecord) -> dict[str, Any]:
         "fraction_in_target_after_ramp": a.fraction_in_target_after_ramp,
         "time_to_target_s": a.time_to_target_s, "peak_pct": a.peak_pct,
         "achieved": a.achieved, "planned_s": a.planned_s, "ran_s": a.ran_s,
-        "judged": a.judged,
+        "judged": a.judged, **_block_columns(a),
     }
+
+
+def _block_columns(a: PhaseAdherence) -> dict[str, Any]:
+    # getattr: a result kept in a spill file by a version before blocks lacks these.
+    block_index = getattr(a, "block_index", None)
+    if block_index is None:
+        return {"block_index": None, "target_pct": None, "achieved_by": None,
+                "bout_peaks_pct": None}
+    return {"block_index": block_index, "target_pct": a.target_pct,
+            "achieved_by": a.achieved_by, "bout_peaks_pct": list(a.bout_peaks_pct)}
 
 
 def correction_row(r: FlagCorrection) -> dict[str, Any]:
