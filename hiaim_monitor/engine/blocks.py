@@ -84,17 +84,19 @@ def prescribed_intervals(protocol: TrainingProtocol) -> list[Prescribed]:
     block once (from its first phase to its last, rests included)."""
     windows = planned_windows(protocol)
     out: list[Prescribed] = []
-    for block in protocol.blocks:
-        first, last = windows[block.first_phase], windows[block.last_phase]
-        out.append(Prescribed(block.first_phase, block_label(block, translated=False),
-                              block.kind, _target(block.kind), first.start_s, last.end_s,
-                              block))
     for w in windows:
+        block = protocol.block_of(w.index)
+        if block is not None:
+            if w.index == block.first_phase:
+                out.append(Prescribed(w.index, block_label(block, translated=False),
+                                      block.kind, _target(block.kind), w.start_s,
+                                      windows[block.last_phase].end_s, block))
+            continue
         target = target_of(w.phase)
-        if target is not None and w.phase.block is None:
+        if target is not None:
             out.append(Prescribed(w.index, w.phase.name, w.phase.kind, target, w.start_s,
                                   w.end_s))
-    return sorted(out, key=lambda p: p.index)
+    return out
 
 
 def _target(kind: PhaseKind) -> Level:
