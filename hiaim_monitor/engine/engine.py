@@ -230,6 +230,8 @@ class ZoneEngine:
                 i = in_batch[-1 - back]
                 out.flags[i] &= ~JUMP
                 out.level[i] = level
+                # Trusted now: its % counts for the block's peak, as it will when judged.
+                self._block_peak(person, out.t_s[i], out.pct[i])
                 continue
             ring_back = back - len(in_batch)
             if ring_back >= min(self.samples.written[person.row], self.samples.capacity):
@@ -238,6 +240,7 @@ class ZoneEngine:
             flags = int(recent["flags"][0]) & ~JUMP
             self.samples.set_recent(person.row, "flags", ring_back, flags)
             self.samples.set_recent(person.row, "level", ring_back, level)
+            self._block_peak(person, float(recent["t_s"][0]), float(recent["pct"][0]))
             if int(self.samples.written[person.row]) - 1 - ring_back < person.handed_samples:
                 # Storage has it already, still flagged: it gets the correction.
                 person.corrections.append(Correction(float(recent["t_s"][0]), flags, level))
@@ -256,12 +259,15 @@ class ZoneEngine:
         return idx, target
 
     def _block_peak(self, person: Person, t: float, pct: float) -> None:
-        """The highest % shown so far in the block of short bouts running at ``t``: within a
-        20 s bout heart rate never settles, so the wall shows how high the block has got."""
+        """The highest % so far in the block of short bouts running at ``t``: within a 20 s
+        bout heart rate never settles, so the wall shows how high the block has got. Every
+        trusted sample counts (a jump confirmed later, when it is), as when the block is
+        judged, so the tile's peak is the peak the block is judged on."""
         idx = self._phase_of(t)[0]
         phases = self.protocol.phases
         block = phases[idx].block if 0 <= idx < len(phases) else None
-        if block is None:
+        # A late-confirmed sample of an earlier block changes nothing (blocks come in order).
+        if block is None or not math.isfinite(pct) or block < person.block_peak[0]:
             return
         if person.block_peak[0] != block or pct > person.block_peak[1]:
             person.block_peak = (block, pct)

@@ -5,6 +5,7 @@ one, and every count of intervals counts the block once."""
 import pytest
 
 from hiaim_monitor.clock import SimulatedClock
+from hiaim_monitor.engine.blocks import shown_peak_pct
 from hiaim_monitor.engine.engine import ZoneEngine
 from hiaim_monitor.protocols import load_protocol
 from tests.block_trace import block_protocol
@@ -32,7 +33,9 @@ def test_the_block_is_judged_once_when_its_last_phase_has_ended():
     run(clock, engine, hard_in_bouts, 200)  # bouts 1–3 over, bout 4 running
     assert results(engine) == []  # no bout was judged on its own
     assert engine.snapshot().participants[0].intervals_judged == 0
-    outputs = run(clock, engine, hard_in_bouts, 230)
+    outputs = run(clock, engine, hard_in_bouts, 219)
+    wall_peak = engine.snapshot().participants[0].block_peak_pct  # the tile's "peak so far"
+    outputs += run(clock, engine, hard_in_bouts, 230)
     handed = [a for out in outputs for _code, a in out.adherence]
     (block,) = results(engine)
     assert handed == [block]  # handed to storage once
@@ -40,6 +43,7 @@ def test_the_block_is_judged_once_when_its_last_phase_has_ended():
         1, 0, "Sprints 4 × 20/20 s")
     assert (block.start_s, block.end_s, block.ran_s) == (60, 220, 160)
     assert block.peak_pct == pytest.approx(90, abs=0.5)
+    assert wall_peak == shown_peak_pct(block.peak_pct)  # the wall said what is judged
     assert len(block.bout_peaks_pct) == 4
     assert all(p == pytest.approx(90, abs=0.5) for p in block.bout_peaks_pct)
     # 20 s of every 40 at 90 %, less the smoother's few seconds of rise each time.
