@@ -168,12 +168,20 @@ class ParticipantPages:
             x0, x1 = span.start_s / 60, span.end_s / 60
             work = target_of(phase) is not None
             colour = BAND_COLOUR.get(phase.kind, EASY_COLOUR)
+            low, high = phase.target_min_pct, phase.target_max_pct
+            block = s.protocol.block_of(span.index)
+            if block is not None:
+                # A block is judged as a whole, pauses included: its target band runs on
+                # through them (lighter there), and only its start gets a line.
+                colour, low, high = BAND_COLOUR[block.kind], block.target_min_pct, \
+                    block.target_max_pct
             # The phase itself: a light column; its target band: the same colour, stronger.
             ax.axvspan(x0, x1, color=colour, alpha=0.10 if work else 0.05, linewidth=0)
-            band_top = phase.target_max_pct if phase.target_max_pct is not None else ceiling
-            ax.fill_between([x0, x1], phase.target_min_pct, band_top, color=colour,
+            band_top = high if high is not None else ceiling
+            ax.fill_between([x0, x1], low, band_top, color=colour,
                             alpha=0.45 if work else 0.25, linewidth=0)
-            ax.axvline(x0, color="#999999", linewidth=0.3)
+            if block is None or span.index == block.first_phase:
+                ax.axvline(x0, color="#999999", linewidth=0.3)
         (self.line,) = ax.plot([], [], color=HR_COLOUR, linewidth=0.8)
         ax.axhline(100, color=ALARM_COLOUR, linestyle="--", linewidth=0.8)
         self.hrmax_label = ax.text(0.002, 100.5, "", transform=ax.get_yaxis_transform(),
