@@ -89,7 +89,9 @@ def adherence_row(r: AdherenceRecord) -> dict[str, Any]:
     a = r.adherence
     return {
         "session_participant_id": r.session_participant_id,
-        "phase_index": a.phase_index, "phase_name": a.phase_name, "kind": a.kind,
+        # The column holds 100 characters (PostgreSQL refuses more): a long block name with
+        # its repeats is cut, never the row lost.
+        "phase_index": a.phase_index, "phase_name": a.phase_name[:100], "kind": a.kind,
         "start_s": a.start_s, "end_s": a.end_s, "target_level": int(a.target),
         "seconds_in_target": a.seconds_in_target,
         "seconds_above_target": a.seconds_above_target,

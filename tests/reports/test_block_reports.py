@@ -9,6 +9,7 @@ from datetime import date
 
 import pytest
 
+from hiaim_monitor.exports import export_programme
 from hiaim_monitor.programme import metrics
 from hiaim_monitor.reports import write_session_csv, write_session_report
 from hiaim_monitor.storage import open_database
@@ -52,7 +53,7 @@ def test_the_session_csv_has_one_interval_row_per_block_and_no_recovery_in_its_p
     assert float(first["recovery_seconds"]) == 0  # its pauses belong to the block
 
 
-def test_programme_compliance_counts_a_block_once(store):
+def test_programme_compliance_and_the_redcap_export_count_a_block_once(store, tmp_path):
     session = record_block_session(store)
     pg.create_programme(store, "Blocks", start_date=date(2026, 3, 2), weeks=1,
                         sessions_per_week=1)
@@ -66,3 +67,9 @@ def test_programme_compliance_counts_a_block_once(store):
     assert c.work_planned_s == 160 and c.work_time_in_target_s == 15
     assert metrics.planned_dose_min(p) == pytest.approx(160 / 60)
     assert metrics.relative_dose_intensity(p) == pytest.approx(15 / 160)
+    export_programme(store, "Blocks", "redcap", tmp_path)
+    (redcap,) = [path for path in tmp_path.glob("*_redcap.csv")]
+    (first,) = [r for r in rows(redcap) if r["redcap_repeat_instance"] == "1"]
+    assert (first["ses_int_planned"], first["ses_int_achieved"]) == ("1", "1")
+    assert (first["ses_work_tit_s"], first["ses_peak_pct"]) == ("15.0", "92.0")
+    assert (first["ses_dose_min"], first["ses_dose_planned_min"]) == ("0.25", "2.67")
