@@ -17,6 +17,7 @@ from hiaim_monitor.protocols import AchievedRule, parse_protocol
 from hiaim_monitor.schedule import SessionSchedule, planned_windows
 from tests.block_trace import BLOCK_S, block_protocol, known_trace, levels_of
 
+
 def judged(protocol, trace=None, windows=None):
     t, pct, level = trace or known_trace()
     block = protocol.blocks[0]

@@ -10,14 +10,14 @@ from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.storage.schema import ParticipantRow, PhaseAdherenceRow, SessionParticipantRow
 from simulators.physiology import Response
 from tests.ui import test_control_app
-from tests.ui.test_control_app import make_app, session_rows  # noqa: F401  (a fixture)
+from tests.ui.test_control_app import make_app, session_rows  # noqa: F401  (its fixture)
 
 
-def test_a_simulated_hi_aim_class_judges_its_sprint_block_as_a_whole(make_app, qtbot,
+def test_a_simulated_hi_aim_class_judges_its_sprint_block_as_a_whole(request, qtbot,
                                                                      monkeypatch):
     # 60 simulated seconds a second: the 10-minute block runs in 10 s.
     monkeypatch.setattr(test_control_app, "SPEED", 60.0)
-    app = make_app(3, assign=True)
+    app = request.getfixturevalue("make_app")(3, assign=True)
     protocol = load_protocol("hi-aim")
     (block,) = protocol.blocks
     app.setup.set_protocol(protocol)
