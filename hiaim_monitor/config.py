@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from typing import Final
 
+# The app's own folders (platformdirs' user data directory of this name) hold the SQLite
+# store, spill files and the user's own protocols.
+APP_NAME: Final = "hiaim-monitor"
+
 STALE_AFTER_S: Final = 3.0  # no sample for longer: the value is old, show it dimmed
 LOST_AFTER_S: Final = 10.0  # no sample for longer: "signal lost", no number at all
 # A sample stands for at most this long in time-in-class sums, adherence and detected

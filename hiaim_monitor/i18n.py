@@ -62,4 +62,9 @@ def _catalog(code: str) -> dict[str, str]:
 
 def tr(text: str) -> str:
     """``text`` in the current language."""
-    return _catalog(language()).get(text, text)
+    return tr_in(language(), text)
+
+
+def tr_in(code: str, text: str) -> str:
+    """``text`` in language ``code`` (for a file written for every language at once)."""
+    return _catalog(code).get(text, text)

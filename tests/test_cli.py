@@ -19,8 +19,8 @@ from tests.conftest import catches, poll_until
         (["--simulate", "41"], "--simulate takes 1–40 participants, got 41"),
         (["--simulate", "8", "--speed", "-3"], "--speed must be a number above 0, got -3"),
         (["--simulate", "8", "--speed", "nan"], "--speed must be a number above 0"),
-        (["--simulate", "8", "--protocol", "tabata"], "unknown protocol 'tabata': presets are "
-                                                      "hi-aim, low-volume-7x30s"),
+        (["--simulate", "8", "--protocol", "zumba"], "unknown protocol 'zumba': presets are "
+                                                     "10x1min, 15-15, 7x30s, hi-aim"),
         (["--simulate", "8", "--duration", "0"], "--duration must be above 0 seconds"),
         (["--simulate", "eight"], "argument --simulate: invalid int value: 'eight'"),
         (["--bogus"], "unknown option --bogus; see --help"),
@@ -432,6 +432,7 @@ def test_headless_simulated_participants_follow_a_pause_and_a_skip(tmp_path, mon
     monkeypatch.setattr(cli, "run_in_terminal", operator)
     out = tmp_path / "s.json"
     assert main(["--simulate", "3", "--headless", "--speed", "200", "--faults", "none",
+                 "--protocol", "intermediate-high",
                  "--seed", "2", "--db", f"sqlite:///{tmp_path / 'sim.sqlite3'}",
                  "--summary-json", str(out)]) == 0
 

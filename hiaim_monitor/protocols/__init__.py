@@ -11,6 +11,10 @@ expanded into phases that keep a reference to their block, since a block is judg
 whole (heart rate lags effort by 20–60 s and never settles within a 20 s bout). Any phase or
 block may name its ``station`` (bike, rower, ski, cross-trainer, step-up, or free text).
 
+The user's own protocols (written by the protocol editor) are files in
+``user_protocol_dir()``; ``load_protocol`` finds one by its key (the file stem) after the
+presets, so a preset's key always means the preset.
+
 Every table checks its keys: a misspelt key (``celing_pct``) is an error that names it and
 the nearest known key, never a silently used default. What participants read has a
 translation per shipped language beside it: ``name_da``, ``description_da`` (generally
@@ -29,6 +33,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
+import platformdirs
+
+from hiaim_monitor import config
 from hiaim_monitor.i18n import SOURCE_LANGUAGE, available_languages, language
 
 DEFAULT_PROTOCOL: Final = "hi-aim"
@@ -221,22 +228,54 @@ def list_presets() -> list[str]:
     return sorted(f.name.removesuffix(".toml") for f in files if f.name.endswith(".toml"))
 
 
+def user_protocol_dir() -> Path:
+    """The folder of the user's own protocols (the protocol editor saves there): beside the
+    session store, in the user data directory."""
+    return Path(platformdirs.user_data_dir(config.APP_NAME)) / "protocols"
+
+
+def list_user_protocols() -> list[str]:
+    """Keys (file stems) of the user's own protocols; a file named like a preset is left
+    out, since the preset's key finds the preset."""
+    folder = user_protocol_dir()
+    if not folder.is_dir():
+        return []
+    presets = set(list_presets())
+    return sorted(p.stem for p in folder.glob("*.toml") if p.is_file() and p.stem not in presets)
+
+
+def user_protocol_path(key: str) -> Path:
+    """Where the user's protocol ``key`` is (or would be) saved."""
+    return user_protocol_dir() / f"{key}.toml"
+
+
 def load_protocol(name_or_path: str | Path) -> TrainingProtocol:
-    """Load a preset by name, or a TOML file by path."""
+    """Load a preset by name, else one of the user's own protocols by key, else a TOML file
+    by path."""
+    text, source, key = read_protocol(name_or_path)
+    return parse_protocol(text, source=source, key=key)
+
+
+def read_protocol(name_or_path: str | Path) -> tuple[str, str, str]:
+    """The text of what ``load_protocol`` would load, the source its messages name, and
+    its key."""
     text_path = str(name_or_path)
     if text_path in list_presets():
         res = resources.files(__name__).joinpath(f"{text_path}.toml")
-        return parse_protocol(res.read_text(encoding="utf-8"), source=f"{text_path}.toml",
-                              key=text_path)
+        return res.read_text(encoding="utf-8"), f"{text_path}.toml", text_path
     path = Path(name_or_path)
+    if text_path in list_user_protocols():
+        path = user_protocol_path(text_path)
     if path.suffix == ".toml" or path.exists():
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise ProtocolError(f"{path}: cannot read protocol file ({exc.strerror})") from None
-        return parse_protocol(text, source=str(path), key=path.stem)
+        return text, str(path), path.stem
+    own = list_user_protocols()
+    mine = f"; your own are {', '.join(own)}" if own else ""
     raise ProtocolError(
-        f"unknown protocol {text_path!r}: presets are {', '.join(list_presets())}, "
+        f"unknown protocol {text_path!r}: presets are {', '.join(list_presets())}{mine}, "
         "or give the path of a .toml file"
     )
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hiaim_monitor import config
 
-APP_NAME: Final = "hiaim-monitor"
+APP_NAME: Final = config.APP_NAME
 DB_URL_ENV: Final = "HIAIM_DB_URL"
 DEFAULT_DB_FILENAME: Final = "sessions.sqlite3"
 # Simulations record here, beside the real store and never in it: virtual participants

@@ -137,7 +137,7 @@ def test_a_refused_action_changes_nothing():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.sampled_from(["hi-aim", "norwegian-4x4", "low-volume-7x30s", "novakovic-8x1"]),
+@given(st.sampled_from(["hi-aim", "norwegian-4x4", "7x30s", "novakovic-8x1", "tabata", "15-15"]),
        st.floats(-100, 10_000, allow_nan=False))
 def test_with_no_actions_the_schedule_is_exactly_the_protocol(preset, t_s):
     protocol = load_protocol(preset)

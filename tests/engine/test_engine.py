@@ -103,7 +103,8 @@ def test_hovering_one_bpm_around_a_threshold_does_not_flicker():
 def test_the_shown_number_is_the_smoothed_value_and_never_contradicts_its_class():
     # 68 % → 72 % → 88 % → 101 % → 80 % (HRmax 200), with noise: the class lags the smoothed
     # value at every edge (hysteresis, 5 s dwell), and a view must never say "72 % easy".
-    clock, engine = make(protocol=load_protocol("hi-aim"), people=[person(resting_bpm=60.0)])
+    clock, engine = make(protocol=load_protocol("intermediate-high"),
+                         people=[person(resting_bpm=60.0)])
     rng = np.random.default_rng(5)
     plan = [(136, 30), (144, 30), (176, 30), (202, 30), (160, 30)]
     th = engine.protocol.thresholds
@@ -367,7 +368,7 @@ def resident_bytes() -> int:
 def test_memory_does_not_grow_over_a_3_hour_session_of_40_participants():
     people = [person(i) for i in range(40)]
     clock = SimulatedClock()
-    engine = ZoneEngine(load_protocol("hi-aim"), people, clock, start_mono_s=0.0)
+    engine = ZoneEngine(load_protocol("intermediate-high"), people, clock, start_mono_s=0.0)
     rng = np.random.default_rng(1)
     wall = clock.now_utc()
 
@@ -519,13 +520,13 @@ def test_extensions_lengthen_the_session_and_a_cap_still_cuts_it():
 def test_a_schedule_for_another_protocol_is_refused():
     with pytest.raises(ValueError, match="another protocol"):
         ZoneEngine(FOUR_HIGH, [person()], SimulatedClock(), start_mono_s=0.0,
-                   schedule=SessionSchedule(load_protocol("hi-aim")))
+                   schedule=SessionSchedule(load_protocol("intermediate-high")))
 
 
 def test_a_high_phase_stopped_68_s_in_is_not_judged_in_the_summary_or_on_the_tiles():
     # HI AIM's first high phase runs 840–1020 s; the session stops 68 s into it with the
     # participant in target for its last 20 s or so: too little of the phase to judge.
-    protocol = load_protocol("hi-aim")
+    protocol = load_protocol("intermediate-high")
     clock, engine = make(protocol)
     run(clock, engine, lambda t: 180 if t >= 880 else 120, 908)
     engine.schedule.stop(908.0)
@@ -541,7 +542,7 @@ def test_a_high_phase_stopped_68_s_in_is_not_judged_in_the_summary_or_on_the_til
 
 def test_a_session_capped_by_duration_judges_the_phase_it_cut_like_a_stop():
     # --duration 1000 ends HI AIM 160 s into its first 180 s high phase: enough to judge.
-    protocol = load_protocol("hi-aim")
+    protocol = load_protocol("intermediate-high")
     clock = SimulatedClock()
     engine = ZoneEngine(protocol, [person()], clock, start_mono_s=0.0, duration_s=1000.0)
     run(clock, engine, lambda t: 180 if t >= 850 else 120, 1003)
@@ -584,7 +585,7 @@ def test_a_confirmed_jump_corrects_samples_handed_out_in_earlier_ticks():
 
 
 def test_conclude_hands_out_what_is_left_and_says_the_session_is_over():
-    protocol = load_protocol("hi-aim")
+    protocol = load_protocol("intermediate-high")
     clock, engine = make(protocol)
     run(clock, engine, lambda t: 150, 908)  # into High 1/4 (840–1020 s)
     engine.schedule.stop(908.0)

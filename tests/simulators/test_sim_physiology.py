@@ -135,7 +135,7 @@ def test_heart_rate_drifts_up_a_few_bpm_over_an_hour_at_constant_load() -> None:
 
 
 def test_before_and_after_the_session_participants_are_at_rest() -> None:
-    protocol = load_protocol("hi-aim")
+    protocol = load_protocol("intermediate-high")
     p = person()
     target = session_target(p, protocol, session_start_s=100.0)
     assert target(0.0) == p.resting_bpm + 10
@@ -145,7 +145,7 @@ def test_before_and_after_the_session_participants_are_at_rest() -> None:
 
 
 def test_targets_follow_the_phase_kind() -> None:
-    protocol = load_protocol("hi-aim")
+    protocol = load_protocol("intermediate-high")
     p = person()
     by_kind: dict[PhaseKind, list[float]] = {}
     for i, phase in enumerate(protocol.phases):
@@ -180,13 +180,13 @@ def high_phase_pct_hrmax(
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_a_struggling_participant_stays_below_the_high_band(seed: int) -> None:
     p = person(response=Response.STRUGGLES, seed=seed, fitness=0.3)
-    assert statistics.fmean(high_phase_pct_hrmax(p, "hi-aim")) < 85.0
+    assert statistics.fmean(high_phase_pct_hrmax(p, "intermediate-high")) < 85.0
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_an_overshooting_participant_goes_past_95_pct(seed: int) -> None:
     p = person(response=Response.OVERSHOOTS, seed=seed, fitness=0.3)
-    assert max(high_phase_pct_hrmax(p, "hi-aim")) > 95.0
+    assert max(high_phase_pct_hrmax(p, "intermediate-high")) > 95.0
 
 
 def test_normal_participants_reach_the_high_band_once_their_heart_has_caught_up() -> None:

@@ -13,17 +13,17 @@ import pytest
 
 from hiaim_monitor.clock import SimulatedClock
 from hiaim_monitor.exports import export_sessions
-from hiaim_monitor.protocols import load_protocol
 from simulators.hub import SimulatedStrapHub
 from simulators.roster import make_virtual_class
 from tests.conftest import people_wearing
+from tests.protocols import protocol_file
 from tests.storage.helpers import live_recording
 
 TCX = "{http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2}"
 
 
 def test_exports_follow_the_phases_of_a_session_the_operator_changed(db, tmp_path):
-    protocol = load_protocol("low-volume-7x30s")
+    protocol = protocol_file("bouts-7x30s")
     clock = SimulatedClock()
     started_utc = clock.now_utc()
     virtual = make_virtual_class(2, seed=5)

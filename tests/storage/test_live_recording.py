@@ -24,6 +24,7 @@ from simulators.faults import FaultConfig
 from simulators.hub import SimulatedStrapHub
 from simulators.roster import make_virtual_class
 from tests.conftest import people, people_wearing, poll_until
+from tests.protocols import protocol_file
 from tests.storage.helpers import live_recording
 
 
@@ -33,7 +34,7 @@ def count(db, sql, **params):
 
 
 def test_live_session_stores_every_sample_beat_alarm_and_interval(db):
-    protocol = load_protocol("low-volume-7x30s")
+    protocol = protocol_file("bouts-7x30s")
     clock = SimulatedClock()
     virtual = make_virtual_class(4, seed=2)
     source = SimulatedStrapHub(virtual, clock, protocol=protocol, session_start_s=0.0,
@@ -121,7 +122,7 @@ def test_operator_actions_are_stored_as_phase_changes_with_their_detail(db):
 
 
 def test_a_high_phase_stopped_68_s_in_is_stored_as_not_judged_with_planned_and_ran(db):
-    protocol = load_protocol("hi-aim")  # High 1/4 runs 840–1020 s
+    protocol = load_protocol("intermediate-high")  # High 1/4 runs 840–1020 s
     clock = SimulatedClock()
     recorded, _, _, _ = live_recording(db, protocol, people(180), clock)
     session = recorded.session

@@ -255,7 +255,7 @@ def test_the_metrics_read_a_programme_recorded_through_storage(db):
     add_participant(db, "HIAIM-001", "Ann", hrmax_bpm=180)
     pg.enrol(db, "Small", "HIAIM-001", enrolled_on=MONDAY)
     pg.plan_sessions(db, "Small")
-    stored = start_session(db, load_protocol("hi-aim"), roster(1), started_utc=START_UTC)
+    stored = start_session(db, load_protocol("intermediate-high"), roster(1), started_utc=START_UTC)
     with db.session() as s, s.begin():  # as the session writer stores the engine's judgement
         s.add(PhaseAdherenceRow(
             session_participant_id=stored.session_participant_ids["HIAIM-001"],

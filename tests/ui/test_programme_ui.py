@@ -57,7 +57,7 @@ class Clinic:
         plan_sessions(self.db, PROGRAMME)
         self.clock = SimulatedClock(start_utc=datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
         self.events = queue.SimpleQueue()
-        self.setup = ClassSetup(list_participants(self.db), load_protocol("hi-aim"),
+        self.setup = ClassSetup(list_participants(self.db), load_protocol("intermediate-high"),
                                 today=today, started_mono_s=self.clock.monotonic(),
                                 simulated=simulated, default_programme=default_programme)
         for strap, code in zip("ABCD", ("HA-001", "HA-002", "HA-003", "HA-004"),

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from hiaim_monitor import config
 from hiaim_monitor.class_setup import ClassSetup, SetupError
 from hiaim_monitor.i18n import tr
-from hiaim_monitor.protocols import list_presets
+from hiaim_monitor.protocols import list_presets, list_user_protocols
 from hiaim_monitor.storage.database import Database
 from ui.setup.pairing_panel import PairingPanel
 from ui.setup.protocol_panel import ProtocolPanel
@@ -233,5 +233,5 @@ class SetupPage(QWidget):
             return
         if key == self.model.protocol.key:
             return
-        if key in list_presets() or Path(key).is_file():
+        if key in list_presets() or key in list_user_protocols() or Path(key).is_file():
             self.protocols.choose(key)

@@ -35,7 +35,7 @@ def centre(rect) -> QPoint:
     return rect.center().toPoint()
 
 
-@pytest.mark.parametrize("preset", ["norwegian-4x4", "hi-aim", "low-volume-7x30s"])
+@pytest.mark.parametrize("preset", ["norwegian-4x4", "hi-aim", "novakovic-8x1"])
 def test_timeline_draws_one_block_per_phase_in_its_kinds_colour(timeline, preset):
     protocol = load_protocol(preset)
     timeline.set_protocol(protocol)

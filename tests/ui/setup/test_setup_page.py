@@ -149,7 +149,7 @@ def test_page_speaks_danish(qtbot, model, db):
         # The protocol files' own Danish: names in the picker, the description below it.
         combo = page.protocols.combo
         assert combo.itemText(combo.findData("norwegian-4x4")) == "Norsk 4x4"
-        assert page.protocols.description.text().startswith("10 min opvarmning, 4 runder")
+        assert page.protocols.description.text().startswith("Opvarmning på cykel, ski")
     finally:
         i18n.set_language("en")
 

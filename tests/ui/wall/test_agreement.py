@@ -52,7 +52,7 @@ def allowed_cues(pct: int, phase, th: Thresholds) -> set[str | None]:
 
 
 @pytest.mark.slow  # a whole session, drawn: about 25 s; `make test-quick` leaves it out
-@pytest.mark.parametrize(("protocol_key", "n"), [("hi-aim", 10), ("norwegian-4x4", 16)])
+@pytest.mark.parametrize(("protocol_key", "n"), [("intermediate-high", 10), ("norwegian-4x4", 16)])
 def test_word_cue_colour_and_number_agree_on_every_tile_through_a_whole_session(
         qtbot, protocol_key, n):
     protocol = load_protocol(protocol_key)

@@ -326,7 +326,7 @@ def test_wall_speaks_danish(wall):
 def test_wall_header_names_the_phases_in_danish(wall):
     i18n.set_language("da")
     try:
-        gym = HandClass(["Anna"], protocol="hi-aim")
+        gym = HandClass(["Anna"], protocol="intermediate-high")
         gym.beats(702, {0: 130})  # 11:42: the first intermediate interval
         draw(wall, gym.session.tick())
         header = wall.header.texts()
