@@ -13,7 +13,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hiaim_monitor import config, display_check, strap_ids
 from hiaim_monitor.admin import is_admin_command, run_admin_command
@@ -54,7 +54,7 @@ from hiaim_monitor.storage.registry import (
 )
 from hiaim_monitor.storage.spill import replay_spills
 from hiaim_monitor.storage.strap_registry import add_strap, assign_strap, list_straps
-from hiaim_monitor.terminal_view import run_in_terminal
+from hiaim_monitor.terminal_view import run_in_terminal, session_summary_lines
 
 if TYPE_CHECKING:
     from drivers.sensor_thread import SensorThread
@@ -102,7 +102,8 @@ def run(opts: RunOptions) -> int:
                   "it recorded: close it with 'hiaim-monitor sessions recover "
                   f"{unfinished.session_id} --close'.", file=sys.stderr)
         window_problem = "" if opts.headless else _window_problem()
-        if opts.headless or window_problem:
+        in_terminal = opts.headless or bool(window_problem)
+        if in_terminal:
             if window_problem:
                 print(window_problem, file=sys.stderr)
             recorded = _run_terminal(opts, db, clock)
@@ -115,6 +116,11 @@ def run(opts: RunOptions) -> int:
         db.close()
     if recorded is None or result is None:
         return 0
+    summary: dict[str, Any] = {}
+    if in_terminal or opts.summary_json is not None:
+        summary = {"session_id": recorded.session_id, **recorded.session.summary()}
+    if in_terminal:  # the window shows its own end of session
+        print("\n".join(session_summary_lines(recorded.session.protocol, summary)))
     what = "Simulated session" if opts.source != "ble" else "Session"
     if result.spill_path is not None:
         print(f"The database {db.name} did not answer: {result.pending_rows} rows of "
@@ -129,7 +135,6 @@ def run(opts: RunOptions) -> int:
     if result.error:
         print(f"hiaim-monitor: error: {result.error}", file=sys.stderr)
     if opts.summary_json is not None:
-        summary = {"session_id": recorded.session_id, **recorded.session.summary()}
         opts.summary_json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return 0 if not (result.unwritten_rows or result.error) else 1
 

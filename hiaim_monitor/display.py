@@ -14,13 +14,15 @@ the station of the phase or block (``station_of``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from typing import Final, Protocol
 
 from hiaim_monitor import config
 from hiaim_monitor.engine.adherence import target_of
 from hiaim_monitor.engine.alarms import AlarmKind
+from hiaim_monitor.engine.blocks import block_label, shown_peak_pct
 from hiaim_monitor.engine.codes import Level
 from hiaim_monitor.engine.snapshot import ParticipantView, SessionSnapshot, SignalState
 from hiaim_monitor.i18n import tr
@@ -153,10 +155,6 @@ def station_of(pos: PhasePosition | None) -> str:
     return station_label(pos.phase.station) if pos is not None else ""
 
 
-def block_summary(block: Block) -> str:
-    """A block in one line: its name, repeats and work/rest, "Sprints 15 × 20/20 s"."""
-    return f"{block.display_name} {block.repeat} × {block.work_s:g}/{block.rest_s:g} s"
-
 
 class Cue(StrEnum):
     PUSH = "PUSH"
@@ -199,3 +197,56 @@ def cue_for(level: Level | None, pct: float | None, phase: Phase | None) -> Cue 
         return Cue.PUSH
     return Cue.HOLD
 
+
+# The three outcomes of a judged interval (PhaseAdherence.outcome), as a person reads them.
+OUTCOME_WORD: Final = {"achieved": "achieved", "not achieved": "not achieved",
+                       "not judged": "not judged"}
+
+
+def outcome_word(outcome: str) -> str:
+    """An interval's outcome in the current language."""
+    return tr(OUTCOME_WORD[outcome]) if outcome in OUTCOME_WORD else outcome
+
+
+def block_result_text(label: str, peak_pct: float | None, seconds_at_or_above: float | None,
+                      target_pct: float | None, outcome: str) -> str:
+    """A block of short bouts judged as a whole, as one line with its repeats: "Sprints 15 ×
+    20/20 s: peak 91 %, 4:10 at or above 85 %, achieved". The peak is rounded down, so a
+    peak shown at the target has reached it."""
+    peak = NO_VALUE if peak_pct is None else f"{shown_peak_pct(peak_pct)} %"
+    return tr("{block}: peak {peak}, {time} at or above {target} %, {outcome}").format(
+        block=label, peak=peak,
+        time=NO_VALUE if seconds_at_or_above is None else mmss(seconds_at_or_above),
+        target=NO_VALUE if target_pct is None else f"{target_pct:g}",
+        outcome=outcome_word(outcome))
+
+
+def bout_peaks_text(bout_peaks_pct: Sequence[float | None]) -> str:
+    """Every bout's own peak, whole % rounded down as the block's is: "82, 88, —, 92 %"."""
+    return ", ".join(NO_VALUE if p is None else str(shown_peak_pct(p))
+                     for p in bout_peaks_pct) + " %"
+
+
+class BlockResult(Protocol):
+    """What a block's line is made from: an engine result (PhaseAdherence) or a stored row
+    (PhaseAdherenceRow) alike."""
+
+    block_index: int | None
+    phase_name: str
+    peak_pct: float | None
+    seconds_in_target: float
+    target_pct: float | None
+    judged: bool
+    achieved: bool
+
+
+def block_line(protocol: TrainingProtocol | None, result: BlockResult) -> str:
+    """``block_result_text`` of a block's result, named as the protocol names the block (in
+    the current language), else as stored."""
+    index = result.block_index
+    known = protocol is not None and index is not None and 0 <= index < len(protocol.blocks)
+    label = block_label(protocol.blocks[index]) if known else result.phase_name
+    outcome = ("not judged" if not result.judged
+               else "achieved" if result.achieved else "not achieved")
+    return block_result_text(label, result.peak_pct, result.seconds_in_target,
+                             result.target_pct, outcome)

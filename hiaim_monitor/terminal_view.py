@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Any
 
 from rich.console import Group
 from rich.table import Table
@@ -17,13 +18,17 @@ from hiaim_monitor.display import (
     NO_VALUE,
     SIGNAL_WORD,
     BoutState,
+    block_result_text,
+    bout_peaks_text,
     bout_view,
     class_word,
     mmss,
     station_of,
 )
+from hiaim_monitor.engine.blocks import block_label
 from hiaim_monitor.engine.snapshot import SessionSnapshot, SignalState, StorageState
 from hiaim_monitor.i18n import tr
+from hiaim_monitor.protocols import TrainingProtocol
 from hiaim_monitor.session_loop import SessionLoop, Tickable
 
 # The wall's and the control window's class colours, as the cell's background.
@@ -175,3 +180,26 @@ def _beat_until_finished(loop: SessionLoop, session: Tickable) -> None:
     while snap is not None and not snap.finished:
         time.sleep(config.TICK_INTERVAL_S)
         snap = loop.tick()
+
+
+def session_summary_lines(protocol: TrainingProtocol, summary: dict[str, Any]) -> list[str]:
+    """The end of a session in the terminal, from ``LiveSession.summary()``: per participant
+    the intervals achieved of those judged, and each block of short bouts, judged as a
+    whole, as one line with its repeats."""
+    lines = [tr("Intervals achieved")]
+    for p in summary["participants"]:
+        lines.append(tr("{name}: {achieved} of {judged} achieved").format(
+            name=p["display_name"], achieved=p["intervals_achieved"],
+            judged=p["intervals_judged"]))
+        for a in p["adherence"]:
+            if a.get("block_index") is None:
+                continue
+            index = a["block_index"]
+            label = (block_label(protocol.blocks[index]) if index < len(protocol.blocks)
+                     else a["phase_name"])
+            lines.append("  " + block_result_text(label, a["peak_pct"],
+                                                  a["seconds_in_target"], a["target_pct"],
+                                                  a["outcome"]))
+            lines.append("    " + tr("bout peaks: {peaks}").format(
+                peaks=bout_peaks_text(a["bout_peaks_pct"])))
+    return lines

@@ -51,6 +51,7 @@ from hiaim_monitor.session_loop import SessionLoop, Tickable
 from hiaim_monitor.storage import Database, StorageError
 from ui.alarm_sound import AlarmSound
 from ui.bridge import SensorBridge
+from ui.cue_sound import CueSound
 from ui.report_action import SessionReportWriter, ask_report_path
 from ui.session_panel import COLUMNS, SessionPanel
 from ui.setup.setup_page import SetupPage
@@ -79,7 +80,8 @@ class ControlWindow(QMainWindow):
     tick_wanted = Signal()  # something changed that should show now: a beat, please
 
     def __init__(self, session: LiveSession | None = None, *, wiring: Wiring | None = None,
-                 sound: AlarmSound | None = None, loop: SessionLoop | None = None) -> None:
+                 sound: AlarmSound | None = None, loop: SessionLoop | None = None,
+                 cues: CueSound | None = None) -> None:
         """``session``: an unrecorded session to show (a screenshot); ``wiring``: what sets
         a class up and starts it. ``loop``: the app's heartbeat, which ui/app.py beats
         (without one the window makes its own, and whoever made the window beats it)."""
@@ -101,7 +103,7 @@ class ControlWindow(QMainWindow):
         self.setWindowTitle("HI AIM Monitor")
 
         self.stack = QStackedWidget()
-        self.session_panel = SessionPanel(sound)
+        self.session_panel = SessionPanel(sound, cues=cues)
         self.session_panel.status.connect(self.say)
         self.session_panel.finished.connect(self.finish_recording)
         self.session_panel.new_session.connect(self.back_to_setup)
@@ -226,6 +228,7 @@ class ControlWindow(QMainWindow):
     def show_snapshot(self, snap: SessionSnapshot) -> None:
         """One beat's snapshot: the session page and the wall show this same one."""
         self._report_saved()
+        self._wall_shown_or_not()
         self.session_panel.show_snapshot(snap)
         if self.wall is not None and self.wall.isVisible():
             self.wall.show_snapshot(snap)
@@ -437,15 +440,22 @@ class ControlWindow(QMainWindow):
         """W: show the wall screen on the participants' screen, or hide it."""
         if self.wall is not None and self.wall.isVisible():
             self.wall.hide()
+            self._wall_shown_or_not()
             return
         from ui.wall import WallScreen
 
         if self.wall is None:
             self.wall = WallScreen()
         self.wall.place_on(self.wall_screen())
+        self._wall_shown_or_not()
         snap = self.session_panel.snapshot
         if snap is not None:
             self.wall.show_snapshot(snap)
+
+    def _wall_shown_or_not(self) -> None:
+        # Sound cues are on by default while the wall is shown (it may also close itself).
+        self.session_panel.cue_toggle.follow_wall(self.wall is not None
+                                                  and self.wall.isVisible())
 
     # -- closing ------------------------------------------------------------------------
     @property

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hiaim_monitor.engine.blocks import prescribed_intervals
 from hiaim_monitor.engine.snapshot import SessionSnapshot
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.participants import Participant
@@ -283,14 +284,17 @@ class RecordsPanel(QWidget):
             button.setEnabled(planned is not None)
 
     def show_snapshot(self, snap: SessionSnapshot) -> None:
-        """The phases an RPE can be given after: the work phases begun so far, and the end
-        of the session; by default the latest work phase (the end, once it is over)."""
+        """The phases an RPE can be given after: the work phases (and blocks) begun so far,
+        and the end of the session; by default the latest (the end, once it is over)."""
         pos = snap.position
         if pos is not None:  # once finished there is none: the phases reached stay
             self._reached = max(self._reached, pos.index)
         reached = self._reached
-        phases = tuple((p.display_name, i) for i, p in enumerate(snap.protocol.phases)
-                       if p.kind.is_work and i <= reached)
+        # The intervals begun: each long work phase, and a block of short bouts once (under
+        # its first phase, where its result is stored), not each of its bouts.
+        phases = tuple((i.display_name if i.block is not None
+                        else snap.protocol.phases[i.index].display_name, i.index)
+                       for i in prescribed_intervals(snap.protocol) if i.index <= reached)
         default = AT_END if snap.finished or not phases else phases[-1][1]
         if phases != self._phases:
             self._phases = phases

@@ -30,6 +30,7 @@ from hiaim_monitor.i18n import tr
 from hiaim_monitor.schedule import OperatorAction
 from hiaim_monitor.session import LiveSession
 from ui.alarm_sound import AlarmSound
+from ui.cue_sound import CueSound, CueToggle
 from ui.notes_panel import NotesPanel
 from ui.participant_table import ParticipantTable
 from ui.records_panel import RecordsPanel
@@ -62,12 +63,14 @@ class SessionPanel(QWidget):
     late_note = Signal()  # a note changed after the session ended
     tick_wanted = Signal()  # an operator action changed the session: show it now
 
-    def __init__(self, sound: AlarmSound | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, sound: AlarmSound | None = None, parent: QWidget | None = None,
+                 cues: CueSound | None = None) -> None:
         super().__init__(parent)
         self.session: LiveSession | None = None
         self.snapshot: SessionSnapshot | None = None
         self.alarms = AlarmWatch()
         self.sound = sound or AlarmSound()
+        self.cues = cues or CueSound()
         self._finished_sent = False
 
         self.header = SessionHeader()
@@ -81,6 +84,7 @@ class SessionPanel(QWidget):
         self.extend_button = _button(tr("+1 min"), self.extend)
         self.stop_button = _button(tr("Stop"), self.confirm_stop)
         self.stop_button.setStyleSheet(STOP_STYLE)
+        self.cue_toggle = CueToggle()
         self.new_button = _button(tr("New session…"), self.new_session.emit)
         self.new_button.setVisible(False)
         self.can_start_again = False  # set by a window that can set up another class
@@ -98,6 +102,7 @@ class SessionPanel(QWidget):
         controls = QHBoxLayout()
         for button in (self.pause_button, self.next_button, self.extend_button):
             controls.addWidget(button)
+        controls.addWidget(self.cue_toggle)
         controls.addStretch(1)
         controls.addWidget(self.report_button)
         controls.addWidget(self.new_button)
@@ -137,6 +142,7 @@ class SessionPanel(QWidget):
         self.snapshot = None
         self._finished_sent = False
         self.alarms = AlarmWatch()
+        self.cues.reset()
         self.timeline.set_protocol(session.protocol)
         self.notes.set_participants(session.participants)
         self.records.set_session(session.protocol, session.participants)
@@ -166,6 +172,9 @@ class SessionPanel(QWidget):
     def _sound_alarms(self, snap: SessionSnapshot) -> None:
         raised = self.alarms.update(active_alarms(snap))
         waiting = bool(self.alarms.unacknowledged) and not snap.finished
+        # The cues first: a cue still sounding is cut before the chime starts.
+        self.cues.enabled = self.cue_toggle.isChecked()
+        self.cues.update(snap, alarm_waiting=waiting)
         self.sound.update(waiting, bool(raised), time.monotonic())
         self.ack_button.setVisible(waiting)
         style = RAISED_STYLE if waiting else ACKNOWLEDGED_STYLE

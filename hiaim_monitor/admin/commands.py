@@ -24,6 +24,7 @@ from typing import Any, Final
 from hiaim_monitor.admin import session_info
 from hiaim_monitor.admin.session_info import SessionNotFound
 from hiaim_monitor.admin.text_table import cell, render_fields, render_table
+from hiaim_monitor.display import block_line, bout_peaks_text
 from hiaim_monitor.exports import (
     ExportError,
     ExportFormat,
@@ -425,6 +426,11 @@ def _sessions_show(args: argparse.Namespace) -> int:
         [(p.study_code, p.display_name, p.strap_key, p.hrmax_bpm, p.hrmax_method, p.samples,
           p.samples_untrusted, p.beats, p.beats_flagged,
           f"{p.intervals_achieved}/{p.intervals_judged}") for p in detail.participants]))
+    if detail.blocks:  # each judged as a whole: one line with its repeats
+        _say("")
+        for b in detail.blocks:
+            peaks = tr("bout peaks: {peaks}").format(peaks=bout_peaks_text(b.bout_peaks_pct))
+            _say(f"{b.study_code}: {block_line(detail.protocol, b)}; {peaks}")
     return EXIT_OK
 
 

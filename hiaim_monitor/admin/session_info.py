@@ -3,7 +3,7 @@ the session rows, and per participant how much was recorded and how it went."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from hiaim_monitor.engine.codes import UNTRUSTED
 from hiaim_monitor.hrmax import HRMaxMethod
+from hiaim_monitor.protocols import TrainingProtocol
 from hiaim_monitor.storage.database import Database, storage_errors
 from hiaim_monitor.storage.recovery import heartbeat_fresh, is_recording
 from hiaim_monitor.storage.schema import (
@@ -24,6 +25,7 @@ from hiaim_monitor.storage.schema import (
     SessionStatus,
     StrapRow,
 )
+from hiaim_monitor.storage.sessions import protocol_from_json
 
 
 class SessionNotFound(LookupError):
@@ -77,11 +79,28 @@ class SessionParticipantDetail:
 
 
 @dataclass(frozen=True, slots=True)
+class BlockResultInfo:
+    """One participant's block of short bouts, judged as a whole (display.BlockResult)."""
+
+    study_code: str
+    block_index: int | None
+    phase_name: str
+    peak_pct: float | None
+    seconds_in_target: float  # at or above target_pct over the whole block
+    target_pct: float | None
+    judged: bool
+    achieved: bool
+    bout_peaks_pct: tuple[float | None, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class SessionDetail:
     session: SessionListing
     notes: str
     participants: list[SessionParticipantDetail]
     events: dict[str, int]  # event kind → how many
+    protocol: TrainingProtocol | None = None  # as it ran; None if it cannot be read
+    blocks: list[BlockResultInfo] = field(default_factory=list)  # by study code, in order
 
 
 def _count(s: Session, session_id: int) -> int:
@@ -155,8 +174,26 @@ def show_session(db: Database, session_id: int) -> SessionDetail:
         people = [SessionParticipantDetail(code, name, strap, hrmax, method,
                                            *(int(v or 0) for v in counts))
                   for code, name, strap, hrmax, method, *counts in rows]
+        a = PhaseAdherenceRow
+        blocks = [BlockResultInfo(code, r.block_index, r.phase_name, r.peak_pct,
+                                  r.seconds_in_target, r.target_pct, r.judged, r.achieved,
+                                  tuple(r.bout_peaks_pct or ()))
+                  for code, r in s.execute(
+                      sa.select(ParticipantRow.study_code, a)
+                      .join(sp, sp.id == a.session_participant_id)
+                      .join(ParticipantRow, ParticipantRow.id == sp.participant_id)
+                      .where(sp.session_id == session_id, a.block_index.is_not(None))
+                      .order_by(ParticipantRow.study_code, a.phase_index)).all()]
         events = dict(s.execute(
             sa.select(EventRow.kind, sa.func.count()).where(EventRow.session_id == session_id)
             .group_by(EventRow.kind).order_by(EventRow.kind)).all())
         return SessionDetail(listing, row.notes or "", people,
-                             {str(kind): int(n) for kind, n in events.items()})
+                             {str(kind): int(n) for kind, n in events.items()},
+                             _protocol(row.protocol), blocks)
+
+
+def _protocol(doc: dict) -> TrainingProtocol | None:
+    try:
+        return protocol_from_json(doc)
+    except (KeyError, TypeError, ValueError):  # an old or hand-made row: names as stored
+        return None

@@ -21,7 +21,7 @@ from hiaim_monitor import config
 from hiaim_monitor.engine.codes import ZONE_EDGES_PCT, Level
 from hiaim_monitor.engine.intervals import contiguous_runs, sample_durations_s
 from hiaim_monitor.protocols import Phase, PhaseKind, Thresholds, TrainingProtocol
-from hiaim_monitor.schedule import PhaseWindow, planned_windows, running_time
+from hiaim_monitor.schedule import PhaseWindow, running_time
 
 _EPS_S: Final = 1e-9  # absorbs float error when a phase ran exactly the share needed
 _LEVEL_KEYS: Final = tuple(lv for lv in Level if lv is not Level.UNKNOWN)
@@ -46,6 +46,18 @@ class PhaseAdherence:
     planned_s: float | None = None  # prescribed length; None: as long as it ran
     ran_s: float | None = None  # countdown time it ran (pauses left out); None: planned_s
     judged: bool = True  # False: cut short before it ran enough to be judged
+    # A block of short bouts judged as a whole (engine.blocks) fills these in; for it
+    # seconds_in_target is the time at or above target_pct over the whole block, rests
+    # included (nothing counts as above), fraction_in_target_after_ramp that time over the
+    # block's running time (no ramp allowance), and phase_index its first phase.
+    block_index: int | None = None  # into protocol.blocks; None: a long phase
+    bout_peaks_pct: tuple[float | None, ...] = ()  # each bout that ran; None: no data
+    achieved_by: str | None = None  # the block's AchievedRule: peak, time or bouts
+    target_pct: float | None = None  # the block's target_min_pct, % HRmax
+
+    @property
+    def is_block(self) -> bool:
+        return self.block_index is not None
 
     @property
     def outcome(self) -> str:
@@ -74,6 +86,9 @@ class PhaseAdherence:
             "judged": self.judged,
             "achieved": self.achieved if self.judged else None,  # null: neither way
             "outcome": self.outcome,
+            **({"block_index": self.block_index, "target_pct": self.target_pct,
+                "achieved_by": self.achieved_by, "bout_peaks_pct": list(self.bout_peaks_pct)}
+               if self.is_block else {}),
         }
 
 
@@ -160,26 +175,6 @@ def phase_adherence(t_s: npt.ArrayLike, pct: npt.ArrayLike, level: npt.ArrayLike
         achieved=judged and fraction >= achieved_fraction,
         planned_s=planned, ran_s=float(phase_s), judged=judged,
     )
-
-
-def protocol_adherence(t_s: npt.ArrayLike, pct: npt.ArrayLike, level: npt.ArrayLike,
-                       protocol: TrainingProtocol, *,
-                       end_s: float | None = None) -> list[PhaseAdherence]:
-    """Judge every work phase of ``protocol`` that has ended by ``end_s`` (all when None);
-    a phase still running is not judged. Phases start at session time 0."""
-    out: list[PhaseAdherence] = []
-    for window in planned_windows(protocol):
-        if end_s is not None and window.end_s > end_s:
-            break
-        if window.phase.kind.is_work:
-            out.append(phase_adherence(
-                t_s, pct, level, phase_index=window.index, phase=window.phase,
-                start_s=window.start_s, end_s=window.end_s, thresholds=protocol.thresholds,
-                ramp_allowance_s=protocol.ramp_allowance_s,
-                achieved_fraction=protocol.achieved_fraction,
-                min_judged_fraction=protocol.min_judged_fraction, planned_s=window.planned_s,
-            ))
-    return out
 
 
 @dataclass(frozen=True, slots=True)

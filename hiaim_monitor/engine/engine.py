@@ -18,12 +18,9 @@ import numpy as np
 
 from hiaim_monitor import config
 from hiaim_monitor.clock import Clock
-from hiaim_monitor.engine.adherence import (
-    in_target,
-    judge_window,
-    target_of,
-)
+from hiaim_monitor.engine.adherence import in_target, target_of
 from hiaim_monitor.engine.alarms import AlarmBoard, AlarmKind, AlarmRules
+from hiaim_monitor.engine.blocks import JudgedSpan, SpanCollector, judge_span, shown_peak_pct
 from hiaim_monitor.engine.codes import PLAUSIBLE_BPM, Level
 from hiaim_monitor.engine.handover import Handover
 from hiaim_monitor.engine.output import (
@@ -95,6 +92,7 @@ class ZoneEngine:
         self.beats = RingTable(n, self.cfg.capacity_samples, BEAT_COLUMNS)
         self.unknown_events = 0
         self._next_judged = 0  # index of the next phase whose end has not been judged
+        self._spans = SpanCollector(protocol)  # gathers a block's phases until it ends
         self.handover = Handover(self)
         # (lo_s, hi_s, index, target, schedule version) of the last _phase_of answer
         self._phase_cache: tuple[float, float, int, Level | None, int] = (
@@ -232,6 +230,8 @@ class ZoneEngine:
                 i = in_batch[-1 - back]
                 out.flags[i] &= ~JUMP
                 out.level[i] = level
+                # Trusted now: its % counts for the block's peak, as it will when judged.
+                self._block_peak(person, out.t_s[i], out.pct[i])
                 continue
             ring_back = back - len(in_batch)
             if ring_back >= min(self.samples.written[person.row], self.samples.capacity):
@@ -240,6 +240,7 @@ class ZoneEngine:
             flags = int(recent["flags"][0]) & ~JUMP
             self.samples.set_recent(person.row, "flags", ring_back, flags)
             self.samples.set_recent(person.row, "level", ring_back, level)
+            self._block_peak(person, float(recent["t_s"][0]), float(recent["pct"][0]))
             if int(self.samples.written[person.row]) - 1 - ring_back < person.handed_samples:
                 # Storage has it already, still flagged: it gets the correction.
                 person.corrections.append(Correction(float(recent["t_s"][0]), flags, level))
@@ -258,12 +259,15 @@ class ZoneEngine:
         return idx, target
 
     def _block_peak(self, person: Person, t: float, pct: float) -> None:
-        """The highest % shown so far in the block of short bouts running at ``t``: within a
-        20 s bout heart rate never settles, so the wall shows how high the block has got."""
+        """The highest % so far in the block of short bouts running at ``t``: within a 20 s
+        bout heart rate never settles, so the wall shows how high the block has got. Every
+        trusted sample counts (a jump confirmed later, when it is), as when the block is
+        judged, so the tile's peak is the peak the block is judged on."""
         idx = self._phase_of(t)[0]
         phases = self.protocol.phases
         block = phases[idx].block if 0 <= idx < len(phases) else None
-        if block is None:
+        # A late-confirmed sample of an earlier block changes nothing (blocks come in order).
+        if block is None or not math.isfinite(pct) or block < person.block_peak[0]:
             return
         if person.block_peak[0] != block or pct > person.block_peak[1]:
             person.block_peak = (block, pct)
@@ -308,23 +312,26 @@ class ZoneEngine:
                 self.rules.signal_lost(person, now, self.clock.now_utc())
 
     def _judge_finished_phases(self, grace_s: float = config.PHASE_JUDGE_GRACE_S) -> None:
-        """Judge each work phase once the schedule says it has ended, on the window it
+        """Judge each long work phase once the schedule says it has ended, on the window it
         really ran: a skipped or stopped phase on the time it ran (not judged if that was
         under the protocol's min_judged_fraction), an extended one on its longer window.
         Pauses are cut out first, so the ramp allowance and the fraction in target count
-        only time the countdown ran."""
+        only time the countdown ran. The bouts of a block are not judged one by one: the
+        block is judged as a whole once its last phase has ended (``engine.blocks``)."""
         ended = self.schedule.ended_phases(self.session_time() - grace_s)
         for window in ended[self._next_judged:]:
             self._judge(window)
 
     def _judge(self, window: PhaseWindow) -> None:
         self._next_judged = window.index + 1
-        if not window.phase.kind.is_work:
-            return
+        for span in self._spans.add(window):
+            self._judge_span(span)
+
+    def _judge_span(self, span: JudgedSpan) -> None:
         for person in self.people:
             t, pct, level = self._series(person)
-            person.adherence.append(judge_window(window, t, pct, level, self.protocol,
-                                                 max_gap_s=self.cfg.max_gap_s))
+            person.adherence.append(judge_span(span, t, pct, level, self.protocol,
+                                               max_gap_s=self.cfg.max_gap_s))
 
     def _series(self, person: Person) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         data = self.samples.latest(person.row)
@@ -365,7 +372,7 @@ class ZoneEngine:
         trace_t, trace_pct = recent_trace(self.samples, person, cfg.trace_window_s)
         phases = self.protocol.phases
         block = phases[phase_idx].block if 0 <= phase_idx < len(phases) else None
-        block_peak = (round(person.block_peak[1])
+        block_peak = (shown_peak_pct(person.block_peak[1])
                       if block is not None and person.block_peak[0] == block else None)
         return ParticipantView(
             study_code=person.p.study_code,
@@ -408,14 +415,17 @@ class ZoneEngine:
     def judge_ended_now(self) -> None:
         """End of session: judge phases that have ended without waiting for in-flight
         samples (a phase cut short by stop would otherwise never be judged). A session
-        capped by ``duration_s`` ends the phase running at the cap as a stop would."""
+        capped by ``duration_s`` ends the phase running at the cap as a stop would. A block
+        the session ended inside (stop, skip of its last bout, the cap) is judged on what
+        it ran."""
         self._judge_finished_phases(grace_s=0.0)
         cap_s = self.duration_cap_s
-        if cap_s is None or not self.finished_at(self.session_time()):
-            return
-        window = self.schedule.cut_at(cap_s)
-        if window is not None and window.index == self._next_judged:
-            self._judge(window)
+        if cap_s is not None and self.finished_at(self.session_time()):
+            window = self.schedule.cut_at(cap_s)
+            if window is not None and window.index == self._next_judged:
+                self._judge(window)
+        for span in self._spans.flush():
+            self._judge_span(span)
 
     def summary(self) -> list[dict[str, Any]]:
         """Per participant: counts, time in classes and zones, adherence, detected bouts."""

@@ -47,8 +47,9 @@ class ParticipantView:
     trace_t_s: np.ndarray  # session seconds of the recent trace (read-only copy)
     trace_pct: np.ndarray  # % HRmax of the recent trace; nan where not trusted
     strap_note: StrapNote | None = None  # why the strap is in strap_state, when it says
-    # The highest whole % shown so far in the running block of short bouts (None outside
-    # one, or before a value came in it): heart rate never settles within a 20 s bout.
+    # The highest % so far in the running block of short bouts, a whole % rounded down as
+    # the block's judged peak is (None outside one, or before a value came in it): heart
+    # rate never settles within a 20 s bout.
     block_peak_pct: int | None = None
 
 

@@ -19,7 +19,9 @@ session, energy a strap did not send) is null.
 Columns mean what they mean in the CSV exports (samples_csv, rr, events, summary): samples
 as the sample CSV plus flag_bits (the SampleFlag bits as an integer); beats t_s, rr_ms,
 flags (names) and flag_bits; events as the events CSV; phases as the summary's interval
-table. ``omit_artifacts`` leaves out untrusted samples and flagged beats.
+table (a block of short bouts one row, its ``bout_peaks_pct`` a list of float64, null
+for a bout without trusted data). ``omit_artifacts`` leaves out untrusted samples and
+flagged beats.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from hiaim_monitor.engine.blocks import prescribed_intervals
 from hiaim_monitor.engine.codes import UNTRUSTED, ZONE_EDGES_PCT, BeatFlag, Level, SampleFlag
 from hiaim_monitor.exports import columnar, data
 from hiaim_monitor.exports.common import (
@@ -44,7 +47,7 @@ from hiaim_monitor.exports.common import (
 from hiaim_monitor.exports.data import Links
 from hiaim_monitor.exports.events import describe, event_kind, event_rows
 from hiaim_monitor.exports.phases import PhaseSpan, phase_spans
-from hiaim_monitor.exports.summary import work_phases
+from hiaim_monitor.exports.summary import bouts_reached
 from hiaim_monitor.storage.database import Database
 
 _TIME: Final = columnar.TIME
@@ -79,7 +82,9 @@ PHASE_FIELDS: Final = (
     ("seconds_in_target", pa.float64()), ("seconds_above_target", pa.float64()),
     ("seconds_below_target", pa.float64()), ("seconds_no_data", pa.float64()),
     ("fraction_in_target_after_ramp", pa.float64()), ("time_to_target_s", pa.float64()),
-    ("peak_pct_hrmax", pa.float64()), ("achieved", pa.bool_()))
+    ("peak_pct_hrmax", pa.float64()), ("achieved", pa.bool_()), ("block_index", pa.int16()),
+    ("target_pct", pa.float64()), ("achieved_by", _CATEGORY), ("bouts", pa.int16()),
+    ("bouts_reached", pa.int16()), ("bout_peaks_pct", pa.list_(pa.float64())))
 
 
 def export_parquet(db: Database, sessions: Sequence[data.ExportSession], files: FileSet,
@@ -279,9 +284,10 @@ def _events(db: Database, session: data.ExportSession, options: ExportOptions,
 
 def _phases(db: Database, session: data.ExportSession, options: ExportOptions,
             schema: pa.Schema, links: Links, stored: columnar.StoredRows) -> pa.Table:
-    """As the summary's interval table: every prescribed work phase, judged or not."""
+    """As the summary's interval table: every prescribed interval (a work phase, or a block
+    as a whole), judged or not."""
     columns: dict[str, list[Any]] = {n: [] for n in schema.names}
-    prescribed = work_phases(session)
+    prescribed = {i.index: i for i in prescribed_intervals(session.protocol)}
     for p in session.participants:
         judged = {a.phase_index: a for a in data.adherence(db, p.session_participant_id)}
         who = {"session_id": session.session_id, "study_code": p.study_code,
@@ -289,17 +295,29 @@ def _phases(db: Database, session: data.ExportSession, options: ExportOptions,
                **_label(links, session.session_id, p.study_code)}
         for index in [*prescribed, *sorted(set(judged) - set(prescribed))]:
             a, planned = judged.get(index), prescribed.get(index)
+            block = planned.block if planned is not None else None
+            blocks = {"block_index": None, "target_pct": None, "achieved_by": None,
+                      "bouts": None, "bouts_reached": None, "bout_peaks_pct": None}
+            if block is not None:
+                blocks.update(block_index=block.index, target_pct=block.target_min_pct,
+                              achieved_by=block.achieved_by.value, bouts=block.repeat)
             if a is None:
                 assert planned is not None
                 _add(columns, **who, phase_index=index, phase_name=planned.name,
-                     kind=planned.kind, target=planned.target or None,
+                     kind=planned.kind.value, target=planned.target.name.lower(),
                      start_s=planned.start_s, end_s=planned.end_s,
-                     planned_s=planned.end_s - planned.start_s, ran_s=None, judged=False,
+                     planned_s=planned.planned_s, ran_s=None, judged=False,
                      seconds_in_target=None, seconds_above_target=None,
                      seconds_below_target=None, seconds_no_data=None,
                      fraction_in_target_after_ramp=None, time_to_target_s=None,
-                     peak_pct_hrmax=None, achieved=None)
+                     peak_pct_hrmax=None, achieved=None, **blocks)
                 continue
+            if a.block_index is not None:
+                peaks = list(a.bout_peaks_pct or [])
+                blocks.update(block_index=a.block_index, target_pct=a.target_pct,
+                              achieved_by=a.achieved_by, bout_peaks_pct=peaks,
+                              bouts=blocks["bouts"] or len(peaks),
+                              bouts_reached=bouts_reached(peaks, a.target_pct or 0.0))
             _add(columns, **who, phase_index=index, phase_name=a.phase_name,
                  kind=a.kind.value, target=_level_name(a.target_level), start_s=a.start_s,
                  end_s=a.end_s, planned_s=a.planned_s, ran_s=a.ran_s, judged=bool(a.judged),
@@ -309,7 +327,7 @@ def _phases(db: Database, session: data.ExportSession, options: ExportOptions,
                  seconds_no_data=a.seconds_no_data,
                  fraction_in_target_after_ramp=a.fraction_in_target_after_ramp,
                  time_to_target_s=a.time_to_target_s, peak_pct_hrmax=a.peak_pct,
-                 achieved=bool(a.achieved) if a.judged else None)
+                 achieved=bool(a.achieved) if a.judged else None, **blocks)
     return _rows_table(schema, columns)
 
 

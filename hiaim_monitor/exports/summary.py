@@ -2,12 +2,17 @@
 RFC 4180, LF line ends, UTF-8, empty cell = missing, yes/no as 1/0 so every package reads
 them as numbers).
 
-``session-<id>_intervals.csv``: one row per participant and prescribed work phase, with its
-planned and ran seconds. Judged phases carry the stored adherence figures; a phase cut short
-before it ran the protocol's min_judged_fraction has its figures but judged = 0 and an empty
-achieved; a prescribed phase with no result (the session stopped first, or the data were
+``session-<id>_intervals.csv``: one row per participant and prescribed interval (a work
+phase, or a block of short bouts as a whole), with its planned and ran seconds. Judged
+intervals carry the stored adherence figures; one cut short before it ran the protocol's
+min_judged_fraction has its figures but judged = 0 and an empty achieved; a prescribed
+interval with no result (the session stopped first, or the data were
 lost) still gets a row, with its planned times, judged = 0 and empty figures, so missing
-data are explicit rather than absent.
+data are explicit rather than absent. A block's row (``block_index`` set) is judged as a
+whole: seconds_in_target is the time at or above ``target_pct`` over the block with its
+rests, fraction_in_target_after_ramp that time over the block's running time, and
+``bout_peaks_pct`` every bout's own peak as a JSON list (null: no trusted data in that
+bout); ``bouts_reached`` counts the bouts whose peak reached target_pct.
 
 ``session-<id>_participants.csv``: one row per participant: time in each class and zone,
 mean and peak bpm, samples and beats with artifact counts, and intervals achieved / judged /
@@ -21,15 +26,16 @@ signal are "no data"; above_ceiling is high intensity too but has its own column
 from __future__ import annotations
 
 import csv
-from typing import Any, Final, NamedTuple
+import json
+from typing import Any, Final
 
 import numpy as np
 
-from hiaim_monitor.engine.adherence import summarise_session, target_of
+from hiaim_monitor.engine.adherence import summarise_session
+from hiaim_monitor.engine.blocks import Prescribed, prescribed_intervals, reached
 from hiaim_monitor.engine.codes import UNTRUSTED, Level
 from hiaim_monitor.exports import data
 from hiaim_monitor.exports.common import CSV_OPTIONS, ExportOptions, FileSet, iso_utc, num
-from hiaim_monitor.schedule import planned_windows
 from hiaim_monitor.storage.database import Database
 from hiaim_monitor.storage.schema import PhaseAdherenceRow
 
@@ -38,7 +44,8 @@ INTERVAL_COLUMNS: Final = (
     "session_id", "study_code", "display_name", "phase_index", "phase_name", "kind", "target",
     "start_s", "end_s", "planned_s", "ran_s", "judged", "seconds_in_target", "seconds_above_target",
     "seconds_below_target", "seconds_no_data", "fraction_in_target_after_ramp",
-    "time_to_target_s", "peak_pct_hrmax", "achieved")
+    "time_to_target_s", "peak_pct_hrmax", "achieved", "block_index", "target_pct",
+    "achieved_by", "bouts", "bouts_reached", "bout_peaks_pct")
 _LEVELS: Final = tuple(lv.name.lower() for lv in Level if lv is not Level.UNKNOWN)
 _ZONES: Final = tuple(str(z) for z in range(6))
 PARTICIPANT_COLUMNS: Final = (
@@ -57,7 +64,7 @@ def export_summary(db: Database, session: data.ExportSession, files: FileSet,
     """The two session tables. ``omit_artifacts`` changes nothing here: the figures already
     leave untrusted samples out."""
     with_names = options.with_names
-    prescribed = work_phases(session)
+    prescribed = {p.index: p for p in prescribed_intervals(session.protocol)}
     with files.open(f"session-{session.session_id}_intervals.csv") as f_int, \
             files.open(f"session-{session.session_id}_participants.csv") as f_people:
         intervals = csv.writer(f_int, **CSV_OPTIONS)
@@ -72,8 +79,7 @@ def export_summary(db: Database, session: data.ExportSession, files: FileSet,
                                     *_interval(judged.get(index), planned)])
             for extra in sorted(set(judged) - set(prescribed)):  # not in the stored protocol
                 a = judged[extra]
-                intervals.writerow([session.session_id, *who, extra, *_interval(a, _Prescribed(
-                    a.phase_name, a.kind.value, "", a.start_s, a.end_s))])
+                intervals.writerow([session.session_id, *who, extra, *_interval(a, None)])
             people.writerow([session.session_id, iso_utc(session.started_utc),
                              session.protocol.key, session.site, session.status.value,
                              int(session.simulated), *who,
@@ -88,38 +94,40 @@ def _columns(columns: tuple[str, ...], options: ExportOptions) -> list[str]:
             and (options.with_hrmax or c not in _HRMAX_COLUMNS)]
 
 
-class _Prescribed(NamedTuple):
-    name: str
-    kind: str
-    target: str
-    start_s: float
-    end_s: float
-
-
-def work_phases(session: data.ExportSession) -> dict[int, _Prescribed]:
-    """phase index → each prescribed work phase, as the stored protocol scheduled it."""
-    out = {}
-    for window in planned_windows(session.protocol):
-        target = target_of(window.phase)
-        if target is not None:
-            out[window.index] = _Prescribed(window.phase.name, window.phase.kind.value,
-                                            _level_name(target), window.start_s, window.end_s)
-    return out
-
-
-def _interval(a: PhaseAdherenceRow | None, planned: _Prescribed) -> list[Any]:
-    """The columns from phase_name on."""
+def _interval(a: PhaseAdherenceRow | None, planned: Prescribed | None) -> list[Any]:
+    """The columns from phase_name on (``planned`` is None for a result the stored protocol
+    does not prescribe)."""
     if a is None:
-        return [planned.name, planned.kind, planned.target, num(planned.start_s, 3),
-                num(planned.end_s, 3), num(planned.end_s - planned.start_s, 3), "", 0,
-                *[""] * 8]
+        assert planned is not None
+        block = planned.block
+        return [planned.name, planned.kind.value, planned.target.name.lower(),
+                num(planned.start_s, 3), num(planned.end_s, 3), num(planned.planned_s, 3), "",
+                0, *[""] * 8, *([block.index, num(block.target_min_pct, 2),
+                                 block.achieved_by.value, block.repeat, "", ""]
+                                if block is not None else [""] * 6)]
     s = SECONDS_DECIMALS
     return [a.phase_name, a.kind.value, _level_name(a.target_level), num(a.start_s, 3),
             num(a.end_s, 3), num(a.planned_s, 3), num(a.ran_s, 3), int(a.judged),
             num(a.seconds_in_target, s), num(a.seconds_above_target, s),
             num(a.seconds_below_target, s), num(a.seconds_no_data, s),
             num(a.fraction_in_target_after_ramp, 4), num(a.time_to_target_s, s),
-            num(a.peak_pct, 2), int(a.achieved) if a.judged else ""]
+            num(a.peak_pct, 2), int(a.achieved) if a.judged else "", *_block_cells(a, planned)]
+
+
+def _block_cells(a: PhaseAdherenceRow, planned: Prescribed | None) -> list[Any]:
+    if a.block_index is None:
+        return [""] * 6
+    peaks = list(a.bout_peaks_pct or [])
+    target = a.target_pct if a.target_pct is not None else 0.0
+    repeat = planned.block.repeat if planned is not None and planned.block else len(peaks)
+    return [a.block_index, num(a.target_pct, 2), a.achieved_by or "", repeat,
+            bouts_reached(peaks, target),
+            json.dumps([None if p is None else round(p, 2) for p in peaks])]
+
+
+def bouts_reached(peaks: list[float | None], target_pct: float) -> int:
+    """How many bouts peaked at or above ``target_pct``."""
+    return sum(1 for p in peaks if reached(p, target_pct))
 
 
 def _level_name(level: int) -> str:

@@ -2,7 +2,9 @@
 ends, UTF-8, empty cell = missing, yes/no as 1/0). ``--out STEM`` writes, beside each other:
 
 - ``STEM_participants.csv``: the group page, one row per participant.
-- ``STEM_intervals.csv``: one row per participant and prescribed work phase.
+- ``STEM_intervals.csv``: one row per participant and prescribed interval (a work phase, or
+  a block of short bouts as a whole: its target_pct, time at or above it over the block in
+  seconds_in_target, and its bout peaks, a JSON list).
 - ``STEM_phases.csv``: the phases as they ran and their target bands (% HRmax).
 - ``STEM_trace.csv``: the plotted heart-rate trace per participant (decimated to at most
   2000 points, lowest and highest per bucket; ``export --format csv`` has every sample).
@@ -12,6 +14,7 @@ ends, UTF-8, empty cell = missing, yes/no as 1/0). ``--out STEM`` writes, beside
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from hiaim_monitor.reports.common import OutputFiles, cell
@@ -47,13 +50,18 @@ def write_session_tables(report: SessionReport, stem: Path, files: OutputFiles) 
                 len(p.adverse_events) if prog else ""])
     with files.csv_writer(at("intervals"), (
             "session_id", "study_code", "phase_index", "phase_name", "kind", "planned_s",
-            "ran_s", "seconds_in_target", "peak_pct_hrmax", "achieved")) as out:
+            "ran_s", "seconds_in_target", "peak_pct_hrmax", "achieved", "block_index",
+            "target_pct", "bout_peaks_pct")) as out:
         for p in report.people:
             for i in p.intervals:
+                block = i.block_index is not None
                 out.writerow([sid, p.study_code, i.phase_index, i.name, i.kind.value,
                               cell(i.planned_s, 1), cell(i.ran_s, 1),
                               cell(i.seconds_in_target, 1), cell(i.peak_pct, 1),
-                              "" if i.achieved is None else int(i.achieved)])
+                              "" if i.achieved is None else int(i.achieved),
+                              i.block_index if block else "", cell(i.target_pct, 1),
+                              json.dumps([None if b is None else round(b, 2)
+                                          for b in i.bout_peaks_pct]) if block else ""])
     with files.csv_writer(at("phases"), (
             "session_id", "phase_index", "phase_name", "kind", "start_s", "end_s",
             "target_min_pct", "target_max_pct")) as out:

@@ -15,7 +15,7 @@ from typing import Final
 import numpy as np
 
 from hiaim_monitor import config
-from hiaim_monitor.engine.adherence import target_of
+from hiaim_monitor.engine.blocks import prescribed_intervals
 from hiaim_monitor.engine.codes import Level
 from hiaim_monitor.engine.intervals import sample_durations_s
 from hiaim_monitor.exports import data
@@ -25,7 +25,6 @@ from hiaim_monitor.exports.phases import PhaseSpan, phase_spans
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.protocols import PhaseKind
 from hiaim_monitor.reports.common import ReportError, break_gaps, decimate
-from hiaim_monitor.schedule import planned_windows
 from hiaim_monitor.storage import programme_records, programmes
 from hiaim_monitor.storage.database import Database
 from hiaim_monitor.storage.programme_records import AdverseEventInfo
@@ -38,16 +37,27 @@ SESSION_EVENT_KINDS: Final = ("operator-action", EventKind.GAP, EventKind.STORAG
 
 @dataclass(frozen=True)
 class IntervalLine:
-    """One prescribed work phase: the stored result, or none (never judged)."""
+    """One prescribed interval, a work phase or a block of short bouts as a whole: the
+    stored result, or none (never judged). For a block, seconds_in_target is the time at
+    or above its target over the whole block, rests included."""
 
     phase_index: int
-    name: str
+    name: str  # a block's with its repeats: "Sprints 15 × 20/20 s"
     kind: PhaseKind
     planned_s: float
     ran_s: float | None
     seconds_in_target: float | None
     peak_pct: float | None
     achieved: bool | None  # None: not judged (cut short) or no result stored
+    block_index: int | None = None  # a block of short bouts judged as a whole
+    target_pct: float | None = None  # the block's target_min_pct
+    bout_peaks_pct: tuple[float | None, ...] = ()
+
+    @property
+    def outcome(self) -> str:
+        if self.achieved is None:
+            return "not judged"
+        return "achieved" if self.achieved else "not achieved"
 
 
 @dataclass(frozen=True)
@@ -136,18 +146,23 @@ def _participant(db: Database, session: data.ExportSession, spans: tuple[PhaseSp
 
     judged = {a.phase_index: a for a in data.adherence(db, p.session_participant_id)}
     intervals = []
-    for w in planned_windows(session.protocol):
-        if target_of(w.phase) is None:
-            continue
-        a = judged.get(w.index)
+    for i in prescribed_intervals(session.protocol):
+        a = judged.get(i.index)
+        name = (session.protocol.phases[i.index].display_name if i.block is None
+                else i.display_name)
+        block = ({} if i.block is None else
+                 {"block_index": i.block.index, "target_pct": i.block.target_min_pct})
         if a is None:
-            intervals.append(IntervalLine(w.index, w.phase.display_name, w.phase.kind,
-                                          w.end_s - w.start_s, None, None, None, None))
+            intervals.append(IntervalLine(i.index, name, i.kind, i.planned_s, None, None,
+                                          None, None, **block))
         else:
+            if a.block_index is not None:
+                block = {"block_index": a.block_index, "target_pct": a.target_pct,
+                         "bout_peaks_pct": tuple(a.bout_peaks_pct or ())}
             intervals.append(IntervalLine(
-                w.index, w.phase.display_name, w.phase.kind, a.planned_s or (w.end_s - w.start_s),
-                a.ran_s, a.seconds_in_target, a.peak_pct,
-                bool(a.achieved) if a.judged else None))
+                i.index, name, i.kind, a.planned_s or i.planned_s, a.ran_s,
+                a.seconds_in_target, a.peak_pct, bool(a.achieved) if a.judged else None,
+                **block))
     work_in = sum(i.seconds_in_target or 0.0 for i in intervals)
     work_planned = sum(i.planned_s for i in intervals)
 
@@ -157,9 +172,10 @@ def _participant(db: Database, session: data.ExportSession, spans: tuple[PhaseSp
     ceiling = session.protocol.thresholds.ceiling_pct
     rec_in, rec_s = 0.0, 0.0
     for span in spans:
-        if span.kind is not PhaseKind.RECOVERY:
-            continue
         phase = session.protocol.phases[span.index]
+        # A block's pauses are part of the block, judged with it: not a recovery.
+        if span.kind is not PhaseKind.RECOVERY or phase.block is not None:
+            continue
         rec_s += span.running_s
         top = phase.target_max_pct if phase.target_max_pct is not None else ceiling
         # Each sample holds its value for its duration (as the engine counts time): the

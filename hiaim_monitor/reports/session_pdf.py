@@ -11,8 +11,15 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from hiaim_monitor.display import CLASS_COLOUR, NO_VALUE, mmss
+from hiaim_monitor.display import (
+    CLASS_COLOUR,
+    NO_VALUE,
+    block_result_text,
+    bout_peaks_text,
+    mmss,
+)
 from hiaim_monitor.engine.adherence import target_of
+from hiaim_monitor.engine.blocks import shown_peak_pct
 from hiaim_monitor.engine.codes import Level
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.protocols import PhaseKind
@@ -30,7 +37,7 @@ from hiaim_monitor.reports.pages import (
     table,
     text_block,
 )
-from hiaim_monitor.reports.session_data import ParticipantReport, SessionReport
+from hiaim_monitor.reports.session_data import IntervalLine, ParticipantReport, SessionReport
 
 ROWS_PER_GROUP_PAGE: Final = 14
 BAND_COLOUR: Final = {PhaseKind.INTERMEDIATE: CLASS_COLOUR[Level.INTERMEDIATE],
@@ -115,6 +122,10 @@ def _group_page(report: SessionReport, people: list[ParticipantReport], *, first
     lines.append(tr("Work: time at or above the work target in prescribed work phases. "
                     "Recovery: time with heart rate within the recovery band. An interval is "
                     "achieved as the engine judged it during the session."))
+    if s.protocol.blocks:
+        lines.append(tr("A block of short bouts is one interval, judged as a whole: its peak "
+                        "% HRmax and its time at or above target, pauses included (heart rate "
+                        "lags a 20 s effort and never settles within it)."))
     text_block(notes, lines, font_pt=SMALL_PT, width_chars=62)
     return fig
 
@@ -157,12 +168,20 @@ class ParticipantPages:
             x0, x1 = span.start_s / 60, span.end_s / 60
             work = target_of(phase) is not None
             colour = BAND_COLOUR.get(phase.kind, EASY_COLOUR)
+            low, high = phase.target_min_pct, phase.target_max_pct
+            block = s.protocol.block_of(span.index)
+            if block is not None:
+                # A block is judged as a whole, pauses included: its target band runs on
+                # through them (lighter there), and only its start gets a line.
+                colour, low, high = BAND_COLOUR[block.kind], block.target_min_pct, \
+                    block.target_max_pct
             # The phase itself: a light column; its target band: the same colour, stronger.
             ax.axvspan(x0, x1, color=colour, alpha=0.10 if work else 0.05, linewidth=0)
-            band_top = phase.target_max_pct if phase.target_max_pct is not None else ceiling
-            ax.fill_between([x0, x1], phase.target_min_pct, band_top, color=colour,
+            band_top = high if high is not None else ceiling
+            ax.fill_between([x0, x1], low, band_top, color=colour,
                             alpha=0.45 if work else 0.25, linewidth=0)
-            ax.axvline(x0, color="#999999", linewidth=0.3)
+            if block is None or span.index == block.first_phase:
+                ax.axvline(x0, color="#999999", linewidth=0.3)
         (self.line,) = ax.plot([], [], color=HR_COLOUR, linewidth=0.8)
         ax.axhline(100, color=ALARM_COLOUR, linestyle="--", linewidth=0.8)
         self.hrmax_label = ax.text(0.002, 100.5, "", transform=ax.get_yaxis_transform(),
@@ -190,7 +209,7 @@ class ParticipantPages:
         rows = [[str(n), i.name, minutes(i.planned_s), "", "", "", ""]
                 for n, i in enumerate(report.people[0].intervals, start=1)]
         self.table = table(fig.add_subplot(grid[1, 0]), [
-            tr("#"), tr("Work phase"), tr("Planned"), tr("Ran"), tr("In target"),
+            tr("#"), tr("Work interval"), tr("Planned"), tr("Ran"), tr("In target"),
             tr("Peak %"), tr("Achieved")], rows,
             widths=[0.05, 0.33, 0.11, 0.11, 0.12, 0.1, 0.12],
             row_h=min(0.09, 1.0 / (len(rows) + 1.5)))
@@ -231,23 +250,37 @@ class ParticipantPages:
             mark = NO_VALUE if i.achieved is None else ("✓" if i.achieved else "✗")
             for col, text in enumerate([str(n), i.name, minutes(i.planned_s),
                                         minutes(i.ran_s), minutes(i.seconds_in_target),
-                                        number(i.peak_pct, 0), mark]):
+                                        _peak_cell(i), mark]):
                 if (n, col) in cells:
                     cells[n, col].get_text().set_text(text)
         self.text.show(_participant_lines(p))
         return self.fig
 
 
+def _peak_cell(i: IntervalLine) -> str:
+    # A block is judged on its peak: rounded down, as its line says it, so 84.6 % is no 85.
+    if i.block_index is None or i.peak_pct is None:
+        return number(i.peak_pct, 0)
+    return str(shown_peak_pct(i.peak_pct))
+
+
 def _participant_lines(p: ParticipantReport) -> list[str]:
     lines = [f"# {tr('Summary')}",
-             tr("Intervals achieved: {n} of {of}").format(n=p.achieved, of=len(p.intervals)),
-             tr("Work: {in_target} of {planned} in target ({share})").format(
+             tr("Intervals achieved: {n} of {of}").format(n=p.achieved, of=len(p.intervals))]
+    for i in p.intervals:  # a block of short bouts, judged as a whole, on one line
+        if i.block_index is not None:
+            lines.append(block_result_text(i.name, i.peak_pct, i.seconds_in_target,
+                                           i.target_pct, i.outcome))
+            if i.bout_peaks_pct:
+                lines.append(tr("bout peaks: {peaks}").format(
+                    peaks=bout_peaks_text(i.bout_peaks_pct)))
+    lines += [tr("Work: {in_target} of {planned} in target ({share})").format(
                  in_target=minutes(p.work_in_target_s), planned=minutes(p.work_planned_s),
                  share=pct(p.work_in_target_s / p.work_planned_s if p.work_planned_s
                            else None)),
-             tr("Recovery: {in_band} of {ran} within the band").format(
+              tr("Recovery: {in_band} of {ran} within the band").format(
                  in_band=minutes(p.recovery_in_band_s), ran=minutes(p.recovery_s)),
-             tr("Peak {peak} % HRmax; mean {mean} bpm").format(
+              tr("Peak {peak} % HRmax; mean {mean} bpm").format(
                  peak=number(p.peak_pct, 0), mean=number(p.mean_bpm, 0))]
     if p.samples == 0:
         lines.append(tr("No heart rate was recorded for this participant."))

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from hiaim_monitor.engine.adherence import target_of
+from hiaim_monitor.engine.blocks import prescribed_intervals
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.programme.model import (
     AdverseEvent,
@@ -38,7 +38,6 @@ from hiaim_monitor.programme.model import (
     valid_rpe,
 )
 from hiaim_monitor.protocols import ProtocolError, TrainingProtocol, load_protocol
-from hiaim_monitor.schedule import planned_windows
 from hiaim_monitor.storage.database import Database, storage_errors
 from hiaim_monitor.storage.programmes import (
     ProgrammeError,
@@ -408,28 +407,26 @@ def _recorded(s: Session, session_id: int | None,
 
 
 def _work_s(protocol: TrainingProtocol) -> float:
-    """Prescribed work time: the phases with a target, as the schedule lays them out."""
-    return sum(w.end_s - w.start_s for w in planned_windows(protocol)
-               if target_of(w.phase) is not None)
+    """Prescribed work time: the intervals with a target, as the protocol lays them out (a
+    block of short bouts whole, rests included, as it is judged)."""
+    return sum(i.planned_s for i in prescribed_intervals(protocol))
 
 
 def _intervals(s: Session, protocol: TrainingProtocol,
                session_participant_id: int) -> tuple[IntervalResult, ...]:
-    """Each prescribed work phase with the stored judgement; one not performed (early
-    termination) or cut short before it could be judged is listed as not achieved."""
+    """Each prescribed interval (a work phase, or a block of short bouts once) with the
+    stored judgement; one not performed (early termination) or cut short before it could
+    be judged is listed as not achieved."""
     judged = {a.phase_index: a for a in s.scalars(
         sa.select(PhaseAdherenceRow)
         .where(PhaseAdherenceRow.session_participant_id == session_participant_id))}
     out = []
-    for w in planned_windows(protocol):
-        if target_of(w.phase) is None:
-            continue
-        a = judged.get(w.index)
-        planned_s = w.end_s - w.start_s
+    for interval in prescribed_intervals(protocol):
+        a = judged.get(interval.index)
         if a is None:
-            out.append(IntervalResult(Phase.WORK, planned_s))
+            out.append(IntervalResult(Phase.WORK, interval.planned_s))
         else:
-            out.append(IntervalResult(Phase.WORK, a.planned_s or planned_s,
+            out.append(IntervalResult(Phase.WORK, a.planned_s or interval.planned_s,
                                       achieved=a.achieved and a.judged,
                                       peak_pct_hrmax=a.peak_pct,
                                       time_in_target_s=a.seconds_in_target))

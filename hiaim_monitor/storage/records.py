@@ -89,7 +89,9 @@ def adherence_row(r: AdherenceRecord) -> dict[str, Any]:
     a = r.adherence
     return {
         "session_participant_id": r.session_participant_id,
-        "phase_index": a.phase_index, "phase_name": a.phase_name, "kind": a.kind,
+        # The column holds 100 characters (PostgreSQL refuses more): a long block name with
+        # its repeats is cut, never the row lost.
+        "phase_index": a.phase_index, "phase_name": a.phase_name[:100], "kind": a.kind,
         "start_s": a.start_s, "end_s": a.end_s, "target_level": int(a.target),
         "seconds_in_target": a.seconds_in_target,
         "seconds_above_target": a.seconds_above_target,
@@ -98,8 +100,18 @@ def adherence_row(r: AdherenceRecord) -> dict[str, Any]:
         "fraction_in_target_after_ramp": a.fraction_in_target_after_ramp,
         "time_to_target_s": a.time_to_target_s, "peak_pct": a.peak_pct,
         "achieved": a.achieved, "planned_s": a.planned_s, "ran_s": a.ran_s,
-        "judged": a.judged,
+        "judged": a.judged, **_block_columns(a),
     }
+
+
+def _block_columns(a: PhaseAdherence) -> dict[str, Any]:
+    # getattr: a result kept in a spill file by a version before blocks lacks these.
+    block_index = getattr(a, "block_index", None)
+    if block_index is None:
+        return {"block_index": None, "target_pct": None, "achieved_by": None,
+                "bout_peaks_pct": None}
+    return {"block_index": block_index, "target_pct": a.target_pct,
+            "achieved_by": a.achieved_by, "bout_peaks_pct": list(a.bout_peaks_pct)}
 
 
 def correction_row(r: FlagCorrection) -> dict[str, Any]:

@@ -100,6 +100,8 @@ def _enum(enum_cls: type[Enum], length: int) -> sa.Enum:
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 Json = sa.JSON().with_variant(JSONB(), "postgresql")
+# None stored as SQL NULL (not the JSON value null), for a column that is often empty.
+JsonOrNull = sa.JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class Base(DeclarativeBase):
@@ -262,7 +264,8 @@ class EventRow(Base):
 
 
 class PhaseAdherenceRow(Base):
-    """How one participant did in one work phase (engine.adherence.PhaseAdherence)."""
+    """How one participant did in one work phase or one block of short bouts
+    (engine.adherence.PhaseAdherence)."""
 
     __tablename__ = "phase_adherence"
     __table_args__ = (sa.UniqueConstraint("session_participant_id", "phase_index"),)
@@ -289,6 +292,14 @@ class PhaseAdherenceRow(Base):
     # False: cut short (skip, stop) before it ran the protocol's min_judged_fraction, so
     # neither achieved nor missed. Rows stored before 0004 were all judged.
     judged: Mapped[bool] = mapped_column(server_default=sa.true())
+    # A block of short bouts judged as a whole (engine.blocks), stored under its first
+    # phase; NULL for a long phase (and in rows stored before 0010). For a block
+    # seconds_in_target is the time at or above target_pct over the whole block, rests
+    # included, and fraction_in_target_after_ramp that time over its running time.
+    block_index: Mapped[int | None]  # into the session's protocol blocks
+    target_pct: Mapped[float | None]  # the block's target_min_pct, % HRmax
+    achieved_by: Mapped[str | None] = mapped_column(sa.String(16))  # peak, time or bouts
+    bout_peaks_pct: Mapped[list[float | None] | None] = mapped_column(JsonOrNull)  # per bout
 
 
 class WriterProgressRow(Base):

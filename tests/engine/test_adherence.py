@@ -7,9 +7,9 @@ from hiaim_monitor.engine.adherence import (
     judge_window,
     phase_adherence,
     phase_target,
-    protocol_adherence,
     summarise_session,
 )
+from hiaim_monitor.engine.blocks import protocol_adherence
 from hiaim_monitor.engine.codes import Level
 from hiaim_monitor.protocols import Phase, PhaseKind
 from hiaim_monitor.schedule import SessionSchedule

@@ -23,7 +23,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from hiaim_monitor.engine.adherence import protocol_adherence
+from hiaim_monitor.engine.blocks import protocol_adherence
 from hiaim_monitor.engine.classify import level_of
 from hiaim_monitor.hrm import SensorContact
 from hiaim_monitor.hrmax import measured_hrmax

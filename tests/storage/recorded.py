@@ -14,7 +14,8 @@ from datetime import timedelta
 import numpy as np
 
 from hiaim_monitor.admin import add_admin_commands
-from hiaim_monitor.engine.adherence import PhaseAdherence, protocol_adherence
+from hiaim_monitor.engine.adherence import PhaseAdherence
+from hiaim_monitor.engine.blocks import protocol_adherence
 from hiaim_monitor.engine.classify import level_of
 from hiaim_monitor.engine.codes import BeatFlag, Level, SampleFlag
 from hiaim_monitor.hrm import SensorContact

@@ -16,7 +16,8 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QHelpEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QToolTip, QWidget
 
-from hiaim_monitor.display import block_summary, mmss
+from hiaim_monitor.display import mmss
+from hiaim_monitor.engine.blocks import block_label
 from hiaim_monitor.engine.codes import Level
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.protocols import Block, Phase, PhaseKind, TrainingProtocol, station_label
@@ -180,7 +181,7 @@ class PhaseTimeline(QWidget):
                 painter.fillRect(self.block_rect(i), colour)
         self._edge(painter, whole)
         total_s = sum(self.durations_s[i] for i in block.phase_indices)
-        summary = block_summary(block)
+        summary = block_label(block)
         texts = (f"{summary} · {mmss(total_s)}", summary, block.display_name)
         return partial(self._label, painter, whole, colour, texts, boxed=True)
 
@@ -252,7 +253,7 @@ class PhaseTimeline(QWidget):
             return _tooltip(phase, self.durations_s[index])
         total_s = sum(self.durations_s[i] for i in block.phase_indices)
         target = _target(block.target_min_pct, block.target_max_pct)
-        lines = [f"{block_summary(block)} ({tr(block.kind.value)})",
+        lines = [f"{block_label(block)} ({tr(block.kind.value)})",
                  f"{mmss(total_s)} · {target} % {tr('HRmax')}"]
         if block.station:
             lines.append(station_label(block.station))
