@@ -1,5 +1,5 @@
 """A simulated HI AIM session on the headless path (`--simulate N --headless`, the simulated
-clock 300 times faster than real time): its 15 × 20/20 s sprint block is one interval judged
+clock 100 times faster than real time): its 15 × 20/20 s sprint block is one interval judged
 as a whole, in the terminal's end-of-session summary, in --summary-json and in the store."""
 
 import json
@@ -13,7 +13,7 @@ def test_a_simulated_hi_aim_session_judges_its_sprint_block_as_a_whole(tmp_path)
     out = tmp_path / "s.json"
     db = f"sqlite:///{tmp_path / 'sim.sqlite3'}"
     result = run_cli("--simulate", "4", "--headless", "--protocol", "hi-aim", "--speed",
-                     "300", "--faults", "none", "--seed", "2", "--db", db,
+                     "100", "--faults", "none", "--seed", "2", "--db", db,
                      "--summary-json", str(out))
     assert result.returncode == 0, result.stderr
     virtual = {v.display_name: v for v in make_virtual_class(4, 2)}
