@@ -32,6 +32,10 @@ class StrapReason(Enum):
     BATTERY_EMPTY = "battery_empty"
     NO_DATA = "no_data"  # seconds without data (simulated straps)
     SIMULATION_FAILED = "simulation_failed"  # error: the exception's own text
+    NO_ANT_STICK = "no_ant_stick"  # no ANT USB stick (of those asked for) plugged in
+    ANT_STICK_LOST = "ant_stick_lost"  # stick (its serial number): unplugged or failing
+    ANT_STICK_DENIED = "ant_stick_denied"  # stick: the system refused access to it
+    ANT_SILENT = "ant_silent"  # seconds without a page from a watched ANT+ strap
 
 
 Value = str | int | float
@@ -118,4 +122,17 @@ def _template(reason: StrapReason, values: Mapping[str, Value],
             return tr("No data for {seconds:g} s: reconnecting.")
         case StrapReason.SIMULATION_FAILED:
             return tr("Simulation failed: {error}")
+        case StrapReason.NO_ANT_STICK:
+            return tr("No ANT USB stick found: plug in an ANTUSB2 or ANTUSB-m stick (on "
+                      "Windows install the WinUSB driver for it with Zadig; on Linux add the "
+                      "udev rule in the README).")
+        case StrapReason.ANT_STICK_LOST:
+            return tr("The ANT USB stick {stick} was unplugged or stopped answering: plug it "
+                      "back in; its straps come back by themselves.")
+        case StrapReason.ANT_STICK_DENIED:
+            return tr("The ANT USB stick {stick} may not be opened: on Linux add the udev "
+                      "rule in the README, on Windows install the WinUSB driver with Zadig.")
+        case StrapReason.ANT_SILENT:
+            return tr("No ANT+ page from this strap for {seconds:g} s: is it worn, and near "
+                      "the ANT stick?")
     raise AssertionError(f"no sentence for {reason}")

@@ -27,8 +27,8 @@ PERIOD_S: Final = 8070 / 32768  # the heart-rate profile's channel period
 DEVICE_TYPE_HEART_RATE: Final = 120
 MAIN_PAGE: Final = 4
 LEGACY_PAGE: Final = 0
-BACKGROUND_PAGES: Final = (1, 2, 3, 7)
-_BACKGROUND_EVERY: Final = 64  # messages between background runs
+BACKGROUND_PAGES: Final = (7, 1, 2, 3)
+BACKGROUND_EVERY: Final = 64  # messages between background runs
 _RUN: Final = 4  # messages a toggle state (and a background page) lasts
 _BPM_AVERAGE_BEATS: Final = 4
 MANUFACTURER_ID: Final = 255  # "development" in the ANT+ manufacturer list
@@ -70,6 +70,7 @@ class EmulatedAntStrap:
         serial: int = 0,
         seed: int = 0,
         rssi_dbm: int = -60,
+        background_every: int = BACKGROUND_EVERY,
     ) -> None:
         if not 0 < device_number < 1 << 20:
             raise ValueError(f"an ANT+ device number is 1–{(1 << 20) - 1}, got {device_number}")
@@ -84,6 +85,7 @@ class EmulatedAntStrap:
         self.battery_pct = battery_pct
         self.serial = serial or device_number
         self.rssi_dbm = rssi_dbm
+        self.background_every = max(2 * _RUN, background_every)
         self._rng = random.Random(f"{seed}:ant:{device_number}")
         self._count_start = beat_count_start
         self._time_start = event_time_start_1024
@@ -160,9 +162,9 @@ class EmulatedAntStrap:
         if self.legacy:
             return encode_page(LEGACY_PAGE, False, self._raw, self._count, self._bpm)
         toggle = (self._message // _RUN) % 2 == 1
-        in_cycle = self._message % _BACKGROUND_EVERY
-        if in_cycle >= _BACKGROUND_EVERY - _RUN:
-            page = BACKGROUND_PAGES[(self._message // _BACKGROUND_EVERY) % len(BACKGROUND_PAGES)]
+        every = self.background_every
+        if self._message % every >= every - _RUN:
+            page = BACKGROUND_PAGES[(self._message // every) % len(BACKGROUND_PAGES)]
             extra = self._background_bytes(page)
         else:
             page = MAIN_PAGE
