@@ -160,6 +160,12 @@ class AntStrapHub:
             self._begin_watch(strap_id, t)
         self._task = asyncio.create_task(self._keep_up(), name="ant-sticks")
 
+    async def check_sticks(self) -> None:
+        """Raise NoAntStick (one sentence) when no stick asked for is plugged in."""
+        found = await asyncio.to_thread(lambda: find_sticks(self._backend_now()))
+        if not [f for f in found if not self.wanted_sticks or f.serial in self.wanted_sticks]:
+            raise NoAntStick(NO_STICK.english())
+
     async def watch(self, strap_id: str, name: str) -> None:
         """Turn this strap's pages into samples (``ant:12345``); idempotent. StrapIdError
         (one sentence) for an id of another radio."""

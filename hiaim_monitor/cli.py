@@ -82,10 +82,13 @@ def _window_problem() -> str:
     return ""
 
 
+REAL_SOURCES = ("ble", "ant")  # real straps; the other sources are simulations
+
+
 def run(opts: RunOptions) -> int:
-    clock: Clock = (RealClock() if opts.source == "ble"
+    clock: Clock = (RealClock() if opts.source in REAL_SOURCES
                     else SimulatedClock(start_utc=datetime.now(UTC), speed=opts.speed))
-    if opts.source == "ble":
+    if opts.source in REAL_SOURCES:
         db, fallback = open_database_or_local(opts.db_url)
     else:  # never the real registry: virtual participants must not join real classes
         db, fallback = open_database_or_local(
@@ -121,7 +124,7 @@ def run(opts: RunOptions) -> int:
         summary = {"session_id": recorded.session_id, **recorded.session.summary()}
     if in_terminal:  # the window shows its own end of session
         print("\n".join(session_summary_lines(recorded.session.protocol, summary)))
-    what = "Simulated session" if opts.source != "ble" else "Session"
+    what = "Simulated session" if opts.source not in REAL_SOURCES else "Session"
     if result.spill_path is not None:
         print(f"The database {db.name} did not answer: {result.pending_rows} rows of "
               f"{what.lower()} "
@@ -209,8 +212,14 @@ def _assigned_class(opts: RunOptions, db: Database, hub: StrapHub,
                     sensors: SensorThread) -> list[Participant]:
     """The registered participants with a strap (only ``--strap`` ones, when given), once
     the adapters are known to work: without one the session would record nothing."""
+    from drivers.ant import AntStrapHub, NoAntStick
     from drivers.ble import AdapterUnavailable, BleStrapHub
 
+    if isinstance(hub, AntStrapHub):
+        try:  # before anything else: without a stick nothing can be heard
+            sensors.call(hub.check_sticks())
+        except NoAntStick as err:
+            raise UsageError(str(err)) from None
     people = assigned_class(db, opts.strap_keys or None)
     if not people:
         raise UsageError("no straps are assigned to participants: assign one with "
@@ -289,6 +298,10 @@ def _make_hub(opts: RunOptions, db: Database, clock: Clock, sensors: SensorThrea
 
     if opts.source == "ble":
         return BleStrapHub(clock, adapters=opts.adapters), None
+    if opts.source == "ant":
+        from drivers.ant import AntStrapHub
+
+        return AntStrapHub(clock, sticks=opts.ant_sticks), None
 
     from simulators.faults import FaultConfig
     from simulators.hub import SimulatedStrapHub
@@ -301,6 +314,17 @@ def _make_hub(opts: RunOptions, db: Database, clock: Clock, sensors: SensorThrea
         sim = SimulatedStrapHub(virtual, clock, faults=faults, seed=opts.seed, cue=cue)
         straps = list(sim.nearby.items())
         hub = sim
+    elif opts.source == "simulate-ant":
+        from drivers.ant import AntStrapHub
+        from simulators.ant_class import EmulatedAntClass
+
+        # Mild page loss with the demo faults: the rebuilt RR shows its gaps, none invented.
+        ant_class = EmulatedAntClass(virtual, clock, cue=cue, seed=opts.seed,
+                                     drop_fraction=0.02 if opts.faults == "demo" else 0.0)
+        ant_class.start()
+        sensors.add_cleanup(ant_class.astop)
+        hub = AntStrapHub(clock, usb_backend=ant_class.backend)
+        straps = ant_class.strap_ids
     else:
         _need_bumble()
         from simulators.ble_emulation import EmulatedBleWorld

@@ -88,6 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--simulate-ble", type=int, metavar="N",
                    help="N simulated participants whose straps are emulated over a real BLE "
                         "stack (bumble) and reached through the production BLE driver")
+    p.add_argument("--simulate-ant", type=int, metavar="N",
+                   help="N simulated participants whose ANT+ straps are emulated behind an "
+                        "emulated ANT USB stick and heard through the production ANT+ hub")
+    p.add_argument("--ant", action="store_true",
+                   help="real ANT+ chest straps through ANT USB sticks (ANTUSB2, ANTUSB-m): "
+                        "the straps assigned to participants")
+    p.add_argument("--ant-stick", action="append", metavar="SERIAL", default=[],
+                   help="with --ant: only this ANT USB stick, by its serial number (repeat "
+                        "for more; default every stick plugged in)")
     p.add_argument("--ble", action="store_true",
                    help="real chest straps over Bluetooth: the straps assigned to "
                         "participants ('straps assign'), or those given with --strap")
@@ -248,7 +257,7 @@ def parse_screenshot(args: argparse.Namespace) -> ScreenshotOptions:
 
 @dataclass(frozen=True)
 class RunOptions:
-    source: str  # "simulate", "simulate-ble" or "ble"
+    source: str  # "simulate", "simulate-ble", "simulate-ant", "ble" or "ant"
     n_participants: int  # simulated ones; 0 for real straps
     strap_keys: tuple[str, ...]
     adapters: tuple[str, ...]
@@ -261,24 +270,33 @@ class RunOptions:
     summary_json: Path | None
     db_url: str | None
     lang: str | None  # as given; None: the saved choice, else the system locale
+    ant_sticks: tuple[str, ...] = ()  # --ant-stick serials; empty: every stick
 
 
 def parse_options(args: argparse.Namespace) -> RunOptions:
     set_language(args.lang)
     chosen = [name for name, on in (("--simulate", args.simulate is not None),
                                     ("--simulate-ble", args.simulate_ble is not None),
-                                    ("--ble", args.ble)) if on]
+                                    ("--simulate-ant", args.simulate_ant is not None),
+                                    ("--ble", args.ble), ("--ant", args.ant)) if on]
     if not chosen:
         raise UsageError("choose a heart-rate source: --simulate N (simulated participants), "
-                         "--simulate-ble N (emulated BLE straps) or --ble (real straps)")
+                         "--simulate-ble N (emulated BLE straps), --simulate-ant N (emulated "
+                         "ANT+ straps), --ble or --ant (real straps)")
     if len(chosen) > 1:
         raise UsageError(f"choose one heart-rate source, not {' and '.join(chosen)}")
-    n = args.simulate if args.simulate is not None else args.simulate_ble
+    n = next((v for v in (args.simulate, args.simulate_ble, args.simulate_ant)
+              if v is not None), None)
     if n is not None and not 1 <= n <= config.MAX_PARTICIPANTS:
         raise UsageError(f"{chosen[0]} takes 1–{config.MAX_PARTICIPANTS} participants, "
                          f"got {n}")
-    if args.strap and not args.ble:
-        raise UsageError("--strap goes with --ble")
+    if args.strap and not (args.ble or args.ant):
+        raise UsageError("--strap goes with --ble or --ant")
+    if args.ant_stick and not args.ant:
+        raise UsageError("--ant-stick goes with --ant")
+    for serial in args.ant_stick:
+        if not serial.strip() or any(c.isspace() for c in serial):
+            raise UsageError(f"--ant-stick: {serial!r} is not a stick's serial number")
     for adapter in args.adapter:
         if not adapter or any(c.isspace() for c in adapter):
             raise UsageError(f"--adapter: {adapter!r} is not an adapter name such as hci0")
@@ -286,7 +304,7 @@ def parse_options(args: argparse.Namespace) -> RunOptions:
         raise UsageError(f"--adapter: each adapter once, got {', '.join(args.adapter)}")
     if not args.speed > 0 or math.isnan(args.speed):
         raise UsageError(f"--speed must be a number above 0, got {args.speed:g}")
-    n_sim = args.simulate if args.simulate is not None else (args.simulate_ble or 0)
+    n_sim = n or 0
     fastest = max_speed(n_sim)
     if math.isinf(args.speed):
         raise UsageError(f"--speed must be a finite number, got {args.speed:g}; the most a "
@@ -294,7 +312,7 @@ def parse_options(args: argparse.Namespace) -> RunOptions:
     if args.speed > fastest:
         raise UsageError(f"--speed {args.speed:g} is faster than a simulation of {n_sim} "
                          f"can keep up with here; the most is {fastest:g}")
-    if args.ble and args.speed != 1:
+    if (args.ble or args.ant) and args.speed != 1:
         raise UsageError("--speed is for simulations: real straps run in real time")
     try:
         protocol = load_protocol(args.protocol)
@@ -308,7 +326,7 @@ def parse_options(args: argparse.Namespace) -> RunOptions:
     source = chosen[0].removeprefix("--")
     # A simulation records in its own database unless --db says otherwise; real straps
     # record in --db, else HIAIM_DB_URL, else the default file.
-    url, where = ((args.db, "--db") if args.db or source != "ble"
+    url, where = ((args.db, "--db") if args.db or source not in ("ble", "ant")
                   else (os.environ.get(DB_URL_ENV), DB_URL_ENV))
     if url:
         try:
@@ -317,7 +335,8 @@ def parse_options(args: argparse.Namespace) -> RunOptions:
             raise UsageError(f"{where}: {exc}") from None
     return RunOptions(source, n or 0, tuple(args.strap), tuple(args.adapter) or ("hci0",),
                       args.headless, args.speed, duration_s, protocol, args.seed, args.faults,
-                      args.summary_json, args.db, args.lang)
+                      args.summary_json, args.db, args.lang,
+                      tuple(s.strip() for s in args.ant_stick))
 
 
 def max_speed(n_participants: int) -> float:

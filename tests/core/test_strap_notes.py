@@ -27,6 +27,10 @@ EXAMPLES = {
     StrapReason.NO_DATA: StrapNote.of(StrapReason.NO_DATA, seconds=4.0),
     StrapReason.SIMULATION_FAILED: StrapNote.of(StrapReason.SIMULATION_FAILED,
                                                 error="disk {full}"),
+    StrapReason.NO_ANT_STICK: StrapNote.of(StrapReason.NO_ANT_STICK),
+    StrapReason.ANT_STICK_LOST: StrapNote.of(StrapReason.ANT_STICK_LOST, stick="3100001"),
+    StrapReason.ANT_STICK_DENIED: StrapNote.of(StrapReason.ANT_STICK_DENIED, stick="3100001"),
+    StrapReason.ANT_SILENT: StrapNote.of(StrapReason.ANT_SILENT, seconds=5.0),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from drivers.ant import AntStrapHub
 from hiaim_monitor.ant_hrm import BEAT_TIME_UNITS_PER_S
@@ -69,7 +70,7 @@ class RrCheck:
 def check_rr(samples: Sequence[HeartRateSample], true_beats_1024: Sequence[int]) -> RrCheck:
     """Each rebuilt RR, in ticks of 1/1024 s (exact: a page's times are whole ticks), must
     be the next true interval or a later one; anything else was invented."""
-    true_rr = [b - a for a, b in zip(true_beats_1024, true_beats_1024[1:], strict=False)]
+    true_rr = [b - a for a, b in pairwise(true_beats_1024)]
     exact = invented = 0
     at = 0
     for sample in samples:
