@@ -139,6 +139,13 @@ class AntStrapHub:
         """True when every open stick reports signal strength."""
         return bool(self._open) and all(s.rssi for s in self._open.values())
 
+    def beat_counts(self) -> dict[str, tuple[int, int]]:
+        """strap_id → (beats whose RR was rebuilt, beats counted but lost with their pages)
+        of every watched strap, since it was watched or its stick came back."""
+        with self._lock:
+            return {h.strap_id: (h.rebuilder.beats, h.rebuilder.missed_beats)
+                    for h in self._heard.values() if h.rebuilder is not None}
+
     @property
     def discovering(self) -> bool:
         return self._discovery and self._sink is not None

@@ -10,8 +10,11 @@ extension nibble), every fifth is a legacy strap that sends page 0 only.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
 
 from hiaim_monitor import strap_ids
+from hiaim_monitor.ant_hrm import BEAT_TIME_UNITS_PER_S
 from hiaim_monitor.clock import Clock
 from hiaim_monitor.session_cue import SessionCue
 from simulators.ant_stick import ANTUSB2, EmulatedAntAir, EmulatedAntStick
@@ -85,3 +88,32 @@ class EmulatedAntClass:
     async def astop(self) -> None:
         """``stop`` for the sensor loop's clean-ups."""
         self.air.stop()
+
+
+@dataclass(frozen=True)
+class RrCheck:
+    exact: int  # rebuilt intervals equal to one of the strap's true intervals, in order
+    invented: int  # rebuilt intervals that are none of them
+    true_beats: int
+
+
+def compare_rr(rr_ms: Sequence[Sequence[float]], true_beats_1024: Sequence[int]) -> RrCheck:
+    """Compare the RR intervals of a strap's samples (``rr_ms``, one tuple per sample) with
+    the beats it made. Each rebuilt RR, in ticks of 1/1024 s (exact: a page's times are
+    whole ticks), must be the next true interval or a later one; anything else was
+    invented."""
+    true_rr = [b - a for a, b in pairwise(true_beats_1024)]
+    exact = invented = 0
+    at = 0
+    for sample_rr in rr_ms:
+        for one_ms in sample_rr:
+            ticks = one_ms * BEAT_TIME_UNITS_PER_S / 1000
+            if ticks != round(ticks):  # not a difference of two event times
+                invented += 1
+                continue
+            try:
+                at = true_rr.index(round(ticks), at) + 1
+                exact += 1
+            except ValueError:
+                invented += 1
+    return RrCheck(exact, invented, len(true_beats_1024))

@@ -4,13 +4,11 @@ and the comparison of rebuilt RR intervals with the straps' true beats."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from itertools import pairwise
 
 from drivers.ant import AntStrapHub
-from hiaim_monitor.ant_hrm import BEAT_TIME_UNITS_PER_S
 from hiaim_monitor.clock import SimulatedClock
 from hiaim_monitor.samples import HeartRateSample, SourceEvent, StrapState, StrapStatus
+from simulators.ant_class import RrCheck, compare_rr
 from simulators.ant_stick import EmulatedAntAir, EmulatedAntStick
 from simulators.ant_strap import EmulatedAntStrap
 from simulators.ant_usb import EmulatedUsbBackend
@@ -60,26 +58,5 @@ def strap_id(strap: EmulatedAntStrap) -> str:
     return f"ant:{strap.device_number}"
 
 
-@dataclass(frozen=True)
-class RrCheck:
-    exact: int  # rebuilt intervals equal to one of the strap's true intervals, in order
-    invented: int  # rebuilt intervals that are none of them
-    true_beats: int
-
-
 def check_rr(samples: Sequence[HeartRateSample], true_beats_1024: Sequence[int]) -> RrCheck:
-    """Each rebuilt RR, in ticks of 1/1024 s (exact: a page's times are whole ticks), must
-    be the next true interval or a later one; anything else was invented."""
-    true_rr = [b - a for a, b in pairwise(true_beats_1024)]
-    exact = invented = 0
-    at = 0
-    for sample in samples:
-        for rr_ms in sample.rr_ms:
-            ticks = rr_ms * BEAT_TIME_UNITS_PER_S / 1000
-            assert ticks == round(ticks), f"{rr_ms} ms is no whole number of 1/1024 s"
-            try:
-                at = true_rr.index(round(ticks), at) + 1
-                exact += 1
-            except ValueError:
-                invented += 1
-    return RrCheck(exact, invented, len(true_beats_1024))
+    return compare_rr([s.rr_ms for s in samples], true_beats_1024)
