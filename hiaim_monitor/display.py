@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Final, Protocol
 
 from hiaim_monitor import config
-from hiaim_monitor.engine.adherence import target_of
+from hiaim_monitor.engine.adherence import outcome_of, target_of
 from hiaim_monitor.engine.alarms import AlarmKind
 from hiaim_monitor.engine.blocks import block_label, shown_peak_pct
 from hiaim_monitor.engine.codes import Level
@@ -155,7 +155,6 @@ def station_of(pos: PhasePosition | None) -> str:
     return station_label(pos.phase.station) if pos is not None else ""
 
 
-
 class Cue(StrEnum):
     PUSH = "PUSH"
     HOLD = "HOLD"
@@ -246,7 +245,5 @@ def block_line(protocol: TrainingProtocol | None, result: BlockResult) -> str:
     index = result.block_index
     known = protocol is not None and index is not None and 0 <= index < len(protocol.blocks)
     label = block_label(protocol.blocks[index]) if known else result.phase_name
-    outcome = ("not judged" if not result.judged
-               else "achieved" if result.achieved else "not achieved")
     return block_result_text(label, result.peak_pct, result.seconds_in_target,
-                             result.target_pct, outcome)
+                             result.target_pct, outcome_of(result.judged, result.achieved))

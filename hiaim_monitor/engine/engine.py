@@ -345,7 +345,10 @@ class ZoneEngine:
         position = self.schedule.position_at(now)
         phase_idx = self.schedule.index_at(now)
         target = target_of(position.phase) if position else None
-        views = tuple(self._view(person, now, phase_idx, target) for person in self.people)
+        phases = self.protocol.phases
+        block = phases[phase_idx].block if 0 <= phase_idx < len(phases) else None
+        views = tuple(self._view(person, now, phase_idx, target, block)
+                      for person in self.people)
         return SessionSnapshot(now_mono, now, self.protocol, position, self.finished_at(now),
                                views, paused=self.schedule.paused,
                                planned_run_s=self._planned_run_s())
@@ -360,7 +363,7 @@ class ZoneEngine:
         return run_s
 
     def _view(self, person: Person, now: float, phase_idx: int,
-              target: Level | None) -> ParticipantView:
+              target: Level | None, block: int | None) -> ParticipantView:
         cfg = self.cfg
         signal, age = signal_of(person, now, cfg)
         shows = signal in (SignalState.LIVE, SignalState.STALE) and person.shown_bpm is not None
@@ -370,8 +373,6 @@ class ZoneEngine:
                 and in_target(person.prev_level, target)):
             in_target_s += min(max(0.0, now - person.prev_t), cfg.max_gap_s)
         trace_t, trace_pct = recent_trace(self.samples, person, cfg.trace_window_s)
-        phases = self.protocol.phases
-        block = phases[phase_idx].block if 0 <= phase_idx < len(phases) else None
         block_peak = (shown_peak_pct(person.block_peak[1])
                       if block is not None and person.block_peak[0] == block else None)
         return ParticipantView(
