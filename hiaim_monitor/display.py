@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final, Protocol
 
-from hiaim_monitor import config
+from hiaim_monitor import config, strap_ids
 from hiaim_monitor.engine.adherence import outcome_of, target_of
 from hiaim_monitor.engine.alarms import AlarmKind
 from hiaim_monitor.engine.blocks import block_label, shown_peak_pct
@@ -69,6 +69,17 @@ ALARM_WORD: Final = {
     AlarmKind.NO_CONTACT: "no contact",
     AlarmKind.BATTERY_LOW: "battery low",
 }
+
+
+def radio_word(strap_id: str | None) -> str:
+    """The radio a participant's data comes by (``ParticipantView.via_strap_id``), in the
+    current language; "" before any came."""
+    if strap_id is None:
+        return ""
+    radio = strap_id.partition(":")[0]
+    words = {strap_ids.BLE: tr("Bluetooth"), strap_ids.ANT: tr("ANT+"),
+             strap_ids.SIM: tr("simulated")}
+    return words.get(radio, "")
 
 
 def whole_s(seconds: float) -> int:
