@@ -144,7 +144,8 @@ class BeatRebuilder:
     last one's RR, and for k = 2 (previous − the last beat seen) is the first one's too.
     When k = 1 and page 4's previous beat time disagrees with the beat seen on the last page,
     page 4 is trusted (it is one transmission, the memory of the last page may predate a
-    restart) and its RR emitted if plausible; ``disagreements`` counts these.
+    restart) and its RR emitted if plausible; ``disagreements`` counts these. Page 4 is read
+    only once the toggle has flipped (``paged``): a legacy strap's byte 0 is no page number.
 
     ``t_s`` (optional, any monotonic clock in seconds, the page's arrival) lets the rebuilder
     notice what the wrapping fields cannot show: a beat more than MAX_BRIDGE_S after the last
@@ -161,7 +162,7 @@ class BeatRebuilder:
         self.reset()
 
     def reset(self) -> None:
-        """Strap switched off or lost: the next page starts afresh."""
+        """Strap switched off or lost: the next page starts afresh (the counters stay)."""
         self._count: int | None = None
         self._time = 0
         # The last beat seen arrive (not only present on the first page), so its time is known.

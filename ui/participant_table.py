@@ -17,6 +17,7 @@ from hiaim_monitor.display import (
     battery_low,
     class_word,
     mmss,
+    radio_word,
 )
 from hiaim_monitor.engine.snapshot import ParticipantView, SignalState
 from hiaim_monitor.i18n import tr
@@ -60,6 +61,7 @@ def _class(p: ParticipantView) -> str:
 CELL: dict[str, Callable[[ParticipantView], str]] = {
     "Name": lambda p: p.display_name,
     "Strap": _strap,
+    "Radio": lambda p: radio_word(p.via_strap_id),
     "bpm": _bpm,
     "% HRmax": _pct,
     "Class": _class,

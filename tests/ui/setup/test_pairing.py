@@ -165,3 +165,43 @@ def test_selection_follows_the_strap_when_rows_reorder(page):
     page.refresh()
     assert page.pairing.table.row_of(STRAP_D) == 0
     assert page.pairing.selected_strap() == STRAP_D
+
+
+ANT_STRAP = "ant:31"
+
+
+def answer_same_strap_with(monkeypatch, button_text, asked):
+    """The question a drop of another radio's strap asks, answered by clicking a button."""
+    from PySide6.QtWidgets import QMessageBox
+
+    def click(box):
+        asked.append(box.text())
+        (button,) = [b for b in box.buttons() if b.text() == button_text]
+        button.click()
+        return 0
+
+    monkeypatch.setattr(QMessageBox, "exec", click)
+
+
+def test_a_strap_heard_on_ant_and_ble_is_paired_as_one_strap(page, qtbot, monkeypatch):
+    """Anna wears her BLE strap; its ANT+ id dropped on her is the same strap, asked and
+    confirmed: her row names both radios, both are watched, and it is one participant."""
+    hear(page, STRAP_A, ANT_STRAP)
+    asked = []
+    answer_same_strap_with(monkeypatch, "Same strap", asked)
+    drag_strap_onto(page, ANT_STRAP, "Anna", qtbot)
+    assert asked and "Is ant:31 that strap heard on ANT+" in asked[0]
+    assert roster_row(page, "Anna")["Strap"] == f"{NAMES[STRAP_A]} + ANT+"
+    assert strap_row(page, ANT_STRAP)["Worn by"] == "Anna"
+    assert strap_row(page, STRAP_A)["Worn by"] == "Anna"
+    assert page.message.text() == ("ant:31 is Anna's strap heard on ANT+ too: one strap, "
+                                   "counted once.")
+    assert {STRAP_A, ANT_STRAP} <= set(page.model.wanted_straps())
+
+
+def test_another_strap_in_its_place_replaces_the_one_worn(page, qtbot, monkeypatch):
+    hear(page, STRAP_A, ANT_STRAP)
+    answer_same_strap_with(monkeypatch, "Another strap", [])
+    drag_strap_onto(page, ANT_STRAP, "Anna", qtbot)
+    assert page.model.entry("HA-001").strap_ids == (ANT_STRAP,)
+    assert strap_row(page, STRAP_A)["Worn by"] == ""
