@@ -131,7 +131,8 @@ async def run(n: int, seconds: float, drop: float) -> None:
     rebuilt = sum(b for b, _ in counts.values())
     missed = sum(m for _, m in counts.values())
     print(f"RR: {exact} intervals exact to 1/1024 s, {invented} invented; the rebuilders "
-          f"gave {rebuilt} and counted {missed} beats missed (their pages lost): "
+          f"gave {rebuilt} and counted {missed} beats missed (each strap's first new beat only "
+          "anchors; the rest were lost with their pages): "
           f"{100 * missed / max(1, rebuilt + missed):.1f} %; {sum(samples.values())} "
           f"samples; hub dropped {hub.dropped} messages")
 
