@@ -47,6 +47,7 @@ from hiaim_monitor.samples import (
     BatteryReading,
     HeartRateSample,
     PacketDropped,
+    RadioNotice,
     StrapSighting,
     StrapState,
     StrapStatus,
@@ -105,8 +106,12 @@ class AntStrapHub:
     radios = (strap_ids.ANT,)
 
     def __init__(self, clock: Clock, *, sticks: Sequence[str] = (), usb_backend: Any = None,
-                 poll_s: float = POLL_S) -> None:
+                 poll_s: float = POLL_S, wait_for_stick: bool = False) -> None:
         self.clock = clock
+        # The window's way: start without a stick, say so as a RadioNotice, and go on
+        # looking; the headless path fails at once instead (NoAntStick).
+        self.wait_for_stick = wait_for_stick
+        self._notice: StrapNote | None = None  # the RadioNotice in force
         self.wanted_sticks = tuple(sticks)
         self._backend = usb_backend
         self.poll_s = poll_s
@@ -116,7 +121,7 @@ class AntStrapHub:
         self._watched: dict[str, str] = {}
         self._discovery = True
         self._open: dict[str, ScanningStick] = {}  # serial → stick scanning
-        self._failed: dict[str, str] = {}  # serial → why it could not be opened
+        self._failed: dict[str, StrapNote] = {}  # serial → why it could not be opened
         self._lost: set[str] = set()  # serials that failed while open, not yet closed
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -152,7 +157,8 @@ class AntStrapHub:
 
     async def start(self, sink: EventSink) -> None:
         """Open the sticks and start listening; returns once they scan. Raises NoAntStick
-        (one sentence) when none can be used; nothing is left running then."""
+        (one sentence) when none can be used, and nothing is left running then; with
+        ``wait_for_stick`` it reports a ``RadioNotice`` instead and keeps looking."""
         if self._sink is not None:
             raise RuntimeError("this ANT+ hub is already running")
         self._loop = asyncio.get_running_loop()
@@ -160,8 +166,10 @@ class AntStrapHub:
         await self._open_new_sticks()
         if not self._open:
             reasons = list(self._failed.values())
-            self._sink = None
-            raise NoAntStick(reasons[0] if reasons else NO_STICK.english())
+            if not self.wait_for_stick:
+                self._sink = None
+                raise NoAntStick(reasons[0].english() if reasons else NO_STICK.english())
+            self._tell(reasons[0] if reasons else NO_STICK)
         t = self.clock.monotonic()
         for strap_id in self._watched:
             self._begin_watch(strap_id, t)
@@ -215,6 +223,7 @@ class AntStrapHub:
         with self._lock:
             self._heard.clear()
         self._sink = None
+        self._notice = None
 
     # -- sticks ----------------------------------------------------------------------------
 
@@ -258,13 +267,17 @@ class AntStrapHub:
         except Exception as exc:
             note = (StrapNote.of(StrapReason.ANT_STICK_DENIED, stick=serial) if is_denied(exc)
                     else StrapNote.of(StrapReason.ANT_STICK_LOST, stick=serial))
-            self._failed[serial] = note.english()
+            self._failed[serial] = note
+            if not self._open and self._sink is not None and self._notice is not None:
+                self._tell(note)  # say why the stick there cannot be used
             raise
         self._failed.pop(serial, None)
         if self._sink is None:  # stopped while it opened
             await asyncio.to_thread(stick.close)
             return
         self._open[serial] = stick
+        if self._notice is not None:
+            self._tell(None)
 
     def _stick_lost(self, serial: str) -> None:
         """On the loop: a stick stopped answering. Close it, and tell about its straps."""
@@ -276,6 +289,8 @@ class AntStrapHub:
         task.add_done_callback(lambda _t: None)
         t = self.clock.monotonic()
         note = StrapNote.of(StrapReason.ANT_STICK_LOST, stick=serial)
+        if not self._open:  # said even when no strap is watched to say it on
+            self._tell(note)
         with self._lock:
             for heard in self._heard.values():
                 if heard.sticks.pop(serial, None) is None:
@@ -318,6 +333,13 @@ class AntStrapHub:
                 if t - heard.last_page_s > SILENT_AFTER_S:
                     heard.state = StrapState.RECONNECTING
                     self._emit(StrapStatus(strap_id, t, StrapState.RECONNECTING, note=note))
+
+    def _tell(self, note: StrapNote | None) -> None:
+        """Report what is wrong with ANT+ as a whole (None: nothing any more)."""
+        if note == self._notice:
+            return
+        self._notice = note
+        self._emit(RadioNotice(strap_ids.ANT, self.clock.monotonic(), note))
 
     # -- pages (openant's threads) ---------------------------------------------------------
 

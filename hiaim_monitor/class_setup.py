@@ -23,6 +23,7 @@ from hiaim_monitor.protocols import TrainingProtocol
 from hiaim_monitor.samples import (
     BatteryReading,
     HeartRateSample,
+    RadioNotice,
     SensorContact,
     SourceEvent,
     StrapSighting,
@@ -177,6 +178,8 @@ class ClassSetup:
         self.started_mono_s = started_mono_s  # when the operator opened the setup
         self.entries: list[RosterEntry] = [self._entry(info) for info in roster]
         self._nearby: dict[str, NearbyStrap] = {}
+        # radio → what is wrong with it as a whole (no ANT USB stick), while it is
+        self.radio_notes: dict[str, StrapNote] = {}
         self._preview: set[str] = set()
         self.now_mono_s = started_mono_s
         self.revision = 0  # bumped on every change a view must redraw for
@@ -359,6 +362,13 @@ class ClassSetup:
         self.now_mono_s = now_mono_s
         changed = False
         for ev in events:
+            if isinstance(ev, RadioNotice):
+                if ev.note is None:
+                    self.radio_notes.pop(ev.strap_id, None)
+                else:
+                    self.radio_notes[ev.strap_id] = ev.note
+                changed = True
+                continue
             old = self._nearby.get(ev.strap_id)
             strap = old or NearbyStrap(ev.strap_id, "", None, NEVER_HEARD, None, "", None,
                                        None, None)

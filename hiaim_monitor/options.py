@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Final
 
 from hiaim_monitor import config
 from hiaim_monitor.admin import add_admin_commands
@@ -255,10 +256,17 @@ def parse_screenshot(args: argparse.Namespace) -> ScreenshotOptions:
                              args.faults)
 
 
+# Heart-rate sources that may run side by side in one class (through one CombinedHub): real
+# straps on several radios, or emulated straps on several radios; never real and simulated.
+REAL_SOURCES: Final = ("ble", "ant")
+EMULATED_SOURCES: Final = ("simulate-ble", "simulate-ant")
+
+
 @dataclass(frozen=True)
 class RunOptions:
-    source: str  # "simulate", "simulate-ble", "simulate-ant", "ble" or "ant"
-    n_participants: int  # simulated ones; 0 for real straps
+    # (source, simulated participants on it): "simulate", "simulate-ble" or "simulate-ant"
+    # with N; "ble" or "ant" (real straps) with 0. The class is made in this order.
+    sources: tuple[tuple[str, int], ...]
     strap_keys: tuple[str, ...]
     adapters: tuple[str, ...]
     headless: bool
@@ -272,6 +280,16 @@ class RunOptions:
     lang: str | None  # as given; None: the saved choice, else the system locale
     ant_sticks: tuple[str, ...] = ()  # --ant-stick serials; empty: every stick
 
+    @property
+    def real(self) -> bool:
+        """Real straps (the real registry and a real clock), not a simulation."""
+        return self.sources[0][0] in REAL_SOURCES
+
+    @property
+    def n_participants(self) -> int:
+        """Simulated participants on every source together; 0 for real straps."""
+        return sum(n for _source, n in self.sources)
+
 
 def parse_options(args: argparse.Namespace) -> RunOptions:
     set_language(args.lang)
@@ -283,13 +301,23 @@ def parse_options(args: argparse.Namespace) -> RunOptions:
         raise UsageError("choose a heart-rate source: --simulate N (simulated participants), "
                          "--simulate-ble N (emulated BLE straps), --simulate-ant N (emulated "
                          "ANT+ straps), --ble or --ant (real straps)")
-    if len(chosen) > 1:
-        raise UsageError(f"choose one heart-rate source, not {' and '.join(chosen)}")
-    n = next((v for v in (args.simulate, args.simulate_ble, args.simulate_ant)
-              if v is not None), None)
-    if n is not None and not 1 <= n <= config.MAX_PARTICIPANTS:
-        raise UsageError(f"{chosen[0]} takes 1–{config.MAX_PARTICIPANTS} participants, "
-                         f"got {n}")
+    kinds = [c.removeprefix("--") for c in chosen]
+    if len(chosen) > 1 and not (set(kinds) <= set(REAL_SOURCES)
+                                or set(kinds) <= set(EMULATED_SOURCES)):
+        raise UsageError(f"choose one heart-rate source, not {' and '.join(chosen)} (radios "
+                         "mix as --ble --ant, or as --simulate-ble N --simulate-ant M)")
+    counts = {"simulate": args.simulate, "simulate-ble": args.simulate_ble,
+              "simulate-ant": args.simulate_ant}
+    for kind, option in zip(kinds, chosen, strict=True):
+        n_kind = counts.get(kind)
+        if n_kind is not None and not 1 <= n_kind <= config.MAX_PARTICIPANTS:
+            raise UsageError(f"{option} takes 1–{config.MAX_PARTICIPANTS} participants, "
+                             f"got {n_kind}")
+    sources = tuple((kind, counts.get(kind) or 0) for kind in kinds)
+    n = sum(count for _kind, count in sources) or None
+    if n is not None and n > config.MAX_PARTICIPANTS:
+        raise UsageError(f"{' and '.join(chosen)} make a class of {n}; one session takes at "
+                         f"most {config.MAX_PARTICIPANTS} participants")
     if args.strap and not (args.ble or args.ant):
         raise UsageError("--strap goes with --ble or --ant")
     if args.ant_stick and not args.ant:
@@ -323,17 +351,16 @@ def parse_options(args: argparse.Namespace) -> RunOptions:
         raise UsageError(f"--duration must be above 0 seconds, got {duration_s:g}")
     if args.summary_json is not None:
         _check_writable(args.summary_json, "--summary-json")
-    source = chosen[0].removeprefix("--")
     # A simulation records in its own database unless --db says otherwise; real straps
     # record in --db, else HIAIM_DB_URL, else the default file.
-    url, where = ((args.db, "--db") if args.db or source not in ("ble", "ant")
+    url, where = ((args.db, "--db") if args.db or kinds[0] not in REAL_SOURCES
                   else (os.environ.get(DB_URL_ENV), DB_URL_ENV))
     if url:
         try:
             check_lasting(url)
         except StorageError as exc:
             raise UsageError(f"{where}: {exc}") from None
-    return RunOptions(source, n or 0, tuple(args.strap), tuple(args.adapter) or ("hci0",),
+    return RunOptions(sources, tuple(args.strap), tuple(args.adapter) or ("hci0",),
                       args.headless, args.speed, duration_s, protocol, args.seed, args.faults,
                       args.summary_json, args.db, args.lang,
                       tuple(s.strip() for s in args.ant_stick))

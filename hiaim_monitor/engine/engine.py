@@ -51,6 +51,7 @@ from hiaim_monitor.samples import (
     BatteryReading,
     HeartRateSample,
     PacketDropped,
+    RadioNotice,
     SourceEvent,
     StrapStatus,
 )
@@ -127,7 +128,8 @@ class ZoneEngine:
         for ev in batch:
             person = by_strap.get(ev.strap_id)
             if person is None:
-                self.unknown_events += 1
+                if type(ev) is not RadioNotice:  # a radio's, nobody's
+                    self.unknown_events += 1
             elif type(ev) is HeartRateSample:
                 if ev.strap_id != person.via and not self._switch_radio(person, ev):
                     person.duplicates += 1  # the same beats, heard by the other radio

@@ -203,3 +203,38 @@ async def test_no_stick_is_one_sentence():
     rig2 = AntRig(1, sticks=(1001,))
     with pytest.raises(NoAntStick):
         await rig2.hub(sticks=("999",)).start(rig2.events.append)
+
+
+def radio_notes(rig: AntRig) -> list:
+    from hiaim_monitor.samples import RadioNotice
+
+    return [e.note for e in list(rig.events) if isinstance(e, RadioNotice)]
+
+
+async def test_the_window_waits_for_a_stick_saying_so_and_streams_once_one_is_plugged_in(
+        running):
+    """In the window no stick is a notice for the pairing panel, not the end: the hub goes
+    on looking, and a stick plugged in later is used, its straps heard."""
+    rig = AntRig(1, sticks=())
+    hub = await start(running, rig, wait_for_stick=True)
+    assert [n.reason for n in radio_notes(rig)] == [StrapReason.NO_ANT_STICK]
+    sid = strap_id(rig.straps[0])
+    await hub.watch(sid, sid)
+    rig.air.add_stick(1001)
+    await wait_until(lambda: rig.state_of(sid) is StrapState.STREAMING,
+                     "streaming once a stick is plugged in", timeout_s=20)
+    assert radio_notes(rig)[-1] is None, "the notice is taken back"
+    assert hub.sticks == ["1001"]
+
+
+async def test_the_last_stick_pulled_is_said_even_with_no_strap_watched(running):
+    rig = AntRig(1)
+    hub = await start(running, rig, wait_for_stick=True)
+    assert radio_notes(rig) == []
+    rig.stick(1001).unplug()
+    await wait_until(lambda: radio_notes(rig), "a notice for the pulled stick")
+    note = radio_notes(rig)[-1]
+    assert note.reason is StrapReason.ANT_STICK_LOST and "1001" in note.english()
+    rig.stick(1001).plug()
+    await wait_until(lambda: radio_notes(rig)[-1] is None and hub.sticks == ["1001"],
+                     "the stick back, the notice gone", timeout_s=20)

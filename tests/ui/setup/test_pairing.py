@@ -205,3 +205,19 @@ def test_another_strap_in_its_place_replaces_the_one_worn(page, qtbot, monkeypat
     drag_strap_onto(page, ANT_STRAP, "Anna", qtbot)
     assert page.model.entry("HA-001").strap_ids == (ANT_STRAP,)
     assert strap_row(page, STRAP_A)["Worn by"] == ""
+
+
+def test_no_ant_stick_is_a_line_over_the_straps_until_one_is_plugged_in(page):
+    from hiaim_monitor.samples import RadioNotice
+    from hiaim_monitor.strap_notes import StrapNote, StrapReason
+
+    note = StrapNote.of(StrapReason.NO_ANT_STICK)
+    page.model.ingest([RadioNotice("ant", 1.0, note)], 1.0)
+    page.refresh()
+    assert page.pairing.radio_notice.isVisible()
+    assert page.pairing.radio_notice.text().startswith("⚠ No ANT USB stick found: plug in")
+    hear(page, STRAP_A, t_s=2.0)  # BLE straps are listed all the same
+    assert strap_row(page, STRAP_A)["Strap"].startswith(NAMES[STRAP_A])
+    page.model.ingest([RadioNotice("ant", 3.0, None)], 3.0)
+    page.refresh()
+    assert not page.pairing.radio_notice.isVisible()
