@@ -1,7 +1,7 @@
 """ANT+ hub with a class of 40: how long until every strap streams, what the sensor side
 costs, and how exactly RR is rebuilt from the pages.
 
-    .venv/bin/python benchmarks/ant.py [--straps 40] [--seconds 60] [--drop 0.05]
+    .venv/bin/python benchmarks/ant.py [--straps 40] [--ble 0] [--seconds 60] [--drop 0.05]
 
 The production hub (``drivers.ant.AntStrapHub``, every strap watched, discovery off) runs
 on real time (a ``SimulatedClock`` at speed 1) through openant's real ``Node``/``Channel``/
@@ -9,6 +9,10 @@ on real time (a ``SimulatedClock`` at speed 1) through openant's real ``Node``/`
 ``--straps`` emulated ANT+ straps (``simulators.ant_class``: every fifth a legacy page-0
 strap, every eighth with a 20-bit device number), each broadcasting at the profile's
 4.06 Hz. ``--drop`` is the fraction of pages the stick misses (radio loss), drawn per page.
+``--ble N`` adds N emulated BLE straps (bumble, in memory, 7 per emulated adapter) reached
+through the production BLE driver, both hubs behind one ``CombinedHub`` as a mixed class
+runs; the emulated BLE peripherals run on the same asyncio loop as the driver, so the sensor
+loop's share then includes them.
 
 Prints the machine, then:
 
@@ -34,6 +38,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from drivers.ant import AntStrapHub
+from drivers.hubs import CombinedHub
+from hiaim_monitor import config
 from hiaim_monitor.clock import SimulatedClock
 from hiaim_monitor.samples import HeartRateSample, SourceEvent, StrapState, StrapStatus
 from simulators.ant_class import EmulatedAntClass, compare_rr
@@ -74,13 +80,30 @@ def _group(name: str) -> str:
     return "other"
 
 
-async def run(n: int, seconds: float, drop: float) -> None:
+async def run(n: int, seconds: float, drop: float, n_ble: int) -> None:
     clock = SimulatedClock(speed=1.0)
-    people = make_virtual_class(n, 1)
-    emulated = EmulatedAntClass(people, clock, seed=1, drop_fraction=drop)
+    # Two classes, as a 40-strap gym's ANT+ class and a BLE one share the laptop (one session
+    # takes at most 40).
+    people = make_virtual_class(n, 1) + (make_virtual_class(n_ble, 2) if n_ble else [])
+    emulated = EmulatedAntClass(people[:n], clock, seed=1, drop_fraction=drop)
     events: list[SourceEvent] = []
-    hub = AntStrapHub(clock, usb_backend=emulated.backend)
-    ids = [sid for sid, _ in emulated.strap_ids]
+    ant = AntStrapHub(clock, usb_backend=emulated.backend)
+    hub: AntStrapHub | CombinedHub = ant
+    ant_ids = [sid for sid, _ in emulated.strap_ids]
+    ids = list(ant_ids)
+    world = None
+    if n_ble:
+        from drivers.ble import BleStrapHub
+        from simulators.ble_emulation import EmulatedBleWorld
+        from simulators.bleak_bumble import BumbleClient, BumbleScanner
+
+        world = EmulatedBleWorld(adapter_count=-(-n_ble // config.MAX_STRAPS_PER_ADAPTER))
+        await world.start()
+        ble_straps = await world.add_class(people[n:], clock=clock, seed=1)
+        ble = BleStrapHub(clock, adapters=world.adapters, scanner_backend=BumbleScanner,
+                          client_backend=BumbleClient)
+        hub = CombinedHub([ant, ble])
+        ids += [s.strap_id for s in ble_straps]
     for sid in ids:
         await hub.watch(sid, sid)
     await hub.set_discovery(False)
@@ -102,14 +125,16 @@ async def run(n: int, seconds: float, drop: float) -> None:
     cpu0, wall0, threads0 = time.process_time(), time.perf_counter(), _thread_cpu_s()
     await asyncio.sleep(seconds)
     cpu1, wall1, threads1 = time.process_time(), time.perf_counter(), _thread_cpu_s()
-    counts = hub.beat_counts()
+    counts = ant.beat_counts()
     await hub.stop()
     emulated.stop()
+    if world is not None:
+        await world.stop()
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()} "
           f"{platform.release()}, Python {platform.python_version()}")
     print(f"{n} emulated ANT+ straps on 1 emulated stick, page drop {drop:.0%}, "
-          f"{seconds:g} s measured")
+          f"{n_ble} emulated BLE straps, {seconds:g} s measured")
     print(f"start-up: all STREAMING {streaming_s:.2f} s, all with RR {rr_s:.2f} s "
           "(openant's reset takes 1 s of it)")
     wall = wall1 - wall0
@@ -124,7 +149,7 @@ async def run(n: int, seconds: float, drop: float) -> None:
             rr[e.strap_id].append(e.rr_ms)
             samples[e.strap_id] += 1
     exact = invented = 0
-    for strap, sid in zip(emulated.straps, ids, strict=True):
+    for strap, sid in zip(emulated.straps, ant_ids, strict=True):
         check = compare_rr(rr[sid], strap.true_beats_1024)
         exact += check.exact
         invented += check.invented
@@ -134,7 +159,10 @@ async def run(n: int, seconds: float, drop: float) -> None:
           f"gave {rebuilt} and counted {missed} beats missed (each strap's first new beat only "
           "anchors; the rest were lost with their pages): "
           f"{100 * missed / max(1, rebuilt + missed):.1f} %; {sum(samples.values())} "
-          f"samples; hub dropped {hub.dropped} messages")
+          f"samples; hub dropped {ant.dropped} messages")
+    if n_ble:
+        ble_samples = [samples[s] for s in ids[n:]]
+        print(f"BLE: {n_ble} straps, {min(ble_samples)}–{max(ble_samples)} samples each")
 
 
 def main() -> None:
@@ -142,8 +170,9 @@ def main() -> None:
     parser.add_argument("--straps", type=int, default=40)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--drop", type=float, default=0.05)
+    parser.add_argument("--ble", type=int, default=0, help="emulated BLE straps beside them")
     args = parser.parse_args()
-    asyncio.run(run(args.straps, args.seconds, args.drop))
+    asyncio.run(run(args.straps, args.seconds, args.drop, args.ble))
 
 
 if __name__ == "__main__":
