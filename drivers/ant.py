@@ -357,7 +357,9 @@ class AntStrapHub:
         with self._lock:
             heard = self._heard.get(strap_id)
             if heard is None:
-                heard = self._heard[strap_id] = _Heard(strap_id, self._watched[strap_id])
+                # Sighted under what the radio calls it, not the name it is watched by
+                # (the window watches a strap not yet heard under its id).
+                heard = self._heard[strap_id] = _Heard(strap_id, _strap_name(strap_id))
             heard.rebuilder = BeatRebuilder()
             heard.count = heard.time_1024 = None
             heard.state = StrapState.CONNECTING
@@ -385,7 +387,7 @@ class AntStrapHub:
         with self._lock:
             heard = self._heard.get(strap_id)
             if heard is None:
-                heard = self._heard[strap_id] = _Heard(strap_id, f"ANT+ HR {number}")
+                heard = self._heard[strap_id] = _Heard(strap_id, _strap_name(strap_id))
             heard.last_page_s = t
             heard.sticks[serial] = t
             if rssi is not None:
@@ -421,6 +423,11 @@ class AntStrapHub:
             heard.last_sample_s = t
             self._emit(HeartRateSample(heard.strap_id, t, self.clock.now_utc(), page.bpm, rr,
                                        SensorContact.NOT_SUPPORTED))
+
+
+def _strap_name(strap_id: str) -> str:
+    """What an ANT+ strap is called in sightings: ANT+ sends no name, only its number."""
+    return f"ANT+ HR {strap_ids.address_of(strap_id)}"
 
 
 def _extended_bytes(flags: int) -> int:

@@ -238,3 +238,19 @@ async def test_the_last_stick_pulled_is_said_even_with_no_strap_watched(running)
     rig.stick(1001).plug()
     await wait_until(lambda: radio_notes(rig)[-1] is None and hub.sticks == ["1001"],
                      "the stick back, the notice gone", timeout_s=20)
+
+
+async def test_a_strap_watched_before_it_is_heard_is_sighted_by_its_number(running):
+    """The window watches a remembered strap under its id before a page came: the pairing
+    panel still gets the strap's own name, not the id it was watched by."""
+    rig = AntRig(1)
+    sid = strap_id(rig.straps[0])
+    hub = rig.hub()
+    await hub.watch(sid, sid)
+    rig.air.start()
+    running.append((rig, hub))
+    await hub.start(rig.events.append)
+    await wait_until(lambda: [e for e in rig.events if isinstance(e, StrapSighting)],
+                     "a sighting")
+    names = {e.name for e in rig.events if isinstance(e, StrapSighting)}
+    assert names == {f"ANT+ HR {rig.straps[0].device_number}"}
