@@ -27,6 +27,10 @@ EXAMPLES = {
     StrapReason.NO_DATA: StrapNote.of(StrapReason.NO_DATA, seconds=4.0),
     StrapReason.SIMULATION_FAILED: StrapNote.of(StrapReason.SIMULATION_FAILED,
                                                 error="disk {full}"),
+    StrapReason.BROADCAST_ONLY: StrapNote.of(StrapReason.BROADCAST_ONLY),
+    StrapReason.LISTENING: StrapNote.of(StrapReason.LISTENING),
+    StrapReason.UNCHANGING_BROADCAST: StrapNote.of(StrapReason.UNCHANGING_BROADCAST, bpm=72,
+                                                   seconds=60.0),
 }
 
 
