@@ -95,6 +95,7 @@ class _Strap:
         # Its advertised heart rate is listened to (no connection, or not streaming yet).
         self.listen: ListenedStrap | None = None
         self.gave_up = False  # not a heart-rate strap: its slot went to another
+        self.no_broadcast = False  # heard advertising without Polar data: not listenable
 
 
 def ble_id(strap_id: str) -> str:
@@ -176,6 +177,7 @@ class Connections:
         self._listen_adapter = self._adapters[adapters[0]]
         self._listen_scan: contextlib.AsyncExitStack | None = None
         self._listen_lock = asyncio.Lock()
+        self._background: set[asyncio.Task[None]] = set()
 
     # -- what the hub asks ----------------------------------------------------------------
 
@@ -236,6 +238,7 @@ class Connections:
         await self._end_tasks(straps)
         for strap in straps:
             strap.listen = None
+        await asyncio.gather(*self._background, return_exceptions=True)
         await self._sync_listening()
         await asyncio.gather(*(self._close(s) for s in straps))
         await asyncio.gather(*(link.close() for link in self._links))
@@ -272,11 +275,17 @@ class Connections:
     def heard(self, found: DiscoveredStrap) -> None:
         """One advertisement the listening adapter's scanner heard: a listened strap's
         heart rate becomes a sample (about one a second). Runs in the scanner's callback."""
-        data = found.polar_data
-        if data is None or not self._running:
+        if not self._running:
             return
         strap = self._straps.get(strap_ids.ble(found.address))
         if strap is None or strap.listen is None or strap.retired:
+            return
+        data = found.polar_data
+        if data is None:
+            if strap.adapter is None:
+                # It advertises no heart rate: not a Polar strap, nothing to listen to.
+                strap.listen, strap.no_broadcast = None, True
+                self._sync_listening_soon()
             return
         listen = strap.listen
         event = listen.hear(data, found.last_seen_s, self.clock)
@@ -318,6 +327,11 @@ class Connections:
                     self._launch(waiting)
                 return
 
+    def _sync_listening_soon(self) -> None:
+        task = asyncio.create_task(self._sync_listening(), name="ble-listening")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     async def _sync_listening(self) -> None:
         """Keep the listening adapter's scan on exactly while a strap is listened to."""
         async with self._listen_lock:
@@ -340,12 +354,15 @@ class Connections:
                 await stack.aclose()
 
     def _launch(self, strap: _Strap) -> None:
-        if strap.adapter is None and is_polar_name(strap.name) and not strap.gave_up:
-            # No connection to spare, but a Polar strap says its heart rate to any scanner.
+        if strap.adapter is None and not (strap.gave_up or strap.no_broadcast):
+            # No connection to spare, but a Polar strap says its heart rate to any scanner:
+            # listen until its advertisements say whether it does (the name it was watched
+            # under may be the wearer's, so the name alone cannot tell).
             if strap.listen is None:
                 strap.listen = ListenedStrap(strap.strap_id)
-            self._set(strap, StrapState.CONNECTING, LISTENING)
-            return
+            if is_polar_name(strap.name):
+                self._set(strap, StrapState.CONNECTING, LISTENING)
+                return
         if strap.adapter is None:
             self._set(
                 strap,

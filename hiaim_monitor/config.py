@@ -30,6 +30,7 @@ MAX_PARTICIPANTS: Final = 40  # in one session, real or simulated: what the wall
 # Laptop BLE adapters hold roughly 5–10 connections: this many straps go on each adapter,
 # and --simulate-ble spreads its straps the same way.
 MAX_STRAPS_PER_ADAPTER: Final = 7
+MAX_EMULATED_ADAPTERS: Final = 16  # --simulate-ble's emulated adapters, at most
 SIGHTING_EVERY_S: Final = 2.0  # how often a strap heard nearby is reported (s)
 # Polar broadcast listening (drivers/ble_broadcast.py). A Polar strap advertises every
 # ~100 ms–1 s and its value changes about once a second; one sample a second is what a

@@ -88,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--simulate-ble", type=int, metavar="N",
                    help="N simulated participants whose straps are emulated over a real BLE "
                         "stack (bumble) and reached through the production BLE driver")
+    p.add_argument("--simulate-adapters", type=int, metavar="K",
+                   help="with --simulate-ble: emulate K Bluetooth adapters (default: enough "
+                        f"to connect every strap, {config.MAX_STRAPS_PER_ADAPTER} each); "
+                        "the straps are Polar H10s, so those beyond the adapters' capacity "
+                        "are heard by their broadcast heart rate (no RR)")
     p.add_argument("--ble", action="store_true",
                    help="real chest straps over Bluetooth: the straps assigned to "
                         "participants ('straps assign'), or those given with --strap")
@@ -261,6 +266,7 @@ class RunOptions:
     summary_json: Path | None
     db_url: str | None
     lang: str | None  # as given; None: the saved choice, else the system locale
+    simulate_adapters: int | None = None  # --simulate-ble's emulated adapters; None: enough
 
 
 def parse_options(args: argparse.Namespace) -> RunOptions:
@@ -279,6 +285,13 @@ def parse_options(args: argparse.Namespace) -> RunOptions:
                          f"got {n}")
     if args.strap and not args.ble:
         raise UsageError("--strap goes with --ble")
+    if args.simulate_adapters is not None:
+        if args.simulate_ble is None:
+            raise UsageError("--simulate-adapters goes with --simulate-ble")
+        if not 1 <= args.simulate_adapters <= config.MAX_EMULATED_ADAPTERS:
+            raise UsageError("--simulate-adapters takes "
+                             f"1–{config.MAX_EMULATED_ADAPTERS} adapters, "
+                             f"got {args.simulate_adapters}")
     for adapter in args.adapter:
         if not adapter or any(c.isspace() for c in adapter):
             raise UsageError(f"--adapter: {adapter!r} is not an adapter name such as hci0")
@@ -317,7 +330,7 @@ def parse_options(args: argparse.Namespace) -> RunOptions:
             raise UsageError(f"{where}: {exc}") from None
     return RunOptions(source, n or 0, tuple(args.strap), tuple(args.adapter) or ("hci0",),
                       args.headless, args.speed, duration_s, protocol, args.seed, args.faults,
-                      args.summary_json, args.db, args.lang)
+                      args.summary_json, args.db, args.lang, args.simulate_adapters)
 
 
 def max_speed(n_participants: int) -> float:

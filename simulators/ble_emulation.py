@@ -25,6 +25,7 @@ from bumble import hci
 from bumble.device import Advertisement, Device
 from bumble.link import LocalLink
 
+from hiaim_monitor import config
 from hiaim_monitor.clock import Clock
 from hiaim_monitor.protocols import TrainingProtocol
 from hiaim_monitor.session_cue import SessionCue
@@ -44,7 +45,7 @@ __all__ = ["EmulatedAdapter", "EmulatedBleWorld", "EmulatedStrap", "installed_wo
 
 logger = logging.getLogger(__name__)
 
-MAX_ADAPTERS: Final = 16
+MAX_ADAPTERS: Final = config.MAX_EMULATED_ADAPTERS
 # What BlueZ puts in LL_TERMINATE_IND when the host disconnects.
 _REASON_HOST_DISCONNECT: Final = hci.HCI_ErrorCode.REMOTE_USER_TERMINATED_CONNECTION_ERROR
 
