@@ -23,6 +23,7 @@ from hiaim_monitor.protocols import TrainingProtocol
 from hiaim_monitor.samples import (
     BatteryReading,
     HeartRateSample,
+    RadioNotice,
     SensorContact,
     SourceEvent,
     StrapSighting,
@@ -70,10 +71,18 @@ class RosterEntry:
     strap_id: str | None  # today's strap; pre-filled with the remembered one
     hrmax: HRMax | None  # for today; None when neither measured nor a birth year is known
     hrmax_edited: bool  # the operator changed it for today
+    # The same strap heard on other radios (a dual-mode strap's ANT+ number beside its
+    # Bluetooth address): watched too, and one participant's data.
+    also_strap_ids: tuple[str, ...] = ()
 
     @property
     def study_code(self) -> str:
         return self.info.study_code
+
+    @property
+    def strap_ids(self) -> tuple[str, ...]:
+        """Every id today's strap is heard by, ``strap_id`` first; () without a strap."""
+        return () if self.strap_id is None else (self.strap_id, *self.also_strap_ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +178,8 @@ class ClassSetup:
         self.started_mono_s = started_mono_s  # when the operator opened the setup
         self.entries: list[RosterEntry] = [self._entry(info) for info in roster]
         self._nearby: dict[str, NearbyStrap] = {}
+        # radio → what is wrong with it as a whole (no ANT USB stick), while it is
+        self.radio_notes: dict[str, StrapNote] = {}
         self._preview: set[str] = set()
         self.now_mono_s = started_mono_s
         self.revision = 0  # bumped on every change a view must redraw for
@@ -177,8 +188,9 @@ class ClassSetup:
     def _entry(self, info: ParticipantInfo) -> RosterEntry:
         # Whoever has a remembered strap is probably here today: the operator unticks
         # the absent, which is quicker than ticking everyone present.
+        also = tuple(i for i in info.strap_ids if i != info.strap_key)
         return RosterEntry(info, info.strap_key is not None, info.strap_key,
-                           hrmax_of(info, self.today), False)
+                           hrmax_of(info, self.today), False, also)
 
     # -- the roster ---------------------------------------------------------------------
     def entry(self, study_code: str) -> RosterEntry:
@@ -203,8 +215,8 @@ class ClassSetup:
             self.set_attending(info.study_code, True)
             return
         entry = replace(self._entry(info), attending=True)
-        if entry.strap_id is not None and self.wearer(entry.strap_id) is not None:
-            entry = replace(entry, strap_id=None)  # someone wears it today already
+        if any(self.wearer(i) is not None for i in entry.strap_ids):
+            entry = replace(entry, strap_id=None, also_strap_ids=())  # worn today already
         self.entries.append(entry)
         self.revision += 1
 
@@ -263,24 +275,58 @@ class ClassSetup:
         return marks
 
     # -- straps -------------------------------------------------------------------------
-    def assign(self, strap_id: str, study_code: str) -> str | None:
-        """Give ``strap_id`` to ``code`` (who then attends); one strap per person. Returns
-        the code of whoever wore it before, or None."""
-        self.entry(study_code)
+    def assign(self, strap_id: str, study_code: str, *, same_strap: bool = False) -> str | None:
+        """Give ``strap_id`` to ``code`` (who then attends); one strap per person. With
+        ``same_strap``, ``strap_id`` is the strap ``code`` wears already, heard on another
+        radio (a dual-mode strap): it is added to that strap's ids. A strap the registry
+        knows by several ids comes with all of them. Returns the code of whoever wore it
+        before, or None."""
+        entry = self.entry(study_code)
+        if same_strap and not self.could_be_same_strap(strap_id, study_code):
+            raise SetupError(tr("{strap} is heard on a radio {name}'s strap is heard on "
+                                "already: it is another strap.").format(
+                                    strap=strap_id, name=entry.info.display_name))
+        known = () if same_strap else self._known_ids(strap_id)
+        coming = {strap_id, *known}  # the ids that go with it
         previous = None
         for e in self.entries:
-            if e.strap_id == strap_id and e.study_code != study_code:
+            if e.study_code != study_code and coming & set(e.strap_ids):
                 previous = e.study_code
-                self._put(e.study_code, strap_id=None)
-        self._put(study_code, strap_id=strap_id, attending=True)
+                if e.strap_id in coming:
+                    self._put(e.study_code, strap_id=None, also_strap_ids=())
+                else:
+                    self._put(e.study_code, also_strap_ids=tuple(
+                        i for i in e.also_strap_ids if i not in coming))
+        if same_strap:
+            also = (*self.entry(study_code).also_strap_ids, strap_id)
+            self._put(study_code, also_strap_ids=also, attending=True)
+        else:
+            self._put(study_code, strap_id=strap_id, also_strap_ids=known, attending=True)
         return previous
 
+    def could_be_same_strap(self, strap_id: str, study_code: str) -> bool:
+        """Whether ``strap_id`` may be the strap ``code`` wears, heard on another radio: they
+        wear one, and none of its ids is on ``strap_id``'s radio."""
+        def radio(i: str) -> str:  # ids here come from the hubs and the registry
+            return i.partition(":")[0]
+
+        entry = self.entry(study_code)
+        return bool(entry.strap_ids) and all(radio(i) != radio(strap_id)
+                                             for i in entry.strap_ids)
+
+    def _known_ids(self, strap_id: str) -> tuple[str, ...]:
+        """The other ids the registry knows ``strap_id``'s strap by (from the roster)."""
+        for e in self.entries:
+            if strap_id in e.info.strap_ids:
+                return tuple(i for i in e.info.strap_ids if i != strap_id)
+        return ()
+
     def unassign(self, study_code: str) -> None:
-        self._put(study_code, strap_id=None)
+        self._put(study_code, strap_id=None, also_strap_ids=())
 
     def wearer(self, strap_id: str) -> RosterEntry | None:
         for e in self.entries:
-            if e.strap_id == strap_id:
+            if strap_id in e.strap_ids:
                 return e
         return None
 
@@ -298,8 +344,8 @@ class ClassSetup:
     def wanted_straps(self) -> dict[str, str]:
         """strap id → name of every strap to keep connected: those worn by attending
         participants, and those the operator previews."""
-        wanted = {e.strap_id: self.strap_name(e.strap_id) for e in self.entries
-                  if e.attending and e.strap_id is not None}
+        wanted = {strap_id: self.strap_name(strap_id) for e in self.entries
+                  if e.attending for strap_id in e.strap_ids}
         for strap_id in self._preview:
             wanted.setdefault(strap_id, self.strap_name(strap_id))
         return wanted
@@ -316,6 +362,13 @@ class ClassSetup:
         self.now_mono_s = now_mono_s
         changed = False
         for ev in events:
+            if isinstance(ev, RadioNotice):
+                if ev.note is None:
+                    self.radio_notes.pop(ev.strap_id, None)
+                else:
+                    self.radio_notes[ev.strap_id] = ev.note
+                changed = True
+                continue
             old = self._nearby.get(ev.strap_id)
             strap = old or NearbyStrap(ev.strap_id, "", None, NEVER_HEARD, None, "", None,
                                        None, None)
@@ -375,9 +428,8 @@ class ClassSetup:
         for e in self.entries:
             if not e.attending or e.strap_id is None:
                 continue
-            seen = self._nearby.get(e.strap_id)
-            last = max(seen.seen_mono_s if seen is not None else NEVER_HEARD,
-                       self.started_mono_s)
+            heard = [self._nearby[i].seen_mono_s for i in e.strap_ids if i in self._nearby]
+            last = max([*heard, NEVER_HEARD, self.started_mono_s])
             if now - last > config.MISSING_AFTER_S:
                 hints[e.study_code] = tr(MISSING_STRAP_HINT).format(
                     strap=self.strap_name(e.strap_id))
@@ -430,7 +482,8 @@ class ClassSetup:
             assert e.strap_id is not None and e.hrmax is not None
             people.append(Participant(e.study_code, e.info.display_name, e.strap_id, e.hrmax,
                                       beta_blocker=e.info.beta_blocker,
-                                      resting_bpm=e.info.resting_bpm))
+                                      resting_bpm=e.info.resting_bpm,
+                                      other_strap_ids=e.also_strap_ids))
         remembered = {p.study_code: p.strap_id for p in people}
         return SessionPlan(self.protocol, tuple(people), remembered)
 

@@ -83,9 +83,9 @@ def _window_problem() -> str:
 
 
 def run(opts: RunOptions) -> int:
-    clock: Clock = (RealClock() if opts.source == "ble"
+    clock: Clock = (RealClock() if opts.real
                     else SimulatedClock(start_utc=datetime.now(UTC), speed=opts.speed))
-    if opts.source == "ble":
+    if opts.real:
         db, fallback = open_database_or_local(opts.db_url)
     else:  # never the real registry: virtual participants must not join real classes
         db, fallback = open_database_or_local(
@@ -121,7 +121,7 @@ def run(opts: RunOptions) -> int:
         summary = {"session_id": recorded.session_id, **recorded.session.summary()}
     if in_terminal:  # the window shows its own end of session
         print("\n".join(session_summary_lines(recorded.session.protocol, summary)))
-    what = "Simulated session" if opts.source != "ble" else "Session"
+    what = "Session" if opts.real else "Simulated session"
     if result.spill_path is not None:
         print(f"The database {db.name} did not answer: {result.pending_rows} rows of "
               f"{what.lower()} "
@@ -209,17 +209,25 @@ def _assigned_class(opts: RunOptions, db: Database, hub: StrapHub,
                     sensors: SensorThread) -> list[Participant]:
     """The registered participants with a strap (only ``--strap`` ones, when given), once
     the adapters are known to work: without one the session would record nothing."""
+    from drivers.ant import AntStrapHub, NoAntStick
     from drivers.ble import AdapterUnavailable, BleStrapHub
 
+    for one in _hubs_in(hub):
+        if isinstance(one, AntStrapHub):
+            try:  # before anything else: without a stick nothing can be heard
+                sensors.call(one.check_sticks())
+            except NoAntStick as err:
+                raise UsageError(str(err)) from None
     people = assigned_class(db, opts.strap_keys or None)
     if not people:
         raise UsageError("no straps are assigned to participants: assign one with "
                          "'hiaim-monitor straps assign ADDRESS CODE'")
-    if isinstance(hub, BleStrapHub):
-        try:  # before a session is stored
-            sensors.call(hub.check_adapters())
-        except AdapterUnavailable as err:
-            raise UsageError(str(err)) from None
+    for one in _hubs_in(hub):
+        if isinstance(one, BleStrapHub):
+            try:  # before a session is stored
+                sensors.call(one.check_adapters())
+            except AdapterUnavailable as err:
+                raise UsageError(str(err)) from None
     return people
 
 
@@ -248,7 +256,7 @@ def _run_window(opts: RunOptions, db: Database, clock: Clock,
     sensors = SensorThread()
     sensors.start()
     try:
-        hub, simulated = _make_hub(opts, db, clock, sensors, cue)
+        hub, simulated = _make_hub(opts, db, clock, sensors, cue, window=True)
         simulated_codes = None if simulated is None else {p.study_code for p in simulated}
         try:
             sensors.start_source(hub, events.put)
@@ -281,43 +289,30 @@ def _run_window(opts: RunOptions, db: Database, clock: Clock,
 
 
 def _make_hub(opts: RunOptions, db: Database, clock: Clock, sensors: SensorThread,
-              cue: SessionCue) -> tuple[StrapHub, list[Participant] | None]:
+              cue: SessionCue, *, window: bool = False
+              ) -> tuple[StrapHub, list[Participant] | None]:
     """The strap hub the options ask for: the one recipe per source kind, for the window
-    and the headless path alike. For a simulation also its class (who wears which strap),
-    registered with their straps so the roster shows them; None for real straps."""
-    from drivers.ble import BleStrapHub
+    and the headless path alike; several sources (radios) go behind one CombinedHub. For a
+    simulation also its class (who wears which strap), registered with their straps so the
+    roster shows them; None for real straps. ``window``: an ANT+ hub without a stick says so
+    in the window and waits for one, where the headless path stops."""
+    hubs: list[StrapHub] = []
+    if opts.real:
+        for kind, _n in opts.sources:
+            hubs.append(_real_hub(kind, opts, clock, window=window))
+        return _one_hub(hubs), None
 
-    if opts.source == "ble":
-        return BleStrapHub(clock, adapters=opts.adapters), None
-
-    from simulators.faults import FaultConfig
-    from simulators.hub import SimulatedStrapHub
     from simulators.roster import make_virtual_class
 
     virtual = make_virtual_class(opts.n_participants, opts.seed)
-    faults = FaultConfig.demo() if opts.faults == "demo" else FaultConfig()
-    hub: StrapHub
-    if opts.source == "simulate":
-        sim = SimulatedStrapHub(virtual, clock, faults=faults, seed=opts.seed, cue=cue)
-        straps = list(sim.nearby.items())
-        hub = sim
-    else:
-        _need_bumble()
-        from simulators.ble_emulation import EmulatedBleWorld
-        from simulators.bleak_bumble import BumbleClient, BumbleScanner
-
-        # Polar H10s, as most group classes wear: with fewer adapters than the class needs
-        # (--simulate-adapters), the straps without a connection are heard by broadcast.
-        adapters = opts.simulate_adapters or -(-opts.n_participants
-                                               // config.MAX_STRAPS_PER_ADAPTER)
-        world = EmulatedBleWorld(adapter_count=adapters)
-        sensors.call(world.start())
-        sensors.add_cleanup(world.stop)
-        emulated = sensors.call(world.add_class(virtual, clock=clock, cue=cue, faults=faults,
-                                                seed=opts.seed, polar=True))
-        hub = BleStrapHub(clock, adapters=world.adapters, scanner_backend=BumbleScanner,
-                          client_backend=BumbleClient)
-        straps = [(e.strap_id, e.name) for e in emulated]
+    straps: list[tuple[str, str]] = []
+    first = 0
+    for kind, n in opts.sources:  # the class, source by source
+        hub, its_straps = _simulated_hub(kind, virtual[first:first + n], opts, clock,
+                                         sensors, cue)
+        hubs.append(hub)
+        straps += its_straps
+        first += n
     register_simulated_class(db, virtual, straps)
     from simulators.class_programme import joined_simulated_class
 
@@ -325,7 +320,73 @@ def _make_hub(opts: RunOptions, db: Database, clock: Clock, sensors: SensorThrea
     people = [Participant(v.study_code, v.display_name, strap_id,
                           measured_hrmax(v.hrmax_bpm))
               for v, (strap_id, _name) in zip(virtual, straps, strict=True)]
-    return hub, people
+    return _one_hub(hubs), people
+
+
+def _one_hub(hubs: list[StrapHub]) -> StrapHub:
+    if len(hubs) == 1:
+        return hubs[0]
+    from drivers.hubs import CombinedHub
+
+    return CombinedHub(hubs)
+
+
+def _hubs_in(hub: StrapHub) -> tuple[StrapHub, ...]:
+    """The hubs behind ``hub`` (itself, unless it combines several)."""
+    from drivers.hubs import CombinedHub
+
+    return hub.hubs if isinstance(hub, CombinedHub) else (hub,)
+
+
+def _real_hub(kind: str, opts: RunOptions, clock: Clock, *, window: bool) -> StrapHub:
+    if kind == "ant":
+        from drivers.ant import AntStrapHub
+
+        return AntStrapHub(clock, sticks=opts.ant_sticks, wait_for_stick=window)
+    from drivers.ble import BleStrapHub
+
+    return BleStrapHub(clock, adapters=opts.adapters)
+
+
+def _simulated_hub(kind: str, virtual: Sequence[VirtualParticipant], opts: RunOptions,
+                   clock: Clock, sensors: SensorThread, cue: SessionCue
+                   ) -> tuple[StrapHub, list[tuple[str, str]]]:
+    """One simulated source's hub over ``virtual``, and (strap id, name) of each one's
+    strap, in their order."""
+    from simulators.faults import FaultConfig
+
+    faults = FaultConfig.demo() if opts.faults == "demo" else FaultConfig()
+    if kind == "simulate":
+        from simulators.hub import SimulatedStrapHub
+
+        sim = SimulatedStrapHub(virtual, clock, faults=faults, seed=opts.seed, cue=cue)
+        return sim, list(sim.nearby.items())
+    if kind == "simulate-ant":
+        from drivers.ant import AntStrapHub
+        from simulators.ant_class import EmulatedAntClass
+
+        # Mild page loss with the demo faults: the rebuilt RR shows its gaps, none invented.
+        ant_class = EmulatedAntClass(virtual, clock, cue=cue, seed=opts.seed,
+                                     drop_fraction=0.02 if opts.faults == "demo" else 0.0)
+        ant_class.start()
+        sensors.add_cleanup(ant_class.astop)
+        return AntStrapHub(clock, usb_backend=ant_class.backend), list(ant_class.strap_ids)
+    _need_bumble()
+    from drivers.ble import BleStrapHub
+    from simulators.ble_emulation import EmulatedBleWorld
+    from simulators.bleak_bumble import BumbleClient, BumbleScanner
+
+    # Polar H10s, as most group classes wear: with fewer adapters than the class needs
+    # (--simulate-adapters), the straps without a connection are heard by broadcast.
+    adapters = opts.simulate_adapters or -(-len(virtual) // config.MAX_STRAPS_PER_ADAPTER)
+    world = EmulatedBleWorld(adapter_count=adapters)
+    sensors.call(world.start())
+    sensors.add_cleanup(world.stop)
+    emulated = sensors.call(world.add_class(virtual, clock=clock, cue=cue, faults=faults,
+                                            seed=opts.seed, polar=True))
+    hub = BleStrapHub(clock, adapters=world.adapters, scanner_backend=BumbleScanner,
+                      client_backend=BumbleClient)
+    return hub, [(e.strap_id, e.name) for e in emulated]
 
 
 def _need_bumble() -> None:

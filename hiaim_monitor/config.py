@@ -15,6 +15,10 @@ APP_NAME: Final = "hiaim-monitor"
 
 STALE_AFTER_S: Final = 3.0  # no sample for longer: the value is old, show it dimmed
 LOST_AFTER_S: Final = 10.0  # no sample for longer: "signal lost", no number at all
+# A dual-mode strap heard on two radios (BLE and ANT+) is one participant's data by one radio
+# at a time: the other radio's samples are taken only once the first has been silent this
+# long (a strap notifies about once a second, ANT+ pages come four times a second).
+RADIO_SWITCH_AFTER_S: Final = STALE_AFTER_S
 # A sample stands for at most this long in time-in-class sums, adherence and detected
 # bouts; straps notify about once a second.
 MAX_CREDIT_GAP_S: Final = 2.0

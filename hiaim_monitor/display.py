@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final, Protocol
 
-from hiaim_monitor import config
-from hiaim_monitor.engine.adherence import target_of
+from hiaim_monitor import config, strap_ids
+from hiaim_monitor.engine.adherence import outcome_of, target_of
 from hiaim_monitor.engine.alarms import AlarmKind
 from hiaim_monitor.engine.blocks import block_label, shown_peak_pct
 from hiaim_monitor.engine.codes import Level
@@ -69,6 +69,17 @@ ALARM_WORD: Final = {
     AlarmKind.NO_CONTACT: "no contact",
     AlarmKind.BATTERY_LOW: "battery low",
 }
+
+
+def radio_word(strap_id: str | None) -> str:
+    """The radio a participant's data comes by (``ParticipantView.via_strap_id``), in the
+    current language; "" before any came."""
+    if strap_id is None:
+        return ""
+    radio = strap_id.partition(":")[0]
+    words = {strap_ids.BLE: tr("Bluetooth"), strap_ids.ANT: tr("ANT+"),
+             strap_ids.SIM: tr("simulated")}
+    return words.get(radio, "")
 
 
 def whole_s(seconds: float) -> int:
@@ -165,7 +176,6 @@ def station_of(pos: PhasePosition | None) -> str:
     return station_label(pos.phase.station) if pos is not None else ""
 
 
-
 class Cue(StrEnum):
     PUSH = "PUSH"
     HOLD = "HOLD"
@@ -256,7 +266,5 @@ def block_line(protocol: TrainingProtocol | None, result: BlockResult) -> str:
     index = result.block_index
     known = protocol is not None and index is not None and 0 <= index < len(protocol.blocks)
     label = block_label(protocol.blocks[index]) if known else result.phase_name
-    outcome = ("not judged" if not result.judged
-               else "achieved" if result.achieved else "not achieved")
     return block_result_text(label, result.peak_pct, result.seconds_in_target,
-                             result.target_pct, outcome)
+                             result.target_pct, outcome_of(result.judged, result.achieved))

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Final
 
 from hiaim_monitor import config
 from hiaim_monitor.admin import add_admin_commands
@@ -93,6 +94,15 @@ def build_parser() -> argparse.ArgumentParser:
                         f"to connect every strap, {config.MAX_STRAPS_PER_ADAPTER} each); "
                         "the straps are Polar H10s, so those beyond the adapters' capacity "
                         "are heard by their broadcast heart rate (no RR)")
+    p.add_argument("--simulate-ant", type=int, metavar="N",
+                   help="N simulated participants whose ANT+ straps are emulated behind an "
+                        "emulated ANT USB stick and heard through the production ANT+ hub")
+    p.add_argument("--ant", action="store_true",
+                   help="real ANT+ chest straps through ANT USB sticks (ANTUSB2, ANTUSB-m): "
+                        "the straps assigned to participants")
+    p.add_argument("--ant-stick", action="append", metavar="SERIAL", default=[],
+                   help="with --ant: only this ANT USB stick, by its serial number (repeat "
+                        "for more; default every stick plugged in)")
     p.add_argument("--ble", action="store_true",
                    help="real chest straps over Bluetooth: the straps assigned to "
                         "participants ('straps assign'), or those given with --strap")
@@ -251,10 +261,17 @@ def parse_screenshot(args: argparse.Namespace) -> ScreenshotOptions:
                              args.faults)
 
 
+# Heart-rate sources that may run side by side in one class (through one CombinedHub): real
+# straps on several radios, or emulated straps on several radios; never real and simulated.
+REAL_SOURCES: Final = ("ble", "ant")
+EMULATED_SOURCES: Final = ("simulate-ble", "simulate-ant")
+
+
 @dataclass(frozen=True)
 class RunOptions:
-    source: str  # "simulate", "simulate-ble" or "ble"
-    n_participants: int  # simulated ones; 0 for real straps
+    # (source, simulated participants on it): "simulate", "simulate-ble" or "simulate-ant"
+    # with N; "ble" or "ant" (real straps) with 0. The class is made in this order.
+    sources: tuple[tuple[str, int], ...]
     strap_keys: tuple[str, ...]
     adapters: tuple[str, ...]
     headless: bool
@@ -266,25 +283,54 @@ class RunOptions:
     summary_json: Path | None
     db_url: str | None
     lang: str | None  # as given; None: the saved choice, else the system locale
+    ant_sticks: tuple[str, ...] = ()  # --ant-stick serials; empty: every stick
     simulate_adapters: int | None = None  # --simulate-ble's emulated adapters; None: enough
+
+    @property
+    def real(self) -> bool:
+        """Real straps (the real registry and a real clock), not a simulation."""
+        return self.sources[0][0] in REAL_SOURCES
+
+    @property
+    def n_participants(self) -> int:
+        """Simulated participants on every source together; 0 for real straps."""
+        return sum(n for _source, n in self.sources)
 
 
 def parse_options(args: argparse.Namespace) -> RunOptions:
     set_language(args.lang)
     chosen = [name for name, on in (("--simulate", args.simulate is not None),
                                     ("--simulate-ble", args.simulate_ble is not None),
-                                    ("--ble", args.ble)) if on]
+                                    ("--simulate-ant", args.simulate_ant is not None),
+                                    ("--ble", args.ble), ("--ant", args.ant)) if on]
     if not chosen:
         raise UsageError("choose a heart-rate source: --simulate N (simulated participants), "
-                         "--simulate-ble N (emulated BLE straps) or --ble (real straps)")
-    if len(chosen) > 1:
-        raise UsageError(f"choose one heart-rate source, not {' and '.join(chosen)}")
-    n = args.simulate if args.simulate is not None else args.simulate_ble
-    if n is not None and not 1 <= n <= config.MAX_PARTICIPANTS:
-        raise UsageError(f"{chosen[0]} takes 1–{config.MAX_PARTICIPANTS} participants, "
-                         f"got {n}")
-    if args.strap and not args.ble:
-        raise UsageError("--strap goes with --ble")
+                         "--simulate-ble N (emulated BLE straps), --simulate-ant N (emulated "
+                         "ANT+ straps), --ble or --ant (real straps)")
+    kinds = [c.removeprefix("--") for c in chosen]
+    if len(chosen) > 1 and not (set(kinds) <= set(REAL_SOURCES)
+                                or set(kinds) <= set(EMULATED_SOURCES)):
+        raise UsageError(f"choose one heart-rate source, not {' and '.join(chosen)} (radios "
+                         "mix as --ble --ant, or as --simulate-ble N --simulate-ant M)")
+    counts = {"simulate": args.simulate, "simulate-ble": args.simulate_ble,
+              "simulate-ant": args.simulate_ant}
+    for kind, option in zip(kinds, chosen, strict=True):
+        n_kind = counts.get(kind)
+        if n_kind is not None and not 1 <= n_kind <= config.MAX_PARTICIPANTS:
+            raise UsageError(f"{option} takes 1–{config.MAX_PARTICIPANTS} participants, "
+                             f"got {n_kind}")
+    sources = tuple((kind, counts.get(kind) or 0) for kind in kinds)
+    n = sum(count for _kind, count in sources) or None
+    if n is not None and n > config.MAX_PARTICIPANTS:
+        raise UsageError(f"{' and '.join(chosen)} make a class of {n}; one session takes at "
+                         f"most {config.MAX_PARTICIPANTS} participants")
+    if args.strap and not (args.ble or args.ant):
+        raise UsageError("--strap goes with --ble or --ant")
+    if args.ant_stick and not args.ant:
+        raise UsageError("--ant-stick goes with --ant")
+    for serial in args.ant_stick:
+        if not serial.strip() or any(c.isspace() for c in serial):
+            raise UsageError(f"--ant-stick: {serial!r} is not a stick's serial number")
     if args.simulate_adapters is not None:
         if args.simulate_ble is None:
             raise UsageError("--simulate-adapters goes with --simulate-ble")
@@ -299,7 +345,7 @@ def parse_options(args: argparse.Namespace) -> RunOptions:
         raise UsageError(f"--adapter: each adapter once, got {', '.join(args.adapter)}")
     if not args.speed > 0 or math.isnan(args.speed):
         raise UsageError(f"--speed must be a number above 0, got {args.speed:g}")
-    n_sim = args.simulate if args.simulate is not None else (args.simulate_ble or 0)
+    n_sim = n or 0
     fastest = max_speed(n_sim)
     if math.isinf(args.speed):
         raise UsageError(f"--speed must be a finite number, got {args.speed:g}; the most a "
@@ -307,7 +353,7 @@ def parse_options(args: argparse.Namespace) -> RunOptions:
     if args.speed > fastest:
         raise UsageError(f"--speed {args.speed:g} is faster than a simulation of {n_sim} "
                          f"can keep up with here; the most is {fastest:g}")
-    if args.ble and args.speed != 1:
+    if (args.ble or args.ant) and args.speed != 1:
         raise UsageError("--speed is for simulations: real straps run in real time")
     try:
         protocol = load_protocol(args.protocol)
@@ -318,19 +364,19 @@ def parse_options(args: argparse.Namespace) -> RunOptions:
         raise UsageError(f"--duration must be above 0 seconds, got {duration_s:g}")
     if args.summary_json is not None:
         _check_writable(args.summary_json, "--summary-json")
-    source = chosen[0].removeprefix("--")
     # A simulation records in its own database unless --db says otherwise; real straps
     # record in --db, else HIAIM_DB_URL, else the default file.
-    url, where = ((args.db, "--db") if args.db or source != "ble"
+    url, where = ((args.db, "--db") if args.db or kinds[0] not in REAL_SOURCES
                   else (os.environ.get(DB_URL_ENV), DB_URL_ENV))
     if url:
         try:
             check_lasting(url)
         except StorageError as exc:
             raise UsageError(f"{where}: {exc}") from None
-    return RunOptions(source, n or 0, tuple(args.strap), tuple(args.adapter) or ("hci0",),
+    return RunOptions(sources, tuple(args.strap), tuple(args.adapter) or ("hci0",),
                       args.headless, args.speed, duration_s, protocol, args.seed, args.faults,
-                      args.summary_json, args.db, args.lang, args.simulate_adapters)
+                      args.summary_json, args.db, args.lang,
+                      tuple(s.strip() for s in args.ant_stick), args.simulate_adapters)
 
 
 def max_speed(n_participants: int) -> float:

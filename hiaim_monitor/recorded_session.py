@@ -13,10 +13,11 @@ in a spill file, stored at the next start.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import queue
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +39,7 @@ from hiaim_monitor.storage.recorder import SessionRecorder
 from hiaim_monitor.storage.registry import RegistryError
 from hiaim_monitor.storage.sessions import SessionEnd, StoredSession, store_notes
 from hiaim_monitor.storage.spill import write_spill
-from hiaim_monitor.storage.strap_registry import assign_strap
+from hiaim_monitor.storage.strap_registry import add_strap_id, assign_strap, find_strap
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ class RecordedSession:
         stored = start_session(db, protocol, people, started_utc=start_utc,
                                simulated=simulated)
         if remember_straps:
-            remember_assignments(db, {p.study_code: p.strap_id for p in people})
+            remember_assignments(db, {p.study_code: p.strap_ids for p in people})
         writer = SessionWriter(db, stored)
         session = LiveSession(protocol, people, clock, events, start_mono_s=start_s,
                               duration_s=duration_s, cue=cue)
@@ -188,11 +189,19 @@ class RecordedSession:
         return ""
 
 
-def remember_assignments(db: Database, straps_by_code: Mapping[str, str]) -> None:
-    """Today's straps become each participant's default for next time. Best effort: a
-    participant missing from the registry keeps none."""
-    for code, strap_key in straps_by_code.items():
+def remember_assignments(db: Database, strap_ids_by_code: Mapping[str, Sequence[str]]) -> None:
+    """Today's straps become each participant's default for next time, with every id each
+    was heard by today (a dual-mode strap's ANT+ number beside its Bluetooth address), so
+    next time it is paired once. Best effort: a participant missing from the registry keeps
+    none, and an id the registry gives another strap stays that strap's."""
+    for code, (strap_key, *others) in strap_ids_by_code.items():
         try:
             assign_strap(db, strap_key, code)
         except RegistryError:
             continue
+        known = find_strap(db, strap_key)
+        for other in others:
+            if known is not None and other in known.ids:
+                continue
+            with contextlib.suppress(RegistryError):
+                add_strap_id(db, strap_key, other)

@@ -85,7 +85,19 @@ class StrapSighting:
     rssi_dbm: int | None  # signal strength; None when the stack does not say
 
 
-SourceEvent = HeartRateSample | StrapStatus | BatteryReading | PacketDropped | StrapSighting
+@dataclass(frozen=True, slots=True)
+class RadioNotice:
+    """About a whole radio rather than one strap (no ANT USB stick plugged in, the last one
+    pulled out): ``note`` says what, None once it is over. ``strap_id`` is the radio's name
+    (``strap_ids.ANT``…), which names no strap, so no participant takes it."""
+
+    strap_id: str
+    t_mono_s: float
+    note: StrapNote | None
+
+
+SourceEvent = (HeartRateSample | StrapStatus | BatteryReading | PacketDropped | StrapSighting
+               | RadioNotice)
 
 
 def sample_from_notification(

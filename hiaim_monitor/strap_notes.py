@@ -35,6 +35,10 @@ class StrapReason(Enum):
     BROADCAST_ONLY = "broadcast_only"  # heard by its advertisements: heart rate, no RR
     LISTENING = "listening"  # waiting to hear a Polar strap's advertised heart rate
     UNCHANGING_BROADCAST = "unchanging_broadcast"  # bpm, seconds: one value, likely unworn
+    NO_ANT_STICK = "no_ant_stick"  # no ANT USB stick (of those asked for) plugged in
+    ANT_STICK_LOST = "ant_stick_lost"  # stick (its serial number): unplugged or failing
+    ANT_STICK_DENIED = "ant_stick_denied"  # stick: the system refused access to it
+    ANT_SILENT = "ant_silent"  # seconds without a page from a watched ANT+ strap
 
 
 Value = str | int | float
@@ -130,4 +134,17 @@ def _template(reason: StrapReason, values: Mapping[str, Value],
         case StrapReason.UNCHANGING_BROADCAST:
             return tr("The strap has broadcast {bpm} bpm without a change for {seconds:g} s: "
                       "it is probably not worn.")
+        case StrapReason.NO_ANT_STICK:
+            return tr("No ANT USB stick found: plug in an ANTUSB2 or ANTUSB-m stick (on "
+                      "Windows install the WinUSB driver for it with Zadig; on Linux add the "
+                      "udev rule in the README).")
+        case StrapReason.ANT_STICK_LOST:
+            return tr("The ANT USB stick {stick} was unplugged or stopped answering: plug it "
+                      "back in; its straps come back by themselves.")
+        case StrapReason.ANT_STICK_DENIED:
+            return tr("The ANT USB stick {stick} may not be opened: on Linux add the udev "
+                      "rule in the README, on Windows install the WinUSB driver with Zadig.")
+        case StrapReason.ANT_SILENT:
+            return tr("No ANT+ page from this strap for {seconds:g} s: is it worn, and near "
+                      "the ANT stick?")
     raise AssertionError(f"no sentence for {reason}")

@@ -261,8 +261,8 @@ class ControlWindow(QMainWindow):
         if w.bridge is not None:
             # Connect only the straps that are worn; the rest are let go.
             names = w.setup.wanted_straps()
-            w.bridge.sync({p.strap_id: names.get(p.strap_id, p.strap_id)
-                           for p in plan.participants})
+            w.bridge.sync({strap_id: names.get(strap_id, strap_id)
+                           for p in plan.participants for strap_id in p.strap_ids})
             w.bridge.set_discovery(False)
             # What the straps sent during setup belongs to nobody's session.
             w.setup.ingest(w.bridge.drain(), w.clock.monotonic())
@@ -277,8 +277,9 @@ class ControlWindow(QMainWindow):
         session = recorded.session
         # What the straps said during setup (connected, battery) holds until they report
         # again: without it the Strap column is blank and a flat battery raises no alarm.
-        session.carry_over(w.setup.strap_reports([p.strap_id for p in plan.participants],
-                                                 session.start_mono_s))
+        session.carry_over(w.setup.strap_reports(
+            [strap_id for p in plan.participants for strap_id in p.strap_ids],
+            session.start_mono_s))
         self.show_recorded(recorded)
 
     def show_recorded(self, recorded: RecordedSession) -> None:

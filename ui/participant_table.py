@@ -18,6 +18,7 @@ from hiaim_monitor.display import (
     class_word,
     mmss,
     no_rr_mark,
+    radio_word,
 )
 from hiaim_monitor.engine.snapshot import ParticipantView, SignalState
 from hiaim_monitor.i18n import tr
@@ -63,6 +64,7 @@ def _class(p: ParticipantView) -> str:
 CELL: dict[str, Callable[[ParticipantView], str]] = {
     "Name": lambda p: p.display_name,
     "Strap": _strap,
+    "Radio": lambda p: radio_word(p.via_strap_id),
     "bpm": _bpm,
     "% HRmax": _pct,
     "Class": _class,

@@ -37,8 +37,8 @@ from ui.records_panel import RecordsPanel
 from ui.session_header import AlarmBanner, SessionHeader
 from ui.setup.timeline import PhaseTimeline
 
-COLUMNS = ("Name", "Signal", "Strap", "bpm", "% HRmax", "Class", "In target", "Intervals",
-           "Alarms")
+COLUMNS = ("Name", "Signal", "Strap", "Radio", "bpm", "% HRmax", "Class", "In target",
+           "Intervals", "Alarms")
 RECORDS_MIN_PX = 24  # what a small window leaves the records (they scroll)
 ACKNOWLEDGED_STYLE = "color: white; background: #7A2020; padding: 6px;"
 RAISED_STYLE = "color: white; background: #C00000; padding: 6px;"

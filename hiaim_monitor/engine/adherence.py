@@ -62,9 +62,7 @@ class PhaseAdherence:
     @property
     def outcome(self) -> str:
         """"achieved", "not achieved" or "not judged": the three states a report shows."""
-        if not self.judged:
-            return "not judged"
-        return "achieved" if self.achieved else "not achieved"
+        return outcome_of(self.judged, self.achieved)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -104,7 +102,19 @@ def target_of(phase: Phase | None) -> Level | None:
     """``phase_target`` for any phase: None outside work phases."""
     if phase is None or not phase.kind.is_work:
         return None
-    return Level.INTERMEDIATE if phase.kind is PhaseKind.INTERMEDIATE else Level.HIGH
+    return target_of_kind(phase.kind)
+
+
+def target_of_kind(kind: PhaseKind) -> Level:
+    """The level a work phase (or a block) of ``kind`` aims at."""
+    return Level.INTERMEDIATE if kind is PhaseKind.INTERMEDIATE else Level.HIGH
+
+
+def outcome_of(judged: bool, achieved: bool | None) -> str:
+    """"achieved", "not achieved" or "not judged": the one rule for the three outcomes."""
+    if not judged:
+        return "not judged"
+    return "achieved" if achieved else "not achieved"
 
 
 def in_target(level: int, target: Level | None) -> bool:

@@ -26,7 +26,12 @@ import numpy as np
 import numpy.typing as npt
 
 from hiaim_monitor import config
-from hiaim_monitor.engine.adherence import PhaseAdherence, judge_window, target_of
+from hiaim_monitor.engine.adherence import (
+    PhaseAdherence,
+    judge_window,
+    target_of,
+    target_of_kind,
+)
 from hiaim_monitor.engine.codes import Level
 from hiaim_monitor.engine.intervals import sample_durations_s
 from hiaim_monitor.protocols import AchievedRule, Block, PhaseKind, TrainingProtocol
@@ -89,7 +94,7 @@ def prescribed_intervals(protocol: TrainingProtocol) -> list[Prescribed]:
         if block is not None:
             if w.index == block.first_phase:
                 out.append(Prescribed(w.index, block_label(block, translated=False),
-                                      block.kind, _target(block.kind), w.start_s,
+                                      block.kind, target_of_kind(block.kind), w.start_s,
                                       windows[block.last_phase].end_s, block))
             continue
         target = target_of(w.phase)
@@ -97,10 +102,6 @@ def prescribed_intervals(protocol: TrainingProtocol) -> list[Prescribed]:
             out.append(Prescribed(w.index, w.phase.name, w.phase.kind, target, w.start_s,
                                   w.end_s))
     return out
-
-
-def _target(kind: PhaseKind) -> Level:
-    return Level.INTERMEDIATE if kind is PhaseKind.INTERMEDIATE else Level.HIGH
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +230,7 @@ def judge_block(block: Block, windows: Sequence[PhaseWindow], t_s: npt.ArrayLike
     return PhaseAdherence(
         phase_index=block.first_phase, phase_name=block_label(block, translated=False),
         kind=block.kind, start_s=float(shown_start), end_s=float(shown_end),
-        target=_target(block.kind), seconds_in_target=s_at, seconds_above_target=0.0,
+        target=target_of_kind(block.kind), seconds_in_target=s_at, seconds_above_target=0.0,
         seconds_below_target=s_below, seconds_no_data=no_data,
         fraction_in_target_after_ramp=fraction, time_to_target_s=time_to_target,
         peak_pct=peak, achieved=judged and ok, planned_s=float(planned_s), ran_s=ran_s,

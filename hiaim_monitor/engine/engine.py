@@ -52,6 +52,7 @@ from hiaim_monitor.samples import (
     BatteryReading,
     HeartRateSample,
     PacketDropped,
+    RadioNotice,
     SourceEvent,
     StrapStatus,
 )
@@ -128,8 +129,13 @@ class ZoneEngine:
         for ev in batch:
             person = by_strap.get(ev.strap_id)
             if person is None:
-                self.unknown_events += 1
+                if type(ev) is not RadioNotice:  # a radio's, nobody's
+                    self.unknown_events += 1
             elif type(ev) is HeartRateSample:
+                if ev.strap_id != person.via and not self._switch_radio(person, ev):
+                    person.duplicates += 1  # the same beats, heard by the other radio
+                    continue
+                person.via_t = max(person.via_t, ev.t_mono_s)
                 samples.append((person.row, ev.t_mono_s, ev))
             elif isinstance(ev, PacketDropped):
                 person.dropped += 1
@@ -140,7 +146,9 @@ class ZoneEngine:
                     person.battery = ev.level_pct
                     self.rules.battery(person, ev.level_pct, t, wall)
                 else:
-                    person.strap_state, person.strap_note = ev.state, ev.note
+                    person.statuses[ev.strap_id] = (ev.state, ev.note)
+                    if person.via in (None, ev.strap_id):
+                        person.strap_state, person.strap_note = ev.state, ev.note
                 reports.append(StrapReport(person.p.study_code, t, wall, ev))
         # Per participant in time order, so the order within a tick does not matter.
         samples.sort(key=lambda item: (item[0], item[1]))
@@ -156,6 +164,17 @@ class ZoneEngine:
         self._update_time_alarms()
         self._judge_finished_phases()
         return self.handover.output(tuple(reports), taken)
+
+    def _switch_radio(self, person: Person, ev: HeartRateSample) -> bool:
+        """Whether ``ev``, from another of the participant's strap ids than the one in use,
+        is taken: only when none is in use yet or that one has gone silent. Then the id in
+        use becomes ``ev``'s, and so does the status shown."""
+        if person.via is not None and ev.t_mono_s - person.via_t < self.cfg.radio_switch_after_s:
+            return False
+        person.via, person.via_t = ev.strap_id, ev.t_mono_s
+        if ev.strap_id in person.statuses:
+            person.strap_state, person.strap_note = person.statuses[ev.strap_id]
+        return True
 
     def _sample(self, person: Person, s: HeartRateSample, out: Columns) -> None:
         """The per-sample path: plain floats and ints, no numpy, no enum arithmetic."""
@@ -349,7 +368,10 @@ class ZoneEngine:
         position = self.schedule.position_at(now)
         phase_idx = self.schedule.index_at(now)
         target = target_of(position.phase) if position else None
-        views = tuple(self._view(person, now, phase_idx, target) for person in self.people)
+        phases = self.protocol.phases
+        block = phases[phase_idx].block if 0 <= phase_idx < len(phases) else None
+        views = tuple(self._view(person, now, phase_idx, target, block)
+                      for person in self.people)
         return SessionSnapshot(now_mono, now, self.protocol, position, self.finished_at(now),
                                views, paused=self.schedule.paused,
                                planned_run_s=self._planned_run_s())
@@ -364,7 +386,7 @@ class ZoneEngine:
         return run_s
 
     def _view(self, person: Person, now: float, phase_idx: int,
-              target: Level | None) -> ParticipantView:
+              target: Level | None, block: int | None) -> ParticipantView:
         cfg = self.cfg
         signal, age = signal_of(person, now, cfg)
         shows = signal in (SignalState.LIVE, SignalState.STALE) and person.shown_bpm is not None
@@ -374,8 +396,6 @@ class ZoneEngine:
                 and in_target(person.prev_level, target)):
             in_target_s += min(max(0.0, now - person.prev_t), cfg.max_gap_s)
         trace_t, trace_pct = recent_trace(self.samples, person, cfg.trace_window_s)
-        phases = self.protocol.phases
-        block = phases[phase_idx].block if 0 <= phase_idx < len(phases) else None
         block_peak = (shown_peak_pct(person.block_peak[1])
                       if block is not None and person.block_peak[0] == block else None)
         return ParticipantView(
@@ -398,6 +418,7 @@ class ZoneEngine:
             trace_t_s=trace_t,
             trace_pct=trace_pct,
             strap_note=person.strap_note,
+            via_strap_id=person.via,
             block_peak_pct=block_peak,
             no_rr=person.no_rr,
         )

@@ -3,6 +3,7 @@ Plain attributes and ints: this is read and written on every sample."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -29,6 +30,7 @@ BEAT_COLUMNS = {"t_s": np.float32, "rr_ms": np.float32, "flags": np.uint8}
 class EngineConfig:
     stale_after_s: float = config.STALE_AFTER_S
     lost_after_s: float = config.LOST_AFTER_S
+    radio_switch_after_s: float = config.RADIO_SWITCH_AFTER_S
     smoothing_tau_s: float = config.SMOOTHING_TAU_S
     hysteresis_pct: float = config.HYSTERESIS_PCT
     min_dwell_s: float = config.MIN_DWELL_S
@@ -129,6 +131,13 @@ class Person:
         self.battery: int | None = None
         self.strap_state: StrapState | None = None
         self.strap_note: StrapNote | None = None
+        # The strap id whose samples are taken (a dual-mode strap is heard by two), the
+        # arrival of its latest sample (monotonic s), the other ids' samples left out, and
+        # each id's latest status, so the one shown is the status of the radio in use.
+        self.via: str | None = None
+        self.via_t = -math.inf
+        self.duplicates = 0
+        self.statuses: dict[str, tuple[StrapState, StrapNote | None]] = {}
         self.prev_t: float | None = None  # previous sample, for in-phase crediting
         self.prev_level = int(Level.UNKNOWN)
         self.acc_phase = -1

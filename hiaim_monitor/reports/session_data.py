@@ -15,6 +15,7 @@ from typing import Final
 import numpy as np
 
 from hiaim_monitor import config
+from hiaim_monitor.engine.adherence import outcome_of
 from hiaim_monitor.engine.blocks import prescribed_intervals
 from hiaim_monitor.engine.codes import Level
 from hiaim_monitor.engine.intervals import sample_durations_s
@@ -55,9 +56,7 @@ class IntervalLine:
 
     @property
     def outcome(self) -> str:
-        if self.achieved is None:
-            return "not judged"
-        return "achieved" if self.achieved else "not achieved"
+        return outcome_of(self.achieved is not None, self.achieved)
 
 
 @dataclass(frozen=True)

@@ -278,3 +278,44 @@ def test_strap_reports_carry_the_latest_state_and_battery_to_the_start(setup):
     assert reports == [StrapStatus("S1", 500.0, StrapState.STREAMING, "via hci0"),
                        BatteryReading("S1", 500.0, 9)]
     assert setup.strap_reports([], 500.0) == []
+
+
+# -- a dual-mode strap (BLE and ANT+) --------------------------------------------------------
+
+BLE_STRAP, ANT_STRAP = "ble:AA:BB:CC:DD:EE:01", "ant:4242"
+
+
+def test_a_strap_of_another_radio_may_be_the_same_strap_and_is_then_one_participants():
+    s = ClassSetup([person("P1", "Anna", strap=BLE_STRAP, hrmax_bpm=170,
+                           method=HRMaxMethod.MEASURED)], load_protocol("hi-aim"), today=TODAY)
+    assert s.could_be_same_strap(ANT_STRAP, "P1")
+    assert not s.could_be_same_strap("ble:AA:BB:CC:DD:EE:02", "P1")  # BLE already
+    assert s.assign(ANT_STRAP, "P1", same_strap=True) is None
+    entry = s.entry("P1")
+    assert entry.strap_ids == (BLE_STRAP, ANT_STRAP)
+    assert s.wearer(ANT_STRAP).study_code == "P1"
+    assert set(s.wanted_straps()) == {BLE_STRAP, ANT_STRAP}  # both radios listen for it
+    (anna,) = s.plan().participants
+    assert (anna.strap_id, anna.other_strap_ids) == (BLE_STRAP, (ANT_STRAP,))
+    with pytest.raises(SetupError, match="it is another strap"):
+        s.assign("ant:7", "P1", same_strap=True)
+
+
+def test_a_strap_the_registry_knows_by_two_ids_is_paired_once():
+    anna = replace(person("P1", "Anna", hrmax_bpm=170, method=HRMaxMethod.MEASURED))
+    bo = replace(person("P2", "Bo", strap=BLE_STRAP, hrmax_bpm=170,
+                        method=HRMaxMethod.MEASURED), strap_ids=(BLE_STRAP, ANT_STRAP))
+    s = ClassSetup([anna, bo], load_protocol("hi-aim"), today=TODAY)
+    assert s.entry("P2").strap_ids == (BLE_STRAP, ANT_STRAP)  # remembered with both ids
+    # Given to Anna by its ANT+ id, it comes with its BLE one, and Bo has none now.
+    assert s.assign(ANT_STRAP, "P1") == "P2"
+    assert s.entry("P1").strap_ids == (ANT_STRAP, BLE_STRAP)
+    assert s.entry("P2").strap_ids == ()
+
+
+def test_another_strap_of_another_radio_replaces_the_one_worn():
+    s = ClassSetup([person("P1", "Anna", strap=BLE_STRAP, hrmax_bpm=170,
+                           method=HRMaxMethod.MEASURED)], load_protocol("hi-aim"), today=TODAY)
+    s.assign(ANT_STRAP, "P1")
+    assert s.entry("P1").strap_ids == (ANT_STRAP,)
+    assert s.wearer(BLE_STRAP) is None

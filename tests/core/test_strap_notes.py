@@ -31,6 +31,10 @@ EXAMPLES = {
     StrapReason.LISTENING: StrapNote.of(StrapReason.LISTENING),
     StrapReason.UNCHANGING_BROADCAST: StrapNote.of(StrapReason.UNCHANGING_BROADCAST, bpm=72,
                                                    seconds=60.0),
+    StrapReason.NO_ANT_STICK: StrapNote.of(StrapReason.NO_ANT_STICK),
+    StrapReason.ANT_STICK_LOST: StrapNote.of(StrapReason.ANT_STICK_LOST, stick="3100001"),
+    StrapReason.ANT_STICK_DENIED: StrapNote.of(StrapReason.ANT_STICK_DENIED, stick="3100001"),
+    StrapReason.ANT_SILENT: StrapNote.of(StrapReason.ANT_SILENT, seconds=5.0),
 }
 
 

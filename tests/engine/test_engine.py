@@ -597,22 +597,57 @@ def test_conclude_hands_out_what_is_left_and_says_the_session_is_over():
     assert [e.action.value for e in rest.operator] == ["stop"]
 
 
-def test_a_dual_mode_strap_heard_on_two_radios_is_one_participant():
-    """What arrives under the strap's ANT+ id is the same person's as what arrives over
-    BLE: one tile, one row of samples, never a second participant or an unknown strap."""
-    dual = Participant("P1", "Name1", "ble:AA:BB:CC:DD:EE:01", measured_hrmax(HRMAX),
-                       other_strap_ids=("ant:12345",))
-    clock, engine = make(people=[dual])
+BLE_ID, ANT_ID = "ble:AA:BB:CC:DD:EE:01", "ant:12345"
+
+
+def dual_mode():
+    return Participant("P1", "Name1", BLE_ID, measured_hrmax(HRMAX), other_strap_ids=(ANT_ID,))
+
+
+def test_a_dual_mode_strap_heard_on_two_radios_is_one_participant_counted_once():
+    """The same heart heard over BLE and ANT+ at once is one tile and one row of samples:
+    the beats are stored once, by the radio that came first, and the view names it."""
+    clock, engine = make(people=[dual_mode()])
     rows = []
     for i in range(20):
-        strap = "ble:AA:BB:CC:DD:EE:01" if i % 2 else "ant:12345"
-        rows += engine.ingest([sample(clock, strap, 120 + i)]).rows
+        both = [sample(clock, BLE_ID, 120 + i), sample(clock, ANT_ID, 120 + i)]
+        rows += engine.ingest(both).rows
         clock.advance(1.0)
     assert engine.unknown_events == 0
     assert {r.study_code for r in rows} == {"P1"}
     assert sum(len(r.samples["t_s"]) for r in rows) == 20
+    assert sum(len(r.beats["t_s"]) for r in rows) == 20
     (view,) = engine.snapshot().participants
     assert view.bpm is not None and view.signal is SignalState.LIVE
+    assert view.via_strap_id == BLE_ID
+    assert engine.people[0].duplicates == 20
+
+
+def test_a_dual_mode_strap_moves_to_the_other_radio_when_the_first_goes_silent():
+    clock, engine = make(people=[dual_mode()])
+    kept = []
+    for i in range(30):
+        batch = [sample(clock, ANT_ID, 130)]
+        if i < 10:  # the BLE link drops after ten seconds; ANT+ goes on
+            batch.insert(0, sample(clock, BLE_ID, 130))
+        kept += [len(r.samples["t_s"]) for r in engine.ingest(batch).rows]
+        clock.advance(1.0)
+    # Ten by BLE, then ANT+ once BLE has been silent for the switch time, and nothing twice.
+    gap = int(EngineConfig().radio_switch_after_s)
+    assert sum(kept) == 30 - gap + 1
+    (view,) = engine.snapshot().participants
+    assert view.via_strap_id == ANT_ID and view.signal is SignalState.LIVE
+
+
+def test_the_status_shown_is_the_status_of_the_radio_in_use():
+    from hiaim_monitor.samples import StrapState, StrapStatus
+
+    clock, engine = make(people=[dual_mode()])
+    t = clock.monotonic()
+    engine.ingest([StrapStatus(BLE_ID, t, StrapState.STREAMING), sample(clock, BLE_ID, 120)])
+    # ANT+ is heard but its samples are not taken: its status does not cover BLE's.
+    engine.ingest([StrapStatus(ANT_ID, t, StrapState.CONNECTING)])
+    assert engine.snapshot().participants[0].strap_state is StrapState.STREAMING
 
 
 def test_two_participants_cannot_share_an_id_through_a_second_radio():

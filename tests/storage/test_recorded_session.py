@@ -82,6 +82,22 @@ def test_todays_straps_are_remembered_for_next_time(db):
     assert straps == {p.study_code: p.strap_id for p in people}
 
 
+def test_a_strap_heard_on_two_radios_today_is_remembered_with_both_ids(db):
+    """Paired once: next time the registry gives the participant both ids of the strap."""
+    import dataclasses
+
+    (anna,) = roster(1)
+    anna = dataclasses.replace(anna, strap_id="ble:AA:BB:CC:DD:EE:01",
+                               other_strap_ids=("ant:4242",))
+    add_participant(db, anna.study_code, anna.display_name, hrmax_bpm=anna.hrmax.bpm)
+    clock = SimulatedClock(start_utc=START_UTC)
+    recorded = RecordedSession.start(db, load_protocol("norwegian-4x4"), [anna], clock,
+                                     queue.SimpleQueue(), remember_straps=True)
+    recorded.finish()
+    (info,) = list_participants(db)
+    assert info.strap_ids == ("ble:AA:BB:CC:DD:EE:01", "ant:4242")
+
+
 def test_operator_actions_are_published_to_the_cue_and_cleared_at_the_end(db):
     cue = SessionCue()
     recorded, clock, *_ = start(db, cue)

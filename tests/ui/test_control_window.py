@@ -308,3 +308,26 @@ def test_a_participant_heard_by_broadcast_says_no_rr_in_the_strap_column(gym, tm
     assert "no RR" not in a["Strap"]
     assert "no RR" in b["Strap"] and b["bpm"] != "—"
     gym.window.grab().save(str(tmp_path / "control_no_rr.png"))
+
+
+def test_the_radio_column_names_the_radio_a_dual_mode_strap_is_heard_by(qtbot):
+    """Anna's strap is heard over ANT+ and BLE: the row names the radio her data comes by
+    (the first heard), and it is counted once."""
+    clock = SimulatedClock()
+    events = queue.SimpleQueue()
+    anna, bo = people(160, 180)
+    anna = dataclasses.replace(anna, strap_id="ble:AA:BB:CC:DD:EE:01",
+                               other_strap_ids=("ant:4242",))
+    bo = dataclasses.replace(bo, strap_id="ble:AA:BB:CC:DD:EE:02")
+    session = LiveSession(load_protocol("norwegian-4x4"), [anna, bo], clock, events)
+    window = ControlWindow(session)
+    qtbot.addWidget(window)
+    for _ in range(5):
+        for strap in ("ant:4242", "ble:AA:BB:CC:DD:EE:01", "ble:AA:BB:CC:DD:EE:02"):
+            data = encode_heart_rate_measurement(120, rr_raw=[512])
+            events.put(sample_from_notification(strap, data, clock))
+        clock.advance(1)
+    window.loop.tick()
+    assert row_of(window, "Anna")["Radio"] == "ANT+"
+    assert row_of(window, "Bo")["Radio"] == "Bluetooth"
+    assert row_of(window, "Anna")["bpm"] == "120"

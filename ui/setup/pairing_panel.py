@@ -122,6 +122,12 @@ class PairingPanel(QWidget):
                               "Assign. Tick \"Show heart rate\" to see whose number moves."))
         self.help.setWordWrap(True)
         self.help.setStyleSheet("color: #444;")
+        # What is wrong with a radio as a whole (no ANT USB stick): the operator reads it
+        # where the straps of that radio would be listed.
+        self.radio_notice = QLabel()
+        self.radio_notice.setWordWrap(True)
+        self.radio_notice.setStyleSheet(f"color: {WARNING_COLOUR}; font-weight: bold;")
+        self.radio_notice.setVisible(False)
         self.table = StrapTable()
         self.table.itemChanged.connect(self._item_changed)
         self.table.cellDoubleClicked.connect(lambda row, col: self._assign_row(row)
@@ -143,6 +149,7 @@ class PairingPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
         layout.addWidget(self.help)
+        layout.addWidget(self.radio_notice)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
         self.render()
@@ -178,6 +185,11 @@ class PairingPanel(QWidget):
         else:
             table.clearSelection()
         self.empty.setVisible(not straps)
+        notes = [shown_detail(note, "") for _radio, note in sorted(self.model.radio_notes.items())]
+        text = "\n".join(f"⚠ {n}" for n in notes)
+        if self.radio_notice.text() != text:
+            self.radio_notice.setText(text)
+        self.radio_notice.setVisible(bool(notes))
 
     def _render_row(self, row: int, strap: NearbyStrap) -> None:
         wearer = self.model.wearer(strap.strap_id)

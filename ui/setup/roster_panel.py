@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from hiaim_monitor.class_setup import ClassSetup, RosterEntry, SetupError
-from hiaim_monitor.display import NO_VALUE
+from hiaim_monitor.display import NO_VALUE, radio_word
 from hiaim_monitor.hrmax import HRMaxMethod
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.storage.database import Database, StorageError
@@ -207,8 +207,8 @@ class RosterPanel(QWidget):
         self._item(row, NAME, info.display_name).setForeground(grey)
         self._item(row, CODE, info.study_code).setForeground(grey)
         strap = self._item(row, STRAP, self._strap_text(entry, hint))
-        strap.setToolTip(entry.strap_id or tr("No strap: drag one here from the straps "
-                                              "nearby."))
+        strap.setToolTip("\n".join(entry.strap_ids) or tr("No strap: drag one here from the "
+                                                           "straps nearby."))
         strap.setForeground(QBrush(QColor(WARNING_COLOUR)) if hint else grey)
         if not editing:
             hrmax = self._item(row, HRMAX, _hrmax_text(entry), editable=True)
@@ -230,7 +230,9 @@ class RosterPanel(QWidget):
     def _strap_text(self, entry: RosterEntry, hint: str | None) -> str:
         if entry.strap_id is None:
             return NO_VALUE
-        name = self.model.strap_name(entry.strap_id)
+        # A dual-mode strap is one strap: its name, and the other radio it is heard on.
+        name = " + ".join([self.model.strap_name(entry.strap_id),
+                           *(radio_word(i) for i in entry.also_strap_ids)])
         return f"⚠ {name}" if hint else name
 
     def _item(self, row: int, col: int, text: str, *, editable: bool = False

@@ -13,6 +13,7 @@ from PySide6.QtGui import QFont, QShowEvent
 from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from hiaim_monitor import config
 from hiaim_monitor.class_setup import ClassSetup, SetupError
+from hiaim_monitor.display import radio_word
 from hiaim_monitor.i18n import tr
 from hiaim_monitor.protocols import list_presets, list_user_protocols
 from hiaim_monitor.storage.database import Database
@@ -171,15 +173,27 @@ class SetupPage(QWidget):
 
     # -- actions ------------------------------------------------------------------------
     def assign(self, strap_id: str, study_code: str) -> None:
-        """Put ``strap_id`` on participant ``code``, saying whom it was taken from."""
+        """Put ``strap_id`` on participant ``code``, saying whom it was taken from. When
+        they wear a strap of another radio already, ask whether this is the same strap (a
+        dual-mode strap heard on both) or one in its place."""
+        same = False
+        if self.model.could_be_same_strap(strap_id, study_code):
+            answer = self._ask_same_strap(strap_id, study_code)
+            if answer is None:
+                return
+            same = answer
         try:
-            previous = self.model.assign(strap_id, study_code)
+            previous = self.model.assign(strap_id, study_code, same_strap=same)
         except SetupError as err:
             self.show_message(str(err))
             return
         strap = self.model.strap_name(strap_id)
         name = self.model.entry(study_code).info.display_name
-        if previous is not None:
+        if same:
+            self.show_message(tr("{strap} is {name}'s strap heard on {radio} too: one strap, "
+                                 "counted once.").format(strap=strap, name=name,
+                                                         radio=radio_word(strap_id)))
+        elif previous is not None:
             before = self.model.entry(previous).info.display_name
             self.show_message(tr("{strap} moved from {before} to {name}; {before} has no "
                                  "strap now.").format(strap=strap, before=before, name=name))
@@ -187,6 +201,24 @@ class SetupPage(QWidget):
             self.show_message(tr("{strap} is now worn by {name}.").format(strap=strap,
                                                                             name=name))
         self.refresh()
+
+    def _ask_same_strap(self, strap_id: str, study_code: str) -> bool | None:
+        """True: the same strap on another radio; False: another strap in its place; None:
+        the operator cancelled."""
+        entry = self.model.entry(study_code)
+        assert entry.strap_id is not None
+        box = QMessageBox(QMessageBox.Icon.Question, tr("Same strap?"), tr(
+            "{name} wears {worn} already. Is {strap} that strap heard on {radio} (a strap "
+            "that sends on both radios), or another strap in its place?").format(
+                name=entry.info.display_name, worn=self.model.strap_name(entry.strap_id),
+                strap=self.model.strap_name(strap_id), radio=radio_word(strap_id)),
+            QMessageBox.StandardButton.Cancel, self)
+        same = box.addButton(tr("Same strap"), QMessageBox.ButtonRole.YesRole)
+        other = box.addButton(tr("Another strap"), QMessageBox.ButtonRole.NoRole)
+        box.setDefaultButton(same)
+        box.exec()
+        clicked = box.clickedButton()
+        return True if clicked is same else False if clicked is other else None
 
     def _assign_to_selected(self, strap_id: str) -> None:
         study_code = self.roster.selected_code()

@@ -165,3 +165,59 @@ def test_selection_follows_the_strap_when_rows_reorder(page):
     page.refresh()
     assert page.pairing.table.row_of(STRAP_D) == 0
     assert page.pairing.selected_strap() == STRAP_D
+
+
+ANT_STRAP = "ant:31"
+
+
+def answer_same_strap_with(monkeypatch, button_text, asked):
+    """The question a drop of another radio's strap asks, answered by clicking a button."""
+    from PySide6.QtWidgets import QMessageBox
+
+    def click(box):
+        asked.append(box.text())
+        (button,) = [b for b in box.buttons() if b.text() == button_text]
+        button.click()
+        return 0
+
+    monkeypatch.setattr(QMessageBox, "exec", click)
+
+
+def test_a_strap_heard_on_ant_and_ble_is_paired_as_one_strap(page, qtbot, monkeypatch):
+    """Anna wears her BLE strap; its ANT+ id dropped on her is the same strap, asked and
+    confirmed: her row names both radios, both are watched, and it is one participant."""
+    hear(page, STRAP_A, ANT_STRAP)
+    asked = []
+    answer_same_strap_with(monkeypatch, "Same strap", asked)
+    drag_strap_onto(page, ANT_STRAP, "Anna", qtbot)
+    assert asked and "Is ant:31 that strap heard on ANT+" in asked[0]
+    assert roster_row(page, "Anna")["Strap"] == f"{NAMES[STRAP_A]} + ANT+"
+    assert strap_row(page, ANT_STRAP)["Worn by"] == "Anna"
+    assert strap_row(page, STRAP_A)["Worn by"] == "Anna"
+    assert page.message.text() == ("ant:31 is Anna's strap heard on ANT+ too: one strap, "
+                                   "counted once.")
+    assert {STRAP_A, ANT_STRAP} <= set(page.model.wanted_straps())
+
+
+def test_another_strap_in_its_place_replaces_the_one_worn(page, qtbot, monkeypatch):
+    hear(page, STRAP_A, ANT_STRAP)
+    answer_same_strap_with(monkeypatch, "Another strap", [])
+    drag_strap_onto(page, ANT_STRAP, "Anna", qtbot)
+    assert page.model.entry("HA-001").strap_ids == (ANT_STRAP,)
+    assert strap_row(page, STRAP_A)["Worn by"] == ""
+
+
+def test_no_ant_stick_is_a_line_over_the_straps_until_one_is_plugged_in(page):
+    from hiaim_monitor.samples import RadioNotice
+    from hiaim_monitor.strap_notes import StrapNote, StrapReason
+
+    note = StrapNote.of(StrapReason.NO_ANT_STICK)
+    page.model.ingest([RadioNotice("ant", 1.0, note)], 1.0)
+    page.refresh()
+    assert page.pairing.radio_notice.isVisible()
+    assert page.pairing.radio_notice.text().startswith("⚠ No ANT USB stick found: plug in")
+    hear(page, STRAP_A, t_s=2.0)  # BLE straps are listed all the same
+    assert strap_row(page, STRAP_A)["Strap"].startswith(NAMES[STRAP_A])
+    page.model.ingest([RadioNotice("ant", 3.0, None)], 3.0)
+    page.refresh()
+    assert not page.pairing.radio_notice.isVisible()
