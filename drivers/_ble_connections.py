@@ -15,6 +15,11 @@ connects, streams and reconnects for as long as the strap is watched.
 - A link that stays up while the strap notifies nothing for ``silent_after_s`` counts as
   dropped: the driver disconnects and reconnects it (a fresh subscription wakes a stalled
   strap), so a silent strap never sits "streaming".
+- A Polar strap beyond the adapters' capacity is listened to instead (``drivers.ble_broadcast``):
+  its advertised heart rate, no RR, from the first adapter's scanner, which stays on while
+  any strap is listened to. When a slot frees (a strap unwatched, or one that turned out not
+  to be a heart-rate strap), the first strap without one gets it, and a listened strap is
+  listened to until its link streams, so its data moves to the link with no gap.
 - Only statuses reach the sink, never exceptions: adapter problems become one sentence,
   anything else is retried, with exponential backoff and jitter on the session clock, and
   shows as LOST with a hint once the strap has been unreachable for ``lost_after_s``.
@@ -33,6 +38,7 @@ from bleak.backends.adapter import BaseBleakAdapter
 from bleak.backends.client import BaseBleakClient
 from bleak.backends.scanner import BaseBleakScanner
 
+from drivers.ble_broadcast import ListenedStrap, is_polar_name
 from drivers.ble_errors import (
     NOT_ADVERTISING,
     AdapterUnavailable,
@@ -40,12 +46,12 @@ from drivers.ble_errors import (
     explain_adapter_error,
 )
 from drivers.ble_link import BleTiming, LinkEnd, NotAHeartRateStrap, StrapLink
-from drivers.ble_scan import StrapScanner
+from drivers.ble_scan import DiscoveredStrap, StrapScanner
 from hiaim_monitor import config, strap_ids
 from hiaim_monitor.clock import Clock
 from hiaim_monitor.hrm import BodySensorLocation
 from hiaim_monitor.i18n import tr
-from hiaim_monitor.samples import SourceEvent, StrapState, StrapStatus
+from hiaim_monitor.samples import HeartRateSample, SourceEvent, StrapState, StrapStatus
 from hiaim_monitor.strap_hub import EventSink
 from hiaim_monitor.strap_notes import StrapNote, StrapReason
 
@@ -60,6 +66,8 @@ SILENT: Final = StrapNote.of(StrapReason.LINK_SILENT)
 SILENT_SENTENCE: Final = SILENT.english()
 DROPPED: Final = StrapNote.of(StrapReason.LINK_DROPPED)
 NOT_A_STRAP: Final = StrapNote.of(StrapReason.NOT_A_HEART_RATE_STRAP)
+BROADCAST_ONLY: Final = StrapNote.of(StrapReason.BROADCAST_ONLY)
+LISTENING: Final = StrapNote.of(StrapReason.LISTENING)
 
 
 class _Adapter:
@@ -84,6 +92,10 @@ class _Strap:
         self.link: StrapLink | None = None
         self.location: BodySensorLocation | None = None
         self.task: asyncio.Task[None] | None = None
+        # Its advertised heart rate is listened to (no connection, or not streaming yet).
+        self.listen: ListenedStrap | None = None
+        self.gave_up = False  # not a heart-rate strap: its slot went to another
+        self.no_broadcast = False  # heard advertising without Polar data: not listenable
 
 
 def ble_id(strap_id: str) -> str:
@@ -161,6 +173,11 @@ class Connections:
         self._links: set[StrapLink] = set()  # every link not yet closed
         self._sink: EventSink | None = None
         self._running = False
+        # Broadcasts are heard on the first adapter: the one the hub discovers on.
+        self._listen_adapter = self._adapters[adapters[0]]
+        self._listen_scan: contextlib.AsyncExitStack | None = None
+        self._listen_lock = asyncio.Lock()
+        self._background: set[asyncio.Task[None]] = set()
 
     # -- what the hub asks ----------------------------------------------------------------
 
@@ -175,6 +192,11 @@ class Connections:
         return {s.strap_id: s.adapter for s in self._straps.values()}
 
     @property
+    def listened(self) -> frozenset[str]:
+        """The strap ids whose advertised heart rate is being listened to (no RR)."""
+        return frozenset(s.strap_id for s in self._straps.values() if s.listen is not None)
+
+    @property
     def body_sensor_locations(self) -> dict[str, BodySensorLocation]:
         """strap_id → where the strap says it sits (0x2A38), for straps that said so."""
         return {s.strap_id: s.location for s in self._straps.values()
@@ -187,7 +209,11 @@ class Connections:
         self._running = True
         for strap in self._straps.values():
             strap.retired, strap.state, strap.note = False, None, None
+            if strap.adapter is None:
+                strap.gave_up = False  # a new start gives every strap another try
+                strap.adapter = self._pick_adapter()
             self._launch(strap)
+        await self._sync_listening()
 
     async def check_adapters(self) -> None:
         """Raise ``AdapterUnavailable`` (one sentence) when one of the adapters cannot scan
@@ -210,6 +236,10 @@ class Connections:
         self._running = False
         straps = list(self._straps.values())
         await self._end_tasks(straps)
+        for strap in straps:
+            strap.listen = None
+        await asyncio.gather(*self._background, return_exceptions=True)
+        await self._sync_listening()
         await asyncio.gather(*(self._close(s) for s in straps))
         await asyncio.gather(*(link.close() for link in self._links))
         self._links.clear()
@@ -224,6 +254,7 @@ class Connections:
         strap.retired = False
         if self._running and strap.task is None:
             self._launch(strap)
+            await self._sync_listening()
 
     async def unwatch(self, strap_id: str) -> None:
         """Disconnect this strap and report STOPPED; nothing when it is not watched."""
@@ -238,13 +269,36 @@ class Connections:
         await self._close(strap)
         if self._running:
             self._emit(StrapStatus(strap.strap_id, self.clock.monotonic(), StrapState.STOPPED))
-        # The freed slot goes to the first strap that had none.
-        for waiting in self._straps.values():
-            if waiting.adapter is None:
-                waiting.adapter = self._pick_adapter()
-                if self._running and waiting.adapter is not None:
-                    self._launch(waiting)
-                break
+        self._give_free_slot()
+        await self._sync_listening()
+
+    def heard(self, found: DiscoveredStrap) -> None:
+        """One advertisement the listening adapter's scanner heard: a listened strap's
+        heart rate becomes a sample (about one a second). Runs in the scanner's callback."""
+        if not self._running:
+            return
+        strap = self._straps.get(strap_ids.ble(found.address))
+        if strap is None or strap.listen is None or strap.retired:
+            return
+        data = found.polar_data
+        if data is None:
+            if strap.adapter is None:
+                # It advertises no heart rate: not a Polar strap, nothing to listen to.
+                strap.listen, strap.no_broadcast = None, True
+                self._sync_listening_soon()
+            return
+        listen = strap.listen
+        event = listen.hear(data, found.last_seen_s, self.clock)
+        if event is not None:
+            self._emit(event)
+        if strap.adapter is not None:
+            return  # connecting: its link says how it is doing
+        if listen.unchanging:
+            self._set(strap, StrapState.LOST, StrapNote.of(
+                StrapReason.UNCHANGING_BROADCAST, bpm=listen.bpm or 0,
+                seconds=config.UNCHANGING_BROADCAST_AFTER_S))
+        elif type(event) is HeartRateSample:
+            self._set(strap, StrapState.STREAMING, BROADCAST_ONLY)
 
     # -- assignment and status -------------------------------------------------------------
 
@@ -264,7 +318,51 @@ class Connections:
         # min() keeps the first of equals, so straps fill adapters in the order listed.
         return min(free, key=load.__getitem__) if free else None
 
+    def _give_free_slot(self) -> None:
+        # A freed slot goes to the first strap that had none.
+        for waiting in self._straps.values():
+            if waiting.adapter is None and not waiting.gave_up:
+                waiting.adapter = self._pick_adapter()
+                if self._running and waiting.adapter is not None:
+                    self._launch(waiting)
+                return
+
+    def _sync_listening_soon(self) -> None:
+        task = asyncio.create_task(self._sync_listening(), name="ble-listening")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _sync_listening(self) -> None:
+        """Keep the listening adapter's scan on exactly while a strap is listened to."""
+        async with self._listen_lock:
+            listened = [s for s in self._straps.values()
+                        if s.listen is not None and not s.retired]
+            if self._running and listened and self._listen_scan is None:
+                stack = contextlib.AsyncExitStack()
+                try:
+                    await stack.enter_async_context(self._scanning(self._listen_adapter))
+                except Exception as exc:
+                    _log.debug("listening on %s failed: %r", self._listen_adapter.name, exc)
+                    reason = adapter_problem(exc, self._listen_adapter.name)
+                    for strap in listened:
+                        if strap.adapter is None:
+                            self._set(strap, StrapState.FAILED, reason or NOT_ADVERTISING)
+                    return
+                self._listen_scan = stack
+            elif not (self._running and listened) and self._listen_scan is not None:
+                stack, self._listen_scan = self._listen_scan, None
+                await stack.aclose()
+
     def _launch(self, strap: _Strap) -> None:
+        if strap.adapter is None and not (strap.gave_up or strap.no_broadcast):
+            # No connection to spare, but a Polar strap says its heart rate to any scanner:
+            # listen until its advertisements say whether it does (the name it was watched
+            # under may be the wearer's, so the name alone cannot tell).
+            if strap.listen is None:
+                strap.listen = ListenedStrap(strap.strap_id)
+            if is_polar_name(strap.name):
+                self._set(strap, StrapState.CONNECTING, LISTENING)
+                return
         if strap.adapter is None:
             self._set(
                 strap,
@@ -319,6 +417,11 @@ class Connections:
                 link = await self._connect(strap)
             except NotAHeartRateStrap:
                 self._set(strap, StrapState.FAILED, NOT_A_STRAP)
+                # Retrying will not help: its slot goes to a strap that has none.
+                await self._close(strap)
+                strap.adapter, strap.gave_up, strap.listen = None, True, None
+                self._give_free_slot()
+                await self._sync_listening()
                 return
             except Exception as exc:
                 _log.debug("strap %s: attempt failed: %r", strap.strap_id, exc)
@@ -329,6 +432,7 @@ class Connections:
             if strap.retired:
                 await self._close(strap)
                 return
+            await self._sync_listening()  # it streams on its link now: no more listening
             connected_at_s = self.clock.monotonic()
             end = await link.wait_until_disconnected(timing.link_check_interval_s)
             if end is LinkEnd.SILENT:
@@ -403,6 +507,7 @@ class Connections:
 
     def _streaming(self, strap: _Strap) -> None:
         strap.ever_streamed = True
+        strap.listen = None  # from now on its samples come by the link, with RR
         self._set(strap, StrapState.STREAMING)
 
     @contextlib.asynccontextmanager

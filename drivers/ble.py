@@ -17,6 +17,12 @@ other's scan (and reset its filter). Sharing one scanner, counted as one more us
 driver's scan, keeps the scan on while either needs it and stops it when neither does.
 
 A connected strap stops advertising, so it is not sighted while it is watched.
+
+A watched Polar strap beyond the adapters' capacity is not refused: its heart rate is heard
+in its advertisements (Polar broadcast, ``hiaim_monitor.polar_broadcast``), with no RR, and
+it moves to a connection when one frees up (``drivers._ble_connections``). That listening
+holds the same shared scan, so the scan stays on while any strap is listened to, even with
+discovery off.
 """
 
 from __future__ import annotations
@@ -119,6 +125,12 @@ class BleStrapHub:
         return self._links.assignments
 
     @property
+    def listened(self) -> frozenset[str]:
+        """Watched straps heard by their advertised heart rate (Polar broadcast, no RR)
+        because no connection was free for them."""
+        return self._links.listened
+
+    @property
     def body_sensor_locations(self) -> dict[str, BodySensorLocation]:
         return self._links.body_sensor_locations
 
@@ -207,6 +219,7 @@ class BleStrapHub:
 
     def _heard(self, strap: DiscoveredStrap) -> None:
         # Runs for every advertisement the shared scanner hears: compare, maybe enqueue.
+        self._links.heard(strap)
         if self._discovery_scan is None or self._sink is None:
             return  # the driver is scanning for a reconnect, not for the operator
         key = strap.address.upper()

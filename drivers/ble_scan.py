@@ -24,6 +24,7 @@ from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
 from hiaim_monitor import config
 from hiaim_monitor.clock import Clock, RealClock
 from hiaim_monitor.hrm import HEART_RATE_SERVICE_UUID
+from hiaim_monitor.polar_broadcast import POLAR_COMPANY_ID
 
 _log = logging.getLogger(__name__)
 
@@ -37,6 +38,9 @@ class DiscoveredStrap:
     rssi: int  # dBm of the latest advertisement
     last_seen_s: float  # on the scanner's clock
     ble_device: BLEDevice  # pass this, not the address, to BleakClient
+    # Polar's manufacturer data (company 0x006B) of this advertisement, without the company
+    # id: its heart-rate broadcast (``hiaim_monitor.polar_broadcast``); None for other straps.
+    polar_data: bytes | None = None
 
 
 def _key(address: str) -> str:
@@ -160,7 +164,9 @@ class StrapScanner:
         previous = self._found.get(key)
         # The first advertisement may come without the scan response that carries the name.
         name = adv.local_name or device.name or (previous.name if previous else "")
-        strap = DiscoveredStrap(device.address, name, adv.rssi, self.clock.monotonic(), device)
+        polar = adv.manufacturer_data.get(POLAR_COMPANY_ID)
+        strap = DiscoveredStrap(device.address, name, adv.rssi, self.clock.monotonic(), device,
+                                None if polar is None else bytes(polar))
         self._found[key] = strap
         for future in self._waiters.pop(key, []):
             if not future.done():

@@ -376,12 +376,14 @@ def _simulated_hub(kind: str, virtual: Sequence[VirtualParticipant], opts: RunOp
     from simulators.ble_emulation import EmulatedBleWorld
     from simulators.bleak_bumble import BumbleClient, BumbleScanner
 
-    adapters = -(-len(virtual) // config.MAX_STRAPS_PER_ADAPTER)
+    # Polar H10s, as most group classes wear: with fewer adapters than the class needs
+    # (--simulate-adapters), the straps without a connection are heard by broadcast.
+    adapters = opts.simulate_adapters or -(-len(virtual) // config.MAX_STRAPS_PER_ADAPTER)
     world = EmulatedBleWorld(adapter_count=adapters)
     sensors.call(world.start())
     sensors.add_cleanup(world.stop)
     emulated = sensors.call(world.add_class(virtual, clock=clock, cue=cue, faults=faults,
-                                            seed=opts.seed))
+                                            seed=opts.seed, polar=True))
     hub = BleStrapHub(clock, adapters=world.adapters, scanner_backend=BumbleScanner,
                       client_backend=BumbleClient)
     return hub, [(e.strap_id, e.name) for e in emulated]

@@ -34,7 +34,17 @@ MAX_PARTICIPANTS: Final = 40  # in one session, real or simulated: what the wall
 # Laptop BLE adapters hold roughly 5–10 connections: this many straps go on each adapter,
 # and --simulate-ble spreads its straps the same way.
 MAX_STRAPS_PER_ADAPTER: Final = 7
+MAX_EMULATED_ADAPTERS: Final = 16  # --simulate-ble's emulated adapters, at most
 SIGHTING_EVERY_S: Final = 2.0  # how often a strap heard nearby is reported (s)
+# Polar broadcast listening (drivers/ble_broadcast.py). A Polar strap advertises every
+# ~100 ms–1 s and its value changes about once a second; one sample a second is what a
+# connection gives too, so the engine's smoothing and the tile see the same rate.
+BROADCAST_SAMPLE_EVERY_S: Final = 1.0  # the same value is sent again after this long (s)
+BROADCAST_MIN_SPACING_S: Final = 0.5  # never two samples of one strap closer than this (s)
+# An unworn Polar strap can keep advertising one fixed value for minutes (polar-ble-sdk
+# issue #137); a worn one does not hold one integer bpm for a minute, since breathing alone
+# moves heart rate by several bpm within every few seconds (respiratory sinus arrhythmia).
+UNCHANGING_BROADCAST_AFTER_S: Final = 60.0  # one unchanged value this long: not worn (s)
 
 # Setting up the class (the operator's set-up page)
 NEARBY_FORGET_S: Final = 30.0  # a strap not heard for this long leaves the nearby list

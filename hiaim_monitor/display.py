@@ -99,6 +99,16 @@ def battery_low(p: ParticipantView) -> bool:
     return AlarmKind.BATTERY_LOW in p.alarms
 
 
+# A participant whose heart rate comes by broadcast (a Polar strap listened to, not
+# connected): no RR intervals are recorded for it. The table and the tile show this mark.
+NO_RR_MARK: Final = "no RR"
+
+
+def no_rr_mark(p: ParticipantView) -> str:
+    """The translated "no RR" mark while the participant's data carries no RR, else ""."""
+    return tr(NO_RR_MARK) if p.no_rr else ""
+
+
 def battery_pct_low(battery_pct: int | None) -> bool:
     """The low-battery mark before a session (no engine yet): below the level at which the
     session raises its alarm."""

@@ -89,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--simulate-ble", type=int, metavar="N",
                    help="N simulated participants whose straps are emulated over a real BLE "
                         "stack (bumble) and reached through the production BLE driver")
+    p.add_argument("--simulate-adapters", type=int, metavar="K",
+                   help="with --simulate-ble: emulate K Bluetooth adapters (default: enough "
+                        f"to connect every strap, {config.MAX_STRAPS_PER_ADAPTER} each); "
+                        "the straps are Polar H10s, so those beyond the adapters' capacity "
+                        "are heard by their broadcast heart rate (no RR)")
     p.add_argument("--simulate-ant", type=int, metavar="N",
                    help="N simulated participants whose ANT+ straps are emulated behind an "
                         "emulated ANT USB stick and heard through the production ANT+ hub")
@@ -279,6 +284,7 @@ class RunOptions:
     db_url: str | None
     lang: str | None  # as given; None: the saved choice, else the system locale
     ant_sticks: tuple[str, ...] = ()  # --ant-stick serials; empty: every stick
+    simulate_adapters: int | None = None  # --simulate-ble's emulated adapters; None: enough
 
     @property
     def real(self) -> bool:
@@ -325,6 +331,13 @@ def parse_options(args: argparse.Namespace) -> RunOptions:
     for serial in args.ant_stick:
         if not serial.strip() or any(c.isspace() for c in serial):
             raise UsageError(f"--ant-stick: {serial!r} is not a stick's serial number")
+    if args.simulate_adapters is not None:
+        if args.simulate_ble is None:
+            raise UsageError("--simulate-adapters goes with --simulate-ble")
+        if not 1 <= args.simulate_adapters <= config.MAX_EMULATED_ADAPTERS:
+            raise UsageError("--simulate-adapters takes "
+                             f"1–{config.MAX_EMULATED_ADAPTERS} adapters, "
+                             f"got {args.simulate_adapters}")
     for adapter in args.adapter:
         if not adapter or any(c.isspace() for c in adapter):
             raise UsageError(f"--adapter: {adapter!r} is not an adapter name such as hci0")
@@ -363,7 +376,7 @@ def parse_options(args: argparse.Namespace) -> RunOptions:
     return RunOptions(sources, tuple(args.strap), tuple(args.adapter) or ("hci0",),
                       args.headless, args.speed, duration_s, protocol, args.seed, args.faults,
                       args.summary_json, args.db, args.lang,
-                      tuple(s.strip() for s in args.ant_stick))
+                      tuple(s.strip() for s in args.ant_stick), args.simulate_adapters)
 
 
 def max_speed(n_participants: int) -> float:

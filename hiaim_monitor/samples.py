@@ -30,6 +30,7 @@ class HeartRateSample:
     contact: SensorContact
     energy_kj: int | None = None
     malformed_tail: bool = False  # an odd trailing byte was dropped
+    broadcast: bool = False  # heard in an advertisement, no connection: no RR
 
 
 class StrapState(Enum):

@@ -32,6 +32,9 @@ class StrapReason(Enum):
     BATTERY_EMPTY = "battery_empty"
     NO_DATA = "no_data"  # seconds without data (simulated straps)
     SIMULATION_FAILED = "simulation_failed"  # error: the exception's own text
+    BROADCAST_ONLY = "broadcast_only"  # heard by its advertisements: heart rate, no RR
+    LISTENING = "listening"  # waiting to hear a Polar strap's advertised heart rate
+    UNCHANGING_BROADCAST = "unchanging_broadcast"  # bpm, seconds: one value, likely unworn
     NO_ANT_STICK = "no_ant_stick"  # no ANT USB stick (of those asked for) plugged in
     ANT_STICK_LOST = "ant_stick_lost"  # stick (its serial number): unplugged or failing
     ANT_STICK_DENIED = "ant_stick_denied"  # stick: the system refused access to it
@@ -122,6 +125,15 @@ def _template(reason: StrapReason, values: Mapping[str, Value],
             return tr("No data for {seconds:g} s: reconnecting.")
         case StrapReason.SIMULATION_FAILED:
             return tr("Simulation failed: {error}")
+        case StrapReason.BROADCAST_ONLY:
+            return tr("No free Bluetooth connection: heard by its broadcast, heart rate only "
+                      "(no RR); it connects when a connection frees up.")
+        case StrapReason.LISTENING:
+            return tr("No free Bluetooth connection: listening for the strap's broadcast "
+                      "heart rate.")
+        case StrapReason.UNCHANGING_BROADCAST:
+            return tr("The strap has broadcast {bpm} bpm without a change for {seconds:g} s: "
+                      "it is probably not worn.")
         case StrapReason.NO_ANT_STICK:
             return tr("No ANT USB stick found: plug in an ANTUSB2 or ANTUSB-m stick (on "
                       "Windows install the WinUSB driver for it with Zadig; on Linux add the "

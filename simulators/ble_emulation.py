@@ -25,6 +25,7 @@ from bumble import hci
 from bumble.device import Advertisement, Device
 from bumble.link import LocalLink
 
+from hiaim_monitor import config
 from hiaim_monitor.clock import Clock
 from hiaim_monitor.protocols import TrainingProtocol
 from hiaim_monitor.session_cue import SessionCue
@@ -34,7 +35,7 @@ from simulators.ble_link import (
     disconnect_quietly,
     make_device,
 )
-from simulators.ble_strap_peripheral import EmulatedStrap, strap_address_for
+from simulators.ble_strap_peripheral import EmulatedStrap, polar_strap_name, strap_address_for
 from simulators.faults import FaultConfig
 from simulators.fleet import make_class_straps
 from simulators.physiology import VirtualParticipant
@@ -44,7 +45,7 @@ __all__ = ["EmulatedAdapter", "EmulatedBleWorld", "EmulatedStrap", "installed_wo
 
 logger = logging.getLogger(__name__)
 
-MAX_ADAPTERS: Final = 16
+MAX_ADAPTERS: Final = config.MAX_EMULATED_ADAPTERS
 # What BlueZ puts in LL_TERMINATE_IND when the host disconnects.
 _REASON_HOST_DISCONNECT: Final = hci.HCI_ErrorCode.REMOTE_USER_TERMINATED_CONNECTION_ERROR
 
@@ -168,15 +169,18 @@ class EmulatedBleWorld:
             _installed = None
         self._link = None
 
-    async def add_strap(self, strap: VirtualStrap, *, clock: Clock) -> EmulatedStrap:
-        """Put ``strap`` on the air: a powered-on, advertising peripheral paced on ``clock``."""
+    async def add_strap(self, strap: VirtualStrap, *, clock: Clock,
+                        polar: bool = False) -> EmulatedStrap:
+        """Put ``strap`` on the air: a powered-on, advertising peripheral paced on ``clock``;
+        ``polar``: a Polar H10 that also broadcasts its heart rate in its advertisements."""
         if self._link is None:
             raise RuntimeError("start the emulated BLE world before adding straps")
         address = strap_address_for(strap.index)
         if any(s.address == address.to_string(False) for s in self._straps):
             raise ValueError(f"a strap with index {strap.index} is already on this link")
-        device, _controller = make_device(self._link, strap.name, address)
-        emulated = EmulatedStrap(strap, clock, device)
+        name = polar_strap_name(strap.index) if polar else strap.name
+        device, _controller = make_device(self._link, name, address)
+        emulated = EmulatedStrap(strap, clock, device, polar=polar)
         await device.power_on()
         await emulated.power_on()
         self._straps.append(emulated)
@@ -192,15 +196,17 @@ class EmulatedBleWorld:
         session_start_s: float = 0.0,
         faults: FaultConfig | None = None,
         seed: int = 0,
+        polar: bool = False,
     ) -> list[EmulatedStrap]:
         """One strap per participant on the air, the straps ``SimulatedStrapHub`` would run
         (numbered 1…, same seeds and faults); the hearts follow ``cue`` when given (what the
         operator runs), else ``protocol`` from ``session_start_s``, else they stay at rest.
-        Their strap ids are ``ble:`` + ``address``: on the air they are BLE straps."""
+        Their strap ids are ``ble:`` + ``address``: on the air they are BLE straps; with
+        ``polar`` they are Polar H10s that broadcast their heart rate too."""
         straps = make_class_straps(participants, start_t_s=clock.monotonic(),
                                    protocol=protocol, session_start_s=session_start_s,
                                    cue=cue, faults=faults, seed=seed)
-        return [await self.add_strap(strap, clock=clock) for strap in straps]
+        return [await self.add_strap(strap, clock=clock, polar=polar) for strap in straps]
 
     def adapter(self, name: str | None = None) -> EmulatedAdapter:
         """The adapter called ``name``, or the first one (BlueZ's default adapter)."""

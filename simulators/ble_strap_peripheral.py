@@ -5,6 +5,12 @@ Battery (0x180F) over GATT, and notifies the ``VirtualStrap``'s Heart Rate Measu
 unchanged while a central is subscribed, paced on the strap's ``Clock``. Tests drive faults
 through ``power_off``, ``power_on``, ``drop_connection`` and ``send_raw``, and the strap's own
 ``FaultConfig`` (a STALL keeps the link up but silent until the central connects again).
+
+A Polar strap (``polar=True``, named "Polar H10 XXXXXXXX") also puts its current heart rate
+in its advertisement, as real Polar straps do: manufacturer data of company 0x006B in the
+layout of ``hiaim_monitor.polar_broadcast``, renewed with every beat of the model while it
+advertises. ``hold_polar_data`` keeps one payload on the air instead (an unworn strap's
+fixed value, or malformed bytes).
 """
 
 from __future__ import annotations
@@ -22,7 +28,12 @@ from bumble.gatt import Attribute, Characteristic, CharacteristicValue, Service
 
 from hiaim_monitor import strap_ids
 from hiaim_monitor.clock import Clock
-from hiaim_monitor.hrm import BodySensorLocation
+from hiaim_monitor.hrm import (
+    BodySensorLocation,
+    HeartRateMeasurementError,
+    decode_heart_rate_measurement,
+)
+from hiaim_monitor.polar_broadcast import POLAR_COMPANY_ID, encode_polar_broadcast
 from simulators.ble_link import disconnect_quietly
 from simulators.strap import Notification, VirtualStrap
 
@@ -55,6 +66,12 @@ def strap_address_for(index: int) -> hci.Address:
     )
 
 
+def polar_strap_name(index: int) -> str:
+    """What an emulated Polar strap advertises: model and an 8-hex-digit device id, as a
+    real H10 does ("Polar H10 8C4D2F1A")."""
+    return f"Polar H10 {0xA0000000 + index:08X}"
+
+
 def _uuid16(value: int) -> str:
     return f"{value:04X}"
 
@@ -66,9 +83,11 @@ class EmulatedStrap:
     every wait moves the clock, so the strap notifies as fast as the event loop turns.
     """
 
-    def __init__(self, strap: VirtualStrap, clock: Clock, device: Device) -> None:
+    def __init__(self, strap: VirtualStrap, clock: Clock, device: Device, *,
+                 polar: bool = False) -> None:
         self.strap = strap
-        self.name = strap.name
+        self.polar = polar
+        self.name = polar_strap_name(strap.index) if polar else strap.name
         self.address = device.random_address.to_string(False)  # as bleak reports it
         self.strap_id = strap_ids.ble(self.address)  # on the air it is a BLE strap
         self.notifications_sent: list[bytes] = []  # 0x2A37 values as they went over the air
@@ -84,6 +103,10 @@ class EmulatedStrap:
         self._pacer: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._advertising_lock = asyncio.Lock()
+        self._polar_counter = 0  # stepped with every new value, as a Polar strap does
+        self._polar_bpm = 0
+        self._polar_held: bytes | None = None
+        self.polar_data_sent: list[bytes] = []  # Polar payloads that renewed the advertisement
         self._hrm = Characteristic(
             _uuid16(HEART_RATE_MEASUREMENT_16),
             Characteristic.Properties.NOTIFY,
@@ -107,21 +130,65 @@ class EmulatedStrap:
                 Service(_uuid16(BATTERY_SERVICE_16), [self._battery]),
             ]
         )
-        device.advertising_data = bytes(
-            AdvertisingData(
-                [
-                    (AdvertisingData.Type.FLAGS, bytes([_ADV_FLAGS])),
-                    (
-                        AdvertisingData.Type.COMPLETE_LIST_OF_16_BIT_SERVICE_CLASS_UUIDS,
-                        struct.pack("<H", HEART_RATE_SERVICE_16),
-                    ),
-                    (AdvertisingData.Type.COMPLETE_LOCAL_NAME, self.name.encode()),
-                ]
-            )
-        )
+        device.advertising_data = self._advertising_data()
         self._hrm.on(Characteristic.EVENT_SUBSCRIPTION, self._on_hrm_subscription)
         self._battery.on(Characteristic.EVENT_SUBSCRIPTION, self._on_battery_subscription)
         device.on(Device.EVENT_CONNECTION, self._on_connection)
+
+    def _advertising_data(self) -> bytes:
+        fields = [
+            (AdvertisingData.Type.FLAGS, bytes([_ADV_FLAGS])),
+            (
+                AdvertisingData.Type.COMPLETE_LIST_OF_16_BIT_SERVICE_CLASS_UUIDS,
+                struct.pack("<H", HEART_RATE_SERVICE_16),
+            ),
+            (AdvertisingData.Type.COMPLETE_LOCAL_NAME, self.name.encode()),
+        ]
+        if self.polar:
+            # A real strap splits this over its advertisement and scan response (31 bytes
+            # each); bumble's controller sends one data set for both, with no such limit.
+            fields.append((AdvertisingData.Type.MANUFACTURER_SPECIFIC_DATA,
+                           struct.pack("<H", POLAR_COMPANY_ID) + self.polar_payload))
+        return bytes(AdvertisingData(fields))
+
+    @property
+    def polar_payload(self) -> bytes:
+        """The Polar data (after the company id) the strap advertises now."""
+        if self._polar_held is not None:
+            return self._polar_held
+        return encode_polar_broadcast(self._polar_bpm, counter=self._polar_counter)
+
+    async def hold_polar_data(self, payload: bytes | None) -> None:
+        """Advertise ``payload`` as the Polar data from now on, whatever the heart does
+        (e.g. ``encode_polar_broadcast(72, counter=3)``: an unworn strap's fixed value, or
+        bytes that do not decode); None goes back to the model's heart rate."""
+        if not self.polar:
+            raise RuntimeError(f"{self.name} is not a Polar strap: it broadcasts no heart rate")
+        self._polar_held = None if payload is None else bytes(payload)
+        await self._update_advertising()
+
+    async def _advertise_beat(self, data: bytes) -> None:
+        try:
+            bpm = decode_heart_rate_measurement(data).bpm
+        except HeartRateMeasurementError:
+            return  # a malformed notification (a fault) carries no value to broadcast
+        self._polar_bpm = min(bpm, 0xFF)
+        self._polar_counter = (self._polar_counter + 1) % 8
+        if self._polar_held is None:
+            await self._update_advertising()
+
+    async def _update_advertising(self) -> None:
+        data = self._advertising_data()
+        async with self._advertising_lock:
+            self._device.advertising_data = data  # what the next start_advertising sends
+            advertising_set = self._device.legacy_advertising_set
+            if advertising_set is not None and advertising_set.enabled:
+                try:
+                    await advertising_set.set_advertising_data(data)
+                except BaseBumbleError as exc:
+                    logger.debug("%s: advertising data not updated: %s", self.name, exc)
+                    return
+                self.polar_data_sent.append(self.polar_payload)
 
     @property
     def connected(self) -> bool:
@@ -207,6 +274,8 @@ class EmulatedStrap:
                         self.battery_notifications_sent.append(sent)
             if self._powered and self._hrm_subscribed:
                 await self._notify_hrm(note.data)
+            if self.polar:
+                await self._advertise_beat(note.data)
         except BaseBumbleError as exc:
             # The link can vanish between the check and the send; the next tick tries again.
             logger.debug("%s: notification not sent: %s", self.name, exc)

@@ -460,3 +460,22 @@ def test_output_cut_short_by_a_reader_that_stops_reading_is_no_error(tmp_path, m
         assert main(["participants", "list", "--db", url]) == 0
         monkeypatch.undo()
     assert capsys.readouterr().err == ""
+
+
+def test_simulate_ble_beyond_the_adapters_capacity_listens_to_the_rest(tmp_path):
+    # 9 emulated Polar H10s, one adapter of 7 connections: two are heard by broadcast.
+    out = tmp_path / "s.json"
+    result = run_cli("--simulate-ble", "9", "--simulate-adapters", "1", "--headless",
+                     "--speed", "10", "--duration", "60", "--faults", "none",
+                     "--summary-json", str(out))
+    assert result.returncode == 0, result.stderr
+    people = json.loads(out.read_text())["participants"]
+    assert all(p["samples_received"] > 10 for p in people), people
+    without_rr = [p for p in people if p["beats"] == 0]
+    assert len(without_rr) == 2  # heart rate only: the broadcast carries no RR
+    assert sum(1 for p in people if p["beats"] > 10) == 7
+
+
+def test_simulate_adapters_goes_with_simulate_ble(capsys):
+    assert main(["--simulate", "3", "--simulate-adapters", "1", "--headless"]) == 2
+    assert "--simulate-adapters goes with --simulate-ble" in capsys.readouterr().err

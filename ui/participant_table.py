@@ -17,6 +17,7 @@ from hiaim_monitor.display import (
     battery_low,
     class_word,
     mmss,
+    no_rr_mark,
     radio_word,
 )
 from hiaim_monitor.engine.snapshot import ParticipantView, SignalState
@@ -34,6 +35,8 @@ def _signal(p: ParticipantView) -> str:
 
 def _strap(p: ParticipantView) -> str:
     parts = [] if p.strap_state is None else [tr(p.strap_state.value)]
+    if p.no_rr:
+        parts.append(no_rr_mark(p))
     if p.battery_pct is not None:
         parts.append(f"{p.battery_pct} %")
     return " · ".join(parts)

@@ -20,13 +20,15 @@ class Level(IntEnum):
 class SampleFlag(IntFlag):
     """What is wrong with a heart-rate sample. Kept with the data, never dropped. Any flag in
     UNTRUSTED keeps the sample out of classification; MALFORMED only records that the
-    notification carried a byte that did not decode (its heart rate decoded fine)."""
+    notification carried a byte that did not decode (its heart rate decoded fine); BROADCAST
+that the source carries no RR at all (no beats are stored for such a sample)."""
 
     NONE = 0
     IMPLAUSIBLE = 1  # bpm outside PLAUSIBLE_BPM
     UNCONFIRMED_JUMP = 2  # a jump the following samples did not (yet) confirm
     NO_CONTACT = 4  # the strap reported no skin contact
     MALFORMED = 8  # the notification had bytes that did not decode
+    BROADCAST = 16  # heard in an advertisement (Polar broadcast): heart rate only, no RR
 
 
 UNTRUSTED: Final = SampleFlag.IMPLAUSIBLE | SampleFlag.UNCONFIRMED_JUMP | SampleFlag.NO_CONTACT

@@ -34,6 +34,7 @@ from hiaim_monitor.engine.ringbuffer import RingTable
 from hiaim_monitor.engine.snapshot import ParticipantView, SessionSnapshot, SignalState
 from hiaim_monitor.engine.state import (
     BEAT_COLUMNS,
+    BROADCAST,
     JUMP,
     MALFORMED,
     NO_CONTACT,
@@ -192,6 +193,9 @@ class ZoneEngine:
             person.usable_t = t
         bpm = float(s.bpm)
         flags = MALFORMED if s.malformed_tail else 0
+        person.no_rr = s.broadcast
+        if s.broadcast:
+            flags |= BROADCAST
         # The alarm rules are called only where an alarm can change: most samples change none.
         rules, wall, active = self.rules, s.wall_utc, person.active_alarms
         person.contact_ok = s.contact.counts
@@ -416,6 +420,7 @@ class ZoneEngine:
             strap_note=person.strap_note,
             via_strap_id=person.via,
             block_peak_pct=block_peak,
+            no_rr=person.no_rr,
         )
 
     # -- results ------------------------------------------------------------------------

@@ -51,6 +51,9 @@ class ParticipantView:
     # the block's judged peak is (None outside one, or before a value came in it): heart
     # rate never settles within a 20 s bout.
     block_peak_pct: int | None = None
+    # The latest data came by broadcast (a Polar strap listened to, not connected): heart
+    # rate only, no RR intervals are recorded for it.
+    no_rr: bool = False
     # The strap id the data comes by (its radio: ble:…, ant:…); None before any came. A
     # dual-mode strap is heard by two ids, and only one at a time is taken.
     via_strap_id: str | None = None

@@ -45,6 +45,7 @@ class EngineConfig:
 
 
 MALFORMED = int(SampleFlag.MALFORMED)
+BROADCAST = int(SampleFlag.BROADCAST)
 NO_CONTACT = int(SampleFlag.NO_CONTACT)
 JUMP = int(SampleFlag.UNCONFIRMED_JUMP)
 UNTRUSTED_BITS = int(UNTRUSTED)
@@ -119,6 +120,7 @@ class Person:
         # from here, so a strap sending only values nobody can use goes lost as well.
         self.usable_t: float | None = None
         self.contact_ok = True
+        self.no_rr = False  # the latest sample came by broadcast: heart rate only, no RR
         self.shown_bpm: float | None = None  # smoothed, of the last trusted sample
         self.shown_pct: float | None = None  # of shown_bpm
         self.shown_level = int(Level.UNKNOWN)  # the class shown_pct was given

@@ -7,7 +7,8 @@ its pauses, skips and extensions; empty before the start and after the end; see
 ``phases``), bpm, pct_hrmax, class (below/intermediate/high/above_ceiling/unknown), zone
 (0–5 of pct_hrmax, ZONE_EDGES_PCT), contact (as the strap sent it: detected/not_detected/
 not_supported; sessions stored before schema 0008 said detected for a strap that cannot
-sense contact), flags (names of SampleFlag bits joined by '|', empty when clean), energy_kj
+sense contact), flags (names of SampleFlag bits joined by '|', empty when clean; "broadcast"
+marks a heart rate heard in a Polar strap's advertisement, which carries no RR), energy_kj
 (energy expended as the strap sent it, kJ since its last reset; empty when it sent none).
 Columns are only ever added at the end, so a script reading them by position keeps working.
 """

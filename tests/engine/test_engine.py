@@ -16,6 +16,7 @@ from hiaim_monitor.engine.classify import level_of
 from hiaim_monitor.engine.codes import BeatFlag, Level, SampleFlag
 from hiaim_monitor.engine.engine import EngineConfig, ZoneEngine
 from hiaim_monitor.engine.snapshot import SignalState
+from hiaim_monitor.exports.common import flag_names
 from hiaim_monitor.hrm import SensorContact
 from hiaim_monitor.hrmax import measured_hrmax
 from hiaim_monitor.participants import Participant
@@ -655,3 +656,39 @@ def test_two_participants_cannot_share_an_id_through_a_second_radio():
     b = Participant("P2", "B", "ant:1", measured_hrmax(HRMAX))
     with pytest.raises(ValueError, match="share one strap"):
         make(people=[a, b])
+
+
+def broadcast_sample(clock, strap, bpm):
+    """A heart rate heard in a Polar strap's advertisement: no RR."""
+    return HeartRateSample(strap, clock.monotonic(), clock.now_utc(), bpm, (),
+                           SensorContact.DETECTED, broadcast=True)
+
+
+def test_broadcast_samples_are_flagged_stored_without_beats_and_the_view_says_no_rr():
+    clock, engine = make()
+    outputs = []
+    for _ in range(10):
+        outputs.append(engine.ingest([broadcast_sample(clock, "S1", 150)]))
+        clock.advance(1.0)
+    view = engine.snapshot().participants[0]
+    assert view.no_rr and view.bpm == 150  # shown live, with the mark
+    flags = engine.samples.latest(0, 10)["flags"]
+    assert all(int(f) & SampleFlag.BROADCAST for f in flags)
+    assert engine.beats.written[0] == 0
+    stored = [rows for out in outputs for rows in out.rows]
+    assert stored and all(len(rows.beats["t_s"]) == 0 for rows in stored)
+    assert all(int(f) & SampleFlag.BROADCAST for rows in stored for f in rows.samples["flags"])
+    # A heart rate only is still trusted: it is classified like any other.
+    assert view.level is not None and view.level is not Level.UNKNOWN
+
+    # The strap moves to a connection: RR come, the mark goes.
+    engine.ingest([sample(clock, "S1", 150, rr=(400.0,))])
+    view = engine.snapshot().participants[0]
+    assert not view.no_rr
+    assert not int(engine.samples.latest(0, 1)["flags"][0]) & SampleFlag.BROADCAST
+    assert engine.beats.written[0] == 1
+
+
+def test_exports_name_the_broadcast_flag():
+    assert flag_names(int(SampleFlag.BROADCAST | SampleFlag.MALFORMED),
+                      SampleFlag) == "malformed|broadcast"

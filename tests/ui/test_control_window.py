@@ -294,6 +294,22 @@ def test_typing_a_note_with_spaces_n_and_w_does_not_steer_the_session(gym, qtbot
     assert gym.window.wall is None  # W did not open the wall
 
 
+def test_a_participant_heard_by_broadcast_says_no_rr_in_the_strap_column(gym, tmp_path):
+    for _ in range(20):
+        for strap, bpm in (("A", 144), ("B", 150)):
+            data = encode_heart_rate_measurement(bpm, rr_raw=[int(61440 / bpm)])
+            sample = sample_from_notification(strap, data, gym.clock)
+            if strap == "B":  # a Polar strap listened to: heart rate only
+                sample = dataclasses.replace(sample, rr_ms=(), broadcast=True)
+            gym.events.put(sample)
+        gym.clock.advance(1)
+    gym.window.loop.tick()
+    a, b = row_of(gym.window, "Anna"), row_of(gym.window, "Bo")
+    assert "no RR" not in a["Strap"]
+    assert "no RR" in b["Strap"] and b["bpm"] != "—"
+    gym.window.grab().save(str(tmp_path / "control_no_rr.png"))
+
+
 def test_the_radio_column_names_the_radio_a_dual_mode_strap_is_heard_by(qtbot):
     """Anna's strap is heard over ANT+ and BLE: the row names the radio her data comes by
     (the first heard), and it is counted once."""

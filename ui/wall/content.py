@@ -11,6 +11,7 @@ from typing import Final
 from hiaim_monitor.display import (
     CLASS_COLOUR,
     CLASS_WORD,
+    NO_RR_MARK,
     SIGNAL_WORD,
     BoutState,
     Cue,
@@ -20,6 +21,7 @@ from hiaim_monitor.display import (
     cue_for,
     cue_text,
     mmss,
+    no_rr_mark,
     phase_after,
     station_of,
     whole_s,
@@ -47,6 +49,7 @@ class TileContent:
     peak: str  # the running block's peak so far, "PEAK 91 %"; "" outside a block
     battery_low: bool
     beta_blocker: bool
+    no_rr: str  # the translated "no RR" mark while the data comes by broadcast, else ""
     ceiling: bool  # the class is above the safety ceiling: framed
     background: str  # hex colour: the class's, dimmed when stale
     text: str  # hex colour of names, words and the trace
@@ -115,6 +118,7 @@ def tile_content(p: ParticipantView, phase: Phase | None) -> TileContent:
         peak=peak,
         battery_low=battery_low(p),
         beta_blocker=p.beta_blocker,
+        no_rr=no_rr_mark(p),
         ceiling=level is Level.ABOVE_CEILING,
         background=background,
         text=text,
@@ -138,7 +142,7 @@ def longest_texts() -> dict[str, list[str]]:
         + [tr(STALE_AGE).format(age_s=88)],
         "cue": [cue_text(c) for c in Cue],
         "badges": ["★ 18/18"],
-        "marks": ["β"],
+        "marks": ["β", f"{tr(NO_RR_MARK)}  β"],
         "peak": [tr(PEAK).format(pct=88).upper()],
         "peak3": [tr(PEAK).format(pct=188).upper()],  # three digits take a smaller type
     }

@@ -117,7 +117,7 @@ class WallTile(QWidget):
         key = (x_end_s, p.signal, p.bpm, p.pct_hrmax, p.level,
                None if live else math.floor(p.age_s or 0.0), p.battery_pct, p.beta_blocker,
                p.target, p.intervals_achieved, p.intervals_judged, p.alarms, p.display_name,
-               p.block_peak_pct, phase, band_pct)
+               p.block_peak_pct, p.no_rr, phase, band_pct)
         if p.trace_t_s is self._trace_source and key == self._key:
             self.content_changed = self.trace_changed = False
             return False
@@ -176,8 +176,9 @@ class WallTile(QWidget):
             icon_w = min(mw, round(icon_h * 1.9))
             self.battery_rect = QRect(right - icon_w, my + (mh - icon_h) // 2, icon_w, icon_h)
             right -= icon_w + max(3, icon_h // 2)
-        if c.beta_blocker:
-            placed["marks"] = place("β", fonts["marks"], (mx, my, max(0, right - mx), mh),
+        marks = "  ".join(m for m in (c.no_rr, "β" if c.beta_blocker else "") if m)
+        if marks:
+            placed["marks"] = place(marks, fonts["marks"], (mx, my, max(0, right - mx), mh),
                                     align="right")
         self.placed = {k: v for k, v in placed.items() if v.text}
 

@@ -3,6 +3,7 @@ hand-made class whose straps the test drives one beat at a time."""
 
 from __future__ import annotations
 
+import dataclasses
 import queue
 
 from hiaim_monitor.clock import SimulatedClock
@@ -12,6 +13,7 @@ from hiaim_monitor.participants import Participant
 from hiaim_monitor.protocols import TrainingProtocol, load_protocol
 from hiaim_monitor.samples import (
     BatteryReading,
+    HeartRateSample,
     SourceEvent,
     sample_from_notification,
 )
@@ -48,9 +50,11 @@ class HandClass:
                                    self.events, start_mono_s=0.0)
 
     def beats(self, seconds: int, bpm: dict[int, int], *,
-              no_contact: frozenset[int] = frozenset()) -> None:
+              no_contact: frozenset[int] = frozenset(),
+              broadcast: frozenset[int] = frozenset()) -> None:
         """Participant ``i`` sends ``bpm[i]`` once a second for ``seconds``; the rest are
-        silent. Those in ``no_contact`` report that the strap does not touch skin."""
+        silent. Those in ``no_contact`` report that the strap does not touch skin; those in
+        ``broadcast`` are heard by their Polar broadcast: heart rate, no RR."""
         for _ in range(seconds):
             self.clock.advance(1)
             for i, value in bpm.items():
@@ -58,7 +62,10 @@ class HandClass:
                            else SensorContact.DETECTED)
                 data = encode_heart_rate_measurement(value, sensor_contact=contact,
                                                      rr_raw=[round(61440 / value)])
-                self.events.put(sample_from_notification(f"S{i}", data, self.clock))
+                sample = sample_from_notification(f"S{i}", data, self.clock)
+                if i in broadcast and isinstance(sample, HeartRateSample):
+                    sample = dataclasses.replace(sample, rr_ms=(), broadcast=True)
+                self.events.put(sample)
             self.session.tick()
 
     def battery(self, i: int, pct: int) -> None:

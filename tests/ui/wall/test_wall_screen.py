@@ -230,6 +230,33 @@ def test_low_battery_and_beta_blocker_are_marked(wall):
     assert "marks" not in anna.texts()
 
 
+def test_a_participant_heard_by_broadcast_is_marked_no_rr(wall, tmp_path):
+    gym = HandClass(["Anna", "Bo", "Cai"], beta_blockers={2})
+    gym.beats(20, {0: 120, 1: 150, 2: 130}, broadcast=frozenset({1, 2}))
+    image = draw(wall, gym.session.tick())
+    anna, bo, cai = wall.tiles
+    assert "marks" not in anna.texts()
+    assert bo.texts()["marks"] == "no RR"
+    assert cai.texts()["marks"] == "no RR  β"
+    # The mark is drawn, in the tile's text colour, and the number is still shown live.
+    assert bo.texts()["number"] == "150"
+    ink = bo.placed["marks"].ink.translated(bo.pos())
+    assert count_colour(image, ink, bo.content.text) > 10
+    assert_unclipped(wall)
+    image.save(str(tmp_path / "wall_no_rr.png"))
+
+
+def test_the_no_rr_mark_is_translated(wall):
+    i18n.set_language("da")
+    try:
+        gym = HandClass(["Anna"])
+        gym.beats(5, {0: 120}, broadcast=frozenset({0}))
+        draw(wall, gym.session.tick())
+        assert wall.tiles[0].texts()["marks"] == "ingen RR"
+    finally:
+        i18n.set_language("en")
+
+
 def test_the_battery_mark_shows_exactly_while_the_battery_alarm_is_raised(wall):
     # The alarm is raised below 15 % and cleared only by a fresher battery (20 % or more):
     # a battery reading 17 % after 12 % keeps both the alarm and the mark.
