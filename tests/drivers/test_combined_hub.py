@@ -72,3 +72,46 @@ def test_two_hubs_of_one_radio_are_refused():
     b = SimulatedStrapHub(make_virtual_class(1, seed=2), clock)
     with pytest.raises(ValueError, match="two hubs serve the sim radio"):
         CombinedHub([a, b])
+
+
+async def test_a_pulled_ant_stick_does_not_stop_the_ble_straps():
+    """One class on two radios: the ANT+ stick is pulled out, its strap goes lost with the
+    stick named, and the BLE straps stream on as if nothing happened."""
+    from drivers.ant import AntStrapHub
+    from hiaim_monitor.strap_notes import StrapReason
+    from tests.drivers.ant_rig import AntRig
+    from tests.drivers.ant_rig import strap_id as ant_id
+
+    ant_rig = AntRig(1)
+    ant_rig.air.start()
+    clock = ant_rig.clock
+    async with EmulatedBleWorld(adapter_count=1) as world:
+        ble_straps = await world.add_class(make_virtual_class(2, seed=4), clock=clock,
+                                           cue=SessionCue())
+        ble = BleStrapHub(clock, adapters=world.adapters, scanner_backend=BumbleScanner,
+                          client_backend=BumbleClient, timing=FAST, rng=random.Random(1))
+        ant = AntStrapHub(clock, usb_backend=ant_rig.backend, poll_s=0.2)
+        hub = CombinedHub([ant, ble])
+        events: list[SourceEvent] = []
+        await hub.start(events.append)
+        try:
+            ble_ids = [s.strap_id for s in ble_straps]
+            the_ant = ant_id(ant_rig.straps[0])
+            for strap_id in [*ble_ids, the_ant]:
+                await hub.watch(strap_id, strap_id)
+            await wait_until(lambda: all(streamed(events, s) >= 2 for s in [*ble_ids, the_ant]),
+                             "both radios stream")
+            ant_rig.stick(1001).unplug()
+
+            def lost() -> list[StrapStatus]:
+                return [e for e in events if isinstance(e, StrapStatus)
+                        and e.strap_id == the_ant and e.state is StrapState.LOST]
+
+            await wait_until(lambda: bool(lost()), "the ANT+ strap reported lost")
+            assert lost()[0].note.reason is StrapReason.ANT_STICK_LOST
+            before = {s: streamed(events, s) for s in ble_ids}
+            await wait_until(lambda: all(streamed(events, s) >= before[s] + 3 for s in ble_ids),
+                             "the BLE straps stream on")
+        finally:
+            await hub.stop()
+            ant_rig.air.stop()
