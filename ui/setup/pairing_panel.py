@@ -50,6 +50,21 @@ STATE_WORD: Final = {
     StrapState.FAILED: "failed",
     StrapState.STOPPED: "disconnected",
 }
+# ANT+ has no connections: a strap broadcasts, and the stick listens for it and receives it.
+ANT_STATE_WORD: Final = {
+    None: "broadcasting",
+    StrapState.DISCOVERED: "broadcasting",
+    StrapState.CONNECTING: "listening",
+    StrapState.STREAMING: "receiving",
+    StrapState.RECONNECTING: "listening",
+}
+
+
+def state_word(strap_id: str, state: StrapState | None) -> str:
+    """What the Connection column says of a strap in ``state`` (in English)."""
+    if strap_id.startswith("ant:") and state in ANT_STATE_WORD:
+        return ANT_STATE_WORD[state]
+    return STATE_WORD[state]
 
 
 def signal_text(rssi_dbm: int | None) -> str:
@@ -207,7 +222,7 @@ class PairingPanel(QWidget):
         name.setData(STRAP_ROLE, strap.strap_id)
         name.setToolTip(strap.strap_id)
         self._item(row, SIGNAL, signal_text(strap.rssi_dbm))
-        connection = self._item(row, STATE, tr(STATE_WORD[strap.state]))
+        connection = self._item(row, STATE, tr(state_word(strap.strap_id, strap.state)))
         connection.setToolTip(shown_detail(strap.note, strap.detail))
         failed = strap.state in (StrapState.FAILED, StrapState.LOST)
         connection.setForeground(QBrush(QColor(WARNING_COLOUR if failed else "black")))

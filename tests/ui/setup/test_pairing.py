@@ -221,3 +221,13 @@ def test_no_ant_stick_is_a_line_over_the_straps_until_one_is_plugged_in(page):
     page.model.ingest([RadioNotice("ant", 3.0, None)], 3.0)
     page.refresh()
     assert not page.pairing.radio_notice.isVisible()
+
+
+def test_an_ant_strap_is_received_not_connected(page):
+    """ANT+ has no connections: the Connection column says what the stick does."""
+    hear(page, STRAP_A, ANT_STRAP)
+    assert strap_row(page, ANT_STRAP)["Connection"] == "broadcasting"
+    page.model.ingest([streaming(ANT_STRAP, 2.0), streaming(STRAP_A, 2.0)], 2.0)
+    page.refresh()
+    assert strap_row(page, ANT_STRAP)["Connection"] == "receiving"
+    assert strap_row(page, STRAP_A)["Connection"] == "connected"
