@@ -17,10 +17,10 @@ two-byte company id comes a run of frames.
   slow average (4 bytes in all; the SDK shows the slow one, and so do we).
 
 Both SDKs agree on those two frame lengths and read nothing useful from any other, so any
-other length, a GPB frame that overruns the data, or a frame with a reserved bit pattern is
-``PolarBroadcastError``: a malformed broadcast, counted and dropped by the driver. Data with
-only GPB frames is not an error: Polar watches and straps that do not broadcast heart rate
-send it, and ``decode_polar_broadcast`` returns None for it.
+other length, or a GPB frame that overruns the data, is ``PolarBroadcastError``: a
+malformed broadcast, counted and dropped by the driver. Data with only GPB frames is not an
+error: Polar watches and straps that do not broadcast heart rate send it, and
+``decode_polar_broadcast`` returns None for it.
 
 The broadcast carries no RR intervals: a sample heard this way has a heart rate only.
 """

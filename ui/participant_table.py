@@ -35,8 +35,8 @@ def _signal(p: ParticipantView) -> str:
 
 def _strap(p: ParticipantView) -> str:
     parts = [] if p.strap_state is None else [tr(p.strap_state.value)]
-    if p.no_rr:
-        parts.append(no_rr_mark(p))
+    if mark := no_rr_mark(p):
+        parts.append(mark)
     if p.battery_pct is not None:
         parts.append(f"{p.battery_pct} %")
     return " · ".join(parts)

@@ -21,7 +21,7 @@ class SampleFlag(IntFlag):
     """What is wrong with a heart-rate sample. Kept with the data, never dropped. Any flag in
     UNTRUSTED keeps the sample out of classification; MALFORMED only records that the
     notification carried a byte that did not decode (its heart rate decoded fine); BROADCAST
-that the source carries no RR at all (no beats are stored for such a sample)."""
+    that the source carries no RR at all (no beats are stored for such a sample)."""
 
     NONE = 0
     IMPLAUSIBLE = 1  # bpm outside PLAUSIBLE_BPM

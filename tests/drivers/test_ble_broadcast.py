@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from drivers.ble import BleStrapHub
 from hiaim_monitor import config
 from hiaim_monitor.clock import SimulatedClock
 from hiaim_monitor.polar_broadcast import encode_polar_broadcast
@@ -173,8 +172,3 @@ async def test_a_non_polar_strap_beyond_capacity_still_says_there_is_no_connecti
     await wait_until(lambda: source.listened == frozenset(), "the plain strap is let go")
     await wait_until(lambda: not rig.world.adapter().device.is_scanning, "the scan stops")
     assert rig.states(plain) == [StrapState.FAILED]
-
-
-def test_hub_reports_its_listened_straps_as_a_set() -> None:
-    hub = BleStrapHub(SimulatedClock())
-    assert hub.listened == frozenset()
