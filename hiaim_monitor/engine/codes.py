@@ -35,11 +35,23 @@ UNTRUSTED: Final = SampleFlag.IMPLAUSIBLE | SampleFlag.UNCONFIRMED_JUMP | Sample
 
 
 class BeatFlag(IntFlag):
-    """Why an RR interval is suspect."""
+    """Why an RR interval (the time from the previous beat to this one) is suspect, by type.
+
+    A flag sits on the RR it is about: MISSED on the interval that spans a beat the strap
+    did not detect (about n times the local RR), EXTRA on the short interval a spurious
+    detection cut off (it and the next one add up to about one RR), ECTOPIC on the
+    premature interval and on its compensatory pause, LONG / SHORT on an interval too long /
+    too short for its neighbours that is none of those. SUCCESSIVE_DIFF is what sessions
+    recorded before typed detection carry (the 20 % rule): suspect, type unknown."""
 
     NONE = 0
     OUT_OF_RANGE = 1  # RR outside PLAUSIBLE_RR_MS
-    SUCCESSIVE_DIFF = 2  # differs from the reference RR by more than the allowed fraction
+    SUCCESSIVE_DIFF = 2  # untyped: the 20 % rule of recordings made before typed flags
+    ECTOPIC = 4  # premature beat or its compensatory pause
+    MISSED = 8  # spans one or more undetected beats
+    EXTRA = 16  # cut short by a spurious detection
+    LONG = 32  # too long for its neighbours, not a whole multiple of them
+    SHORT = 64  # too short for its neighbours, not an extra detection
 
 
 PLAUSIBLE_BPM: Final = (30.0, 240.0)
