@@ -35,7 +35,7 @@ from hiaim_monitor.hrm import (
 )
 from hiaim_monitor.polar_broadcast import POLAR_COMPANY_ID, encode_polar_broadcast
 from simulators.ble_link import disconnect_quietly
-from simulators.strap import Notification, VirtualStrap
+from simulators.strap import Notification, VirtualStrap, ble_address_for, polar_strap_name
 
 logger = logging.getLogger(__name__)
 
@@ -58,18 +58,8 @@ _REASON_USER_TERMINATED: Final = hci.HCI_ErrorCode.REMOTE_USER_TERMINATED_CONNEC
 
 
 def strap_address_for(index: int) -> hci.Address:
-    """A random static address for strap ``index``: the two top bits set, stable per index."""
-    if not 0 <= index <= 0xFFFF:
-        raise ValueError(f"strap index {index} does not fit an emulated address")
-    return hci.Address(
-        f"F0:00:00:00:{index >> 8:02X}:{index & 0xFF:02X}", hci.Address.RANDOM_DEVICE_ADDRESS
-    )
-
-
-def polar_strap_name(index: int) -> str:
-    """What an emulated Polar strap advertises: model and an 8-hex-digit device id, as a
-    real H10 does ("Polar H10 8C4D2F1A")."""
-    return f"Polar H10 {0xA0000000 + index:08X}"
+    """``simulators.strap.ble_address_for`` as a bumble random static address."""
+    return hci.Address(ble_address_for(index), hci.Address.RANDOM_DEVICE_ADDRESS)
 
 
 def _uuid16(value: int) -> str:

@@ -42,6 +42,20 @@ def strap_name_for(index: int) -> str:
     return f"Sim HR {index:04d}"
 
 
+def ble_address_for(index: int) -> str:
+    """The Bluetooth address emulated strap ``index`` has on the air (bumble or the BlueZ
+    double): random static (the two top bits set), stable per index."""
+    if not 0 <= index <= 0xFFFF:
+        raise ValueError(f"strap index {index} does not fit an emulated address")
+    return f"F0:00:00:00:{index >> 8:02X}:{index & 0xFF:02X}"
+
+
+def polar_strap_name(index: int) -> str:
+    """What an emulated Polar strap advertises: model and an 8-hex-digit device id, as a
+    real H10 does ("Polar H10 8C4D2F1A")."""
+    return f"Polar H10 {0xA0000000 + index:08X}"
+
+
 class VirtualStrap:
     """One strap worn by one virtual participant, switched on at the model's start time."""
 
