@@ -154,6 +154,11 @@ class StrapLink:
         )
         async with asyncio.timeout(self.timing.connect_timeout_s):
             await self.client.connect()
+        if self.client.is_connected:
+            # BlueZ ≥ 5.62 may end an attempt with le-connection-abort-by-local after the
+            # link came up and went; bleak's BlueZ backend reports that disconnect and
+            # retries within connect(). It was not this link's end.
+            self._lost.clear()
 
     async def subscribe(self, on_streaming: Callable[[], None]) -> None:
         """Start heart-rate notifications, call ``on_streaming``, then read the battery
