@@ -59,6 +59,7 @@ from hiaim_monitor.terminal_view import run_in_terminal, session_summary_lines
 if TYPE_CHECKING:
     from drivers.sensor_thread import SensorThread
     from hiaim_monitor.strap_hub import StrapHub
+    from simulators.faults import FaultConfig
     from simulators.physiology import VirtualParticipant
 
 
@@ -371,6 +372,8 @@ def _simulated_hub(kind: str, virtual: Sequence[VirtualParticipant], opts: RunOp
         ant_class.start()
         sensors.add_cleanup(ant_class.astop)
         return AntStrapHub(clock, usb_backend=ant_class.backend), list(ant_class.strap_ids)
+    if kind == "simulate-bluez":
+        return _bluez_hub(virtual, opts, clock, sensors, cue, faults)
     _need_bumble()
     from drivers.ble import BleStrapHub
     from simulators.ble_emulation import EmulatedBleWorld
@@ -387,6 +390,38 @@ def _simulated_hub(kind: str, virtual: Sequence[VirtualParticipant], opts: RunOp
     hub = BleStrapHub(clock, adapters=world.adapters, scanner_backend=BumbleScanner,
                       client_backend=BumbleClient)
     return hub, [(e.strap_id, e.name) for e in emulated]
+
+
+def _bluez_hub(virtual: Sequence[VirtualParticipant], opts: RunOptions, clock: Clock,
+               sensors: SensorThread, cue: SessionCue, faults: FaultConfig
+               ) -> tuple[StrapHub, list[tuple[str, str]]]:
+    """--simulate-bluez: the production BLE hub, built as for real straps, over bleak's own
+    BlueZ backend, which finds a BlueZ double on a private D-Bus system bus."""
+    from drivers.ble import BleStrapHub
+    from simulators.bluez_double import BluezDouble
+    from simulators.private_dbus import DbusDaemonMissing, PrivateSystemBus
+
+    bus = PrivateSystemBus()
+    try:
+        bus.start()  # before the sensor loop's first bleak call: bleak connects once
+    except DbusDaemonMissing as exc:
+        raise UsageError(f"--simulate-bluez: {exc}") from None
+
+    async def stop_bus() -> None:
+        bus.stop()
+
+    sensors.add_cleanup(stop_bus)  # last added, first run: the hub and the double stop first
+    adapters = opts.simulate_adapters or -(-len(virtual) // config.MAX_STRAPS_PER_ADAPTER)
+    double = BluezDouble(adapter_count=adapters)
+    sensors.call(double.start())
+    sensors.add_cleanup(double.stop)
+
+    async def add_class() -> list[tuple[str, str]]:
+        straps = double.add_class(virtual, clock=clock, cue=cue, faults=faults,
+                                  seed=opts.seed, polar=True)
+        return [(s.strap_id, s.name) for s in straps]
+
+    return BleStrapHub(clock, adapters=double.adapter_names), sensors.call(add_class())
 
 
 def _need_bumble() -> None:

@@ -89,8 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--simulate-ble", type=int, metavar="N",
                    help="N simulated participants whose straps are emulated over a real BLE "
                         "stack (bumble) and reached through the production BLE driver")
+    p.add_argument("--simulate-bluez", type=int, metavar="N",
+                   help="N simulated participants whose straps are served by a BlueZ "
+                        "double on a private D-Bus (needs dbus-daemon) and reached through "
+                        "the production BLE driver over bleak's own BlueZ backend: the "
+                        "Linux path, without Bluetooth hardware")
     p.add_argument("--simulate-adapters", type=int, metavar="K",
-                   help="with --simulate-ble: emulate K Bluetooth adapters (default: enough "
+                   help="with --simulate-ble or --simulate-bluez: emulate K Bluetooth "
+                        "adapters (default: enough "
                         f"to connect every strap, {config.MAX_STRAPS_PER_ADAPTER} each); "
                         "the straps are Polar H10s, so those beyond the adapters' capacity "
                         "are heard by their broadcast heart rate (no RR)")
@@ -264,12 +270,13 @@ def parse_screenshot(args: argparse.Namespace) -> ScreenshotOptions:
 # Heart-rate sources that may run side by side in one class (through one CombinedHub): real
 # straps on several radios, or emulated straps on several radios; never real and simulated.
 REAL_SOURCES: Final = ("ble", "ant")
-EMULATED_SOURCES: Final = ("simulate-ble", "simulate-ant")
+EMULATED_SOURCES: Final = ("simulate-ble", "simulate-bluez", "simulate-ant")
 
 
 @dataclass(frozen=True)
 class RunOptions:
-    # (source, simulated participants on it): "simulate", "simulate-ble" or "simulate-ant"
+    # (source, simulated participants on it): "simulate", "simulate-ble", "simulate-bluez"
+    # or "simulate-ant"
     # with N; "ble" or "ant" (real straps) with 0. The class is made in this order.
     sources: tuple[tuple[str, int], ...]
     strap_keys: tuple[str, ...]
@@ -284,7 +291,7 @@ class RunOptions:
     db_url: str | None
     lang: str | None  # as given; None: the saved choice, else the system locale
     ant_sticks: tuple[str, ...] = ()  # --ant-stick serials; empty: every stick
-    simulate_adapters: int | None = None  # --simulate-ble's emulated adapters; None: enough
+    simulate_adapters: int | None = None  # emulated BLE adapters; None: enough
 
     @property
     def real(self) -> bool:
@@ -301,19 +308,24 @@ def parse_options(args: argparse.Namespace) -> RunOptions:
     set_language(args.lang)
     chosen = [name for name, on in (("--simulate", args.simulate is not None),
                                     ("--simulate-ble", args.simulate_ble is not None),
+                                    ("--simulate-bluez", args.simulate_bluez is not None),
                                     ("--simulate-ant", args.simulate_ant is not None),
                                     ("--ble", args.ble), ("--ant", args.ant)) if on]
     if not chosen:
         raise UsageError("choose a heart-rate source: --simulate N (simulated participants), "
-                         "--simulate-ble N (emulated BLE straps), --simulate-ant N (emulated "
-                         "ANT+ straps), --ble or --ant (real straps)")
+                         "--simulate-ble N (emulated BLE straps), --simulate-bluez N (the "
+                         "same through BlueZ's D-Bus API), --simulate-ant N (emulated ANT+ "
+                         "straps), --ble or --ant (real straps)")
     kinds = [c.removeprefix("--") for c in chosen]
     if len(chosen) > 1 and not (set(kinds) <= set(REAL_SOURCES)
                                 or set(kinds) <= set(EMULATED_SOURCES)):
         raise UsageError(f"choose one heart-rate source, not {' and '.join(chosen)} (radios "
                          "mix as --ble --ant, or as --simulate-ble N --simulate-ant M)")
+    if args.simulate_ble is not None and args.simulate_bluez is not None:
+        raise UsageError("choose --simulate-ble N (bumble) or --simulate-bluez N (BlueZ "
+                         "double), not both: they are the same Bluetooth LE radio")
     counts = {"simulate": args.simulate, "simulate-ble": args.simulate_ble,
-              "simulate-ant": args.simulate_ant}
+              "simulate-bluez": args.simulate_bluez, "simulate-ant": args.simulate_ant}
     for kind, option in zip(kinds, chosen, strict=True):
         n_kind = counts.get(kind)
         if n_kind is not None and not 1 <= n_kind <= config.MAX_PARTICIPANTS:
@@ -332,8 +344,9 @@ def parse_options(args: argparse.Namespace) -> RunOptions:
         if not serial.strip() or any(c.isspace() for c in serial):
             raise UsageError(f"--ant-stick: {serial!r} is not a stick's serial number")
     if args.simulate_adapters is not None:
-        if args.simulate_ble is None:
-            raise UsageError("--simulate-adapters goes with --simulate-ble")
+        if args.simulate_ble is None and args.simulate_bluez is None:
+            raise UsageError("--simulate-adapters goes with --simulate-ble or "
+                             "--simulate-bluez")
         if not 1 <= args.simulate_adapters <= config.MAX_EMULATED_ADAPTERS:
             raise UsageError("--simulate-adapters takes "
                              f"1–{config.MAX_EMULATED_ADAPTERS} adapters, "
