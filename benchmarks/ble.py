@@ -1,14 +1,20 @@
 """BLE driver latency against emulated straps: how long until a class streams, and how long a
 strap that comes back waits for its next sample.
 
-    .venv/bin/python benchmarks/ble.py [--runs N] [--outage-s S]
+    .venv/bin/python benchmarks/ble.py [--runs N] [--outage-s S] [--stack bumble|bluez|both]
 
 The production driver (``drivers.ble.BleStrapHub``, every strap watched, discovery off) runs
-unchanged on real time (``RealClock``) against straps emulated over bumble
-(``simulators.ble_emulation``), reached through bleak's public ``backend=`` parameters. The
-emulated radio advertises every 100 ms and each strap notifies about once a second, as real
-straps do; there is no radio loss, so the figures are the driver's and the stack's latency,
-not a crowded 2.4 GHz band's.
+unchanged on real time (``RealClock``) against emulated straps, through either stack:
+
+- bumble: straps and adapters emulated over bumble (``simulators.ble_emulation``), reached
+  through bleak's public ``backend=`` parameters;
+- bluez: bleak's own BlueZ backend (no backend classes, as in production) against the BlueZ
+  double (``simulators.bluez_double``) on a private dbus-daemon
+  (``simulators.private_dbus``): every call and notification crosses D-Bus as on Linux.
+
+Both advertise every 100 ms and each strap notifies about once a second, as real straps do;
+there is no radio loss, so the figures are the driver's and the stack's latency, not a
+crowded 2.4 GHz band's.
 
 Prints the machine, then two tables (median and range over the runs):
 
@@ -27,21 +33,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import inspect
 import logging
 import platform
 import random
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from drivers.ble import BleStrapHub, BleTiming
 from hiaim_monitor.clock import RealClock
 from hiaim_monitor.protocols import load_protocol
 from hiaim_monitor.samples import HeartRateSample, SourceEvent, StrapState, StrapStatus
-from simulators.ble_emulation import EmulatedBleWorld, EmulatedStrap
+from simulators.ble_emulation import EmulatedBleWorld
 from simulators.bleak_bumble import BumbleClient, BumbleScanner
+from simulators.bluez_double import BluezDouble
 from simulators.fleet import make_strap
+from simulators.private_dbus import PrivateSystemBus
 from simulators.roster import make_virtual_class
 
 PROTOCOL = load_protocol("hi-aim")
@@ -81,22 +92,51 @@ def _is_streaming(ev: SourceEvent) -> bool:
     return isinstance(ev, StrapStatus) and ev.state is StrapState.STREAMING
 
 
-async def add_straps(world: EmulatedBleWorld, clock: RealClock, n: int,
-                     first_index: int = 1, seed: int = 0) -> list[EmulatedStrap]:
+STACK = "bumble"  # which stack the figures go through; set by main_async
+
+
+@contextlib.asynccontextmanager
+async def emulated_world(adapter_count: int) -> AsyncIterator[Any]:
+    """The straps' world for STACK: bumble's, or the BlueZ double (on the private bus that
+    main() started before the loop, so bleak's BlueZ backend finds it)."""
+    if STACK == "bumble":
+        async with EmulatedBleWorld(adapter_count=adapter_count) as world:
+            yield world
+        return
+    double = BluezDouble(adapter_count=adapter_count)
+    await double.start()
+    try:
+        yield double
+    finally:
+        await double.stop()
+
+
+def adapter_names(world: Any) -> list[str]:
+    return list(world.adapters)
+
+
+async def act(result: object) -> None:
+    """Await a fault of a bumble strap; the BlueZ double's take effect at once."""
+    if inspect.isawaitable(result):
+        await result
+
+
+async def add_straps(world: Any, clock: RealClock, n: int,
+                     first_index: int = 1, seed: int = 0) -> list[Any]:
     people = make_virtual_class(n, seed=first_index)
-    return [
-        await world.add_strap(
-            make_strap(person, index, protocol=PROTOCOL, session_start_s=0.0,
-                       start_t_s=clock.monotonic(), seed=seed),
-            clock=clock)
-        for index, person in enumerate(people, start=first_index)
-    ]
+    straps = []
+    for index, person in enumerate(people, start=first_index):
+        virtual = make_strap(person, index, protocol=PROTOCOL, session_start_s=0.0,
+                             start_t_s=clock.monotonic(), seed=seed)
+        added = world.add_strap(virtual, clock=clock)
+        straps.append(await added if inspect.isawaitable(added) else added)
+    return straps
 
 
 class _Watching:
     """A BLE hub that watches ``straps`` from its start, discovery off (the headless path)."""
 
-    def __init__(self, hub: BleStrapHub, straps: Sequence[EmulatedStrap]) -> None:
+    def __init__(self, hub: BleStrapHub, straps: Sequence[Any]) -> None:
         self.hub = hub
         self.straps = list(straps)
         self.assignments = hub.assignments
@@ -112,11 +152,13 @@ class _Watching:
         await self.hub.stop()
 
 
-def make_source(straps: Sequence[EmulatedStrap], clock: RealClock, adapters: Sequence[str],
+def make_source(straps: Sequence[Any], clock: RealClock, adapters: Sequence[str],
                 timing: BleTiming, seed: int) -> _Watching:
-    return _Watching(BleStrapHub(
-        clock, adapters=adapters, scanner_backend=BumbleScanner, client_backend=BumbleClient,
-        timing=timing, rng=random.Random(seed)), straps)
+    # bluez: no backend classes, bleak's own BlueZ backend as in production.
+    backends: dict[str, Any] = ({"scanner_backend": BumbleScanner,
+                                 "client_backend": BumbleClient} if STACK == "bumble" else {})
+    return _Watching(BleStrapHub(clock, adapters=adapters, timing=timing,
+                                 rng=random.Random(seed), **backends), straps)
 
 
 async def wait_for(condition: Callable[[], bool], limit_s: float = WAIT_LIMIT_S) -> bool:
@@ -133,12 +175,12 @@ async def wait_for(condition: Callable[[], bool], limit_s: float = WAIT_LIMIT_S)
 async def startup_once(n: int, adapter_count: int, seed: int) -> tuple[float, float, str]:
     """(s until all STREAMING, s until all have a first sample, adapter loads)."""
     clock = RealClock()
-    async with EmulatedBleWorld(adapter_count=adapter_count) as world:
+    async with emulated_world(adapter_count) as world:
         straps = await add_straps(world, clock, n, seed=seed)
         # Every strap is on the air before the driver starts, at a moment that falls
         # anywhere in the straps' one-second notification cycle.
         await asyncio.sleep(0.5 + random.Random(seed).random())
-        source = make_source(straps, clock, world.adapters, DEFAULT, seed)
+        source = make_source(straps, clock, adapter_names(world), DEFAULT, seed)
         log = Log()
         t0 = time.perf_counter()
         await source.start(log.sink)
@@ -151,7 +193,7 @@ async def startup_once(n: int, adapter_count: int, seed: int) -> tuple[float, fl
                 raise RuntimeError(f"{n} straps did not all stream within {WAIT_LIMIT_S} s")
             streaming = max(log.streaming_at(i, t0) or 0.0 for i in ids) - t0
             sampled = max(log.sample_at(i, t0) or 0.0 for i in ids) - t0
-            loads = [list(source.assignments.values()).count(a) for a in world.adapters]
+            loads = [list(source.assignments.values()).count(a) for a in adapter_names(world)]
         finally:
             await source.stop()
     return streaming, sampled, "/".join(map(str, loads))
@@ -162,7 +204,7 @@ async def startup_once(n: int, adapter_count: int, seed: int) -> tuple[float, fl
 @dataclass
 class Trial:
     returned_at: float
-    strap: EmulatedStrap
+    strap: Any  # an EmulatedStrap or a BluezStrap
 
     def result(self, log: Log) -> tuple[float, float] | None:
         strap_id = self.strap.strap_id
@@ -199,8 +241,7 @@ async def returns(runs: int, outage_s: float) -> dict[str, list[tuple[float, flo
     # lock, so they must not share adapters.
     default_adapters = [f"hci{i}" for i in range(-(-3 * runs // 7))]
     short_adapters = [f"hci{len(default_adapters) + i}" for i in range(-(-runs // 7))]
-    async with EmulatedBleWorld(adapter_count=len(default_adapters) + len(short_adapters)
-                                ) as world:
+    async with emulated_world(len(default_adapters) + len(short_adapters)) as world:
         default_straps = await add_straps(world, clock, 3 * runs)
         short_straps = await add_straps(world, clock, runs, first_index=3 * runs + 1)
         await asyncio.sleep(0.5)
@@ -221,7 +262,7 @@ async def returns(runs: int, outage_s: float) -> dict[str, list[tuple[float, flo
             long_default = default_straps[2 * runs:]
             off_at = time.perf_counter()
             for strap in long_default + short_straps:
-                await strap.power_off()
+                await act(strap.power_off())
 
             # Returns fall at random points of the straps' one-second notification cycle.
             phase = random.Random(3)
@@ -230,7 +271,7 @@ async def returns(runs: int, outage_s: float) -> dict[str, list[tuple[float, flo
             for strap in drops:
                 await asyncio.sleep(phase.random())
                 trial = Trial(time.perf_counter(), strap)
-                await strap.drop_connection()
+                await act(strap.drop_connection())
                 await until_back(log, trial)
                 drop_trials.append(trial)
                 await asyncio.sleep(0.5)
@@ -238,10 +279,10 @@ async def returns(runs: int, outage_s: float) -> dict[str, list[tuple[float, flo
 
             off_trials = []
             for strap in short_offs:
-                await strap.power_off()
+                await act(strap.power_off())
                 await asyncio.sleep(SHORT_OFF_S + phase.random())
                 trial = Trial(time.perf_counter(), strap)
-                await strap.power_on()
+                await act(strap.power_on())
                 await until_back(log, trial)
                 off_trials.append(trial)
                 await asyncio.sleep(0.5)
@@ -257,7 +298,7 @@ async def returns(runs: int, outage_s: float) -> dict[str, list[tuple[float, flo
                 await asyncio.sleep(max(0.0, back_at - time.perf_counter()))
                 for key, strap in (("default", long_default[k]), ("short", short_straps[k])):
                     trial = Trial(time.perf_counter(), strap)
-                    await strap.power_on()
+                    await act(strap.power_on())
                     long_trials[key].append(trial)
             for trial in long_trials["default"] + long_trials["short"]:
                 await until_back(log, trial)
@@ -278,7 +319,11 @@ def fmt(values: Sequence[float]) -> str:
     return f"{statistics.median(values):6.2f} ({min(values):.2f}–{max(values):.2f})"
 
 
-async def main_async(runs: int, outage_s: float) -> None:
+async def main_async(runs: int, outage_s: float, stack: str) -> None:
+    global STACK
+    STACK = stack
+    print(f"== through {stack}: " + ("bumble-emulated straps and adapters" if stack == "bumble"
+          else "bleak's BlueZ backend, the BlueZ double on a private dbus-daemon"))
     print("start-up, default BleTiming: s from start() (median (min–max) of "
           f"{runs} runs, a fresh emulated world each)")
     print(f"{'straps':>6} {'adapters':>8} {'per adapter':>11} {'all STREAMING':>22} "
@@ -311,14 +356,24 @@ def main() -> None:
                         help="runs per start-up figure and trials per return figure (5)")
     parser.add_argument("--outage-s", type=float, default=60.0,
                         help="middle of the long power-off outages, s (60)")
+    parser.add_argument("--stack", choices=("bumble", "bluez", "both"), default="both",
+                        help="which stack the driver runs on (both, one after the other)")
     args = parser.parse_args()
     if not 1 <= args.runs <= 10:
         parser.error("--runs must be 1–10 (the return trials need 4 straps per run)")
     # bumble warns about notifications that race a stop; they say nothing about latency.
     logging.basicConfig(level=logging.ERROR)
     print(f"machine: {platform.machine()}, Python {platform.python_version()}, "
-          f"{platform.system()}; real time (RealClock), bumble-emulated straps and adapters")
-    asyncio.run(main_async(args.runs, args.outage_s))
+          f"{platform.system()}; real time (RealClock)")
+    stacks = ("bumble", "bluez") if args.stack == "both" else (args.stack,)
+    for stack in stacks:
+        if stack == "bluez":
+            # Before the loop's first bleak call: bleak connects to the system bus once.
+            with PrivateSystemBus():
+                asyncio.run(main_async(args.runs, args.outage_s, stack))
+        else:
+            asyncio.run(main_async(args.runs, args.outage_s, stack))
+        print()
 
 
 if __name__ == "__main__":
