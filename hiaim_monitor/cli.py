@@ -397,6 +397,11 @@ def _bluez_hub(virtual: Sequence[VirtualParticipant], opts: RunOptions, clock: C
                ) -> tuple[StrapHub, list[tuple[str, str]]]:
     """--simulate-bluez: the production BLE hub, built as for real straps, over bleak's own
     BlueZ backend, which finds a BlueZ double on a private D-Bus system bus."""
+    import importlib.util
+
+    if sys.platform != "linux" or importlib.util.find_spec("dbus_fast") is None:
+        raise UsageError("--simulate-bluez runs bleak's BlueZ backend, which exists only on "
+                         "Linux; --simulate-ble N runs the same driver over bumble anywhere")
     from drivers.ble import BleStrapHub
     from simulators.bluez_double import BluezDouble
     from simulators.private_dbus import DbusDaemonMissing, PrivateSystemBus

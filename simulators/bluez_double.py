@@ -15,8 +15,8 @@ Polar strap also advertises its heart rate as manufacturer data (company 0x006B,
 ``hiaim_monitor.polar_broadcast``).
 
 BlueZ's behaviour where it matters for a group monitor:
-- discovery reports every advertising strap about every ``advertising_interval_s`` (real
-  seconds) with RSSI (``DuplicateData`` off, as bleak asks);
+- discovery hears every advertising strap every ``advertising_interval_s`` (real seconds)
+  and, as BlueZ, signals what changed (RSSI, Polar data) as ``PropertiesChanged``;
 - one pending ``Connect`` per adapter: a second one is refused with
   ``org.bluez.Error.InProgress`` (``DoubleAdapter.hold_connect`` plays another program's);
 - ``Connect`` replies once connected; ``ServicesResolved`` comes ``services_delay_s`` later;
@@ -137,6 +137,7 @@ class DoubleDevice:
         self.connected = False
         self.services_resolved = False
         self.rssi = strap.rssi()
+        self._manufacturer_data = strap.manufacturer_data
         self.interface = DeviceInterface(self)
         self.characteristics: dict[str, DoubleCharacteristic] = {}
         self._gatt: list[tuple[str, ServiceInterface]] = []
@@ -234,12 +235,19 @@ class DoubleDevice:
         self.strap.link_gone(self)
 
     def heard(self) -> None:
-        """One advertisement heard while discovering: RSSI (and Polar data) refreshed."""
-        self.rssi = self.strap.rssi()
-        values: dict[str, object] = {"RSSI": self.rssi}
-        if self.strap.polar:
+        """One advertisement heard while discovering. As BlueZ does, only properties whose
+        value changed are signalled (RSSI, the Polar data): an advertisement that changes
+        nothing sends no PropertiesChanged at all."""
+        values: dict[str, object] = {}
+        rssi = self.strap.rssi()
+        if rssi != self.rssi:
+            self.rssi = values["RSSI"] = rssi
+        data = self.strap.manufacturer_data
+        if data != self._manufacturer_data:
+            self._manufacturer_data = data
             values["ManufacturerData"] = self.interface.ManufacturerData
-        self.interface.changed(**values)
+        if values:
+            self.interface.changed(**values)
 
 
 class DoubleAdapter:

@@ -9,7 +9,13 @@ BlueZ backend, which finds ``org.bluez`` on the bus ``DBUS_SYSTEM_BUS_ADDRESS`` 
 from __future__ import annotations
 
 import random
+import sys
 from typing import Any
+
+import pytest
+
+if sys.platform != "linux":
+    pytest.skip("bleak's BlueZ backend runs only on Linux", allow_module_level=True)
 
 from drivers.ble import BleStrapHub
 from hiaim_monitor.clock import SimulatedClock

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from hiaim_monitor.clock import SimulatedClock
-from simulators.bluez_double import BluezDouble
 from simulators.private_dbus import DbusDaemonMissing, PrivateSystemBus
 from tests.conftest import cannot_run
-from tests.drivers.bluez_rig import BluezRig
 from tests.drivers.emulated import CLOCK_SPEED
+
+if TYPE_CHECKING:
+    from tests.drivers.bluez_rig import BluezRig
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +32,10 @@ def system_bus() -> Iterator[PrivateSystemBus]:
 
 @pytest.fixture
 async def bluez_rig(system_bus: PrivateSystemBus) -> AsyncIterator[BluezRig]:
+    # Imported here: the BlueZ double needs dbus-fast, which bleak brings only on Linux.
+    from simulators.bluez_double import BluezDouble
+    from tests.drivers.bluez_rig import BluezRig
+
     double = BluezDouble(adapter_count=2)
     await double.start()
     rig = BluezRig(double, SimulatedClock(speed=CLOCK_SPEED))
