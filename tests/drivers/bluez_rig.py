@@ -17,6 +17,9 @@ import pytest
 if sys.platform != "linux":
     pytest.skip("bleak's BlueZ backend runs only on Linux", allow_module_level=True)
 
+from dbus_fast import BusType, Message, MessageType
+from dbus_fast.aio import MessageBus
+
 from drivers.ble import BleStrapHub
 from hiaim_monitor.clock import SimulatedClock
 from simulators.bluez_double import BluezDouble, BluezStrap
@@ -58,3 +61,19 @@ def assert_nothing_connected(rig: BluezRig) -> None:
     """What BlueZ would say: no Device1 of any adapter is Connected."""
     assert rig.double.connected_devices() == []
     assert not any(s.connected for s in rig.straps)
+
+
+async def connected_on_the_bus() -> list[str]:
+    """The Device1 objects whose ``Connected`` is true, as any D-Bus client (bluetoothctl,
+    another program) reads them from org.bluez: GetManagedObjects on a bus of its own."""
+    bus = await MessageBus(bus_type=BusType.SYSTEM).connect()
+    try:
+        reply = await bus.call(Message(destination="org.bluez", path="/",
+                                       interface="org.freedesktop.DBus.ObjectManager",
+                                       member="GetManagedObjects"))
+    finally:
+        bus.disconnect()
+    assert reply is not None and reply.message_type is MessageType.METHOD_RETURN, reply
+    return sorted(path for path, interfaces in reply.body[0].items()
+                  if (device := interfaces.get("org.bluez.Device1")) is not None
+                  and device["Connected"].value)

@@ -10,7 +10,7 @@ from hiaim_monitor.hrm import BodySensorLocation
 from hiaim_monitor.samples import BatteryReading, StrapSighting, StrapState, StrapStatus
 from simulators.faults import FaultConfig, FaultKind, ScheduledFault
 from tests.conftest import wait_until
-from tests.drivers.bluez_rig import BluezRig, assert_nothing_connected
+from tests.drivers.bluez_rig import BluezRig, assert_nothing_connected, connected_on_the_bus
 from tests.drivers.emulated import assert_samples_are_the_notifications
 
 STREAMED = [StrapState.CONNECTING, StrapState.STREAMING]
@@ -42,6 +42,7 @@ async def test_eight_straps_on_two_adapters_stream_byte_exact_through_bluez(
                    and e.level_pct == 100 for e in rig.events)
     assert {e.strap_id for e in rig.events} == {s.strap_id for s in straps}
     assert set(source.body_sensor_locations.values()) == {BodySensorLocation.CHEST}
+    assert await connected_on_the_bus() == []
     assert_nothing_connected(rig)
 
 
@@ -157,11 +158,13 @@ async def test_stop_leaves_no_device_connected_in_bluez_even_mid_reconnect(
     source = rig.source()
     await rig.start(source)
     await wait_until(lambda: all(rig.streaming_with(s, 1)() for s in straps), "all stream")
+    assert len(await connected_on_the_bus()) == 4
     straps[0].power_off()
     await wait_until(lambda: rig.state(straps[0]) is StrapState.RECONNECTING, "reconnecting")
 
     await source.stop()
 
+    assert await connected_on_the_bus() == []
     assert_nothing_connected(rig)
     assert all(rig.state(s) is StrapState.STOPPED for s in straps)
     assert rig.double.pending_connects() == 0
